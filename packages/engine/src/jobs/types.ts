@@ -1,0 +1,92 @@
+export type JobStatus = 'pending' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelled'
+
+export const finalJobStatuses: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled'])
+
+export interface RetryPolicy {
+  /** Total runs allowed, the first included (3 = one run and two retries). */
+  attempts: number
+  /** Wait before the first retry. */
+  backoffMs?: number
+  /** Multiplies the wait after each retry. */
+  factor?: number
+  /** Upper bound of the wait. */
+  maxBackoffMs?: number
+}
+
+export interface JobSubmission {
+  provider: string
+  action: string
+  input?: unknown
+  /** Fails the run (and aborts its signal) after this long. */
+  timeoutMs?: number
+  retry?: RetryPolicy
+  /** Jobs with the same key run one at a time (or as many as `concurrencyKeys[key]` allows). */
+  concurrencyKey?: string
+  labels?: Record<string, string>
+}
+
+export interface JobError {
+  message: string
+  /** `timeout`, `interrupted`, `cancelled`, or the error's own `code`. */
+  code?: string
+  name?: string
+}
+
+/** Why a pending job is not running yet. */
+export interface JobWait {
+  reason: 'concurrency' | 'concurrencyKey' | 'backoff'
+  /** The concurrency key it waits on, for `concurrencyKey`. */
+  key?: string
+  /** When a backing-off job runs again (ISO time). */
+  until?: string
+}
+
+export interface JobRecord {
+  id: string
+  provider: string
+  action: string
+  input: unknown
+  status: JobStatus
+  labels: Record<string, string>
+  concurrencyKey?: string
+  timeoutMs?: number
+  retry?: RetryPolicy
+  /** Runs started so far. */
+  attempt: number
+  createdAt: string
+  startedAt?: string
+  finishedAt?: string
+  durationMs?: number
+  result?: unknown
+  error?: JobError
+  progress?: { percent: number; step?: string }
+  /** Lines of output stored so far. */
+  outputLines: number
+  /** Present while the job waits. */
+  waiting?: JobWait
+}
+
+export interface JobListQuery {
+  status?: JobStatus | JobStatus[]
+  provider?: string
+  action?: string
+  /** `key=value`, or several as an object; every one must match. */
+  label?: string | Record<string, string>
+  limit?: number
+  offset?: number
+  /** By creation time; newest first unless `asc`. */
+  order?: 'asc' | 'desc'
+}
+
+export interface Page<T> {
+  items: T[]
+  total: number
+  limit: number
+  offset: number
+}
+
+export interface OutputLine {
+  /** Line number, from 0. */
+  seq: number
+  line: string
+}
