@@ -1,7 +1,9 @@
 import type { JobRecord, JobStatus } from './jobs/types'
+import type { OperationRecord, OperationStatus, RollbackResult, WorkflowStatus, WorkflowSummary } from './workflows/types'
 
 /** Every event the engine emits, with its payload. */
-export interface EngineEvents {
+// A type alias, not an interface: typed-emitter needs an index-compatible map.
+export type EngineEvents = {
   'job:created': (event: { id: string; job: JobRecord }) => void
   'job:status': (event: { id: string; status: JobStatus; previous: JobStatus | null; job: JobRecord }) => void
   'job:output': (event: { id: string; seq: number; line: string }) => void
@@ -9,6 +11,12 @@ export interface EngineEvents {
   /** A provider's own event, raised with `ctx.emit`. */
   'job:event': (event: { id: string; type: string; data: unknown }) => void
   'engine:error': (event: { error: Error; context: string }) => void
+  /** A workflow changed status; emitted once the transition is persisted. */
+  'workflow:status': (event: { id: string; status: WorkflowStatus; previous: WorkflowStatus | null; workflow: WorkflowSummary }) => void
+  /** An operation of workflow `id` changed status (`operation` is the live record: copy it to keep it). */
+  'workflow:operation': (event: { id: string; operationId: string; status: OperationStatus; previous: OperationStatus; operation: OperationRecord }) => void
+  'workflow:progress': (event: { id: string; progress: number; completedSteps: number; totalSteps: number; currentStep?: string }) => void
+  'rollback:completed': (event: { rollback: RollbackResult }) => void
 }
 
 export type EngineEventName = keyof EngineEvents

@@ -1,1 +1,24 @@
-export {}
+// Engine
+export { createEngine, Engine } from './engine'
+export type { EngineOptions, JobsApi, OutputOptions, EngineHooks, JobHookContext, EngineEmitter } from './engine-types'
+export type { EngineEvents, EngineEventName } from './events'
+
+// Providers and plugins
+export { defineProvider } from './providers/define'
+export type { ActionContext, ActionDefinition, Provider, ProviderDefinition, ResourceListContext } from './providers/types'
+export type { RegisteredProvider } from './providers/registry'
+export { definePlugin } from './plugins/define'
+export type { Plugin, PluginRoute } from './plugins/types'
+
+// Jobs
+export { finalJobStatuses } from './jobs/types'
+export type { JobError, JobListQuery, JobRecord, JobStatus, JobSubmission, JobWait, OutputLine, Page, RetryPolicy } from './jobs/types'
+export { jobMachine, JOB_MACHINE_VERSION, backoffDelay } from './machines/job'
+
+// Storage
+export { fsStorage, fsAtomicDriver } from './storage/fs'
+export type { FsStorageOptions } from './storage/fs'
+
+// Errors
+export { ProvisioError, ValidationError, NotFoundError, EngineStateError } from './errors'
+export type { ValidationIssue } from './errors'

@@ -23,6 +23,8 @@ export interface JobSubmission {
   /** Jobs with the same key run one at a time (or as many as `concurrencyKeys[key]` allows). */
   concurrencyKey?: string
   labels?: Record<string, string>
+  /** Runs the action's `undo(ctx, input, result)` with this result instead of `run` (rollback). */
+  undo?: { result: unknown }
 }
 
 export interface JobError {
@@ -47,6 +49,10 @@ export interface JobRecord {
   action: string
   input: unknown
   status: JobStatus
+  /** `undo` for a job that reverses an earlier run. */
+  mode: 'run' | 'undo'
+  /** For an `undo` job: the result of the run it reverses. */
+  undoOf?: { result: unknown }
   labels: Record<string, string>
   concurrencyKey?: string
   timeoutMs?: number
@@ -69,7 +75,6 @@ export interface JobRecord {
 export interface JobListQuery {
   status?: JobStatus | JobStatus[]
   provider?: string
-  action?: string
   /** `key=value`, or several as an object; every one must match. */
   label?: string | Record<string, string>
   limit?: number

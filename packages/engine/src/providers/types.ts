@@ -31,6 +31,12 @@ export interface ActionDefinition<Config = any, Input = any, Result = any> {
    * interrupted; any other action ends `failed` with error `interrupted`.
    */
   idempotent?: boolean
+  /**
+   * Returns the form of the input kept in job records and events, e.g. with
+   * passwords masked. The action itself still receives the full input, which
+   * is kept apart (so a queued job survives a restart) and removed once the job ends.
+   */
+  redact?: (input: Input) => unknown
   run: (ctx: ActionContext<Config>, input: Input) => Promise<Result> | Result
   /** Reverses a completed run (rollback). Without it the action is not reversible. */
   undo?: (ctx: ActionContext<Config>, input: Input, result: Result) => Promise<unknown> | unknown

@@ -1,0 +1,117 @@
+import { EventEmitter } from 'node:events'
+import { createStorage, type Storage } from 'unstorage'
+import type { EngineEmitter, EngineHooks, EngineOptions, JobsApi } from './engine-types'
+import { EngineStateError } from './errors'
+import { Scheduler } from './jobs/scheduler'
+import { JobService } from './jobs/service'
+import type { Plugin, PluginRoute } from './plugins/types'
+import { registerProvider, type RegisteredProvider } from './providers/registry'
+import type { ActionDefinition, Provider } from './providers/types'
+
+type Teardown = () => void | Promise<void>
+
+/**
+ * An engine: providers, plugins, the job queue and the storage they share.
+ * Typed events come from `on`, `once` and `off` (see `EngineEvents`).
+ */
+export class Engine extends (EventEmitter as new () => EngineEmitter) {
+  readonly storage: Storage
+  readonly jobs: JobsApi
+  private readonly registry = new Map<string, RegisteredProvider>()
+  private readonly hooks: { [K in keyof EngineHooks]: Set<EngineHooks[K]> } = { beforeJob: new Set(), afterJob: new Set() }
+  private readonly pluginRoutes: PluginRoute[] = []
+  private readonly jobService: JobService
+  private readonly plugins: Plugin[]
+  private readonly teardowns: Teardown[] = []
+  private readonly stopGraceMs: number
+  private state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new'
+
+  constructor(options: EngineOptions = {}) {
+    super()
+    this.setMaxListeners(0)
+    this.storage = options.storage ?? createStorage()
+    this.stopGraceMs = options.stopGraceMs ?? 10_000
+    this.plugins = options.plugins ?? []
+    for (const provider of options.providers ?? []) this.addProvider(provider)
+    this.jobService = new JobService({
+      storage: this.storage,
+      providers: this.registry,
+      events: this,
+      hooks: this.hooks,
+      scheduler: new Scheduler({ concurrency: options.concurrency ?? 8, concurrencyKeys: options.concurrencyKeys ?? {} }),
+    })
+    this.jobs = this.jobService
+  }
+
+  /** Registered providers by name, each with its validated configuration. */
+  get providers(): ReadonlyMap<string, RegisteredProvider> {
+    return this.registry
+  }
+
+  /** Routes added by plugins; `@provisio/http` mounts them. */
+  get routes(): readonly PluginRoute[] {
+    return this.pluginRoutes
+  }
+
+  /** Registers a provider; its configuration is validated now. A name can be registered once. */
+  addProvider(provider: Provider<any>): this {
+    if (this.registry.has(provider?.name)) throw new Error(`[provisio] [engine] provider "${provider.name}" is already registered`)
+    this.registry.set(provider.name, registerProvider(provider, this.storage))
+    return this
+  }
+
+  getAction(provider: string, action: string): ActionDefinition | undefined {
+    return this.registry.get(provider)?.provider.actions[action]
+  }
+
+  /** Adds a hook; returns a function that removes it. */
+  hook<K extends keyof EngineHooks>(name: K, fn: EngineHooks[K]): () => void {
+    const set = this.hooks[name] as Set<EngineHooks[K]>
+    set.add(fn)
+    return () => set.delete(fn)
+  }
+
+  addRoute(route: PluginRoute): this {
+    this.pluginRoutes.push(route)
+    return this
+  }
+
+  /** Runs plugin setups, then loads unfinished jobs from storage and starts running queued work. */
+  async start(): Promise<this> {
+    if (this.state !== 'new') throw new EngineStateError(`[provisio] [engine] start() called on an engine that is ${this.state}`)
+    this.state = 'starting'
+    for (const plugin of this.plugins) {
+      const teardown = await plugin.setup(this)
+      if (typeof teardown === 'function') this.teardowns.push(teardown)
+    }
+    await this.jobService.start()
+    this.state = 'started'
+    return this
+  }
+
+  /**
+   * Stops taking work, lets running jobs finish for `graceMs` (default
+   * `stopGraceMs`), cancels what is still running, and leaves queued jobs
+   * pending in storage for the next start.
+   */
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return
+    this.state = 'stopping'
+    await this.jobService.stop(options.graceMs ?? this.stopGraceMs)
+    for (const teardown of this.teardowns.reverse()) await teardown()
+    this.state = 'stopped'
+  }
+}
+
+/**
+ * Creates an engine. Call `start()` before submitting work.
+ *
+ * ```ts
+ * const engine = createEngine({ storage: fsStorage({ base: '.provisio' }), providers: [exec()] })
+ * await engine.start()
+ * const job = await engine.jobs.submit({ provider: 'exec', action: 'run', input: { command: 'echo hi' } })
+ * ```
+ */
+export function createEngine(options: EngineOptions = {}): Engine {
+  return new Engine(options)
+}

@@ -1,0 +1,56 @@
+import type { z } from 'zod'
+
+/** Base class of the errors the engine throws on purpose; `code` is stable, the message is for people. */
+export class ProvisioError extends Error {
+  code: string
+  constructor(message: string, options: { code: string; cause?: unknown }) {
+    super(message, { cause: options.cause })
+    this.name = this.constructor.name
+    this.code = options.code
+  }
+}
+
+export interface ValidationIssue {
+  /** Dotted path of the offending field (`input.region`), empty for the whole value. */
+  path: string
+  message: string
+}
+
+/** Bad input: lists every offending field at once. Nothing was stored. */
+export class ValidationError extends ProvisioError {
+  issues: ValidationIssue[]
+  constructor(message: string, issues: ValidationIssue[]) {
+    super(issues.length ? `${message}: ${issues.map(formatIssue).join('; ')}` : message, { code: 'validation' })
+    this.issues = issues
+  }
+
+  static fromZod(message: string, error: z.ZodError, pathPrefix = ''): ValidationError {
+    return new ValidationError(message, issuesFromZod(error, pathPrefix))
+  }
+}
+
+export class NotFoundError extends ProvisioError {
+  constructor(message: string) {
+    super(message, { code: 'not_found' })
+  }
+}
+
+/** The engine is stopping or not started. */
+export class EngineStateError extends ProvisioError {
+  constructor(message: string) {
+    super(message, { code: 'engine_state' })
+  }
+}
+
+export function issuesFromZod(error: z.ZodError, pathPrefix = ''): ValidationIssue[] {
+  return error.issues.map((issue) => ({
+    path: [pathPrefix, ...issue.path.map(String)].filter(Boolean).join('.'),
+    message: issue.message,
+  }))
+}
+
+function formatIssue(issue: ValidationIssue): string {
+  return issue.path ? `${issue.path}: ${issue.message}` : issue.message
+}
+
+/** Reduces anything thrown to the JSON-safe error kept in records. */

@@ -1,0 +1,508 @@
+import { createActor, fromPromise, type Actor, type Snapshot } from 'xstate'
+import type { Storage } from 'unstorage'
+import { createDeferred, type Deferred } from '../_internal/deferred'
+import { createId } from '../_internal/id'
+import { EngineStateError, NotFoundError, ValidationError } from '../errors'
+import type { EngineEmitter, EngineHooks, JobsApi, OutputOptions } from '../engine-types'
+import { initialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachine, type JobMachineContext, type RunActionInput } from '../machines/job'
+import { findAction, type RegisteredProvider } from '../providers/registry'
+import type { ActionContext, ActionDefinition } from '../providers/types'
+import { OutputLog, readStoredOutput } from './output'
+import { Scheduler } from './scheduler'
+import { JobStore, type StoredJob } from './store'
+import { jobSubmissionSchema } from './submission'
+import { finalJobStatuses, type JobListQuery, type JobRecord, type JobStatus, type JobSubmission, type OutputLine, type Page } from './types'
+
+/** After a job leaves `running` (cancel, timeout), how long its slot waits for the action to let go. */
+const SLOT_GRACE_MS = 2000
+
+interface ActiveJob {
+  record: StoredJob
+  /**
+   * Created when the job is admitted to run (or cancelled while queued): a
+   * queued job is fully described by its stored `pending` state, and keeping
+   * thousands of idle actors alive cost more than the jobs themselves.
+   */
+  actor?: Actor<JobMachine>
+  input: unknown
+  action: ActionDefinition
+  registered: RegisteredProvider
+  output: OutputLog
+  /** The status its index entry has, i.e. the last one written. */
+  indexedStatus: JobStatus
+  dirty: boolean
+  persisting?: Promise<void>
+  clearTimeout?: () => void
+  /** Frees the run slot for the next job; unset once called. */
+  freeSlot?: () => void
+  final: Deferred<JobRecord>
+}
+
+export interface JobServiceOptions {
+  storage: Storage
+  providers: ReadonlyMap<string, RegisteredProvider>
+  events: EngineEmitter
+  hooks: { [K in keyof EngineHooks]: Set<EngineHooks[K]> }
+  scheduler: Scheduler
+}
+
+/** Submits, runs, persists and recovers jobs: the `jobs` API of an engine. */
+export class JobService implements JobsApi {
+  private readonly store: JobStore
+  private readonly active = new Map<string, ActiveJob>()
+  private readonly finalWaiters = new Map<string, Deferred<JobRecord>[]>()
+  private readonly machine: JobMachine
+  private accepting = false
+
+  constructor(private readonly options: JobServiceOptions) {
+    this.store = new JobStore(options.storage)
+    this.machine = jobMachine.provide({
+      actors: { runAction: fromPromise<unknown, RunActionInput>(({ input, signal }) => this.runAction(input, signal)) },
+    })
+  }
+
+  // ---- public API -------------------------------------------------------
+
+  validate = (submission: JobSubmission): void => {
+    this.prepare(submission)
+  }
+
+  submit = async (submission: JobSubmission): Promise<JobRecord> => {
+    if (!this.accepting) throw new EngineStateError('[provisio] [engine] not accepting jobs: call engine.start() first (or the engine is stopping)')
+    const { options, action, registered, input } = this.prepare(submission)
+    const id = createId()
+    const record: StoredJob = {
+      id,
+      provider: options.provider,
+      action: options.action,
+      input: action.redact ? action.redact(input as never) : input,
+      status: 'pending',
+      mode: options.undo ? 'undo' : 'run',
+      ...(options.undo ? { undoOf: { result: options.undo.result } } : {}),
+      labels: options.labels ?? {},
+      ...(options.concurrencyKey !== undefined ? { concurrencyKey: options.concurrencyKey } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+      attempt: 0,
+      createdAt: new Date().toISOString(),
+      outputLines: 0,
+    }
+    record.machine = {
+      version: JOB_MACHINE_VERSION,
+      value: 'pending',
+      context: initialJobContext({ jobId: id, retry: options.retry, timeoutMs: options.timeoutMs }),
+    }
+    const job = this.track(record, input, action, registered, 'pending')
+    await this.store.create(record, action.redact ? input : undefined)
+    this.active.set(id, job)
+    const created = this.publicRecord(job)
+    if (this.options.events.listenerCount('job:created')) this.options.events.emit('job:created', { id, job: created })
+    this.emitStatus(job, null)
+    this.enqueue(job)
+    return created
+  }
+
+  get = async (id: string): Promise<JobRecord | undefined> => {
+    const job = this.active.get(id)
+    if (job) return this.publicRecord(job)
+    const stored = await this.store.get(id)
+    return stored ? stripInternal(stored) : undefined
+  }
+
+  list = async (query: JobListQuery = {}): Promise<Page<JobRecord>> => {
+    const page = await this.store.list(query)
+    return {
+      total: page.total,
+      limit: page.limit,
+      offset: page.offset,
+      items: page.items.map((stored) => {
+        const job = this.active.get(stored.id)
+        return job ? this.publicRecord(job) : stripInternal(stored)
+      }),
+    }
+  }
+
+  wait = async (id: string): Promise<JobRecord> => {
+    const job = this.active.get(id)
+    if (job) return job.final.promise
+    const stored = await this.store.get(id)
+    if (!stored) throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
+    if (finalJobStatuses.has(stored.status)) return stripInternal(stored)
+    // Stored but not loaded yet (before start()): resolve when it ends.
+    const deferred = createDeferred<JobRecord>()
+    const waiters = this.finalWaiters.get(id) ?? []
+    waiters.push(deferred)
+    this.finalWaiters.set(id, waiters)
+    return deferred.promise
+  }
+
+  cancel = async (id: string, reason?: string): Promise<JobRecord> => {
+    const job = this.active.get(id)
+    if (!job) {
+      const stored = await this.store.get(id)
+      if (!stored) throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
+      return stripInternal(stored)
+    }
+    this.actorOf(job).send({ type: 'job.cancel', reason })
+    return job.final.promise
+  }
+
+  output = (id: string, options: OutputOptions = {}): AsyncIterable<OutputLine> => this.readOutput(id, options)
+
+  // ---- lifecycle --------------------------------------------------------
+
+  /** Loads every unfinished job from storage: running ones end `interrupted` (or run again when idempotent), queued ones run. */
+  async start(): Promise<void> {
+    this.accepting = true
+    for (const status of ['running', 'retrying', 'pending'] as const) {
+      const ids = (await this.store.idsWithStatus(status)).sort()
+      for (const id of ids) {
+        if (this.active.has(id)) continue
+        const stored = await this.store.get(id)
+        if (!stored) continue
+        if (stored.status !== status) {
+          await this.store.repair(stored, status)
+          if (finalJobStatuses.has(stored.status)) continue
+        }
+        await this.restore(stored)
+      }
+    }
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.accepting = false
+    const running = [...this.active.values()].filter((job) => job.record.status === 'running')
+    if (running.length) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.all(running.map((job) => job.final.promise)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ])
+      clearTimeout(timer)
+      await Promise.all(
+        running
+          .filter((job) => this.active.has(job.record.id) && job.record.status === 'running')
+          .map((job) => this.cancel(job.record.id, 'cancelled: the engine stopped')),
+      )
+    }
+    this.options.scheduler.clear()
+    // Queued jobs stay `pending` in storage and run after the next start.
+    for (const job of [...this.active.values()]) {
+      await this.persisted(job)
+      await job.output.close()
+      job.actor?.stop()
+      this.active.delete(job.record.id)
+    }
+  }
+
+  getActive(id: string): JobRecord | undefined {
+    const job = this.active.get(id)
+    return job ? this.publicRecord(job) : undefined
+  }
+
+  // ---- internals --------------------------------------------------------
+
+  private prepare(submission: JobSubmission) {
+    const parsed = jobSubmissionSchema.safeParse(submission)
+    if (!parsed.success) throw ValidationError.fromZod('[provisio] [engine] invalid job submission', parsed.error)
+    const options = parsed.data
+    const { registered, action } = findAction(this.options.providers, options.provider, options.action)
+    if (options.undo && !action.undo) {
+      throw new ValidationError(`action "${options.provider}.${options.action}" cannot be undone`, [
+        { path: 'undo', message: `action "${options.action}" of provider "${options.provider}" has no undo` },
+      ])
+    }
+    const input = action.input.safeParse(options.input ?? {})
+    if (!input.success) throw ValidationError.fromZod(`[provisio] [${options.provider}] invalid input for ${options.action}`, input.error, 'input')
+    return { options, registered, action, input: input.data }
+  }
+
+  private track(
+    record: StoredJob,
+    input: unknown,
+    action: ActionDefinition,
+    registered: RegisteredProvider,
+    indexedStatus: JobStatus,
+  ): ActiveJob {
+    return {
+      record,
+      input,
+      action,
+      registered,
+      indexedStatus,
+      dirty: false,
+      output: new OutputLog(this.options.storage, record.id, record.outputLines, (error) => this.reportError(error, `storing output of job ${record.id}`)),
+      final: createDeferred<JobRecord>(),
+    }
+  }
+
+  /** The job's actor, restored from its stored state on first use. */
+  private actorOf(job: ActiveJob): Actor<JobMachine> {
+    if (job.actor) return job.actor
+    const stored = job.record.machine
+    const context =
+      stored?.version === JOB_MACHINE_VERSION
+        ? (stored.context as JobMachineContext)
+        : initialJobContext({ jobId: job.record.id, retry: job.record.retry, timeoutMs: job.record.timeoutMs, attempt: job.record.attempt })
+    // Always from `pending`: a job that was running when the process died must not replay its action.
+    const actor = createActor(this.machine, { snapshot: this.machine.resolveState({ value: 'pending', context }) as Snapshot<unknown>, input: { jobId: job.record.id } })
+    job.actor = actor
+    actor.subscribe({
+      next: (snapshot) => this.onSnapshot(job, snapshot.value as JobStatus, snapshot.context),
+      error: (error) => this.reportError(error, `job ${job.record.id} machine`),
+    })
+    actor.start()
+    return actor
+  }
+
+  private async restore(stored: StoredJob): Promise<void> {
+    const registered = this.options.providers.get(stored.provider)
+    const action = registered?.provider.actions[stored.action]
+    if (!registered || !action) {
+      const status: JobStatus = 'failed'
+      const failed: StoredJob = {
+        ...stored,
+        status,
+        finishedAt: new Date().toISOString(),
+        error: { message: `provider "${stored.provider}" or its action "${stored.action}" is no longer registered`, code: 'unknown_action' },
+      }
+      await this.store.save(failed, stored.status)
+      return
+    }
+    const input = action.redact ? await this.store.getFullInput(stored.id) : stored.input
+    const job = this.track(stored, input, action, registered, stored.status)
+    this.active.set(stored.id, job)
+    if (stored.status === 'running' && !action.idempotent) {
+      this.actorOf(job).send({ type: 'job.interrupt' })
+      return
+    }
+    if (stored.status !== 'pending') this.setStatus(job, 'pending', job.record.machine?.context as JobMachineContext | undefined)
+    this.enqueue(job)
+  }
+
+  private enqueue(job: ActiveJob): void {
+    const key = job.record.concurrencyKey
+    job.record.waiting = this.options.scheduler.waitReason(key)
+    this.options.scheduler.schedule(
+      () => this.runSlot(job),
+      key,
+      () => {
+        if (job.record.status === 'pending') job.record.waiting = this.options.scheduler.waitReason(undefined)
+      },
+    )
+  }
+
+  /** One run of a job inside a scheduler slot; returns when the slot is free again. */
+  private async runSlot(job: ActiveJob): Promise<void> {
+    if (this.active.get(job.record.id) !== job || job.record.status !== 'pending' || !this.accepting) return
+    job.record.waiting = undefined
+    const slot = createDeferred()
+    job.freeSlot = () => {
+      job.freeSlot = undefined
+      slot.resolve()
+    }
+    this.actorOf(job).send({ type: 'job.start' })
+    await slot.promise
+  }
+
+  private async runAction({ jobId, attempt }: RunActionInput, signal: AbortSignal): Promise<unknown> {
+    const job = this.active.get(jobId)
+    if (!job) throw new Error(`[provisio] [engine] job ${jobId} is not active`)
+    try {
+      for (const hook of this.options.hooks.beforeJob) await hook({ job: this.publicRecord(job) })
+      const ctx = this.contextFor(job, attempt, signal)
+      const result =
+        job.record.mode === 'undo'
+          ? await job.action.undo!(ctx, job.input as never, job.record.undoOf?.result as never)
+          : await job.action.run(ctx, job.input as never)
+      return result === undefined ? null : result
+    } finally {
+      job.freeSlot?.()
+    }
+  }
+
+  private contextFor(job: ActiveJob, attempt: number, signal: AbortSignal): ActionContext {
+    const id = job.record.id
+    const events = this.options.events
+    return {
+      jobId: id,
+      attempt,
+      config: job.registered.config,
+      signal,
+      storage: job.registered.storage,
+      log: (text) => {
+        if (job.output.closed) return
+        for (const line of String(text).split(/\r?\n/)) {
+          const seq = job.output.append(line)
+          events.emit('job:output', { id, seq, line })
+        }
+      },
+      progress: (percent, step) => {
+        const clamped = Math.max(0, Math.min(100, Number(percent) || 0))
+        job.record.progress = step === undefined ? { percent: clamped } : { percent: clamped, step }
+        events.emit('job:progress', { id, percent: clamped, ...(step === undefined ? {} : { step }) })
+      },
+      emit: (type, data) => events.emit('job:event', { id, type, data }),
+    }
+  }
+
+  private onSnapshot(job: ActiveJob, status: JobStatus, context: JobMachineContext): void {
+    if (status === job.record.status && context.attempt === job.record.attempt) return
+    this.setStatus(job, status, context)
+  }
+
+  private setStatus(job: ActiveJob, status: JobStatus, context: JobMachineContext = initialJobContext({ jobId: job.record.id })): void {
+    const record = job.record
+    const previous = record.status
+    const now = new Date()
+    record.status = status
+    record.attempt = context.attempt
+    if (context.error) record.error = context.error
+    else delete record.error
+    if (status === 'running') {
+      record.startedAt ??= now.toISOString()
+      delete record.waiting
+      this.armTimeout(job)
+    }
+    if (status === 'retrying') record.waiting = { reason: 'backoff', until: new Date(context.retryAt ?? now.getTime()).toISOString() }
+    if (status === 'completed') record.result = context.result
+    if (finalJobStatuses.has(status)) {
+      delete record.waiting
+      record.finishedAt = now.toISOString()
+      record.durationMs = now.getTime() - Date.parse(record.startedAt ?? record.createdAt)
+    }
+    record.machine = { version: JOB_MACHINE_VERSION, value: status, context }
+    this.markDirty(job)
+    if (status === previous) return
+    if (previous === 'running') job.clearTimeout?.()
+    this.emitStatus(job, previous)
+    if (previous === 'running' && job.freeSlot) {
+      // The action was told to stop; give it a moment to let go of what it holds, then free the slot anyway.
+      setTimeout(() => job.freeSlot?.(), SLOT_GRACE_MS).unref()
+    }
+    if (status === 'pending' && previous === 'retrying') this.enqueue(job)
+    if (finalJobStatuses.has(status)) void this.finalize(job)
+  }
+
+  /** The machine models the timeout (`job.timeout`); the timer lives here so that only jobs with a timeout pay for one. */
+  private armTimeout(job: ActiveJob): void {
+    const { timeoutMs, attempt } = job.record
+    if (timeoutMs === undefined) return
+    const timer = setTimeout(() => {
+      if (job.record.status === 'running' && job.record.attempt === attempt) job.actor?.send({ type: 'job.timeout' })
+    }, timeoutMs)
+    job.clearTimeout = () => clearTimeout(timer)
+  }
+
+  private emitStatus(job: ActiveJob, previous: JobStatus | null): void {
+    const events = this.options.events
+    // Building the payload's record copy is most of an event's cost: skip it when nobody listens.
+    if (!events.listenerCount('job:status')) return
+    events.emit('job:status', { id: job.record.id, status: job.record.status, previous, job: this.publicRecord(job) })
+  }
+
+  private async finalize(job: ActiveJob): Promise<void> {
+    const id = job.record.id
+    try {
+      await job.output.close()
+      this.markDirty(job)
+      await this.persisted(job)
+      if (job.action.redact) await this.store.removeFullInput(id)
+    } catch (error) {
+      this.reportError(error, `finishing job ${id}`)
+    }
+    job.actor?.stop()
+    this.active.delete(id)
+    const record = this.publicRecord(job)
+    job.final.resolve(record)
+    for (const waiter of this.finalWaiters.get(id) ?? []) waiter.resolve(record)
+    this.finalWaiters.delete(id)
+    for (const hook of this.options.hooks.afterJob) {
+      try {
+        await hook({ job: record })
+      } catch (error) {
+        this.reportError(error, `afterJob hook of job ${id}`)
+      }
+    }
+  }
+
+  private markDirty(job: ActiveJob): void {
+    job.dirty = true
+    // Writing on the next turn folds the changes of one turn (running, then at once completed) into one write.
+    job.persisting ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.persistLoop(job))
+  }
+
+  /** Writes the latest state of a job; changes that arrive during a write are folded into the next one. */
+  private async persistLoop(job: ActiveJob): Promise<void> {
+    try {
+      while (job.dirty) {
+        job.dirty = false
+        const record: StoredJob = { ...job.record, outputLines: job.output.total }
+        delete record.waiting
+        delete record.progress
+        if (job.record.progress) record.progress = job.record.progress
+        const previous = job.indexedStatus
+        job.indexedStatus = record.status
+        await this.store.save(record, previous)
+      }
+      job.persisting = undefined
+    } catch (error) {
+      job.persisting = undefined
+      this.reportError(error, `storing job ${job.record.id}`)
+    }
+  }
+
+  private async persisted(job: ActiveJob): Promise<void> {
+    while (job.persisting) await job.persisting
+  }
+
+  private publicRecord(job: ActiveJob): JobRecord {
+    const record = stripInternal(job.record)
+    record.outputLines = job.output.total
+    return record
+  }
+
+  private async *readOutput(id: string, { from = 0, follow = false }: OutputOptions): AsyncGenerator<OutputLine> {
+    let cursor = Math.max(0, from)
+    for (;;) {
+      const job = this.active.get(id)
+      if (!job) {
+        if (!(await this.store.get(id))) throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
+        for await (const line of readStoredOutput(this.options.storage, id, cursor)) {
+          yield line
+          cursor = line.seq + 1
+        }
+        return
+      }
+      const log = job.output
+      if (cursor < log.stored) {
+        for await (const line of readStoredOutput(this.options.storage, id, cursor, log.stored)) {
+          yield line
+          cursor = line.seq + 1
+        }
+        continue
+      }
+      for (const line of log.unstoredFrom(cursor)) {
+        yield line
+        cursor = line.seq + 1
+      }
+      if (cursor < log.total) continue
+      if (!follow || log.closed) return
+      await log.changed()
+    }
+  }
+
+  private reportError(error: unknown, context: string): void {
+    const err = error instanceof Error ? error : new Error(String(error))
+    if (this.options.events.listenerCount('engine:error') > 0) this.options.events.emit('engine:error', { error: err, context })
+    else console.error(`[provisio] [engine] ${context}:`, err)
+  }
+}
+
+function stripInternal(stored: StoredJob): JobRecord {
+  const record = { ...stored }
+  delete record.machine
+  return record
+}
+
+

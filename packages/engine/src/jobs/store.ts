@@ -1,0 +1,115 @@
+import type { Storage } from 'unstorage'
+import { keySegment, lastSegment } from '../storage/keys'
+import type { JobListQuery, JobRecord, JobStatus, Page } from './types'
+
+/**
+ * What is stored under `jobs:records:<id>`: the record and its machine's
+ * state. The state is the job actor's snapshot reduced to what defines it
+ * (state value and context), which `jobMachine.resolveState` turns back into a
+ * full snapshot; storing xstate's whole persisted snapshot cost more than the job.
+ */
+export interface StoredJob extends JobRecord {
+  machine?: { version: number; value: string; context: unknown }
+}
+
+const recordKey = (id: string) => `jobs:records:${id}`
+const inputKey = (id: string) => `jobs:inputs:${id}`
+const statusIndex = (status: JobStatus) => `jobs:index:status:${status}`
+const providerIndex = (provider: string) => `jobs:index:provider:${keySegment(provider)}`
+const labelIndex = (key: string, value: string) => `jobs:index:label:${keySegment(`${key}=${value}`)}`
+
+export const DEFAULT_PAGE_LIMIT = 50
+export const MAX_PAGE_LIMIT = 1000
+
+/**
+ * Job records and their indexes. An index entry is an empty key whose last
+ * segment is the job id; ids are time-ordered, so a filtered, ordered page is
+ * found from key names alone and only the page's records are read.
+ *
+ * Write order keeps the indexes repairable after a crash: a new job's index
+ * entries are written before its record (a dangling entry is skipped and
+ * removed), and on a status change the record is written first, then the new
+ * status entry, then the old one removed (a stale entry is fixed by `repair`).
+ */
+export class JobStore {
+  constructor(private readonly storage: Storage) {}
+
+  async create(job: StoredJob, fullInput?: unknown): Promise<void> {
+    const entries = [statusIndex(job.status), providerIndex(job.provider)]
+    for (const [key, value] of Object.entries(job.labels)) entries.push(labelIndex(key, value))
+    await Promise.all(entries.map((prefix) => this.storage.setItem(`${prefix}:${job.id}`, '')))
+    if (fullInput !== undefined) await this.storage.setItem(inputKey(job.id), fullInput as never)
+    await this.storage.setItem(recordKey(job.id), job as never)
+  }
+
+  async save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<void> {
+    await this.storage.setItem(recordKey(job.id), job as never)
+    if (previousStatus !== undefined && previousStatus !== job.status) {
+      await this.storage.setItem(`${statusIndex(job.status)}:${job.id}`, '')
+      await this.storage.removeItem(`${statusIndex(previousStatus)}:${job.id}`)
+    }
+  }
+
+  get(id: string): Promise<StoredJob | null> {
+    return this.storage.getItem<StoredJob>(recordKey(id))
+  }
+
+  /** The unredacted input of a job whose action redacts its stored input; kept only until the job ends. */
+  getFullInput(id: string): Promise<unknown> {
+    return this.storage.getItem(inputKey(id))
+  }
+
+  removeFullInput(id: string): Promise<void> {
+    return this.storage.removeItem(inputKey(id))
+  }
+
+  async idsWithStatus(status: JobStatus): Promise<string[]> {
+    return (await this.storage.getKeys(statusIndex(status))).map(lastSegment)
+  }
+
+  /** Drops a stale status entry left by a crash between the record write and the index update. */
+  async repair(job: StoredJob, indexedStatus: JobStatus): Promise<void> {
+    if (indexedStatus === job.status) return
+    await this.storage.setItem(`${statusIndex(job.status)}:${job.id}`, '')
+    await this.storage.removeItem(`${statusIndex(indexedStatus)}:${job.id}`)
+  }
+
+  async list(query: JobListQuery = {}): Promise<Page<StoredJob> & { ids: string[] }> {
+    const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_PAGE_LIMIT), MAX_PAGE_LIMIT)
+    const offset = Math.max(0, query.offset ?? 0)
+    const sets: string[][] = []
+    const statuses = query.status === undefined ? [] : Array.isArray(query.status) ? query.status : [query.status]
+    if (statuses.length) sets.push((await Promise.all(statuses.map((status) => this.idsWithStatus(status)))).flat())
+    if (query.provider !== undefined) sets.push(await this.ids(providerIndex(query.provider)))
+    for (const [key, value] of Object.entries(parseLabels(query.label))) sets.push(await this.ids(labelIndex(key, value)))
+
+    const ids = sets.length ? intersect(sets) : await this.ids('jobs:records')
+    ids.sort()
+    if (query.order !== 'asc') ids.reverse()
+    const pageIds = ids.slice(offset, offset + limit)
+    const records = await Promise.all(pageIds.map((id) => this.get(id)))
+    const items = records.filter((job): job is StoredJob => job !== null && (!statuses.length || statuses.includes(job.status)))
+    return { items, total: ids.length, limit, offset, ids: pageIds }
+  }
+
+  private async ids(prefix: string): Promise<string[]> {
+    return (await this.storage.getKeys(prefix)).map(lastSegment)
+  }
+}
+
+export function parseLabels(label: JobListQuery['label']): Record<string, string> {
+  if (label === undefined) return {}
+  if (typeof label !== 'string') return label
+  const out: Record<string, string> = {}
+  for (const pair of label.split(',')) {
+    const index = pair.indexOf('=')
+    if (index > 0) out[pair.slice(0, index).trim()] = pair.slice(index + 1).trim()
+  }
+  return out
+}
+
+function intersect(sets: string[][]): string[] {
+  const [smallest, ...rest] = [...sets].sort((a, b) => a.length - b.length)
+  const others = rest.map((set) => new Set(set))
+  return smallest.filter((id) => others.every((set) => set.has(id)))
+}

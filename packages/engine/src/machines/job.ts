@@ -1,0 +1,153 @@
+import { assign, fromPromise, setup } from 'xstate'
+import type { JobError, RetryPolicy } from '../jobs/types'
+
+/** Bumped whenever states or context change shape; stored with every snapshot. */
+export const JOB_MACHINE_VERSION = 1
+
+export interface JobMachineInput {
+  jobId: string
+  retry?: RetryPolicy
+  timeoutMs?: number
+  attempt?: number
+}
+
+export interface JobMachineContext {
+  jobId: string
+  attempt: number
+  maxAttempts: number
+  retry?: RetryPolicy
+  timeoutMs?: number
+  result?: unknown
+  error?: JobError
+  /** When a backing-off job may run again (epoch ms). */
+  retryAt?: number
+}
+
+export type JobMachineEvent =
+  | { type: 'job.start' }
+  | { type: 'job.cancel'; reason?: string }
+  | { type: 'job.interrupt' }
+  /** Sent by the engine's timer when a run exceeds `timeoutMs`. */
+  | { type: 'job.timeout' }
+
+export interface RunActionInput {
+  jobId: string
+  attempt: number
+}
+
+/** The context a job starts with; also what a queued job stores before it has an actor. */
+export function initialJobContext(input: JobMachineInput): JobMachineContext {
+  return {
+    jobId: input.jobId,
+    attempt: input.attempt ?? 0,
+    maxAttempts: Math.max(1, input.retry?.attempts ?? 1),
+    retry: input.retry,
+    timeoutMs: input.timeoutMs,
+  }
+}
+
+/** Wait before retry number `retryNumber` (1 for the first retry). */
+export function backoffDelay(retry: RetryPolicy | undefined, retryNumber: number): number {
+  if (!retry) return 0
+  const base = retry.backoffMs ?? 1000
+  const factor = retry.factor ?? 2
+  const delay = base * factor ** Math.max(0, retryNumber - 1)
+  return Math.min(delay, retry.maxBackoffMs ?? Number.POSITIVE_INFINITY)
+}
+
+/**
+ * One job's lifecycle. The engine provides `runAction` (the provider call);
+ * leaving `running` for any reason stops that actor, which aborts the signal
+ * the action was given: that is how cancel and timeout reach child processes.
+ * A failed or timed-out run with attempts left waits out its backoff in
+ * `retrying`, then queues again as `pending`.
+ */
+export const jobMachine = setup({
+  types: {
+    context: {} as JobMachineContext,
+    input: {} as JobMachineInput,
+    events: {} as JobMachineEvent,
+  },
+  actors: {
+    runAction: fromPromise<unknown, RunActionInput>(async () => {
+      throw new Error('[provisio] [engine] runAction must be provided by the engine')
+    }),
+  },
+  delays: {
+    backoff: ({ context }) => Math.max(0, (context.retryAt ?? 0) - Date.now()),
+  },
+  guards: {
+    canRetry: ({ context }) => context.attempt < context.maxAttempts,
+  },
+  actions: {
+    scheduleRetry: assign({
+      retryAt: ({ context }) => Date.now() + backoffDelay(context.retry, context.attempt),
+    }),
+  },
+}).createMachine({
+  id: 'job',
+  initial: 'pending',
+  context: ({ input }) => initialJobContext(input),
+  states: {
+    pending: {
+      on: {
+        'job.start': 'running',
+        'job.cancel': { target: 'cancelled', actions: assign({ error: ({ event }) => cancelledError(event.reason) }) },
+        'job.interrupt': { target: 'failed', actions: assign({ error: interruptedError }) },
+      },
+    },
+    running: {
+      entry: assign({ attempt: ({ context }) => context.attempt + 1, error: undefined, retryAt: undefined }),
+      invoke: {
+        src: 'runAction',
+        input: ({ context }) => ({ jobId: context.jobId, attempt: context.attempt }),
+        onDone: { target: 'completed', actions: assign({ result: ({ event }) => event.output }) },
+        onError: [
+          { guard: 'canRetry', target: 'retrying', actions: [assign({ error: ({ event }) => toError(event.error) }), 'scheduleRetry'] },
+          { target: 'failed', actions: assign({ error: ({ event }) => toError(event.error) }) },
+        ],
+      },
+      on: {
+        // The timer lives in the engine, armed only for jobs that have a timeout: an
+        // xstate `after` here would put a timer on every run, timeout or not.
+        'job.timeout': [
+          { guard: 'canRetry', target: 'retrying', actions: [assign({ error: ({ context }) => timeoutError(context.timeoutMs) }), 'scheduleRetry'] },
+          { target: 'failed', actions: assign({ error: ({ context }) => timeoutError(context.timeoutMs) }) },
+        ],
+        'job.cancel': { target: 'cancelled', actions: assign({ error: ({ event }) => cancelledError(event.reason) }) },
+        'job.interrupt': { target: 'failed', actions: assign({ error: interruptedError }) },
+      },
+    },
+    retrying: {
+      after: { backoff: 'pending' },
+      on: {
+        'job.cancel': { target: 'cancelled', actions: assign({ error: ({ event }) => cancelledError(event.reason) }) },
+      },
+    },
+    completed: { type: 'final' },
+    failed: { type: 'final' },
+    cancelled: { type: 'final' },
+  },
+})
+
+export type JobMachine = typeof jobMachine
+
+function toError(error: unknown): JobError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    return { message: error.message, name: error.name, ...(typeof code === 'string' ? { code } : {}) }
+  }
+  return { message: String(error) }
+}
+
+function timeoutError(timeoutMs: number | undefined): JobError {
+  return { message: `timed out after ${timeoutMs} ms`, code: 'timeout', name: 'TimeoutError' }
+}
+
+function cancelledError(reason: string | undefined): JobError {
+  return { message: reason ?? 'cancelled', code: 'cancelled', name: 'CancelledError' }
+}
+
+function interruptedError(): JobError {
+  return { message: 'interrupted: the engine stopped while this job was running', code: 'interrupted', name: 'InterruptedError' }
+}
