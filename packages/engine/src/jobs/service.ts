@@ -309,6 +309,8 @@ export class JobService implements JobsApi {
     const job = this.active.get(jobId)
     if (!job) throw new Error(`[provisio] [engine] job ${jobId} is not active`)
     try {
+      // xstate starts this actor before it tells subscribers about `running`; yield once so hooks see the running record.
+      await Promise.resolve()
       for (const hook of this.options.hooks.beforeJob) await hook({ job: this.publicRecord(job) })
       const ctx = this.contextFor(job, attempt, signal)
       const result =

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import { createStorage, defineDriver } from 'unstorage'
+import memoryDriver from 'unstorage/drivers/memory'
+import { startEngine } from '../helpers'
+
+/** A memory storage that counts record reads. */
+function readCountingStorage() {
+  const inner = memoryDriver()
+  const reads = { records: 0 }
+  const driver = defineDriver(() => ({
+    ...inner,
+    name: 'read-counting',
+    getItem(key: string, options: unknown) {
+      if (key.startsWith('jobs:records:')) reads.records++
+      return inner.getItem(key, options as never)
+    },
+  }))
+  return { storage: createStorage({ driver: driver() }), reads }
+}
+
+describe('jobs: list', () => {
+  it('filters by status, provider and labels, orders, pages, and reads only the page', async () => {
+    const { storage, reads } = readCountingStorage()
+    const engine = await startEngine({ storage })
+    const submitted = []
+    for (let n = 0; n < 30; n++) {
+      const action = n % 3 === 0 ? 'fail' : 'echo'
+      submitted.push(await engine.jobs.submit({ provider: 'test', action, input: {}, labels: { env: n % 2 ? 'prod' : 'dev', n: String(n) } }))
+    }
+    await Promise.all(submitted.map((job) => engine.jobs.wait(job.id)))
+
+    reads.records = 0
+    const page = await engine.jobs.list({ status: 'failed', limit: 4, offset: 2 })
+    expect(page.total).toBe(10)
+    expect(page.items.map((job) => job.labels.n)).toEqual(['21', '18', '15', '12'])
+    expect(reads.records).toBe(4)
+
+    const prodFailed = await engine.jobs.list({ status: 'failed', label: 'env=prod', order: 'asc' })
+    expect(prodFailed.items.map((job) => job.labels.n)).toEqual(['3', '9', '15', '21', '27'])
+    expect(prodFailed).toMatchObject({ total: 5, limit: 50, offset: 0 })
+
+    const byObject = await engine.jobs.list({ label: { env: 'dev', n: '4' } })
+    expect(byObject.items.map((job) => job.labels.n)).toEqual(['4'])
+
+    const all = await engine.jobs.list({ provider: 'test', limit: 1000 })
+    expect(all.total).toBe(30)
+    expect(all.items[0].labels.n).toBe('29')
+
+    const several = await engine.jobs.list({ status: ['completed', 'failed'], limit: 5000 })
+    expect(several).toMatchObject({ total: 30, limit: 1000 })
+    expect((await engine.jobs.list({ provider: 'other' })).total).toBe(0)
+    expect((await engine.jobs.list({ label: 'env=staging' })).items).toEqual([])
+  })
+
+  it('lists running and pending jobs with their live state', async () => {
+    const engine = await startEngine({ concurrency: 1 })
+    const running = await engine.jobs.submit({ provider: 'test', action: 'sleep', input: { ms: 200 } })
+    const queued = await engine.jobs.submit({ provider: 'test', action: 'echo', input: {} })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect((await engine.jobs.list({ status: 'running' })).items.map((job) => job.id)).toEqual([running.id])
+    const pending = await engine.jobs.list({ status: 'pending' })
+    expect(pending.items.map((job) => job.id)).toEqual([queued.id])
+    expect(pending.items[0].waiting).toEqual({ reason: 'concurrency' })
+  })
+})
