@@ -5,6 +5,9 @@ export default defineConfig({
     // Workspace packages resolve to their TypeScript sources, so tests never need a build.
     conditions: ['source'],
   },
+  // Tests run in vite's SSR environment, which has its own conditions: without this line,
+  // `@provisio/*` imports in test files load the packages' stale `dist`.
+  ssr: { resolve: { conditions: ['source'] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,

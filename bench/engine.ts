@@ -1,0 +1,70 @@
+// 10,000 no-op jobs through the engine (memory and fs storage) against the same
+// 10,000 no-op tasks through bare p-queue, in one run, each after a warm-up.
+// Run: npm run bench (all benches) or node --conditions=source --import tsx bench/engine.ts
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import PQueue from 'p-queue'
+import type { Storage } from 'unstorage'
+import { z } from 'zod'
+import { createEngine, defineProvider, fsStorage } from '@provisio/engine'
+
+const JOBS = 10_000
+const CONCURRENCY = 8
+
+const noop = defineProvider({ name: 'noop', actions: { run: { input: z.object({}), run: () => null } } })
+
+async function bareQueue(): Promise<number> {
+  const queue = new PQueue({ concurrency: CONCURRENCY })
+  const started = performance.now()
+  await Promise.all(Array.from({ length: JOBS }, () => queue.add(async () => null)))
+  return JOBS / ((performance.now() - started) / 1000)
+}
+
+async function engineRun(storage?: Storage): Promise<number> {
+  const engine = createEngine({ providers: [noop], concurrency: CONCURRENCY, storage })
+  await engine.start()
+  const started = performance.now()
+  const jobs = await Promise.all(Array.from({ length: JOBS }, () => engine.jobs.submit({ provider: 'noop', action: 'run' })))
+  await Promise.all(jobs.map((job) => engine.jobs.wait(job.id)))
+  const rate = JOBS / ((performance.now() - started) / 1000)
+  await engine.stop()
+  return rate
+}
+
+async function fsRun(fsync: boolean): Promise<number> {
+  const base = mkdtempSync(join(tmpdir(), 'provisio-bench-'))
+  try {
+    return await engineRun(fsStorage({ base, fsync }))
+  } finally {
+    rmSync(base, { recursive: true, force: true })
+  }
+}
+
+export interface EngineBenchResult {
+  bare: number
+  memory: number
+  fs: number
+  fsNoSync: number
+}
+
+export async function benchEngine(): Promise<EngineBenchResult> {
+  // Warm-up: the first run of each pays for JIT compilation.
+  await bareQueue()
+  await engineRun()
+  await fsRun(false)
+  const bare = await bareQueue()
+  const memory = await engineRun()
+  const fs = await fsRun(true)
+  const fsNoSync = await fsRun(false)
+  const pct = (rate: number) => `${((rate / bare) * 100).toFixed(1)}%`
+  console.log(`engine: ${JOBS} no-op jobs, concurrency ${CONCURRENCY}`)
+  console.log(`  bare p-queue          ${Math.round(bare).toLocaleString('en')} tasks/s`)
+  console.log(`  engine, memory        ${Math.round(memory).toLocaleString('en')} jobs/s  (${pct(memory)} of bare p-queue; goal 7%)`)
+  console.log(`  engine, fs + fsync    ${Math.round(fs).toLocaleString('en')} jobs/s  (${pct(fs)}; goal 1%)`)
+  console.log(`  engine, fs, no fsync  ${Math.round(fsNoSync).toLocaleString('en')} jobs/s  (${pct(fsNoSync)})`)
+  return { bare, memory, fs, fsNoSync }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await benchEngine()

@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { VultrInstance } from '../../vultr/types'
+import {
+  BAD_JSON,
+  createFaultQueue,
+  createTimers,
+  listenOnLoopback,
+  readJsonBody,
+  holdFor,
+  sendJson,
+  type InjectedFault,
+  type StandInRequest,
+} from '../../utils/http-standin'
+import { vultrOperatingSystems, vultrPlans, vultrRegions } from './catalog'
+
+export interface VultrStandInOptions {
+  /** The only API key accepted (`Authorization: Bearer <apiKey>`). */
+  apiKey: string
+  /** 0 picks a free port. */
+  port?: number
+  host?: string
+  /** How long a new instance stays pending/none/0.0.0.0. Default 30 000; `Infinity` never gets ready. */
+  readyAfterMs?: number
+  /** How long start, halt and reboot take. Default 3 000. */
+  powerDelayMs?: number
+  /** A new instance answers 404 to `GET /instances/{id}` for this long, as Vultr may. Default 0. */
+  notFoundAfterCreateMs?: number
+  /** Requests per second allowed per key before 429. Default 30. */
+  rateLimitPerSecond?: number
+}
+
+export interface VultrStandInState {
+  instances: Map<string, VultrInstance>
+  /** Every request answered, oldest first. */
+  requests: StandInRequest[]
+  /** The `default_password` each create answered with, so tests can check it leaks nowhere. */
+  defaultPasswords: Map<string, string>
+}
+
+export interface VultrStandIn {
+  /** `http://127.0.0.1:<port>`; the API is under `/v2`, as at Vultr. */
+  url: string
+  /** `url` + `/v2`: the `baseUrl` for the adapter, `api_endpoint` for ansible. */
+  apiUrl: string
+  state: VultrStandInState
+  inject: (fault: InjectedFault) => void
+  close: () => Promise<void>
+}
+
+type Json = Record<string, unknown>
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+const cursorPrefix = { next: 'next__', prev: 'prev__' }
+const encodeCursor = (kind: 'next' | 'prev', offset: number) => Buffer.from(`${cursorPrefix[kind]}${offset}`).toString('base64')
+function decodeCursor(cursor: string): number {
+  const match = /^(?:next|prev)__(\d+)$/.exec(Buffer.from(cursor, 'base64').toString('utf8'))
+  if (!match) throw new ApiError(400, 'Invalid cursor.')
+  return Number(match[1])
+}
+
+/** Vultr's list answer: one page and `meta` with the total and the cursors. */
+function paginate(items: unknown[], key: string, query: URLSearchParams): Json {
+  const asked = Number.parseInt(query.get('per_page') ?? '', 10)
+  const perPage = Number.isNaN(asked) ? 100 : Math.min(500, Math.max(1, asked))
+  const cursor = query.get('cursor')
+  const offset = cursor ? decodeCursor(cursor) : 0
+  const end = offset + perPage
+  return {
+    [key]: items.slice(offset, end),
+    meta: {
+      total: items.length,
+      links: { next: end < items.length ? encodeCursor('next', end) : '', prev: offset > 0 ? encodeCursor('prev', Math.max(0, offset - perPage)) : '' },
+    },
+  }
+}
+
+/** Treats JSON `null` as absent: clients such as ansible send every known field. */
+function field<T>(body: Json, key: string): T | undefined {
+  const value = body[key]
+  return value === null ? undefined : (value as T)
+}
+
+let ipCounter = 10
+// Documentation addresses (RFC 5737): nothing real answers there.
+const nextIp = () => `203.0.113.${(ipCounter++ % 240) + 10}`
+
+/**
+ * A local Vultr API v2: instances with state transitions, regions, plans, OS
+ * images, cursor pagination, Bearer auth, the 30 req/s limit and injected faults.
+ *
+ * ```ts
+ * const vultr = await startVultrStandIn({ apiKey: 'k', port: 0, readyAfterMs: 2_000 })
+ * const provider = vultr({ apiKey: 'k', baseUrl: stand.apiUrl })
+ * ```
+ */
+export async function startVultrStandIn(options: VultrStandInOptions): Promise<VultrStandIn> {
+  const readyAfterMs = options.readyAfterMs ?? 30_000
+  const powerDelayMs = options.powerDelayMs ?? 3_000
+  const notFoundAfterCreateMs = options.notFoundAfterCreateMs ?? 0
+  const rateLimit = options.rateLimitPerSecond ?? 30
+  const state: VultrStandInState = { instances: new Map(), requests: [], defaultPasswords: new Map() }
+  const visibleAt = new Map<string, number>()
+  const userData = new Map<string, string>()
+  const recentByKey = new Map<string, number[]>()
+  const faults = createFaultQueue()
+  const timers = createTimers()
+
+  const overLimit = (key: string) => {
+    const now = Date.now()
+    const recent = (recentByKey.get(key) ?? []).filter((at) => at > now - 1000)
+    recentByKey.set(key, recent)
+    if (recent.length >= rateLimit) return true
+    recent.push(now)
+    return false
+  }
+
+  const findInstance = (id: string) => {
+    const instance = state.instances.get(id)
+    if (!instance) throw new ApiError(404, 'Invalid instance-id.')
+    return instance
+  }
+
+  const createInstance = (body: Json): VultrInstance & { default_password: string } => {
+    const regionId = field<string>(body, 'region')
+    const planId = field<string>(body, 'plan')
+    if (!regionId) throw new ApiError(400, 'Missing region.')
+    if (!vultrRegions.some((region) => region.id === regionId)) throw new ApiError(400, 'Invalid region.')
+    if (!planId) throw new ApiError(400, 'Missing plan.')
+    const plan = vultrPlans.find((candidate) => candidate.id === planId)
+    if (!plan) throw new ApiError(400, 'Invalid plan.')
+    if (!plan.locations.includes(regionId)) throw new ApiError(400, `Plan ${planId} is not available in region ${regionId}.`)
+    const osId = field<number>(body, 'os_id')
+    const sources = ['os_id', 'iso_id', 'snapshot_id', 'app_id', 'image_id'].filter((key) => field(body, key) !== undefined && field(body, key) !== '')
+    if (sources.length === 0) throw new ApiError(400, 'Must specify one of os_id, iso_id, snapshot_id, app_id or image_id.')
+    const os = osId === undefined ? undefined : vultrOperatingSystems.find((candidate) => candidate.id === Number(osId))
+    if (osId !== undefined && !os) throw new ApiError(400, 'Invalid os_id.')
+    const tags = field<unknown>(body, 'tags') ?? []
+    if (!Array.isArray(tags) || tags.some((tag) => typeof tag !== 'string')) throw new ApiError(400, 'tags must be an array of strings.')
+    const script = field<string>(body, 'user_data')
+    if (script !== undefined && (typeof script !== 'string' || Buffer.from(script, 'base64').toString('base64') !== script.replace(/\s/g, ''))) {
+      throw new ApiError(400, 'user_data must be base64 encoded.')
+    }
+    const label = field<string>(body, 'label') ?? ''
+    const features = [field(body, 'enable_ipv6') ? 'ipv6' : undefined, field(body, 'backups') === 'enabled' ? 'auto_backups' : undefined].filter(
+      (feature): feature is string => feature !== undefined,
+    )
+    const id = randomUUID()
+    const instance: VultrInstance = {
+      id,
+      os: os?.name ?? 'Custom Installed',
+      ram: plan.ram,
+      disk: plan.disk,
+      main_ip: '0.0.0.0',
+      vcpu_count: plan.vcpu_count,
+      region: regionId,
+      plan: plan.id,
+      date_created: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'),
+      status: 'pending',
+      allowed_bandwidth: plan.bandwidth,
+      netmask_v4: '',
+      gateway_v4: '0.0.0.0',
+      power_status: 'running',
+      server_status: 'none',
+      v6_main_ip: '',
+      v6_network: '',
+      v6_network_size: 0,
+      label,
+      internal_ip: '',
+      kvm: '',
+      hostname: field<string>(body, 'hostname') ?? (label || 'vultr.guest'),
+      tag: tags[0] ?? '',
+      tags,
+      os_id: os?.id ?? 0,
+      app_id: Number(field(body, 'app_id') ?? 0),
+      image_id: field<string>(body, 'image_id') ?? '',
+      firewall_group_id: field<string>(body, 'firewall_group_id') ?? '',
+      features,
+    }
+    state.instances.set(id, instance)
+    userData.set(id, script ?? '')
+    visibleAt.set(id, Date.now() + notFoundAfterCreateMs)
+    const answer = { ...instance, tags: [...tags], features: [...features], default_password: `Pw!${randomUUID().slice(0, 12)}` }
+    state.defaultPasswords.set(id, answer.default_password)
+    timers.after(readyAfterMs, () => {
+      const current = state.instances.get(id)
+      if (!current) return
+      Object.assign(current, {
+        status: 'active',
+        power_status: 'running',
+        server_status: 'ok',
+        main_ip: nextIp(),
+        netmask_v4: '255.255.254.0',
+        gateway_v4: '203.0.113.1',
+        kvm: `https://my.vultr.com/subs/vps/novnc/api.php?data=${id}`,
+      })
+    })
+    return answer
+  }
+
+  const setPower = (instance: VultrInstance, verb: string) => {
+    const id = instance.id
+    const update = (changes: Partial<VultrInstance>) => {
+      const current = state.instances.get(id)
+      if (current) Object.assign(current, changes)
+    }
+    if (verb === 'halt') timers.after(powerDelayMs, () => update({ power_status: 'stopped' }))
+    else if (verb === 'start') timers.after(powerDelayMs, () => update({ power_status: 'running' }))
+    else if (instance.status === 'active') {
+      update({ server_status: 'installingbooting' })
+      timers.after(powerDelayMs, () => update({ power_status: 'running', server_status: 'ok' }))
+    }
+  }
+
+  const listInstances = (query: URLSearchParams) =>
+    [...state.instances.values()].filter(
+      (instance) =>
+        (!query.get('label') || instance.label === query.get('label')) &&
+        (!query.get('region') || instance.region === query.get('region')) &&
+        (!query.get('tag') || instance.tags.includes(query.get('tag')!)) &&
+        (!query.get('main_ip') || instance.main_ip === query.get('main_ip')),
+    )
+
+  /** Answers one authenticated API call: [status, body]. */
+  const route = async (method: string, segments: string[], query: URLSearchParams, req: IncomingMessage): Promise<[number, unknown?]> => {
+    const readBody = async () => {
+      const body = await readJsonBody(req)
+      if (body === BAD_JSON) throw new ApiError(400, 'Invalid JSON body.')
+      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw new ApiError(400, 'Request body must be a JSON object.')
+      return (body ?? {}) as Json
+    }
+    const [resource, id, sub] = segments
+    const path = segments.length
+    if (method === 'GET' && path === 1 && resource === 'regions') return [200, paginate(vultrRegions, 'regions', query)]
+    if (method === 'GET' && path === 1 && resource === 'os') return [200, paginate(vultrOperatingSystems, 'os', query)]
+    if (method === 'GET' && path === 1 && resource === 'plans') {
+      const type = query.get('type')
+      return [200, paginate(type && type !== 'all' ? vultrPlans.filter((plan) => plan.type === type) : vultrPlans, 'plans', query)]
+    }
+    if (method === 'GET' && path === 1 && resource === 'ssh-keys') return [200, paginate([], 'ssh_keys', query)]
+    if (method === 'GET' && path === 1 && resource === 'account') {
+      return [200, { account: { name: 'Stand-in', email: 'standin@example.com', acls: ['manage_users', 'subscriptions'], balance: 0, pending_charges: 0, last_payment_date: '', last_payment_amount: 0 } }]
+    }
+    if (resource !== 'instances') throw new ApiError(404, 'Not found.')
+    if (path === 1 && method === 'GET') return [200, paginate(listInstances(query), 'instances', query)]
+    if (path === 1 && method === 'POST') return [202, { instance: createInstance(await readBody()) }]
+    if (path === 2 && id === 'halt' && method === 'POST') {
+      const ids = (await readBody()).instance_ids
+      if (!Array.isArray(ids)) throw new ApiError(400, 'instance_ids must be an array.')
+      for (const each of ids) setPower(findInstance(String(each)), 'halt')
+      return [204]
+    }
+    const instance = findInstance(id!)
+    if (path === 2 && method === 'GET') {
+      if (Date.now() < (visibleAt.get(instance.id) ?? 0)) throw new ApiError(404, 'Invalid instance-id.')
+      return [200, { instance }]
+    }
+    if (path === 2 && method === 'DELETE') {
+      state.instances.delete(instance.id)
+      return [204]
+    }
+    if (path === 3 && method === 'POST' && (sub === 'start' || sub === 'halt' || sub === 'reboot')) {
+      setPower(instance, sub)
+      return [204]
+    }
+    if (path === 3 && method === 'GET' && sub === 'user-data') return [200, { user_data: { data: userData.get(instance.id) ?? '' } }]
+    if (path === 3 && method === 'GET' && sub === 'vpcs') return [200, paginate([], 'vpcs', query)]
+    throw new ApiError(404, 'Not found.')
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://stand-in')
+    const method = req.method ?? 'GET'
+    const answer = (status: number, body?: unknown, headers?: Record<string, string>) => {
+      state.requests.push({ method, path: url.pathname + url.search, status })
+      sendJson(res, status, body, headers)
+    }
+    const fault = faults.take(url.pathname)
+    if (fault?.delayMs) await holdFor(fault.delayMs)
+    if (fault?.status) {
+      const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }
+      const message = fault.status === 429 ? 'rate limit exceeded' : fault.status === 500 ? 'Internal server error.' : 'Service unavailable.'
+      return answer(fault.status, { error: message, status: fault.status }, headers)
+    }
+    const token = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? ''
+    if (overLimit(token)) return answer(429, { status: 429, error: 'rate limit exceeded' })
+    if (token !== options.apiKey) return answer(401, { error: 'Invalid API token.', status: 401 })
+    const segments = url.pathname.split('/').filter(Boolean)
+    if (segments[0] !== 'v2') return answer(404, { error: 'Not found.', status: 404 })
+    try {
+      const [status, body] = await route(method, segments.slice(1), url.searchParams, req)
+      answer(status, body)
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error
+      answer(error.status, { error: error.message, status: error.status })
+    }
+  }
+
+  const server = await listenOnLoopback(handle, {
+    port: options.port,
+    host: options.host,
+    onError: (res, error) => sendJson(res, 500, { error: `Internal server error: ${(error as Error).message}`, status: 500 }),
+  })
+  return {
+    url: server.url,
+    apiUrl: `${server.url}/v2`,
+    state,
+    inject: faults.inject,
+    async close() {
+      timers.clear()
+      await server.close()
+    },
+  }
+}

@@ -1,0 +1,43 @@
+import { abortableDelay } from './http-delay'
+import { WaitTimeoutError } from './http-error'
+
+export interface PollOptions<T> {
+  /** Reads the resource once. May return `undefined` when it is not visible yet. */
+  read: () => Promise<T | undefined>
+  /** Whether the wait is over. */
+  done: (value: T) => boolean
+  /** One line describing the state; logged each time it changes. */
+  describe: (value: T | undefined) => string
+  /** Starts the timeout error, e.g. `[provisio] [vultr] instance 1234 not ready`. */
+  timeoutMessage: string
+  intervalMs: number
+  timeoutMs: number
+  signal?: AbortSignal
+  log?: (line: string) => void
+  /** Called after each read with the share of the timeout used so far (0-1). */
+  onPoll?: (value: T | undefined, elapsedShare: number) => void
+}
+
+/**
+ * Reads a resource until `done` says so, logging state changes; rejects with a
+ * `WaitTimeoutError` after `timeoutMs`, or with the signal's reason on cancel.
+ */
+export async function pollUntil<T>(options: PollOptions<T>): Promise<T> {
+  const startedAt = Date.now()
+  let lastState: string | undefined
+  for (;;) {
+    const value = await options.read()
+    const state = options.describe(value)
+    if (state !== lastState) {
+      options.log?.(state)
+      lastState = state
+    }
+    if (value !== undefined && options.done(value)) return value
+    const elapsed = Date.now() - startedAt
+    options.onPoll?.(value, Math.min(1, elapsed / options.timeoutMs))
+    if (elapsed >= options.timeoutMs) {
+      throw new WaitTimeoutError(`${options.timeoutMessage} after ${options.timeoutMs} ms (last state: ${state})`)
+    }
+    await abortableDelay(Math.min(options.intervalMs, options.timeoutMs - elapsed), options.signal)
+  }
+}

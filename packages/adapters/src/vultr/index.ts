@@ -1,0 +1,42 @@
+import { defineProvider } from '@provisio/engine'
+import { osList, planList, regionList } from './catalog'
+import { vultrConfigSchema, type VultrOptions } from './config'
+import { instanceCreate, instanceDelete, instanceGet, instanceHalt, instanceList, instanceReboot, instanceStart, listInstances } from './instances'
+
+export type { VultrConfig, VultrOptions } from './config'
+export type { VultrInstance, VultrOs, VultrPlan, VultrRegion } from './types'
+
+/** The Vultr provider (API v2) without configuration; `vultr(options)` configures it. */
+export const vultrProvider = defineProvider({
+  name: 'vultr',
+  description: 'Vultr cloud instances through API v2',
+  config: vultrConfigSchema,
+  actions: {
+    'instance.list': instanceList,
+    'instance.get': instanceGet,
+    'instance.create': instanceCreate,
+    'instance.delete': instanceDelete,
+    'instance.start': instanceStart,
+    'instance.halt': instanceHalt,
+    'instance.reboot': instanceReboot,
+    'region.list': regionList,
+    'plan.list': planList,
+    'os.list': osList,
+  },
+  resources: {
+    list: (ctx) => listInstances(ctx.config, ctx.signal),
+  },
+})
+
+/**
+ * Vultr instances, regions, plans and OS images.
+ *
+ * ```ts
+ * const engine = createEngine({ providers: [vultr({ apiKey: process.env.VULTR_API_KEY! })] })
+ * await engine.jobs.submit({ provider: 'vultr', action: 'instance.create',
+ *   input: { region: 'ams', plan: 'vc2-1c-1gb', os_id: 2136, label: 'web-1' } })
+ * ```
+ */
+export function vultr(options: VultrOptions) {
+  return vultrProvider.configure(options)
+}

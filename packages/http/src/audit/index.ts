@@ -1,0 +1,9 @@
+// Log
+export { createAuditLog } from './log'
+export type { AuditEntry, AuditInput, AuditLog, AuditLogOptions, AuditQuery, AuditResult } from './types'
+
+// Errors
+export { AuditError } from './errors'
+
+// Redaction
+export { redactSecrets } from './redact'

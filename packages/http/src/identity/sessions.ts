@@ -1,0 +1,114 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { Storage } from 'unstorage'
+import { AuthError } from './errors'
+import { identityKeys, sha256 } from './keys'
+import { createKeyedQueue } from './serialize'
+
+interface RefreshRecord {
+  userId: string
+  familyId: string
+  expiresAt: number
+  /** Set when the token was exchanged; kept until expiry so that a second use is seen as reuse. */
+  usedAt?: number
+}
+
+/** The tokens issued from one login; revoking it ends every refresh token of that login. */
+interface FamilyRecord {
+  userId: string
+  sessionEpoch: number
+  revoked: boolean
+  expiresAt: number
+}
+
+interface Expiring {
+  expiresAt: number
+}
+
+export interface Sessions {
+  issue(input: { userId: string; sessionEpoch: number; familyId?: string }): Promise<{ token: string; expiresAt: Date }>
+  /** Uses a refresh token up; the caller issues the next one in the same family. */
+  rotate(token: string): Promise<{ userId: string; familyId: string; sessionEpoch: number }>
+  /** Ends the login the refresh token belongs to, when it belongs to `userId`. */
+  revokeFamilyOf(token: string, userId: string): Promise<void>
+  revokeAccessToken(jti: string, expiresAt: Date): Promise<void>
+  isAccessTokenRevoked(jti: string): Promise<boolean>
+  prune(): Promise<number>
+}
+
+export function createSessions(options: { storage: Storage; ttlSeconds: number; now: () => number }): Sessions {
+  const { storage, ttlSeconds, now } = options
+  const serialize = createKeyedQueue()
+
+  // The storage drivers that honour `ttl` (redis) drop expired records by themselves; `prune()` covers the rest.
+  function ttlOf(expiresAt: number) {
+    return { ttl: Math.max(1, Math.ceil((expiresAt - now()) / 1000)) }
+  }
+
+  async function revokeFamily(familyId: string) {
+    const family = await storage.getItem<FamilyRecord>(identityKeys.refreshFamily(familyId))
+    if (!family || family.revoked) return
+    await storage.setItem(identityKeys.refreshFamily(familyId), { ...family, revoked: true }, ttlOf(family.expiresAt))
+  }
+
+  return {
+    async issue({ userId, sessionEpoch, familyId = randomUUID() }) {
+      const token = randomBytes(32).toString('base64url')
+      const expiresAt = now() + ttlSeconds * 1000
+      const family: FamilyRecord = { userId, sessionEpoch, revoked: false, expiresAt }
+      await storage.setItem(identityKeys.refreshFamily(familyId), family, ttlOf(expiresAt))
+      const record: RefreshRecord = { userId, familyId, expiresAt }
+      await storage.setItem(identityKeys.refreshToken(sha256(token)), record, ttlOf(expiresAt))
+      return { token, expiresAt: new Date(expiresAt) }
+    },
+
+    rotate(token) {
+      if (typeof token !== 'string' || token.length === 0) {
+        return Promise.reject(new AuthError('invalid_token', 'Invalid refresh token'))
+      }
+      const key = identityKeys.refreshToken(sha256(token))
+      return serialize(key, async () => {
+        const record = await storage.getItem<RefreshRecord>(key)
+        if (!record) throw new AuthError('invalid_token', 'Invalid refresh token')
+        if (record.expiresAt <= now()) throw new AuthError('expired', 'Refresh token expired')
+        const family = await storage.getItem<FamilyRecord>(identityKeys.refreshFamily(record.familyId))
+        if (!family || family.revoked) throw new AuthError('revoked', 'Refresh token revoked')
+        if (record.usedAt !== undefined) {
+          // A used token coming back means two holders: end the whole login for both.
+          await revokeFamily(record.familyId)
+          throw new AuthError('reused', 'Refresh token already used; the session has been revoked')
+        }
+        await storage.setItem(key, { ...record, usedAt: now() }, ttlOf(record.expiresAt))
+        return { userId: record.userId, familyId: record.familyId, sessionEpoch: family.sessionEpoch }
+      })
+    },
+
+    async revokeFamilyOf(token, userId) {
+      if (typeof token !== 'string' || token.length === 0) return
+      const record = await storage.getItem<RefreshRecord>(identityKeys.refreshToken(sha256(token)))
+      if (record && record.userId === userId) await revokeFamily(record.familyId)
+    },
+
+    async revokeAccessToken(jti, expiresAt) {
+      const record: Expiring = { expiresAt: expiresAt.getTime() }
+      await storage.setItem(identityKeys.revocation(jti), record, ttlOf(record.expiresAt))
+    },
+
+    isAccessTokenRevoked(jti) {
+      return storage.hasItem(identityKeys.revocation(jti))
+    },
+
+    async prune() {
+      let removed = 0
+      for (const base of [identityKeys.revocations, identityKeys.refreshTokens, identityKeys.refreshFamilies]) {
+        for (const key of await storage.getKeys(base)) {
+          const record = await storage.getItem<Expiring>(key)
+          if (!record || typeof record.expiresAt !== 'number' || record.expiresAt <= now()) {
+            await storage.removeItem(key)
+            removed++
+          }
+        }
+      }
+      return removed
+    },
+  }
+}

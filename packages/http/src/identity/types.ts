@@ -1,0 +1,137 @@
+import type { Storage } from 'unstorage'
+
+export interface LockoutOptions {
+  /** Failed logins within `windowSeconds` that lock the account. */
+  maxFailures: number
+  windowSeconds: number
+  /** How long a locked account refuses every login, even with the right password. */
+  lockSeconds: number
+}
+
+export interface IdentityOptions {
+  storage: Storage
+  /** HS256 secret; when absent, created once and kept in storage at `identity:secrets:jwt`. */
+  signingKey?: Uint8Array
+  /** Default `provisio`. */
+  issuer?: string
+  /** Default 3600. */
+  accessTokenTtlSeconds?: number
+  /** Default 30 days. */
+  refreshTokenTtlSeconds?: number
+  /** Default 5 failures in 900 s lock for 900 s. */
+  lockout?: LockoutOptions
+  /** How long users, custom roles and their permissions are kept in memory (default 5000 ms); writes on this node clear them at once. */
+  cacheTtlMs?: number
+  /** The clock, in milliseconds; tests move it instead of sleeping. */
+  now?: () => number
+}
+
+export interface User {
+  id: string
+  username: string
+  email: string | null
+  roles: string[]
+  enabled: boolean
+  mfaEnabled: boolean
+  created_at: string
+  updated_at: string
+  last_login: string | null
+}
+
+export interface Role {
+  name: string
+  description: string
+  /** Canonical permissions or wildcard patterns over them (`servers:*`, `*`). */
+  permissions: string[]
+  builtIn: boolean
+}
+
+export interface Principal {
+  userId: string
+  username: string
+  roles: string[]
+  /** Every canonical permission the roles grant, plus the wildcard patterns they hold. */
+  permissions: ReadonlySet<string>
+  tokenId: string
+  expiresAt: Date
+}
+
+export interface TokenPair {
+  accessToken: string
+  expiresAt: string
+  refreshToken: string
+  refreshExpiresAt: string
+  user: User
+}
+
+export interface UserInput {
+  username: string
+  password: string
+  email?: string | null
+  roles?: string[]
+  enabled?: boolean
+}
+
+export interface UserPatch {
+  email?: string | null
+  roles?: string[]
+  enabled?: boolean
+  password?: string
+}
+
+export interface UserQuery {
+  role?: string
+  enabled?: boolean
+  limit?: number
+  offset?: number
+}
+
+export interface Identity {
+  users: {
+    create(input: UserInput): Promise<User>
+    get(id: string): Promise<User | undefined>
+    getByUsername(username: string): Promise<User | undefined>
+    list(query?: UserQuery): Promise<{ items: User[]; total: number }>
+    /** A new password ends every session of the user (their tokens stop working). */
+    update(id: string, patch: UserPatch): Promise<User>
+    delete(id: string): Promise<void>
+    count(): Promise<number>
+  }
+  roles: {
+    list(): Promise<Role[]>
+    get(name: string): Promise<Role | undefined>
+    create(input: { name: string; description?: string; permissions: string[] }): Promise<Role>
+    update(name: string, patch: { description?: string; permissions?: string[] }): Promise<Role>
+    /** Refused for built-in roles and for roles still held by a user. */
+    delete(name: string): Promise<void>
+  }
+  login(input: { username: string; password: string; mfaCode?: string; ip?: string }): Promise<TokenPair>
+  /** Rotates a refresh token: the old one stops working; presenting a used one again revokes its whole family (reuse detection) and throws AuthError('reused'). */
+  refresh(refreshToken: string): Promise<TokenPair>
+  /** Control-center's documented `POST /auth/refresh {"token": <current access token>}`: a still-valid access token is exchanged for a new one and revoked. */
+  renewAccessToken(accessToken: string): Promise<{ accessToken: string; expiresAt: string }>
+  /** Revokes the access token (by its jti) and, when given, the refresh token's whole family. */
+  logout(accessToken: string, refreshToken?: string): Promise<void>
+  /** Verifies signature, expiry, revocation, and that the user still exists and is enabled (a disabled or deleted user's tokens stop working at once). */
+  verify(accessToken: string): Promise<Principal>
+  mfa: {
+    /** Starts (or restarts) enrolment; MFA is required at login only after `confirm`. */
+    enroll(userId: string): Promise<{ secret: string; otpauthUrl: string }>
+    confirm(userId: string, code: string): Promise<void>
+    disable(userId: string): Promise<void>
+  }
+  /**
+   * True when the principal's roles grant the permission, given in any surface's vocabulary.
+   * Synchronous: a `Principal` carries its permissions; for bare `{ roles }` custom roles
+   * come from the in-memory role cache, which `ready()` and every async call fill.
+   */
+  can(principal: Principal | { roles: string[] }, permission: string): boolean
+  /** True when the password is the user's; for "change password" routes that ask for the current one. Not counted by the lockout. */
+  checkPassword(userId: string, password: string): Promise<boolean>
+  /** Creates the first administrator only when there are no users yet; returns undefined otherwise. */
+  bootstrapAdmin(input: { username: string; password: string; email?: string }): Promise<User | undefined>
+  /** Loads the signing key and the custom roles; optional, every other call does it when needed. */
+  ready(): Promise<void>
+  /** Deletes expired revocations, refresh tokens and lockout records; returns how many. */
+  prune(): Promise<number>
+}

@@ -1,0 +1,139 @@
+import { createTimeOrderedId } from '../identity/ids'
+import { lastSegment } from '../identity/keys'
+import { createKeyedQueue } from '../identity/serialize'
+import { pageOf } from '../identity/paging'
+import type { ConditionInput } from './conditions'
+import { PolicyError } from './errors'
+import { compileRule, normalizeRules, ruleApplies, type CompiledRule } from './rules'
+import type { Policy, PolicyStore, PolicyStoreOptions } from './types'
+
+const policiesKey = 'policies'
+const policyKey = (id: string) => `policies:${id}`
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 100) {
+    throw new PolicyError('invalid', 'name must be a non-empty string of at most 100 characters')
+  }
+  return name.trim()
+}
+
+function checkVersion(version: unknown): string {
+  if (typeof version !== 'string' || version.trim().length === 0 || version.length > 50) {
+    throw new PolicyError('invalid', 'version must be a non-empty string of at most 50 characters')
+  }
+  return version.trim()
+}
+
+function checkEnabled(enabled: unknown): boolean {
+  if (typeof enabled !== 'boolean') throw new PolicyError('invalid', 'enabled must be true or false')
+  return enabled
+}
+
+/** Policies persisted one per key (`policies:<id>`), evaluated from a compiled in-memory copy. */
+export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
+  const { storage } = options
+  const now = options.now ?? Date.now
+  const cacheTtlMs = options.cacheTtlMs ?? 5000
+  const serialize = createKeyedQueue()
+  let compiled: CompiledRule[] = []
+  let loadedAt = Number.NEGATIVE_INFINITY
+  let loading: Promise<void> | undefined
+
+  async function read(id: string) {
+    if (typeof id !== 'string' || id.length === 0 || id.includes(':')) return undefined
+    return (await storage.getItem<Policy>(policyKey(id))) ?? undefined
+  }
+
+  async function readAll() {
+    const ids = (await storage.getKeys(policiesKey)).map(lastSegment).sort()
+    return (await Promise.all(ids.map(read))).filter((policy): policy is Policy => !!policy)
+  }
+
+  async function load() {
+    const policies = await readAll()
+    compiled = policies.filter((policy) => policy.enabled).flatMap((policy) => policy.rules.map(compileRule))
+    loadedAt = now()
+  }
+
+  // Writes reload at once; a policy written on another node is seen within the cache lifetime.
+  async function refresh(force = false) {
+    if (!force && now() - loadedAt < cacheTtlMs) return
+    if (force) loading = undefined
+    loading ??= load().finally(() => {
+      loading = undefined
+    })
+    await loading
+  }
+
+  async function write(policy: Policy) {
+    await storage.setItem(policyKey(policy.id), policy)
+    await refresh(true)
+    return policy
+  }
+
+  return {
+    async list(query = {}) {
+      const { limit, offset } = pageOf(query)
+      if (query.enabled === undefined) {
+        const ids = (await storage.getKeys(policiesKey)).map(lastSegment).sort()
+        const items = await Promise.all(ids.slice(offset, offset + limit).map(read))
+        return { items: items.filter((policy): policy is Policy => !!policy), total: ids.length }
+      }
+      const matching = (await readAll()).filter((policy) => policy.enabled === query.enabled)
+      return { items: matching.slice(offset, offset + limit), total: matching.length }
+    },
+
+    get: read,
+
+    async create(input) {
+      const time = new Date(now()).toISOString()
+      const policy: Policy = {
+        id: createTimeOrderedId(now()),
+        name: checkName(input?.name),
+        version: input.version === undefined ? '1.0.0' : checkVersion(input.version),
+        rules: normalizeRules(input.rules),
+        enabled: input.enabled === undefined ? true : checkEnabled(input.enabled),
+        created_at: time,
+        updated_at: time,
+      }
+      return write(policy)
+    },
+
+    update(id, patch) {
+      return serialize(id, async () => {
+        const current = await read(id)
+        if (!current) throw new PolicyError('not_found', 'Policy not found')
+        const next: Policy = { ...current, updated_at: new Date(now()).toISOString() }
+        if (patch.name !== undefined) next.name = checkName(patch.name)
+        if (patch.version !== undefined) next.version = checkVersion(patch.version)
+        if (patch.rules !== undefined) next.rules = normalizeRules(patch.rules)
+        if (patch.enabled !== undefined) next.enabled = checkEnabled(patch.enabled)
+        return write(next)
+      })
+    },
+
+    async delete(id) {
+      if (!(await read(id))) throw new PolicyError('not_found', 'Policy not found')
+      await storage.removeItem(policyKey(id))
+      await refresh(true)
+    },
+
+    async evaluate(request) {
+      await refresh()
+      const roles = request.user.roles ?? []
+      const input: ConditionInput = {
+        user: { id: request.user.id, username: request.user.username, role: roles[0] ?? '', roles: [...roles] },
+        resource: request.resource,
+        action: request.action,
+        context: request.context ?? {},
+      }
+      let decision: 'allow' | 'none' = 'none'
+      for (const rule of compiled) {
+        if (!ruleApplies(rule, input)) continue
+        if (rule.effect === 'Deny') return 'deny'
+        decision = 'allow'
+      }
+      return decision
+    },
+  }
+}
