@@ -82,9 +82,9 @@ describe('ansible: playbook.run', () => {
       extraVars: { failing_host: 'web2' },
     }).catch((e) => e)
     expect(error).toMatchObject({ code: 'host_failed', exitCode: 2, message: '[provisio] [ansible] playbook failed on host web2' })
-    expect(error.result.hosts.web1).toMatchObject({ ok: 1, failed: 0, skipped: 1 })
-    expect(error.result.hosts.web2).toMatchObject({ ok: 1, failed: 1 })
-    expect(ctx.events).toEqual([{ type: 'ansible.recap', data: error.result }])
+    expect(error.details.hosts.web1).toMatchObject({ ok: 1, failed: 0, skipped: 1 })
+    expect(error.details.hosts.web2).toMatchObject({ ok: 1, failed: 1 })
+    expect(ctx.events).toEqual([{ type: 'ansible.recap', data: error.details }])
     expect(ctx.lines.at(-1)).toBe('[EXIT CODE: 2]')
   })
 

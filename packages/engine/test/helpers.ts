@@ -19,9 +19,9 @@ export const testProvider = defineProvider({
       },
     },
     fail: {
-      input: z.object({ message: z.string().default('boom'), code: z.string().optional() }),
+      input: z.object({ message: z.string().default('boom'), code: z.string().optional(), details: z.unknown().optional() }),
       run: (_ctx, input) => {
-        throw Object.assign(new Error(input.message), input.code ? { code: input.code } : {})
+        throw Object.assign(new Error(input.message), input.code ? { code: input.code } : {}, input.details ? { details: input.details } : {})
       },
     },
     sleep: {

@@ -14,14 +14,14 @@ export type AnsibleErrorCode =
 export class AnsibleError extends Error {
   code: AnsibleErrorCode
   exitCode?: number
-  /** What the run produced before failing: the per-host recap, when there was one. */
-  result?: unknown
+  /** What the run produced before failing: the per-host recap, when there was one. The engine keeps it as the job's `error.details`. */
+  details?: unknown
   constructor(message: string, options: { code: AnsibleErrorCode; exitCode?: number; result?: unknown; cause?: unknown }) {
     super(`[provisio] [ansible] ${message}`, { cause: options.cause })
     this.name = this.constructor.name
     this.code = options.code
     this.exitCode = options.exitCode
-    this.result = options.result
+    this.details = options.result
   }
 }
 

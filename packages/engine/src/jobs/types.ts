@@ -32,6 +32,8 @@ export interface JobError {
   /** `timeout`, `interrupted`, `cancelled`, or the error's own `code`. */
   code?: string
   name?: string
+  /** What the error carried in its `details` property (e.g. ansible's per-host recap of a failed run). */
+  details?: unknown
 }
 
 /** Why a pending job is not running yet. */

@@ -134,8 +134,13 @@ export type JobMachine = typeof jobMachine
 
 function toError(error: unknown): JobError {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code
-    return { message: error.message, name: error.name, ...(typeof code === 'string' ? { code } : {}) }
+    const { code, details } = error as { code?: unknown; details?: unknown }
+    return {
+      message: error.message,
+      name: error.name,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(details !== undefined ? { details } : {}),
+    }
   }
   return { message: String(error) }
 }

@@ -35,6 +35,12 @@ describe('jobs: lifecycle', () => {
     expect(done.error).toMatchObject({ message: 'disk full', code: 'ENOSPC' })
   })
 
+  it('keeps the details an error carries', async () => {
+    const engine = await startEngine()
+    const job = await engine.jobs.submit({ provider: 'test', action: 'fail', input: { message: 'host failed', details: { web2: { failed: 1 } } } })
+    expect((await engine.jobs.wait(job.id)).error).toMatchObject({ message: 'host failed', details: { web2: { failed: 1 } } })
+  })
+
   it('does not retry unless asked', async () => {
     const engine = await startEngine()
     const done = await engine.jobs.wait((await engine.jobs.submit({ provider: 'test', action: 'flaky', input: { failures: 1 } })).id)

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest'
+import { buildDag, cyclePaths, dependentsOf, toGraph } from '../../src/dag'
+
+const node = (id: string, ...dependsOn: string[]) => ({ id, dependsOn })
+
+describe('dag: buildDag', () => {
+  it('should keep declaration order between independent nodes', () => {
+    expect(buildDag([node('z'), node('y'), node('x', 'z'), node('w')]).dag!.order).toEqual(['z', 'y', 'w', 'x'])
+  })
+
+  it('should order every dependency before its dependents, joins included', () => {
+    const { dag, issues } = buildDag([node('d', 'b', 'c'), node('b', 'a'), node('c', 'a'), node('a')])
+    expect(issues).toEqual([])
+    const order = dag!.order
+    expect(order.indexOf('a')).toBeLessThan(order.indexOf('b'))
+    expect(order.indexOf('a')).toBeLessThan(order.indexOf('c'))
+    expect(order.indexOf('b')).toBeLessThan(order.indexOf('d'))
+    expect(order.indexOf('c')).toBeLessThan(order.indexOf('d'))
+    expect(dag!.children.get('a')!.sort()).toEqual(['b', 'c'])
+    expect(dag!.children.get('d')).toEqual([])
+  })
+
+  it('should name duplicate ids and unknown dependencies with their paths', () => {
+    const { dag, issues } = buildDag([node('a'), node('a'), node('b', 'a', 'ghost')], (index) => `operations.${index}`)
+    expect(dag).toBeUndefined()
+    expect(issues).toEqual([
+      { path: 'operations.1.id', message: 'duplicate id "a"' },
+      { path: 'operations.2.dependsOn.1', message: '"b" depends on unknown id "ghost"' },
+    ])
+  })
+
+  it('should print each cycle as a path that returns to its start', () => {
+    const { dag, issues } = buildDag([node('a', 'c'), node('b', 'a'), node('c', 'b'), node('x'), node('s', 's')])
+    expect(dag).toBeUndefined()
+    expect(issues.map((issue) => issue.message).sort()).toEqual(['dependency cycle a -> b -> c -> a', 'dependency cycle s -> s'])
+  })
+
+  it('should find the shortest cycle through a component with several loops', () => {
+    const graph = toGraph([node('a', 'b', 'c'), node('b', 'a'), node('c', 'b')])
+    const [cycle] = cyclePaths(graph)
+    expect(cycle[0]).toBe('a')
+    expect(cycle.at(-1)).toBe('a')
+    expect(cycle).toEqual(['a', 'b', 'a'])
+  })
+
+  it('should list every transitive dependent of a node', () => {
+    const graph = toGraph([node('a'), node('b', 'a'), node('c', 'b'), node('d')])
+    expect(dependentsOf(graph, 'a').sort()).toEqual(['b', 'c'])
+    expect(dependentsOf(graph, 'd')).toEqual([])
+  })
+})
