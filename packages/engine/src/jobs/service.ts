@@ -1,23 +1,28 @@
-import { createActor, fromPromise, type Actor, type Snapshot } from 'xstate'
+import { createActor, type Actor, type Snapshot } from 'xstate'
 import type { Storage } from 'unstorage'
 import { createDeferred, type Deferred } from '../_internal/deferred'
 import { createId } from '../_internal/id'
 import { EngineStateError, NotFoundError, ValidationError } from '../errors'
 import type { EngineEmitter, EngineHooks, JobsApi, OutputOptions } from '../engine-types'
-import { initialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachine, type JobMachineContext, type RunActionInput } from '../machines/job'
+import { initialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachine, type JobMachineContext } from '../machines/job'
 import { findAction, type RegisteredProvider } from '../providers/registry'
 import type { ActionContext, ActionDefinition } from '../providers/types'
 import { OutputLog, readStoredOutput } from './output'
 import { Scheduler } from './scheduler'
 import { JobStore, type StoredJob } from './store'
 import { jobSubmissionSchema } from './submission'
-import { finalJobStatuses, type JobListQuery, type JobRecord, type JobStatus, type JobSubmission, type OutputLine, type Page } from './types'
+import { finalJobStatuses, type JobWait, type JobListQuery, type JobRecord, type JobStatus, type JobSubmission, type OutputLine, type Page } from './types'
 
 /** After a job leaves `running` (cancel, timeout), how long its slot waits for the action to let go. */
 const SLOT_GRACE_MS = 2000
 
 interface ActiveJob {
-  record: StoredJob
+  /** The public record, kept current; what is stored adds `machine`. */
+  record: JobRecord
+  machine: MachineState
+  /** Why it waits, while it is queued; not stored (it changes as other jobs finish). */
+  waiting?: JobWait
+  startedAtMs?: number
   /**
    * Created when the job is admitted to run (or cancelled while queued): a
    * queued job is fully described by its stored `pending` state, and keeping
@@ -33,6 +38,8 @@ interface ActiveJob {
   dirty: boolean
   persisting?: Promise<void>
   clearTimeout?: () => void
+  /** Aborts the signal of the attempt that is running. */
+  abortRun?: (reason: unknown) => void
   /** Frees the run slot for the next job; unset once called. */
   freeSlot?: () => void
   final: Deferred<JobRecord>
@@ -51,14 +58,11 @@ export class JobService implements JobsApi {
   private readonly store: JobStore
   private readonly active = new Map<string, ActiveJob>()
   private readonly finalWaiters = new Map<string, Deferred<JobRecord>[]>()
-  private readonly machine: JobMachine
+  private readonly machine: JobMachine = jobMachine
   private accepting = false
 
   constructor(private readonly options: JobServiceOptions) {
     this.store = new JobStore(options.storage)
-    this.machine = jobMachine.provide({
-      actors: { runAction: fromPromise<unknown, RunActionInput>(({ input, signal }) => this.runAction(input, signal)) },
-    })
   }
 
   // ---- public API -------------------------------------------------------
@@ -71,7 +75,7 @@ export class JobService implements JobsApi {
     if (!this.accepting) throw new EngineStateError('[provisio] [engine] not accepting jobs: call engine.start() first (or the engine is stopping)')
     const { options, action, registered, input } = this.prepare(submission)
     const id = createId()
-    const record: StoredJob = {
+    const record: JobRecord = {
       id,
       provider: options.provider,
       action: options.action,
@@ -87,13 +91,13 @@ export class JobService implements JobsApi {
       createdAt: new Date().toISOString(),
       outputLines: 0,
     }
-    record.machine = {
+    const machine: MachineState = {
       version: JOB_MACHINE_VERSION,
       value: 'pending',
       context: initialJobContext({ jobId: id, retry: options.retry, timeoutMs: options.timeoutMs }),
     }
-    const job = this.track(record, input, action, registered, 'pending')
-    await this.store.create(record, action.redact ? input : undefined)
+    const job = this.track(record, machine, input, action, registered, 'pending')
+    await this.store.create({ ...record, machine }, action.redact ? input : undefined)
     this.active.set(id, job)
     const created = this.publicRecord(job)
     if (this.options.events.listenerCount('job:created')) this.options.events.emit('job:created', { id, job: created })
@@ -218,7 +222,8 @@ export class JobService implements JobsApi {
   }
 
   private track(
-    record: StoredJob,
+    record: JobRecord,
+    machine: MachineState,
     input: unknown,
     action: ActionDefinition,
     registered: RegisteredProvider,
@@ -226,6 +231,7 @@ export class JobService implements JobsApi {
   ): ActiveJob {
     return {
       record,
+      machine,
       input,
       action,
       registered,
@@ -239,7 +245,7 @@ export class JobService implements JobsApi {
   /** The job's actor, restored from its stored state on first use. */
   private actorOf(job: ActiveJob): Actor<JobMachine> {
     if (job.actor) return job.actor
-    const stored = job.record.machine
+    const stored = job.machine
     const context =
       stored?.version === JOB_MACHINE_VERSION
         ? (stored.context as JobMachineContext)
@@ -270,24 +276,25 @@ export class JobService implements JobsApi {
       return
     }
     const input = action.redact ? await this.store.getFullInput(stored.id) : stored.input
-    const job = this.track(stored, input, action, registered, stored.status)
+    const machine = stored.machine ?? { version: JOB_MACHINE_VERSION, value: stored.status, context: undefined }
+    const job = this.track(stripInternal(stored), machine, input, action, registered, stored.status)
     this.active.set(stored.id, job)
     if (stored.status === 'running' && !action.idempotent) {
       this.actorOf(job).send({ type: 'job.interrupt' })
       return
     }
-    if (stored.status !== 'pending') this.setStatus(job, 'pending', job.record.machine?.context as JobMachineContext | undefined)
+    if (stored.status !== 'pending') this.setStatus(job, 'pending', machine.context as JobMachineContext | undefined)
     this.enqueue(job)
   }
 
   private enqueue(job: ActiveJob): void {
     const key = job.record.concurrencyKey
-    job.record.waiting = this.options.scheduler.waitReason(key)
+    job.waiting = this.options.scheduler.waitReason(key)
     this.options.scheduler.schedule(
       () => this.runSlot(job),
       key,
       () => {
-        if (job.record.status === 'pending') job.record.waiting = this.options.scheduler.waitReason(undefined)
+        if (job.record.status === 'pending') job.waiting = this.options.scheduler.waitReason(undefined)
       },
     )
   }
@@ -295,42 +302,59 @@ export class JobService implements JobsApi {
   /** One run of a job inside a scheduler slot; returns when the slot is free again. */
   private async runSlot(job: ActiveJob): Promise<void> {
     if (this.active.get(job.record.id) !== job || job.record.status !== 'pending' || !this.accepting) return
-    job.record.waiting = undefined
+    job.waiting = undefined
     const slot = createDeferred()
     job.freeSlot = () => {
       job.freeSlot = undefined
       slot.resolve()
     }
+    // The machine may take this event after the current one (when called from a status
+    // change); the run itself starts when the job enters `running`, in setStatus.
     this.actorOf(job).send({ type: 'job.start' })
     await slot.promise
   }
 
-  private async runAction({ jobId, attempt }: RunActionInput, signal: AbortSignal): Promise<unknown> {
-    const job = this.active.get(jobId)
-    if (!job) throw new Error(`[provisio] [engine] job ${jobId} is not active`)
+  /** Runs the action of the attempt that just started and reports how it ended to the machine. */
+  private async runAction(job: ActiveJob, attempt: number): Promise<void> {
+    // Created on first use of ctx.signal: most quick actions never look at it.
+    let controller: AbortController | undefined
+    let abortedWith: { reason: unknown } | undefined
+    const signal = () => {
+      if (!controller) {
+        controller = new AbortController()
+        if (abortedWith) controller.abort(abortedWith.reason)
+      }
+      return controller.signal
+    }
+    job.abortRun = (reason) => {
+      abortedWith = { reason }
+      controller?.abort(reason)
+    }
     try {
-      // xstate starts this actor before it tells subscribers about `running`; yield once so hooks see the running record.
-      await Promise.resolve()
       for (const hook of this.options.hooks.beforeJob) await hook({ job: this.publicRecord(job) })
       const ctx = this.contextFor(job, attempt, signal)
       const result =
         job.record.mode === 'undo'
           ? await job.action.undo!(ctx, job.input as never, job.record.undoOf?.result as never)
           : await job.action.run(ctx, job.input as never)
-      return result === undefined ? null : result
+      job.actor?.send({ type: 'job.succeeded', attempt, result: result === undefined ? null : result })
+    } catch (error) {
+      job.actor?.send({ type: 'job.failed', attempt, error })
     } finally {
       job.freeSlot?.()
     }
   }
 
-  private contextFor(job: ActiveJob, attempt: number, signal: AbortSignal): ActionContext {
+  private contextFor(job: ActiveJob, attempt: number, signal: () => AbortSignal): ActionContext {
     const id = job.record.id
     const events = this.options.events
     return {
       jobId: id,
       attempt,
       config: job.registered.config,
-      signal,
+      get signal() {
+        return signal()
+      },
       storage: job.registered.storage,
       log: (text) => {
         if (job.output.closed) return
@@ -356,32 +380,41 @@ export class JobService implements JobsApi {
   private setStatus(job: ActiveJob, status: JobStatus, context: JobMachineContext = initialJobContext({ jobId: job.record.id })): void {
     const record = job.record
     const previous = record.status
-    const now = new Date()
+    const now = Date.now()
     record.status = status
     record.attempt = context.attempt
     if (context.error) record.error = context.error
     else delete record.error
     if (status === 'running') {
-      record.startedAt ??= now.toISOString()
-      delete record.waiting
+      if (record.startedAt === undefined) {
+        record.startedAt = new Date(now).toISOString()
+        job.startedAtMs = now
+      }
+      job.waiting = undefined
       this.armTimeout(job)
     }
-    if (status === 'retrying') record.waiting = { reason: 'backoff', until: new Date(context.retryAt ?? now.getTime()).toISOString() }
+    if (status === 'retrying') job.waiting = { reason: 'backoff', until: new Date(context.retryAt ?? now).toISOString() }
     if (status === 'completed') record.result = context.result
     if (finalJobStatuses.has(status)) {
-      delete record.waiting
-      record.finishedAt = now.toISOString()
-      record.durationMs = now.getTime() - Date.parse(record.startedAt ?? record.createdAt)
+      job.waiting = undefined
+      record.finishedAt = new Date(now).toISOString()
+      record.durationMs = now - (job.startedAtMs ?? Date.parse(record.startedAt ?? record.createdAt))
     }
-    record.machine = { version: JOB_MACHINE_VERSION, value: status, context }
+    job.machine = { version: JOB_MACHINE_VERSION, value: status, context }
     this.markDirty(job)
     if (status === previous) return
-    if (previous === 'running') job.clearTimeout?.()
+    if (previous === 'running') {
+      job.clearTimeout?.()
+      // A completed run has nothing left to stop.
+      if (status !== 'completed') job.abortRun?.(Object.assign(new Error(record.error?.message ?? status), { code: record.error?.code }))
+      job.abortRun = undefined
+    }
     this.emitStatus(job, previous)
     if (previous === 'running' && job.freeSlot) {
       // The action was told to stop; give it a moment to let go of what it holds, then free the slot anyway.
       setTimeout(() => job.freeSlot?.(), SLOT_GRACE_MS).unref()
     }
+    if (status === 'running') void this.runAction(job, context.attempt)
     if (status === 'pending' && previous === 'retrying') this.enqueue(job)
     if (finalJobStatuses.has(status)) void this.finalize(job)
   }
@@ -439,10 +472,7 @@ export class JobService implements JobsApi {
     try {
       while (job.dirty) {
         job.dirty = false
-        const record: StoredJob = { ...job.record, outputLines: job.output.total }
-        delete record.waiting
-        delete record.progress
-        if (job.record.progress) record.progress = job.record.progress
+        const record: StoredJob = { ...job.record, outputLines: job.output.total, machine: job.machine }
         const previous = job.indexedStatus
         job.indexedStatus = record.status
         await this.store.save(record, previous)
@@ -459,8 +489,8 @@ export class JobService implements JobsApi {
   }
 
   private publicRecord(job: ActiveJob): JobRecord {
-    const record = stripInternal(job.record)
-    record.outputLines = job.output.total
+    const record = { ...job.record, outputLines: job.output.total }
+    if (job.waiting) record.waiting = job.waiting
     return record
   }
 
@@ -502,9 +532,10 @@ export class JobService implements JobsApi {
 }
 
 function stripInternal(stored: StoredJob): JobRecord {
-  const record = { ...stored }
-  delete record.machine
+  const { machine: _machine, ...record } = stored
   return record
 }
+
+type MachineState = NonNullable<StoredJob['machine']>
 
 

@@ -1,4 +1,4 @@
-import { assign, fromPromise, setup } from 'xstate'
+import { assign, setup } from 'xstate'
 import type { JobError, RetryPolicy } from '../jobs/types'
 
 /** Bumped whenever states or context change shape; stored with every snapshot. */
@@ -25,15 +25,13 @@ export interface JobMachineContext {
 
 export type JobMachineEvent =
   | { type: 'job.start' }
+  /** The run of attempt `attempt` returned; ignored unless that attempt is the one running. */
+  | { type: 'job.succeeded'; attempt: number; result: unknown }
+  | { type: 'job.failed'; attempt: number; error: unknown }
   | { type: 'job.cancel'; reason?: string }
   | { type: 'job.interrupt' }
   /** Sent by the engine's timer when a run exceeds `timeoutMs`. */
   | { type: 'job.timeout' }
-
-export interface RunActionInput {
-  jobId: string
-  attempt: number
-}
 
 /** The context a job starts with; also what a queued job stores before it has an actor. */
 export function initialJobContext(input: JobMachineInput): JobMachineContext {
@@ -56,11 +54,13 @@ export function backoffDelay(retry: RetryPolicy | undefined, retryNumber: number
 }
 
 /**
- * One job's lifecycle. The engine provides `runAction` (the provider call);
- * leaving `running` for any reason stops that actor, which aborts the signal
- * the action was given: that is how cancel and timeout reach child processes.
- * A failed or timed-out run with attempts left waits out its backoff in
- * `retrying`, then queues again as `pending`.
+ * One job's lifecycle. The machine decides and the engine does: the engine
+ * starts the action when the job enters `running` and reports how it ended
+ * (`job.succeeded` / `job.failed`, tagged with the attempt, so a late answer
+ * from an attempt that was cancelled or timed out changes nothing), and aborts
+ * the action's signal whenever the job leaves `running`. A failed or timed-out
+ * run with attempts left waits out its backoff in `retrying`, then queues
+ * again as `pending`.
  */
 export const jobMachine = setup({
   types: {
@@ -68,15 +68,11 @@ export const jobMachine = setup({
     input: {} as JobMachineInput,
     events: {} as JobMachineEvent,
   },
-  actors: {
-    runAction: fromPromise<unknown, RunActionInput>(async () => {
-      throw new Error('[provisio] [engine] runAction must be provided by the engine')
-    }),
-  },
   delays: {
     backoff: ({ context }) => Math.max(0, (context.retryAt ?? 0) - Date.now()),
   },
   guards: {
+    isCurrentAttempt: ({ context, event }) => 'attempt' in event && event.attempt === context.attempt,
     canRetry: ({ context }) => context.attempt < context.maxAttempts,
   },
   actions: {
@@ -98,18 +94,17 @@ export const jobMachine = setup({
     },
     running: {
       entry: assign({ attempt: ({ context }) => context.attempt + 1, error: undefined, retryAt: undefined }),
-      invoke: {
-        src: 'runAction',
-        input: ({ context }) => ({ jobId: context.jobId, attempt: context.attempt }),
-        onDone: { target: 'completed', actions: assign({ result: ({ event }) => event.output }) },
-        onError: [
-          { guard: 'canRetry', target: 'retrying', actions: [assign({ error: ({ event }) => toError(event.error) }), 'scheduleRetry'] },
-          { target: 'failed', actions: assign({ error: ({ event }) => toError(event.error) }) },
-        ],
-      },
       on: {
-        // The timer lives in the engine, armed only for jobs that have a timeout: an
-        // xstate `after` here would put a timer on every run, timeout or not.
+        'job.succeeded': { guard: 'isCurrentAttempt', target: 'completed', actions: assign({ result: ({ event }) => event.result }) },
+        'job.failed': [
+          {
+            guard: ({ context, event }) => event.attempt === context.attempt && context.attempt < context.maxAttempts,
+            target: 'retrying',
+            actions: [assign({ error: ({ event }) => toError(event.error) }), 'scheduleRetry'],
+          },
+          { guard: 'isCurrentAttempt', target: 'failed', actions: assign({ error: ({ event }) => toError(event.error) }) },
+        ],
+        // The timer lives in the engine, armed only for jobs that have a timeout.
         'job.timeout': [
           { guard: 'canRetry', target: 'retrying', actions: [assign({ error: ({ context }) => timeoutError(context.timeoutMs) }), 'scheduleRetry'] },
           { target: 'failed', actions: assign({ error: ({ context }) => timeoutError(context.timeoutMs) }) },

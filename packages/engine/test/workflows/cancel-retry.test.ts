@@ -1,3 +1,4 @@
+import { createStorage } from 'unstorage'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { WorkflowRecord } from '../../src/workflows'
 import { startHarness, type Harness } from './fixtures/steps'
@@ -130,5 +131,37 @@ describe('workflows: retry after a rollback', () => {
     expect(done.operations.every((operation) => !operation.rolledBack && operation.runs[0].undo === undefined)).toBe(true)
     const states = (await h.workflows.workflows.snapshots(id)).map((snapshot) => snapshot.state)
     expect(states).toEqual(['pending', 'running', 'rolling_back', 'rolled_back', 'running', 'completed'])
+  })
+})
+
+describe('workflows: jobs cancelled outside the workflow', () => {
+  it('should fail the workflow when an operation job is cancelled on its own', async () => {
+    h = await startHarness()
+    const { id } = await h.workflows.workflows.submit({ name: 'poked', operations: [step('slow', { input: { ms: 10_000 } }), step('after', { dependsOn: ['slow'] })] })
+    await whenRunning('slow')
+    const jobId = (await h.workflows.workflows.get(id))!.operations[0].runs[0].jobId!
+    await h.engine.jobs.cancel(jobId)
+    const done = await h.workflows.workflows.wait(id)
+    expect(done.status).toBe('failed')
+    expect(done.error?.message).toBe('operation "slow" cancelled: cancelled')
+    expect(statuses(done)).toEqual({ slow: 'cancelled', after: 'skipped' })
+  })
+
+  it('should run a job again after a graceful stop cancelled it, and carry on', async () => {
+    const storage = createStorage()
+    h = await startHarness({ storage })
+    const { id } = await h.workflows.workflows.submit({ name: 'stopped', operations: [step('first'), step('slow', { dependsOn: ['first'], input: { ms: 10_000 } }), step('last', { dependsOn: ['slow'] })] })
+    await whenRunning('slow')
+    // The engine stops its workflows first, then its jobs (which cancels the running one).
+    await h.stop()
+    const before = h.log.runs.slice()
+    expect(before).toEqual(['first', 'slow'])
+
+    h = await startHarness({ storage, maxMs: 5 })
+    const done = await h.workflows.workflows.wait(id)
+    expect(done.status).toBe('completed')
+    expect(h.log.runs).toEqual(['slow', 'last'])
+    const slowJobs = await h.engine.jobs.list({ label: { workflow: id, operation: 'slow' } })
+    expect(slowJobs.items.map((job) => job.status).sort()).toEqual(['cancelled', 'completed'])
   })
 })

@@ -1,3 +1,4 @@
+import { createStorage } from 'unstorage'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ValidationError } from '../../src/errors'
 import type { WorkflowRecord } from '../../src/workflows'
@@ -173,5 +174,34 @@ describe('workflows: restore to a checkpoint taken mid-run', () => {
     await expect(h.workflows.checkpoints.restore(checkpoint.id)).rejects.toThrow(`cannot restore a checkpoint while workflow "${id}" is running`)
     await h.workflows.workflows.wait(id)
     await expect(h.workflows.checkpoints.restore('nope')).rejects.toThrow('no checkpoint "nope"')
+  })
+})
+
+describe('workflows: a rollback cut by a stop', () => {
+  it('should carry on undoing after the next start, without undoing anything twice', async () => {
+    const storage = createStorage()
+    h = await startHarness({ storage })
+    const { id } = await h.workflows.workflows.submit({
+      name: 'interrupted',
+      rollbackEnabled: true,
+      operations: [step('a'), step('b', { dependsOn: ['a'], input: { undoMs: 10_000 } }), step('c', { dependsOn: ['b'] }), step('d', { dependsOn: ['c'], input: { fail: true } })],
+    })
+    await new Promise<void>((resolve) => {
+      h.engine.on('job:status', ({ job, status }) => job.mode === 'undo' && job.labels.operation === 'b' && status === 'running' && resolve())
+    })
+    await h.stop()
+    expect(h.log.undos.map((undo) => undo.name)).toEqual(['c'])
+
+    h = await startHarness({ storage, maxMs: 5 })
+    const done = await h.workflows.workflows.wait(id)
+    expect(done.status).toBe('rolled_back')
+    expect(h.log.undos.map((undo) => undo.name)).toEqual(['b', 'a'])
+    expect(done.rollback).toMatchObject({ success: true, operationsExecuted: 2 })
+    expect((await h.workflows.workflows.snapshots(id)).map((snapshot) => [snapshot.state, snapshot.details.event]).slice(-2)).toEqual([
+      ['rolling_back', 'workflow.resumed'],
+      ['rolled_back', 'rollback.finished'],
+    ])
+    // Only the finished rollback is counted.
+    expect((await h.workflows.stats()).rollbacks).toMatchObject({ total: 1, succeeded: 1 })
   })
 })

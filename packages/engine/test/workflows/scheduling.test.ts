@@ -72,6 +72,18 @@ describe('workflows: scheduling', () => {
     expect(h.log.runs.sort()).toEqual(['alert', 'build', 'cleanup'])
   })
 
+  it('should run once an operation that a skipped root releases', async () => {
+    h = await startHarness()
+    const { id } = await h.workflows.workflows.submit({
+      name: 'cascade',
+      operations: [step('onFailure', { when: 'failure' }), step('anyway', { dependsOn: ['onFailure'], when: 'always' })],
+    })
+    const done = await h.workflows.workflows.wait(id)
+    expect(done.status).toBe('completed')
+    expect(h.log.runs).toEqual(['anyway'])
+    expect((await h.engine.jobs.list({ label: { workflow: id } })).total).toBe(1)
+  })
+
   it('should never run more than parallelLimit jobs of a workflow at once', async () => {
     h = await startHarness({ concurrency: 32 })
     let running = 0
@@ -81,7 +93,7 @@ describe('workflows: scheduling', () => {
       if (previous === 'running') running--
       maxRunning = Math.max(maxRunning, running)
     })
-    const operations = Array.from({ length: 12 }, (_, index) => step(`s${index}`, { input: { ms: 20 } }))
+    const operations = Array.from({ length: 12 }, (_, index) => step(`s${index}`, { input: { ms: 50 } }))
     const { id } = await h.workflows.workflows.submit({ name: 'limited', parallelLimit: 3, operations })
     expect((await h.workflows.workflows.wait(id)).status).toBe('completed')
     expect(h.log.maxRunning).toBe(3)
@@ -92,7 +104,6 @@ describe('workflows: scheduling', () => {
   it('should expand a batch into one job per item with input.item, and report the share of items done', async () => {
     h = await startHarness()
     const shares: number[] = []
-    h.engine.on('workflow:operation', () => {})
     h.engine.on('workflow:progress', ({ progress }) => shares.push(progress))
     const { id } = await h.workflows.workflows.submit({
       name: 'multi_cloud_deployment',
@@ -103,7 +114,7 @@ describe('workflows: scheduling', () => {
           type: 'server_batch',
           provider: 'steps',
           action: 'step',
-          input: { name: 'server', ms: 10 },
+          input: { name: 'server', ms: 40 },
           server_configs: [{ host: 'web-01' }, { host: 'web-02' }, { host: 'web-03' }],
         },
         { id: 'aws_taskservs', provider: 'steps', action: 'step', input: { name: 'taskserv' }, dependencies: ['upcloud_servers'], taskservs: ['kubernetes', 'cilium'] },

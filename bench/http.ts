@@ -1,0 +1,87 @@
+// Authenticated `GET /users` of the control-center surface (JWT verify, rate limit, policy
+// evaluation, validation, pagination headers, envelope) against a bare h3 route answering a
+// list of the same size, both with autocannon on this machine in one run. Goal: >= 60%.
+// Run: npm run bench (all benches) or node --conditions=source --import tsx bench/http.ts
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+import { H3, serve } from 'h3'
+import { createStorage } from 'unstorage'
+import { createEngine } from '@provisio/engine'
+import { createServer } from '@provisio/http'
+
+// autocannon ships no types; this is the part of its API used here.
+interface AutocannonResult {
+  requests: { average: number }
+  non2xx: number
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
+  url: string
+  headers: Record<string, string>
+  connections: number
+  duration: number
+}) => Promise<AutocannonResult>
+
+const CONNECTIONS = 32
+const SECONDS = 8
+const WARMUP_SECONDS = 2
+
+async function load(url: string, headers: Record<string, string>, seconds: number): Promise<{ rate: number; non2xx: number }> {
+  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds })
+  return { rate: result.requests.average, non2xx: result.non2xx }
+}
+
+export async function benchHttp() {
+  const storage = createStorage()
+  const engine = createEngine({ storage })
+  await engine.start()
+  // Limits far above what the run sends: the limiter still counts every request, it never refuses.
+  const server = await createServer({
+    engine,
+    surfaces: ['control-center'],
+    ports: { 'control-center': 0 },
+    rateLimits: { auth: 1_000, general: 100_000_000, batch: 1_000 },
+  })
+  await server.identity.users.create({ username: 'admin', password: 'bench-password', roles: ['admin'] })
+  const { accessToken } = await server.identity.login({ username: 'admin', password: 'bench-password' })
+  const users = await server.identity.users.list()
+
+  // The same JSON body the surface answers, with the documented envelope, from a bare route.
+  const bareBody = {
+    success: true,
+    data: users.items.map((user) => ({
+      id: user.id,
+      username: user.username,
+      email: user.email,
+      roles: user.roles,
+      enabled: user.enabled,
+      mfa_enabled: user.mfaEnabled,
+      created_at: user.created_at,
+      last_login: user.last_login,
+    })),
+  }
+  const bare = new H3().get('/users', () => bareBody)
+  const bareServer = serve(bare, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false })
+  await bareServer.ready()
+
+  const surfaceUrl = `${server.url('control-center')}/users`
+  const auth = { authorization: `Bearer ${accessToken}` }
+  try {
+    const bareUrl = `${bareServer.url!.replace(/\/$/, '')}/users`
+    await load(bareUrl, {}, WARMUP_SECONDS)
+    await load(surfaceUrl, auth, WARMUP_SECONDS)
+    const h3 = await load(bareUrl, {}, SECONDS)
+    const surface = await load(surfaceUrl, auth, SECONDS)
+    if (surface.non2xx > 0) throw new Error(`control-center answered ${surface.non2xx} non-2xx responses during the run`)
+    const ratio = surface.rate / h3.rate
+    console.log(`http: GET /users, ${CONNECTIONS} connections, ${SECONDS} s each, autocannon in the same process`)
+    console.log(`  bare h3 route                      ${Math.round(h3.rate).toLocaleString('en')} req/s`)
+    console.log(`  control-center, authenticated      ${Math.round(surface.rate).toLocaleString('en')} req/s  (${(ratio * 100).toFixed(1)}% of bare h3; goal 60%)`)
+    return { bare: h3.rate, surface: surface.rate, ratio }
+  } finally {
+    await bareServer.close(true)
+    await server.close({ force: true })
+    await engine.stop({ graceMs: 0 })
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await benchHttp()

@@ -1,0 +1,2 @@
+export { buildDag, cyclePaths, dependentsOf, toGraph } from './build'
+export type { Dag, DagBuildResult, DagNodeSpec } from './build'

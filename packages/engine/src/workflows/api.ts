@@ -1,0 +1,62 @@
+import type { Storage } from 'unstorage'
+import type { EngineEmitter, JobsApi } from '../engine-types'
+import type { RetryPolicy } from '../jobs/types'
+import type { ActionDefinition } from '../providers/types'
+import type {
+  Checkpoint,
+  CheckpointSummary,
+  EngineStats,
+  RollbackRequest,
+  RollbackResult,
+  WorkflowListQuery,
+  WorkflowPage,
+  WorkflowProgress,
+  WorkflowRecord,
+  WorkflowSnapshot,
+  WorkflowSubmission,
+} from './types'
+
+export interface WorkflowHost {
+  jobs: JobsApi
+  /** Keys under `workflows:`, `checkpoints:` and `rollbacks:`. */
+  storage: Storage
+  events: EngineEmitter
+  /** Validates operations and tells whether an action can be undone. */
+  getAction: (provider: string, action: string) => ActionDefinition | undefined
+}
+
+export interface WorkflowServiceOptions {
+  /** Policy of each undo job. Default: 3 attempts, 200 ms backoff doubling. */
+  undoRetry?: RetryPolicy
+}
+
+export interface WorkflowService {
+  workflows: {
+    /** Validates the whole workflow (nothing stored when it is rejected), stores it and starts it. */
+    submit: (submission: WorkflowSubmission) => Promise<WorkflowRecord>
+    get: (id: string) => Promise<WorkflowRecord | undefined>
+    list: (query?: WorkflowListQuery) => Promise<WorkflowPage>
+    /** Resolves once the workflow is completed, failed, cancelled or rolled back. */
+    wait: (id: string) => Promise<WorkflowRecord>
+    /** Cancels running operations' jobs, skips pending operations, then rolls back if enabled. */
+    cancel: (id: string) => Promise<WorkflowRecord>
+    /** Runs the failed, skipped and cancelled operations (and rolled back ones) again; completed ones stay. */
+    retry: (id: string) => Promise<WorkflowRecord>
+    progress: (id: string) => Promise<WorkflowProgress>
+    /** Every persisted transition of the workflow, oldest first. */
+    snapshots: (id: string) => Promise<WorkflowSnapshot[]>
+  }
+  checkpoints: {
+    create: (options: { name: string; description?: string }) => Promise<Checkpoint>
+    list: () => Promise<CheckpointSummary[]>
+    get: (id: string) => Promise<Checkpoint | undefined>
+    /** Puts workflow records back as they were at the checkpoint; undoes nothing at providers. */
+    restore: (id: string) => Promise<{ checkpointId: string; restored: number; removed: number }>
+  }
+  rollback: (request: RollbackRequest) => Promise<RollbackResult>
+  stats: () => Promise<EngineStats>
+  /** Called by engine.start(): resumes workflows that were running when the process stopped, without re-running completed operations. */
+  resume: () => Promise<void>
+  /** Called by engine.stop(). */
+  stop: () => Promise<void>
+}

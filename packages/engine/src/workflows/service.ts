@@ -1,0 +1,486 @@
+import { randomUUID } from 'node:crypto'
+import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type SnapshotFrom } from 'xstate'
+import { NotFoundError, ProvisioError } from '../errors'
+import {
+  createWorkflowMachine,
+  WORKFLOW_MACHINE_VERSION,
+  workflowStatusOf,
+  type RollbackOutcome,
+  type RunOutcome,
+  type WorkflowMachine,
+} from '../machines/workflow'
+import type { WorkflowAccess } from './access'
+import type { WorkflowHost, WorkflowService, WorkflowServiceOptions } from './api'
+import { CheckpointStore, createCheckpointsApi } from './checkpoints'
+import { createLiveWorkflow, setOperationProgress, workflowPercent, type LiveWorkflow } from './live'
+import { DurationStats, workflowProgress } from './progress'
+import { RollbackLog, runUndos, undoTargets, type UndoHost } from './rollback'
+import { rollbackRequest } from './rollback-request'
+import { OperationRunner } from './runner'
+import { workflowStats } from './stats'
+import { initialState, WorkflowStore, type StoredWorkflow, type WorkflowHeader } from './store'
+import {
+  finalWorkflowStatuses,
+  type OperationRecord,
+  type OperationStatus,
+  type RollbackResult,
+  type WorkflowRecord,
+  type WorkflowSnapshot,
+  type WorkflowStatus,
+} from './types'
+import { validateWorkflow } from './validate'
+
+/** A workflow this process drives: its records in memory and its machine. */
+interface ActiveWorkflow {
+  live: LiveWorkflow
+  actor?: Actor<WorkflowMachine>
+  runner?: OperationRunner
+  /** Set when resuming: runs may already have jobs that were never recorded. */
+  adoptJobs: boolean
+  /** Transitions are persisted one after the other, in order. */
+  persisting: Promise<void>
+}
+
+const activeStatuses: ReadonlySet<WorkflowStatus> = new Set(['pending', 'running', 'rolling_back'])
+
+/** Names of the machine's internal events in the transition history. */
+const historyEventNames: Record<string, string> = {
+  'xstate.init': 'workflow.submitted',
+  'xstate.done.actor.runOperations': 'operations.settled',
+  'xstate.error.actor.runOperations': 'operations.crashed',
+  'xstate.done.actor.rollBack': 'rollback.finished',
+  'xstate.error.actor.rollBack': 'rollback.crashed',
+}
+
+export function createWorkflowService(host: WorkflowHost, options: WorkflowServiceOptions = {}): WorkflowService {
+  const store = new WorkflowStore(host.storage)
+  const checkpointStore = new CheckpointStore(host.storage)
+  const rollbackLog = new RollbackLog(host.storage)
+  const durations = new DurationStats(host.storage)
+  const active = new Map<string, ActiveWorkflow>()
+  /** Jobs of running operations, for their progress reports. */
+  const trackedJobs = new Map<string, { live: LiveWorkflow; operation: OperationRecord }>()
+  let stopped = false
+
+  const undoHost: UndoHost = {
+    jobs: host.jobs,
+    getAction: host.getAction,
+    saveOperation: (workflowId, operation) => store.saveOperation(workflowId, operation),
+    undoRetry: options.undoRetry ?? { attempts: 3, backoffMs: 200, factor: 2 },
+    stopped: () => stopped,
+  }
+
+  const machine = createWorkflowMachine({
+    // Each effect starts once the transition into its state is stored (and announced):
+    // no job is submitted for a workflow whose `running` status could still be lost.
+    // xstate starts an invoked actor before it reports the new snapshot, so the
+    // write of that snapshot is queued one microtask later.
+    runOperations: async (workflowId) => {
+      const entry = active.get(workflowId)!
+      await Promise.resolve()
+      await entry.persisting
+      await durations.load()
+      entry.runner = new OperationRunner(entry.live, runnerHost(entry.live), { adoptJobs: entry.adoptJobs })
+      return entry.runner.run()
+    },
+    rollBack: async (workflowId) => {
+      const entry = active.get(workflowId)!
+      await Promise.resolve()
+      await entry.persisting
+      const { live } = entry
+      const result = await runUndos(undoHost, undoTargets(workflowId, live.operations.values()), { rollbackId: randomUUID(), workflowId })
+      // Cut short by a stop: the next start resumes this rollback, which records the outcome.
+      if (stopped) return rollbackOutcome(result)
+      live.header.rollback = result
+      await recordRollback(result)
+      return rollbackOutcome(result)
+    },
+    cancelOperations: (workflowId) => active.get(workflowId)?.runner?.cancel(),
+  })
+
+  // A job may report progress before `submit` has returned its id to the runner:
+  // the latest report of a few recent unknown jobs is kept until they are claimed.
+  const unclaimedProgress = new Map<string, { percent: number; step?: string }>()
+  const onJobProgress = (event: { id: string; percent: number; step?: string }) => {
+    const tracked = trackedJobs.get(event.id)
+    if (!tracked) {
+      unclaimedProgress.delete(event.id)
+      unclaimedProgress.set(event.id, event)
+      if (unclaimedProgress.size > 256) unclaimedProgress.delete(unclaimedProgress.keys().next().value!)
+      return
+    }
+    applyProgress(tracked.live, tracked.operation, event)
+  }
+  host.events.on('job:progress', onJobProgress)
+
+  function applyProgress(live: LiveWorkflow, operation: OperationRecord, { percent, step }: { percent: number; step?: string }) {
+    if (!operation.items) setOperationProgress(live, operation, Math.max(0, Math.min(100, percent)))
+    if (step) operation.step = step
+    emitProgress(live, operation.step)
+  }
+
+  function runnerHost(live: LiveWorkflow) {
+    return {
+      jobs: host.jobs,
+      saveOperation: (operation: OperationRecord) => store.saveOperation(live.header.id, operation),
+      operationChanged: (operation: OperationRecord, previous: OperationStatus) => {
+        if (operation.status !== previous && host.events.listenerCount('workflow:operation')) {
+          host.events.emit('workflow:operation', { id: live.header.id, operationId: operation.id, status: operation.status, previous, operation })
+        }
+        emitProgress(live)
+      },
+      jobStarted: (jobId: string, operation: OperationRecord) => {
+        trackedJobs.set(jobId, { live, operation })
+        const early = unclaimedProgress.get(jobId)
+        if (early) {
+          unclaimedProgress.delete(jobId)
+          applyProgress(live, operation, early)
+        }
+      },
+      jobSettled: (jobId: string, job?: { status: string; durationMs?: number; provider: string; action: string }) => {
+        trackedJobs.delete(jobId)
+        if (job?.status === 'completed' && job.durationMs !== undefined) durations.record(job.provider, job.action, job.durationMs)
+      },
+    }
+  }
+
+  function emitProgress(live: LiveWorkflow, currentStep?: string) {
+    if (!host.events.listenerCount('workflow:progress')) return
+    host.events.emit('workflow:progress', {
+      id: live.header.id,
+      progress: workflowPercent(live),
+      completedSteps: live.settledCount,
+      totalSteps: live.operations.size,
+      ...(currentStep ? { currentStep } : {}),
+    })
+  }
+
+  /** Creates (or restores) the machine of an active workflow and persists each of its transitions. */
+  function startMachine(entry: ActiveWorkflow, persisted?: unknown) {
+    const { header } = entry.live
+    const actor: Actor<WorkflowMachine> = createActor(machine, {
+      input: { workflowId: header.id, rollbackEnabled: header.rollbackEnabled },
+      ...(persisted ? { snapshot: persisted as SnapshotFrom<WorkflowMachine> } : {}),
+      inspect: (event: InspectionEvent) => {
+        if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return
+        const snapshot = event.snapshot as SnapshotFrom<WorkflowMachine>
+        if (snapshot.status === 'stopped' || stopped) return
+        // A restored machine replays no transition: its init is not one.
+        if (event.event.type === 'xstate.init' && persisted) return
+        onTransition(entry, actor, snapshot, event.event.type)
+      },
+    })
+    entry.actor = actor
+    actor.start()
+    return actor
+  }
+
+  function onTransition(entry: ActiveWorkflow, actor: AnyActorRef, snapshot: SnapshotFrom<WorkflowMachine>, event: string) {
+    const { header } = entry.live
+    const status = workflowStatusOf(snapshot.value)
+    const previous = header.status
+    const changed = status !== previous || snapshot.context.cancelRequested !== header.cancelRequested || event === 'xstate.init'
+    if (!changed) return
+    const now = new Date().toISOString()
+    header.status = status
+    header.cancelRequested = snapshot.context.cancelRequested
+    if (snapshot.context.error) header.error = snapshot.context.error
+    else delete header.error
+    // Each run (the first, then each retry) is timed on its own.
+    if (status === 'running' && previous !== 'running') {
+      header.startedAt = now
+      delete header.finishedAt
+      delete header.durationMs
+    }
+    if (finalWorkflowStatuses.has(status)) {
+      header.finishedAt = now
+      header.durationMs = Date.parse(now) - Date.parse(header.startedAt ?? header.createdAt)
+    }
+    header.progress = workflowPercent(entry.live)
+    header.machine = actor.getPersistedSnapshot()
+    header.machineVersion = WORKFLOW_MACHINE_VERSION
+    header.history = [...header.history, snapshotRecord(entry.live, status, historyEventNames[event] ?? event, event === 'xstate.init' ? null : previous)]
+    const saved = { ...header }
+    persist(entry, async () => {
+      await store.saveHeader(saved)
+      if (finalWorkflowStatuses.has(status)) {
+        await durations.save()
+        if (active.get(header.id) === entry) active.delete(header.id)
+        entry.actor?.stop()
+      }
+      const { machine: _machine, machineVersion: _version, history: _history, ...summary } = saved
+      host.events.emit('workflow:status', { id: header.id, status, previous: event === 'xstate.init' ? null : previous, workflow: summary })
+    })
+  }
+
+  function persist(entry: ActiveWorkflow, write: () => Promise<void>) {
+    entry.persisting = entry.persisting.then(write).catch((error: Error) => {
+      host.events.emit('engine:error', { error, context: `workflow ${entry.live.header.id}: persisting a transition` })
+    })
+  }
+
+  function snapshotRecord(live: LiveWorkflow, status: WorkflowStatus, event: string, previous: WorkflowStatus | null): WorkflowSnapshot {
+    const operations = { pending: 0, running: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0 } as Record<OperationStatus, number>
+    for (const operation of live.operations.values()) operations[operation.status]++
+    return {
+      snapshot_id: randomUUID(),
+      timestamp: new Date().toISOString(),
+      state: status,
+      details: {
+        event,
+        previous,
+        attempt: live.header.attempt,
+        operations,
+        progress: workflowPercent(live),
+        ...(live.header.error ? { error: live.header.error } : {}),
+      },
+    }
+  }
+
+  async function recordRollback(result: RollbackResult) {
+    await rollbackLog.add(result)
+    host.events.emit('rollback:completed', { rollback: result })
+  }
+
+  function rollbackOutcome(result: RollbackResult): RollbackOutcome {
+    if (result.success) return { success: true }
+    return {
+      success: false,
+      error: {
+        message: `rollback ${result.rollbackId} could not undo ${result.operationsFailed} operation run(s)`,
+        undoErrors: result.errors.map(({ operationId, item, error }) => ({ operationId, ...(item !== undefined ? { item } : {}), error })),
+      },
+    }
+  }
+
+  /** A copy: callers never hold the live records. Records are JSON, and JSON copies them faster than structuredClone. */
+  function toRecord(live: LiveWorkflow): WorkflowRecord {
+    return JSON.parse(JSON.stringify(recordOf(live.header, [...live.operations.values()])))
+  }
+
+  function recordOf(header: WorkflowHeader, operations: OperationRecord[]): WorkflowRecord {
+    const { machine: _machine, machineVersion: _version, history: _history, ...rest } = header
+    return { ...rest, progress: rest.status === 'completed' ? 100 : rest.progress, operations }
+  }
+
+  async function load(id: string): Promise<StoredWorkflow> {
+    const stored = await store.load(id)
+    if (!stored) throw new NotFoundError(`[provisio] [workflows] no workflow "${id}"`)
+    return stored
+  }
+
+  /** Every workflow, the ones driven here as they are in memory. */
+  async function allWorkflows(): Promise<StoredWorkflow[]> {
+    const out: StoredWorkflow[] = []
+    for (const id of (await store.entries()).keys()) {
+      const entry = active.get(id)
+      if (entry) out.push(structuredClone({ header: entry.live.header, operations: [...entry.live.operations.values()] }))
+      else {
+        const stored = await store.load(id)
+        if (stored) out.push(stored)
+      }
+    }
+    return out
+  }
+
+  function refuseIfActive(ids: Iterable<string>, what: string) {
+    for (const id of ids) {
+      if (active.has(id)) {
+        throw new ProvisioError(`[provisio] [workflows] cannot ${what} while workflow "${id}" is ${active.get(id)!.live.header.status}: cancel it or wait for it`, {
+          code: 'conflict',
+        })
+      }
+    }
+  }
+
+  /** Takes a stored workflow over: restores its machine and lets it continue. */
+  function activate(stored: StoredWorkflow, adoptJobs: boolean): ActiveWorkflow {
+    const entry: ActiveWorkflow = { live: createLiveWorkflow(stored.header, stored.operations), adoptJobs, persisting: Promise.resolve() }
+    active.set(stored.header.id, entry)
+    return entry
+  }
+
+  async function resumeWorkflow(stored: StoredWorkflow) {
+    const { header } = stored
+    const entry = activate(stored, true)
+    if (header.machineVersion !== WORKFLOW_MACHINE_VERSION || !header.machine) {
+      active.delete(header.id)
+      header.status = 'failed'
+      header.error = { message: `stored by workflow machine version ${header.machineVersion}, this engine runs ${WORKFLOW_MACHINE_VERSION}: not resumed` }
+      await store.saveHeader(header)
+      return
+    }
+    header.history = [...header.history, snapshotRecord(entry.live, header.status, 'workflow.resumed', header.status)]
+    const saved = { ...header }
+    persist(entry, () => store.saveHeader(saved))
+    const actor = startMachine(entry, header.machine)
+    if (header.status === 'pending') actor.send({ type: 'workflow.start' })
+  }
+
+  const workflows: WorkflowService['workflows'] = {
+    async submit(submission) {
+      if (stopped) throw new ProvisioError('[provisio] [workflows] the engine is stopped', { code: 'engine_state' })
+      const { submission: spec, operations: normalized } = validateWorkflow(submission, host.getAction)
+      const id = randomUUID()
+      const operations: OperationRecord[] = normalized.map((operation, index) => ({ ...operation, index, ...initialState(operation) }))
+      const header: WorkflowHeader = {
+        id,
+        name: spec.name,
+        ...(spec.version ? { version: spec.version } : {}),
+        status: 'pending',
+        ...(spec.parallelLimit ? { parallelLimit: spec.parallelLimit } : {}),
+        rollbackEnabled: spec.rollbackEnabled ?? false,
+        labels: spec.labels ?? {},
+        createdAt: new Date().toISOString(),
+        attempt: 1,
+        cancelRequested: false,
+        progress: 0,
+        history: [],
+      }
+      await store.saveSpecs(id, operations)
+      const entry = activate({ header, operations }, false)
+      startMachine(entry).send({ type: 'workflow.start' })
+      return toRecord(entry.live)
+    },
+
+    async get(id) {
+      const entry = active.get(id)
+      if (entry) return toRecord(entry.live)
+      const stored = await store.load(id)
+      return stored && recordOf(stored.header, stored.operations)
+    },
+
+    async list(query = {}) {
+      const page = await store.page(query)
+      const items = (await Promise.all(page.ids.map((id) => workflows.get(id)))).filter((record) => record !== undefined)
+      return { items, total: page.total, limit: page.limit, offset: page.offset }
+    },
+
+    async wait(id) {
+      return new Promise<WorkflowRecord>((resolve, reject) => {
+        const settle = async () => {
+          // Only a workflow no longer driven here can be final (the last transition is persisted first).
+          if (active.has(id)) return
+          const record = await workflows.get(id)
+          if (!record) return finish(() => reject(new NotFoundError(`[provisio] [workflows] no workflow "${id}"`)))
+          if (finalWorkflowStatuses.has(record.status)) finish(() => resolve(record))
+        }
+        const listener = (event: { id: string; status: WorkflowStatus }) => {
+          if (event.id === id && finalWorkflowStatuses.has(event.status)) settle().catch((error) => finish(() => reject(error)))
+        }
+        const finish = (done: () => void) => {
+          host.events.off('workflow:status', listener)
+          done()
+        }
+        host.events.on('workflow:status', listener)
+        settle().catch((error) => finish(() => reject(error)))
+      })
+    },
+
+    async cancel(id) {
+      const entry = active.get(id)
+      if (entry) {
+        entry.actor?.send({ type: 'workflow.cancel' })
+        return toRecord(entry.live)
+      }
+      return recordOf(...(await load(id).then((stored) => [stored.header, stored.operations] as const)))
+    },
+
+    async retry(id) {
+      refuseIfActive([id], 'retry')
+      const stored = await load(id)
+      if (stored.header.status === 'completed') {
+        throw new ProvisioError(`[provisio] [workflows] workflow "${id}" completed: nothing to retry`, { code: 'conflict' })
+      }
+      const attempt = stored.header.attempt + 1
+      const reset = stored.operations.filter((operation) => resetForRetry(operation, attempt))
+      stored.header.attempt = attempt
+      delete stored.header.rollback
+      await store.saveOperations(id, reset)
+      const entry = activate(stored, false)
+      const actor = startMachine(entry, stored.header.machine)
+      actor.send({ type: 'workflow.retry' })
+      return toRecord(entry.live)
+    },
+
+    async progress(id) {
+      const entry = active.get(id)
+      await durations.load()
+      if (entry) return workflowProgress(entry.live, durations)
+      const stored = await load(id)
+      return workflowProgress(createLiveWorkflow(stored.header, stored.operations), durations)
+    },
+
+    async snapshots(id) {
+      const entry = active.get(id)
+      if (entry) return structuredClone(entry.live.header.history)
+      const header = await store.header(id)
+      if (!header) throw new NotFoundError(`[provisio] [workflows] no workflow "${id}"`)
+      return header.history
+    },
+  }
+
+  const access: WorkflowAccess = {
+    store,
+    checkpointStore,
+    all: allWorkflows,
+    load,
+    activeIds: () => active.keys(),
+    refuseIfActive,
+    resume: resumeWorkflow,
+    async undo(targets, scope) {
+      const result = await runUndos(undoHost, targets, scope)
+      await recordRollback(result)
+      return result
+    },
+  }
+
+  return {
+    workflows,
+    checkpoints: createCheckpointsApi(access),
+    rollback: (request) => rollbackRequest(access, request),
+    async stats() {
+      await durations.load()
+      return workflowStats({
+        index: [...(await store.entries()).values()],
+        durations,
+        rollbacks: await rollbackLog.summaries(),
+        checkpoints: (await checkpointStore.list()).length,
+      })
+    },
+    async resume() {
+      await durations.load()
+      for (const entry of [...(await store.entries()).values()]) {
+        if (!activeStatuses.has(entry.status) || active.has(entry.id)) continue
+        const stored = await store.load(entry.id)
+        if (stored) await resumeWorkflow(stored)
+      }
+    },
+    async stop() {
+      stopped = true
+      for (const entry of active.values()) {
+        entry.runner?.detach()
+        entry.actor?.stop()
+      }
+      await Promise.all([...active.values()].map((entry) => entry.persisting))
+      await durations.save()
+      active.clear()
+      trackedJobs.clear()
+      host.events.off('job:progress', onJobProgress)
+    },
+  }
+}
+
+/** Prepares an operation for a retry; returns whether it will run again. */
+function resetForRetry(operation: OperationRecord, attempt: number): boolean {
+  const undone = operation.runs.some((run) => run.undo?.status === 'completed')
+  if (operation.status === 'completed' && !undone) {
+    return false
+  }
+  operation.runs = operation.runs.map((run) => (run.status === 'completed' && run.undo?.status !== 'completed' ? { ...run, undo: undefined } : { status: 'pending' }))
+  operation.status = 'pending'
+  operation.attempt = attempt
+  operation.progress = 0
+  for (const key of ['error', 'skipReason', 'result', 'startedAt', 'finishedAt', 'durationMs', 'rolledBack', 'step'] as const) delete operation[key]
+  return true
+}
