@@ -1,1 +1,40 @@
-export {}
+// SDK
+export { createTestContext, definePlugin, defineProvider, runAction } from './sdk'
+export type {
+  ActionContext,
+  ActionDefinition,
+  Plugin,
+  PluginRoute,
+  Provider,
+  ProviderDefinition,
+  RunActionOptions,
+  RunActionResult,
+  TestContext,
+  TestContextOptions,
+} from './sdk'
+
+// Notifications
+export { isTaskNotification, notificationEvents, watchNotifications } from './notifications'
+export type {
+  BatchNotification,
+  BatchNotificationData,
+  BatchNotificationEvent,
+  Notification,
+  NotificationEvent,
+  TaskNotification,
+  TaskNotificationData,
+  TaskNotificationEvent,
+  WatchNotificationsOptions,
+} from './notifications'
+
+// Webhooks
+export { FAILED_DELIVERIES_PREFIX, signPayload, signedPart, verifyWebhookSignature, webhooks } from './webhooks'
+export type { FailedDelivery, WebhookEndpoint, WebhooksOptions } from './webhooks'
+
+// Metrics
+export { defaultDurationBuckets, metrics } from './metrics'
+export type { MetricsOptions, MetricsPlugin } from './metrics'
+
+// Mail
+export { defaultSubject, mail, messageText } from './mail'
+export type { MailOptions, MailTransporter, SmtpOptions } from './mail'

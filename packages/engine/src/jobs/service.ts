@@ -4,7 +4,7 @@ import { createDeferred, type Deferred } from '../_internal/deferred'
 import { createId } from '../_internal/id'
 import { EngineStateError, NotFoundError, ValidationError } from '../errors'
 import type { EngineEmitter, EngineHooks, JobsApi, OutputOptions } from '../engine-types'
-import { initialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachine, type JobMachineContext } from '../machines/job'
+import { initialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachine, type JobMachineContext, type JobMachineEvent } from '../machines/job'
 import { findAction, type RegisteredProvider } from '../providers/registry'
 import type { ActionContext, ActionDefinition } from '../providers/types'
 import { OutputLog, readStoredOutput } from './output'
@@ -337,12 +337,17 @@ export class JobService implements JobsApi {
         job.record.mode === 'undo'
           ? await job.action.undo!(ctx, job.input as never, job.record.undoOf?.result as never)
           : await job.action.run(ctx, job.input as never)
-      job.actor?.send({ type: 'job.succeeded', attempt, result: result === undefined ? null : result })
+      this.report(job, { type: 'job.succeeded', attempt, result: result === undefined ? null : result })
     } catch (error) {
-      job.actor?.send({ type: 'job.failed', attempt, error })
+      this.report(job, { type: 'job.failed', attempt, error })
     } finally {
       job.freeSlot?.()
     }
+  }
+
+  /** Tells the machine how a run ended, unless the job already ended (cancelled or timed out meanwhile). */
+  private report(job: ActiveJob, event: JobMachineEvent): void {
+    if (job.actor?.getSnapshot().status === 'active') job.actor.send(event)
   }
 
   private contextFor(job: ActiveJob, attempt: number, signal: () => AbortSignal): ActionContext {

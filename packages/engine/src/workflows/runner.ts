@@ -39,8 +39,14 @@ export class OperationRunner {
   /** Operations whose condition was evaluated: a skip can cascade to a child before the first pass reaches it. */
   private readonly decided = new Set<string>()
   private readonly runningJobs = new Set<string>()
-  private readonly saves = new Set<Promise<void>>()
+  /** Operations changed since the last write; written together once per event-loop turn. */
+  private readonly dirty = new Set<OperationRecord>()
+  private flushScheduled = false
+  private writes: Promise<void> = Promise.resolve()
+  /** The first failed write: the run then ends in error (the workflow fails) rather than pretend it is stored. */
+  private writeError?: unknown
   private finish!: (outcome: RunOutcome) => void
+  private fail!: (error: unknown) => void
 
   /**
    * `adoptJobs`: before submitting a run's job, look for one submitted with the
@@ -53,7 +59,10 @@ export class OperationRunner {
   ) {}
 
   run(): Promise<RunOutcome> {
-    const done = new Promise<RunOutcome>((resolve) => (this.finish = resolve))
+    const done = new Promise<RunOutcome>((resolve, reject) => {
+      this.finish = resolve
+      this.fail = reject
+    })
     const { operations } = this.live
     for (const operation of operations.values()) {
       if (isSettled(operation.status)) continue
@@ -278,12 +287,38 @@ export class OperationRunner {
         ? { error: { message: failed.map((operation) => `operation "${operation.id}" ${operation.status}: ${operation.error?.message}`).join('; ') } }
         : {}),
     }
-    void Promise.all(this.saves).then(() => this.finish(outcome))
+    this.flush().then(() => this.finish(outcome), this.fail)
   }
 
+  /**
+   * Marks an operation's state for writing. Writes are batched per event-loop
+   * turn, so an operation that starts and settles within one turn is written
+   * once. What a crash loses of the last turn is found again on resume: a
+   * running job by its labels, a settled one by waiting on it.
+   */
   private save(operation: OperationRecord): void {
-    const saving = this.host.saveOperation(operation).finally(() => this.saves.delete(saving))
-    this.saves.add(saving)
+    this.dirty.add(operation)
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => this.flush().catch(() => {}))
+  }
+
+  /** Writes every changed operation now; resolves once all writes so far are done. */
+  flush(): Promise<void> {
+    this.flushScheduled = false
+    const operations = [...this.dirty]
+    this.dirty.clear()
+    this.writes = this.writes
+      .then(() => Promise.all(operations.map((operation) => this.host.saveOperation(operation))))
+      .then(
+        () => {},
+        (error) => {
+          this.writeError ??= error
+        },
+      )
+    return this.writes.then(() => {
+      if (this.writeError) throw this.writeError
+    })
   }
 
   private submission(operation: OperationRecord, index: number): JobSubmission {

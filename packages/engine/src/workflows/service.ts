@@ -462,7 +462,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
         entry.runner?.detach()
         entry.actor?.stop()
       }
-      await Promise.all([...active.values()].map((entry) => entry.persisting))
+      await Promise.all([...active.values()].map((entry) => Promise.all([entry.persisting, entry.runner?.flush().catch(() => {})])))
       await durations.save()
       active.clear()
       trackedJobs.clear()

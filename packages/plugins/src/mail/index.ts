@@ -1,0 +1,3 @@
+export { mail } from './plugin'
+export type { MailOptions, MailTransporter, SmtpOptions } from './plugin'
+export { defaultSubject, messageText } from './message'

@@ -1,0 +1,2 @@
+export { metrics, defaultDurationBuckets } from './plugin'
+export type { MetricsOptions, MetricsPlugin } from './plugin'

@@ -1,0 +1,78 @@
+import { definePlugin, finalJobStatuses, type EngineEvents, type Plugin } from '@provisio/engine'
+import { Registry } from 'prom-client'
+import { createCollectors } from './collectors'
+
+export interface MetricsOptions {
+  /** Prefix of every metric name. Default `orchestrator_`. */
+  prefix?: string
+  /** Registry to register the metrics in (e.g. one that already collects `collectDefaultMetrics`). A new one when omitted. */
+  registry?: Registry
+  /** Path of the exposition route. Default `/metrics`. */
+  path?: string
+  /** Surfaces of `@provisio/http` that serve the route; all when omitted. */
+  surfaces?: string[]
+  /** Histogram buckets in seconds, for task and workflow durations. */
+  buckets?: number[]
+}
+
+export type MetricsPlugin = Plugin & {
+  /** The registry holding the metrics, for an exposition of your own. */
+  registry: Registry
+}
+
+export const defaultDurationBuckets = [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600]
+
+type WorkflowStatus = Parameters<EngineEvents['workflow:status']>[0]['status']
+const finalWorkflowStatuses: ReadonlySet<WorkflowStatus> = new Set(['completed', 'failed', 'cancelled', 'rolled_back'])
+
+/**
+ * Prometheus metrics of the engine's tasks (jobs), workflows and rollbacks, and a
+ * `GET /metrics` route serving them in the text exposition format.
+ */
+export function metrics(options: MetricsOptions = {}): MetricsPlugin {
+  const registry = options.registry ?? new Registry()
+  const prefix = options.prefix ?? 'orchestrator_'
+
+  return {
+    registry,
+    ...definePlugin({
+      name: 'metrics',
+      setup(engine) {
+        const collectors = createCollectors(engine, { prefix, registry, buckets: options.buckets ?? defaultDurationBuckets })
+
+        const onJobStatus: EngineEvents['job:status'] = ({ status, job }) => {
+          if (status === 'retrying') collectors.taskRetries.inc({ provider: job.provider, action: job.action })
+          if (!finalJobStatuses.has(status)) return
+          collectors.tasksTotal.inc({ status })
+          collectors.tasksByAction.inc({ provider: job.provider, action: job.action, status })
+          // A job cancelled while queued never ran: it has no execution time to measure.
+          if (job.startedAt && job.durationMs !== undefined) collectors.taskDuration.observe(job.durationMs / 1000)
+        }
+        const onWorkflowStatus: EngineEvents['workflow:status'] = ({ status, workflow }) => {
+          if (!finalWorkflowStatuses.has(status)) return
+          collectors.workflowsTotal.inc({ status })
+          if (workflow.durationMs !== undefined) collectors.workflowDuration.observe(workflow.durationMs / 1000)
+        }
+        const onRollback: EngineEvents['rollback:completed'] = ({ rollback }) => collectors.rollbacksTotal.inc({ success: String(rollback.success) })
+
+        engine.on('job:status', onJobStatus)
+        engine.on('workflow:status', onWorkflowStatus)
+        engine.on('rollback:completed', onRollback)
+        engine.addRoute({
+          method: 'GET',
+          path: options.path ?? '/metrics',
+          ...(options.surfaces ? { surfaces: options.surfaces } : {}),
+          handler: async () => new Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } }),
+        })
+
+        return () => {
+          engine.off('job:status', onJobStatus)
+          engine.off('workflow:status', onWorkflowStatus)
+          engine.off('rollback:completed', onRollback)
+          // A registry shared with the rest of the app may outlive the engine: leave it as it was.
+          collectors.unregister()
+        }
+      },
+    }),
+  }
+}
