@@ -4,6 +4,7 @@ import type { EngineEvents } from './events'
 import type { JobListQuery, JobRecord, JobSubmission, OutputLine, Page } from './jobs/types'
 import type { Plugin, PluginRoute } from './plugins/types'
 import type { Provider } from './providers/types'
+import type { WorkflowServiceOptions } from './workflows/api'
 
 export interface EngineOptions {
   /** Any unstorage `Storage`; memory when omitted. Use `fsStorage({ base })` for durable, atomic files. */
@@ -16,6 +17,8 @@ export interface EngineOptions {
   concurrencyKeys?: Record<string, number>
   /** How long `stop()` lets running jobs finish before cancelling them. Default 10 000 ms. */
   stopGraceMs?: number
+  /** Workflow settings, e.g. `undoRetry`: the retry policy of each undo job during rollback. */
+  workflows?: WorkflowServiceOptions
 }
 
 export interface OutputOptions {

@@ -7,6 +7,7 @@ import { JobService } from './jobs/service'
 import type { Plugin, PluginRoute } from './plugins/types'
 import { registerProvider, type RegisteredProvider } from './providers/registry'
 import type { ActionDefinition, Provider } from './providers/types'
+import { createWorkflowService, type WorkflowService } from './workflows'
 
 type Teardown = () => void | Promise<void>
 
@@ -17,10 +18,14 @@ type Teardown = () => void | Promise<void>
 export class Engine extends (EventEmitter as new () => EngineEmitter) {
   readonly storage: Storage
   readonly jobs: JobsApi
+  /** Workflows: batches of operations over a dependency DAG (see docs/workflows.md). */
+  readonly workflows: WorkflowService['workflows']
+  readonly checkpoints: WorkflowService['checkpoints']
   private readonly registry = new Map<string, RegisteredProvider>()
   private readonly hooks: { [K in keyof EngineHooks]: Set<EngineHooks[K]> } = { beforeJob: new Set(), afterJob: new Set() }
   private readonly pluginRoutes: PluginRoute[] = []
   private readonly jobService: JobService
+  private readonly workflowService: WorkflowService
   private readonly plugins: Plugin[]
   private readonly teardowns: Teardown[] = []
   private readonly stopGraceMs: number
@@ -41,6 +46,22 @@ export class Engine extends (EventEmitter as new () => EngineEmitter) {
       scheduler: new Scheduler({ concurrency: options.concurrency ?? 8, concurrencyKeys: options.concurrencyKeys ?? {} }),
     })
     this.jobs = this.jobService
+    this.workflowService = createWorkflowService(
+      { jobs: this.jobs, storage: this.storage, events: this, getAction: (provider, action) => this.getAction(provider, action) },
+      options.workflows,
+    )
+    this.workflows = this.workflowService.workflows
+    this.checkpoints = this.workflowService.checkpoints
+  }
+
+  /** Undoes what operations did: everything completed after a checkpoint, or the listed operations. */
+  rollback(request: Parameters<WorkflowService['rollback']>[0]): ReturnType<WorkflowService['rollback']> {
+    return this.workflowService.rollback(request)
+  }
+
+  /** Totals, success rate, average durations and rollback statistics. */
+  stats(): ReturnType<WorkflowService['stats']> {
+    return this.workflowService.stats()
   }
 
   /** Registered providers by name, each with its validated configuration. */
@@ -85,6 +106,7 @@ export class Engine extends (EventEmitter as new () => EngineEmitter) {
       if (typeof teardown === 'function') this.teardowns.push(teardown)
     }
     await this.jobService.start()
+    await this.workflowService.resume()
     this.state = 'started'
     return this
   }
@@ -97,6 +119,8 @@ export class Engine extends (EventEmitter as new () => EngineEmitter) {
   async stop(options: { graceMs?: number } = {}): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return
     this.state = 'stopping'
+    // Workflows first: the jobs that stopping cancels must not be recorded as their operations' outcomes.
+    await this.workflowService.stop()
     await this.jobService.stop(options.graceMs ?? this.stopGraceMs)
     for (const teardown of this.teardowns.reverse()) await teardown()
     this.state = 'stopped'

@@ -15,6 +15,35 @@ export { finalJobStatuses } from './jobs/types'
 export type { JobError, JobListQuery, JobRecord, JobStatus, JobSubmission, JobWait, OutputLine, Page, RetryPolicy } from './jobs/types'
 export { jobMachine, JOB_MACHINE_VERSION, backoffDelay } from './machines/job'
 
+// Workflows
+export { finalWorkflowStatuses, settledOperationStatuses } from './workflows'
+export type {
+  WorkflowService,
+  WorkflowServiceOptions,
+  Checkpoint,
+  CheckpointSummary,
+  EngineStats,
+  LedgerEntry,
+  OperationCondition,
+  OperationRecord,
+  OperationRun,
+  OperationSpec,
+  OperationStatus,
+  RollbackRequest,
+  RollbackResult,
+  UndoOutcome,
+  WorkflowError,
+  WorkflowListQuery,
+  WorkflowPage,
+  WorkflowProgress,
+  WorkflowRecord,
+  WorkflowSnapshot,
+  WorkflowStatus,
+  WorkflowSubmission,
+  WorkflowSummary,
+} from './workflows'
+export { buildDag } from './dag'
+
 // Storage
 export { fsStorage, fsAtomicDriver } from './storage/fs'
 export type { FsStorageOptions } from './storage/fs'

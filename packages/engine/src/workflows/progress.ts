@@ -25,8 +25,13 @@ export class DurationStats {
 
   record(provider: string, action: string, durationMs: number): void {
     const key = `${provider}.${action}`
-    const measure = this.map().get(key) ?? { count: 0, totalMs: 0 }
-    this.map().set(key, { count: measure.count + 1, totalMs: measure.totalMs + durationMs })
+    const measure = this.map().get(key)
+    if (measure) {
+      measure.count++
+      measure.totalMs += durationMs
+    } else {
+      this.map().set(key, { count: 1, totalMs: durationMs })
+    }
   }
 
   /** Average milliseconds of the same provider and action, if any was measured. */

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEngine, fsStorage } from '../../src'
-import { createWorkflowService } from '../../src/workflows'
 import { markerProvider } from './fixtures/marker'
 
 const child = fileURLToPath(new URL('./fixtures/restart-child.ts', import.meta.url))
@@ -44,10 +43,8 @@ describe('workflows: restart', () => {
 
     const engine = createEngine({ storage: fsStorage({ base: data }), providers: [markerProvider(log, 5)] })
     await engine.start()
-    const workflows = createWorkflowService({ jobs: engine.jobs, storage: engine.storage, events: engine, getAction: (p, a) => engine.getAction(p, a) })
     try {
-      await workflows.resume()
-      const done = await workflows.workflows.wait(id)
+      const done = await engine.workflows.wait(id)
       expect(done.status).toBe('completed')
       expect(Object.fromEntries(done.operations.map((operation) => [operation.id, operation.status]))).toEqual({
         a: 'completed',
@@ -61,7 +58,7 @@ describe('workflows: restart', () => {
       for (const operation of ['a', 'b', 'c', 'd', 'e']) {
         expect((await engine.jobs.list({ label: { workflow: id, operation } })).total, operation).toBe(1)
       }
-      const history = (await workflows.workflows.snapshots(id)).map((snapshot) => [snapshot.state, snapshot.details.event])
+      const history = (await engine.workflows.snapshots(id)).map((snapshot) => [snapshot.state, snapshot.details.event])
       expect(history).toEqual([
         ['pending', 'workflow.submitted'],
         ['running', 'workflow.start'],
@@ -69,7 +66,6 @@ describe('workflows: restart', () => {
         ['completed', 'operations.settled'],
       ])
     } finally {
-      await workflows.stop()
       await engine.stop({ graceMs: 0 })
     }
   })
