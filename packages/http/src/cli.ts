@@ -1,1 +1,19 @@
-export {}
+import { defineCommand, runMain } from 'citty'
+import { consola, LogLevels } from 'consola'
+
+const main = defineCommand({
+  meta: {
+    name: 'provisio',
+    version: '0.1.0',
+    description: 'Provisio server. Options come from flags, PROVISIO_* variables and provisio.yaml (in that order of precedence); see docs/server.md',
+  },
+  // Loaded on use, so `--help` and configuration errors answer without loading the server.
+  subCommands: {
+    serve: () => import('./commands/serve').then((module) => module.serveCommand),
+    users: () => import('./commands/users').then((module) => module.usersCommand),
+  },
+})
+
+// consola goes quiet under test runners and CI; a server's start-up report must always show.
+consola.level = LogLevels.info
+void runMain(main)

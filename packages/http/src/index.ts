@@ -1,1 +1,32 @@
-export {}
+// Server
+export { createServer } from './server'
+export type { ServerOptions, ProvisioServer, RunningSurface } from './server'
+
+// Surfaces
+export { controlCenter, controlCenterSurface, controlCenterModule } from './surfaces/control-center'
+export { surfaceModules, surfaceNames, findSurfaceModule } from './surfaces'
+
+// Platform, for building surfaces
+export { createSurfaceApp } from './app'
+export type { PlatformServices } from './app'
+export { defineRoute } from './platform/types'
+export type { AuditNote, HttpMethod, RateLimitBucket, RouteContext, RouteDefinition, SurfaceDefinition, SurfaceModule, WebSocketRoute } from './platform/types'
+export { ApiError, toApiError } from './platform/errors'
+export type { ApiErrorCode, ValidationIssue } from './platform/errors'
+export { envelopeStyle, fastapiStyle, provisioningStyle } from './platform/error-styles'
+export type { ResponseStyle } from './platform/error-styles'
+export { resolvePlatform } from './platform/services'
+export type { PlatformOptions } from './platform/services'
+export type { ProviderStatus, SurfaceDeps } from './platform/surface-deps'
+export { createRateLimits, defaultRateLimits } from './middleware/rate-limit'
+export type { RateLimitConfig, RateLimits } from './middleware/rate-limit'
+export { paginationQuery, setPaginationHeaders } from './middleware/pagination'
+export { createOpenApiDocument } from './openapi/document'
+
+// Identity, policies and audit log, to share one of each with your own code
+export { createIdentity, AuthError, IdentityError } from './identity'
+export type { Identity, IdentityOptions, Principal, Role, TokenPair, User } from './identity'
+export { createPolicyStore, PolicyError } from './policies'
+export type { Policy, PolicyDecision, PolicyRule, PolicyStore } from './policies'
+export { createAuditLog } from './audit'
+export type { AuditEntry, AuditLog, AuditQuery } from './audit'

@@ -32,7 +32,8 @@ interface ActiveJob {
   input: unknown
   action: ActionDefinition
   registered: RegisteredProvider
-  output: OutputLog
+  /** Created with the first line (or the first reader): most quick jobs print nothing. */
+  output?: OutputLog
   /** The status its index entry has, i.e. the last one written. */
   indexedStatus: JobStatus
   dirty: boolean
@@ -193,7 +194,7 @@ export class JobService implements JobsApi {
     // Queued jobs stay `pending` in storage and run after the next start.
     for (const job of [...this.active.values()]) {
       await this.persisted(job)
-      await job.output.close()
+      await job.output?.close()
       job.actor?.stop()
       this.active.delete(job.record.id)
     }
@@ -237,7 +238,6 @@ export class JobService implements JobsApi {
       registered,
       indexedStatus,
       dirty: false,
-      output: new OutputLog(this.options.storage, record.id, record.outputLines, (error) => this.reportError(error, `storing output of job ${record.id}`)),
       final: createDeferred<JobRecord>(),
     }
   }
@@ -345,6 +345,13 @@ export class JobService implements JobsApi {
     }
   }
 
+  private outputOf(job: ActiveJob): OutputLog {
+    job.output ??= new OutputLog(this.options.storage, job.record.id, job.record.outputLines, (error) =>
+      this.reportError(error, `storing output of job ${job.record.id}`),
+    )
+    return job.output
+  }
+
   /** Tells the machine how a run ended, unless the job already ended (cancelled or timed out meanwhile). */
   private report(job: ActiveJob, event: JobMachineEvent): void {
     if (job.actor?.getSnapshot().status === 'active') job.actor.send(event)
@@ -362,9 +369,10 @@ export class JobService implements JobsApi {
       },
       storage: job.registered.storage,
       log: (text) => {
-        if (job.output.closed) return
+        const output = this.outputOf(job)
+        if (output.closed) return
         for (const line of String(text).split(/\r?\n/)) {
-          const seq = job.output.append(line)
+          const seq = output.append(line)
           events.emit('job:output', { id, seq, line })
         }
       },
@@ -444,7 +452,7 @@ export class JobService implements JobsApi {
   private async finalize(job: ActiveJob): Promise<void> {
     const id = job.record.id
     try {
-      await job.output.close()
+      await job.output?.close()
       this.markDirty(job)
       await this.persisted(job)
       if (job.action.redact) await this.store.removeFullInput(id)
@@ -477,7 +485,7 @@ export class JobService implements JobsApi {
     try {
       while (job.dirty) {
         job.dirty = false
-        const record: StoredJob = { ...job.record, outputLines: job.output.total, machine: job.machine }
+        const record: StoredJob = { ...job.record, outputLines: job.output?.total ?? job.record.outputLines, machine: job.machine }
         const previous = job.indexedStatus
         job.indexedStatus = record.status
         await this.store.save(record, previous)
@@ -494,7 +502,7 @@ export class JobService implements JobsApi {
   }
 
   private publicRecord(job: ActiveJob): JobRecord {
-    const record = { ...job.record, outputLines: job.output.total }
+    const record = { ...job.record, outputLines: job.output?.total ?? job.record.outputLines }
     if (job.waiting) record.waiting = job.waiting
     return record
   }
@@ -511,7 +519,7 @@ export class JobService implements JobsApi {
         }
         return
       }
-      const log = job.output
+      const log = this.outputOf(job)
       if (cursor < log.stored) {
         for await (const line of readStoredOutput(this.options.storage, id, cursor, log.stored)) {
           yield line

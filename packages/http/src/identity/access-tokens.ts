@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto'
 import { errors, jwtVerify, SignJWT } from 'jose'
 import { AuthError } from './errors'
 
@@ -26,6 +26,13 @@ export function createAccessTokens(options: {
   now: () => number
 }): AccessTokens {
   const { key, issuer, ttlSeconds, now } = options
+  // jose imports a raw key on every call (most of a verification's cost); a KeyObject is used as it is.
+  let keyObject: Promise<KeyObject> | undefined
+  const signingKey = () => (keyObject ??= key().then((bytes) => createSecretKey(bytes)))
+  // Every request presents its token again: remember the ones whose signature already checked out,
+  // until they expire. Revocation and the user's state are checked by the caller on every request.
+  const verified = new Map<string, AccessClaims>()
+  const VERIFIED_MAX = 10_000
   return {
     async sign({ userId, username, roles, sessionEpoch }) {
       const issuedAt = Math.floor(now() / 1000)
@@ -38,14 +45,20 @@ export function createAccessTokens(options: {
         .setIssuer(issuer)
         .setIssuedAt(issuedAt)
         .setExpirationTime(expiresAt)
-        .sign(await key())
+        .sign(await signingKey())
       return { token, jti, expiresAt: new Date(expiresAt * 1000) }
     },
     async verify(token) {
       if (typeof token !== 'string' || token.length === 0) throw new AuthError('invalid_token', 'Invalid token')
+      const known = verified.get(token)
+      if (known) {
+        if (known.exp * 1000 > now()) return known
+        verified.delete(token)
+        throw new AuthError('expired', 'Token expired')
+      }
       let payload: Record<string, unknown>
       try {
-        ;({ payload } = await jwtVerify(token, await key(), {
+        ;({ payload } = await jwtVerify(token, await signingKey(), {
           issuer,
           algorithms: ['HS256'],
           currentDate: new Date(now()),
@@ -59,7 +72,7 @@ export function createAccessTokens(options: {
       if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') {
         throw new AuthError('invalid_token', 'Invalid token')
       }
-      return {
+      const claims: AccessClaims = {
         sub,
         jti,
         exp,
@@ -68,6 +81,9 @@ export function createAccessTokens(options: {
         sev: typeof sev === 'number' ? sev : -1,
         roles: Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [],
       }
+      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!)
+      verified.set(token, claims)
+      return claims
     },
   }
 }

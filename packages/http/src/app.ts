@@ -1,0 +1,214 @@
+import { H3, defineWebSocketHandler, getRequestIP, getRouterParams, type H3Event } from 'h3'
+import type { AuditLog } from './audit'
+import type { Identity, Principal } from './identity'
+import type { PolicyStore } from './policies'
+import { recordAudit } from './middleware/audit'
+import { authenticate, bearerToken } from './middleware/authenticate'
+import { authorize } from './middleware/authorize'
+import { applyCors, type CorsConfig } from './middleware/cors'
+import { rateLimitHeaders, type RateLimits } from './middleware/rate-limit'
+import { resolveRequestId } from './middleware/request-id'
+import { readJsonBody, readQuery, validateInput } from './middleware/validate'
+import { checkApiVersion } from './middleware/versioning'
+import { documentationRoutes } from './openapi/routes'
+import { ApiError, toApiError } from './platform/errors'
+import type { AuditNote, RouteContext, RouteDefinition, SurfaceDefinition } from './platform/types'
+
+/** What every surface of a server shares. */
+export interface PlatformServices {
+  identity: Identity
+  /** Control-center policies, evaluated on surfaces with `policies: true`. */
+  policies?: PolicyStore
+  audit?: AuditLog
+  rateLimits: RateLimits
+  cors?: CorsConfig
+  /** Where unexpected (500) errors are reported; `console.error` by default. */
+  onUnexpectedError?: (error: unknown, event: H3Event) => void
+}
+
+/** Per-request values the global middleware sets and every answer (success or error) carries. */
+interface RequestState {
+  requestId: string
+  ip: string
+  /** h3's staged response headers: whatever a step sets here goes out with the answer. */
+  headers: Headers
+}
+
+const mutatingMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+function stateOf(event: H3Event): RequestState {
+  let state = event.context.provisio as RequestState | undefined
+  if (!state) {
+    const requestId = resolveRequestId(event)
+    state = { requestId, ip: getRequestIP(event) ?? 'unknown', headers: event.res.headers }
+    state.headers.set('X-Request-Id', requestId)
+    event.context.provisio = state
+  }
+  return state
+}
+
+/**
+ * Hands a JSON body to h3 with its status. Objects go as they are (h3 serialises them on its fast
+ * path); strings and other scalars are serialised here, or h3 would send them as text.
+ */
+function answer(event: H3Event, status: number, body: unknown): unknown {
+  event.res.status = status
+  if (typeof body === 'object' && body !== null) return body
+  event.res.headers.set('Content-Type', 'application/json;charset=UTF-8')
+  return JSON.stringify(body ?? null)
+}
+
+/** Fills a template such as `users/:id` from the path parameters. */
+function resolveTemplate(template: string, params: Record<string, string>): string {
+  return template.replace(/:(\w+)/g, (_, name: string) => params[name] ?? `:${name}`)
+}
+
+/** The methods declared for a path, for 405 answers' `Allow` header. */
+function allowedMethods(routes: RouteDefinition[], path: string): string[] {
+  return routes.filter((route) => route.path === path).map((route) => route.method)
+}
+
+/**
+ * Builds the h3 app of a surface: global middleware (request id, CORS, versioning), then for each
+ * route authentication → rate limit → authorization (permission, policies) → validation → handler →
+ * response style → audit, and 404/405 fallbacks in the surface's error shape.
+ */
+export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformServices): H3 {
+  const routes = [...surface.routes, ...documentationRoutes(surface)]
+  const reportUnexpected = services.onUnexpectedError ?? ((error: unknown) => console.error('[provisio] [http]', error))
+
+  async function renderError(event: H3Event, thrown: unknown): Promise<unknown> {
+    const state = stateOf(event)
+    const error = toApiError(thrown)
+    if (error.status >= 500) reportUnexpected(error.cause ?? error, event)
+    for (const [name, value] of Object.entries(error.headers)) state.headers.set(name, value)
+    if (!state.headers.has('X-RateLimit-Limit')) {
+      // Requests that never reached a route (unknown paths, refused versions) still report the caller's budget.
+      const current = await services.rateLimits.peek('general', `ip:${state.ip}`)
+      for (const [name, value] of Object.entries(rateLimitHeaders(current))) state.headers.set(name, value)
+    }
+    return answer(event, error.status, surface.style.error(error))
+  }
+
+  function routeHandler(route: RouteDefinition) {
+    const authMode = route.auth ?? surface.auth
+    const bucket = route.rateLimit ?? 'general'
+    const audited = route.audit !== false && (route.audit !== undefined || mutatingMethods.has(route.method))
+    const auditAction = typeof route.audit === 'string' ? route.audit : `${route.resource?.split('/')[0] ?? surface.name}.${route.action ?? route.method.toLowerCase()}`
+
+    return async (event: H3Event): Promise<unknown> => {
+      const state = stateOf(event)
+      const rawParams = (getRouterParams(event, { decode: true }) ?? {}) as Record<string, string>
+      const resource = route.resource ? resolveTemplate(route.resource, rawParams) : undefined
+      const note: AuditNote = {}
+      let principal: Principal | undefined
+      let result: unknown
+      try {
+        const token = authMode ? bearerToken(event) : undefined
+        const auth = authMode ? await authenticate(services.identity, token) : {}
+        principal = auth.principal
+        const key = bucket !== 'auth' && principal ? `user:${principal.userId}` : `ip:${state.ip}`
+        const budget = bucket === false ? await services.rateLimits.peek('general', key) : await services.rateLimits.consume(bucket, key)
+        for (const [name, value] of Object.entries(rateLimitHeaders(budget))) state.headers.set(name, value)
+        if (auth.error) throw auth.error
+
+        if (principal) {
+          await authorize({
+            identity: services.identity,
+            policies: surface.policies ? services.policies : undefined,
+            principal,
+            permission: route.permission,
+            resource,
+            action: route.action,
+            context: { ip: state.ip, method: route.method, path: event.url.pathname },
+          })
+        }
+
+        const ctx: RouteContext = {
+          event,
+          params: route.params ? validateInput(route.params, rawParams, 'params', surface.style) : undefined,
+          query: route.query ? validateInput(route.query, readQuery(event), 'query', surface.style) : undefined,
+          body: route.body ? validateInput(route.body, await readJsonBody(event), 'body', surface.style) : undefined,
+          principal,
+          token,
+          ip: state.ip,
+          requestId: state.requestId,
+          headers: state.headers,
+          audit: note,
+        }
+        const data = await route.handler(ctx)
+        // Raw answers (documents, files) get the staged headers merged in by h3.
+        result = route.raw ? data : answer(event, route.status ?? 200, surface.style.success(data))
+      } catch (error) {
+        result = await renderError(event, error)
+      }
+      if (audited && services.audit) {
+        await recordAudit(
+          services.audit,
+          {
+            action: auditAction,
+            resource: note.resource ?? resource ?? event.url.pathname,
+            status: result instanceof Response ? result.status : (event.res.status ?? 200),
+            userId: principal?.userId ?? note.userId ?? null,
+            username: principal?.username ?? note.username ?? null,
+            ip: state.ip,
+            requestId: state.requestId,
+            surface: surface.name,
+            details: { method: route.method, path: event.url.pathname, ...note.details },
+          },
+          (error) => reportUnexpected(error, event),
+        )
+      }
+      return result
+    }
+  }
+
+  const app = new H3({
+    silent: true,
+    onError: (error, event) => renderError(event, error),
+  })
+
+  app.use((event) => {
+    stateOf(event)
+    const preflight = applyCors(event, services.cors)
+    if (preflight) return preflight
+    checkApiVersion(event)
+  })
+
+  for (const route of routes) {
+    const handler = routeHandler(route)
+    app.on(route.method, route.path, handler)
+    if (route.method === 'GET') app.on('HEAD', route.path, handler)
+  }
+
+  for (const socket of surface.websockets ?? []) {
+    const requireAuth = socket.auth ?? surface.auth
+    app.get(
+      socket.path,
+      defineWebSocketHandler(async (event) => {
+        let principal: Principal | undefined
+        if (requireAuth) {
+          const token = bearerToken(event) ?? event.url.searchParams.get('token') ?? undefined
+          const auth = await authenticate(services.identity, token)
+          if (auth.error) throw auth.error
+          principal = auth.principal
+        }
+        return socket.hooks(event, principal)
+      }),
+    )
+  }
+
+  for (const path of new Set(routes.map((route) => route.path))) {
+    const methods = allowedMethods(routes, path)
+    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ')
+    app.all(path, (event) => {
+      stateOf(event).headers.set('Allow', allow)
+      throw new ApiError(405, `Method ${event.req.method} is not allowed on ${path}; allowed: ${allow}`)
+    })
+  }
+  app.all('/**', (event) => {
+    throw new ApiError(404, `No route matches ${event.req.method} ${event.url.pathname}`)
+  })
+
+  return app
+}

@@ -1,0 +1,101 @@
+import { defineCommand, type ArgsDef } from 'citty'
+import { consola } from 'consola'
+import type { Identity } from '../identity'
+import { loadServeConfigOrExit } from '../config/load'
+import { surfaceNames } from '../surfaces'
+import { dataArgs, dataFlags } from './shared-args'
+
+const portArgs = Object.fromEntries(
+  surfaceNames.map((name) => [
+    `${name}-port`,
+    { type: 'string', description: `Port of the ${name} surface (0 = any free port; env PROVISIO_${name.toUpperCase().replaceAll('-', '_')}_PORT)`, valueHint: 'port' },
+  ]),
+) as ArgsDef
+
+export const serveCommand = defineCommand({
+  meta: { name: 'serve', description: 'Serve the API surfaces, each on its own port' },
+  args: {
+    ...dataArgs,
+    host: { type: 'string', description: 'Bind address (default 127.0.0.1; env PROVISIO_HOST)', valueHint: 'address' },
+    surfaces: { type: 'string', description: `Comma-separated surfaces to serve (default all: ${surfaceNames.join(', ')}; env PROVISIO_SURFACES)`, valueHint: 'a,b' },
+    ...portArgs,
+  },
+  async run({ args }) {
+    const flags: Record<string, unknown> = { ...dataFlags(args), host: args.host, surfaces: args.surfaces }
+    for (const name of surfaceNames) flags[`ports.${name}`] = args[`${name}-port`]
+    const { config, file } = loadServeConfigOrExit({ configPath: args.config as string | undefined, flags }, (message) => consola.error(message))
+    if (file) consola.info(`Configuration: ${file}`)
+
+    // The server's modules load once the configuration is known to be good.
+    const [{ createEngine }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }] = await Promise.all([
+      import('@provisio/engine'),
+      import('../server'),
+      import('../runtime/identity'),
+      import('../runtime/providers'),
+      import('../runtime/storage'),
+    ])
+
+    const storage = await createConfiguredStorage(config)
+    const { identity, keyPath, keyCreated } = openIdentity(storage, config)
+    if (keyCreated) consola.info(`Created the JWT signing key ${keyPath} (mode 0600)`)
+
+    const sandbox = await resolveProviders(config.dataDir)
+    const engine = createEngine({ storage, providers: sandbox.providers, stopGraceMs: config.shutdownGraceMs })
+    await engine.start()
+
+    await ensureFirstAdmin(identity)
+
+    const server = await createServer({
+      engine,
+      identity,
+      surfaces: config.surfaces,
+      host: config.host,
+      ports: config.ports as Record<string, number>,
+      rateLimits: config.rateLimits,
+      cors: config.cors,
+      providers: sandbox.statuses,
+    })
+    for (const surface of server.surfaces) console.log(`${surface.name.padEnd(15)} ${surface.url}  (docs ${surface.url}/docs)`)
+    for (const provider of sandbox.statuses) {
+      if (provider.mode === 'sandbox') consola.warn(`SANDBOX MODE: ${provider.name} has no credentials and runs against a local stand-in at ${provider.endpoint}; nothing is created at ${provider.name}.`)
+      else consola.info(`${provider.name}: live`)
+    }
+
+    let stopping = false
+    const shutdown = async (signal: string) => {
+      if (stopping) {
+        consola.warn(`${signal} again: exiting at once`)
+        process.exit(1)
+      }
+      stopping = true
+      consola.info(`${signal}: no longer accepting connections; letting running work finish (up to ${config.shutdownGraceMs} ms)`)
+      const force = setTimeout(() => void server.close({ force: true }), config.shutdownGraceMs)
+      await server.close()
+      clearTimeout(force)
+      await engine.stop({ graceMs: config.shutdownGraceMs })
+      await sandbox.close()
+      await storage.dispose()
+      consola.info('Stopped')
+      process.exit(0)
+    }
+    process.on('SIGINT', () => void shutdown('SIGINT'))
+    process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  },
+})
+
+/** `PROVISIO_ADMIN_PASSWORD` creates the first administrator; without it and without users, say how to make one. */
+async function ensureFirstAdmin(identity: Identity): Promise<void> {
+  const password = process.env.PROVISIO_ADMIN_PASSWORD
+  if (password) {
+    const username = process.env.PROVISIO_ADMIN_USERNAME || 'admin'
+    const created = await identity.bootstrapAdmin({ username, password })
+    if (created) consola.success(`Created the first administrator "${created.username}" from PROVISIO_ADMIN_PASSWORD`)
+    return
+  }
+  if ((await identity.users.count()) === 0) {
+    consola.warn(
+      'No users yet. Create the first administrator with `provisio users add admin --role admin --password-stdin`, ' +
+        'or restart with PROVISIO_ADMIN_PASSWORD (and PROVISIO_ADMIN_USERNAME, default admin).',
+    )
+  }
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod'
+import { surfaceNames } from '../surfaces'
+
+const port = z.number().int().min(0).max(65535)
+const perMinute = z.number().int().min(1).max(1_000_000)
+
+/** Per-surface port keys, one per registered surface (`ports.control-center`). */
+const portsSchema = z
+  .object(Object.fromEntries(surfaceNames.map((name) => [name, port.optional()])) as Record<string, z.ZodOptional<typeof port>>)
+  .strict()
+
+/**
+ * The `provisio serve` configuration, as read from `provisio.yaml`, `PROVISIO_*` variables and
+ * flags (later sources win). Unknown keys are refused so a typo does not pass silently.
+ */
+export const serveConfigSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1').describe('Bind address of the surfaces'),
+    dataDir: z.string().min(1).default('.provisio').describe('Directory of the data and the JWT signing key'),
+    surfaces: z.array(z.enum(surfaceNames as [string, ...string[]])).min(1).optional().describe('Surfaces to serve; all by default'),
+    ports: portsSchema.default({}),
+    storage: z.enum(['fs', 'memory', 'redis']).default('fs'),
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+    rateLimits: z.object({ auth: perMinute.optional(), general: perMinute.optional(), batch: perMinute.optional() }).strict().default({}),
+    cors: z.object({ origins: z.array(z.string().min(1)) }).strict().optional(),
+    shutdownGraceMs: z.number().int().min(0).max(3_600_000).default(10_000),
+    accessTokenTtlSeconds: z.number().int().min(30).optional(),
+    refreshTokenTtlSeconds: z.number().int().min(60).optional(),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.storage === 'redis' && !config.redisUrl) {
+      ctx.addIssue({ code: 'custom', path: ['redisUrl'], message: 'required when storage is "redis"' })
+    }
+  })
+
+export type ServeConfig = z.output<typeof serveConfigSchema>

@@ -1,0 +1,24 @@
+import type { H3Event } from 'h3'
+import type { Identity, Principal } from '../identity'
+import { ApiError } from '../platform/errors'
+
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(event: H3Event): string | undefined {
+  const header = event.req.headers.get('authorization')
+  if (!header) return undefined
+  const [scheme, token] = header.trim().split(/\s+/, 2)
+  return scheme?.toLowerCase() === 'bearer' && token ? token : undefined
+}
+
+/**
+ * Resolves the caller of a protected route. Returns the failure instead of throwing it, so the
+ * platform can still count the request against the caller's IP and answer with rate-limit headers.
+ */
+export async function authenticate(identity: Identity, token: string | undefined): Promise<{ principal?: Principal; error?: unknown }> {
+  if (!token) return { error: new ApiError(401, 'Authentication required: send Authorization: Bearer <token>') }
+  try {
+    return { principal: await identity.verify(token) }
+  } catch (error) {
+    return { error }
+  }
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod'
+
+export const defaultPageSize = 50
+export const maxPageSize = 1000
+
+/** `limit` (default 50, at most 1000) and `offset` query parameters, as 004's "Pagination" describes. */
+export const paginationQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(maxPageSize).default(defaultPageSize).describe('Maximum number of items (1-1000)'),
+  offset: z.coerce.number().int().min(0).default(0).describe('Number of items to skip'),
+})
+
+export interface PageWindow {
+  limit: number
+  offset: number
+  total: number
+}
+
+/**
+ * Writes `X-Total-Count`, `X-Limit`, `X-Offset` and a `Link` header with `next`/`prev` relations
+ * that keep the request's other query parameters.
+ */
+export function setPaginationHeaders(headers: Headers, url: URL, page: PageWindow): void {
+  headers.set('X-Total-Count', String(page.total))
+  headers.set('X-Limit', String(page.limit))
+  headers.set('X-Offset', String(page.offset))
+  const link = (offset: number, rel: string) => {
+    const params = new URLSearchParams(url.searchParams)
+    params.set('offset', String(offset))
+    params.set('limit', String(page.limit))
+    return `<${url.pathname}?${params}>; rel="${rel}"`
+  }
+  const links: string[] = []
+  if (page.offset + page.limit < page.total) links.push(link(page.offset + page.limit, 'next'))
+  if (page.offset > 0) links.push(link(Math.max(0, page.offset - page.limit), 'prev'))
+  if (links.length > 0) headers.set('Link', links.join(', '))
+}

@@ -1,0 +1,41 @@
+import type { Engine } from '@provisio/engine'
+import { createAuditLog, type AuditLog } from '../audit'
+import { createIdentity, type Identity } from '../identity'
+import { createPolicyStore, type PolicyStore } from '../policies'
+import type { PlatformServices } from '../app'
+import type { CorsConfig } from '../middleware/cors'
+import { createRateLimits, type RateLimitConfig, type RateLimits } from '../middleware/rate-limit'
+import type { ProviderStatus, SurfaceDeps } from './surface-deps'
+
+/** Options shared by `createServer` and the per-surface app factories such as `controlCenter`. */
+export interface PlatformOptions {
+  engine: Engine
+  /** Created over `engine.storage` when omitted. */
+  identity?: Identity
+  policies?: PolicyStore
+  audit?: AuditLog
+  /** Limiters shared by the surfaces, or requests per minute per bucket (004's 5/100/10 by default). */
+  rateLimits?: RateLimits | Partial<RateLimitConfig>
+  /** Allowed CORS origins; CORS is off when omitted. */
+  cors?: CorsConfig
+  /** What `/health` reports about providers (sandbox or live). */
+  providers?: ProviderStatus[]
+  onUnexpectedError?: PlatformServices['onUnexpectedError']
+}
+
+function isRateLimits(value: PlatformOptions['rateLimits']): value is RateLimits {
+  return typeof (value as RateLimits | undefined)?.consume === 'function'
+}
+
+/** Fills in what was not given, once, so that every surface of a server shares one of each. */
+export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; services: PlatformServices } {
+  const storage = options.engine.storage
+  const identity = options.identity ?? createIdentity({ storage })
+  const policies = options.policies ?? createPolicyStore({ storage })
+  const audit = options.audit ?? createAuditLog({ storage })
+  const rateLimits = isRateLimits(options.rateLimits) ? options.rateLimits : createRateLimits(options.rateLimits)
+  return {
+    deps: { engine: options.engine, identity, policies, audit, providers: options.providers ?? [], startedAt: Date.now() },
+    services: { identity, policies, audit, rateLimits, cors: options.cors, onUnexpectedError: options.onUnexpectedError },
+  }
+}

@@ -1,0 +1,22 @@
+import type { Engine } from '@provisio/engine'
+import type { AuditLog } from '../audit'
+import type { Identity } from '../identity'
+import type { PolicyStore } from '../policies'
+
+/** Whether a provider talks to the real service or to a local stand-in (sandbox mode). */
+export interface ProviderStatus {
+  name: string
+  mode: 'sandbox' | 'live'
+  endpoint?: string
+}
+
+/** What a surface's routes are built from; every surface factory receives the same object. */
+export interface SurfaceDeps {
+  engine: Engine
+  identity: Identity
+  policies: PolicyStore
+  audit: AuditLog
+  providers: ProviderStatus[]
+  /** Epoch milliseconds the server started, for health answers. */
+  startedAt: number
+}

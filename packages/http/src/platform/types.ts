@@ -1,0 +1,112 @@
+import type { H3Event } from 'h3'
+import type { Hooks } from 'crossws'
+import type { z } from 'zod'
+import type { Principal } from '../identity'
+import type { ResponseStyle } from './error-styles'
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/** The rate-limit buckets of 004: `auth` per IP, `general` and `batch` per user (per IP when anonymous). */
+export type RateLimitBucket = 'auth' | 'general' | 'batch'
+
+type Output<S> = S extends z.ZodType ? z.output<S> : undefined
+
+/** What a route wants written to the audit log besides what the platform knows (user, status, IP). */
+export interface AuditNote {
+  userId?: string | null
+  username?: string | null
+  resource?: string
+  details?: Record<string, unknown>
+}
+
+export interface RouteContext<P = unknown, Q = unknown, B = unknown> {
+  event: H3Event
+  params: P
+  query: Q
+  body: B
+  /** Set on authenticated routes; optional routes (`auth: 'optional'`) may leave it unset. */
+  principal: Principal | undefined
+  /** The raw bearer token of an authenticated request. */
+  token: string | undefined
+  ip: string
+  requestId: string
+  /** Response headers added to the answer, success or error. */
+  headers: Headers
+  audit: AuditNote
+}
+
+export interface RouteDefinition<P = any, Q = any, B = any> {
+  method: HttpMethod
+  /** h3 path, parameters as `:name` (`/users/:id`). */
+  path: string
+  summary: string
+  description?: string
+  tags?: string[]
+  /** `true` (default: the surface's `auth`): a valid Bearer token is required; `'optional'`: read if sent. */
+  auth?: boolean | 'optional'
+  /** Permission checked with `identity.can`, in the surface's vocabulary. */
+  permission?: string
+  /**
+   * Resource and action for policy evaluation and the audit log. The resource is a template over
+   * the path parameters (`users/:id`); policies see it with `:` separators (`users:42`).
+   */
+  resource?: string
+  action?: string
+  /** Default `general`; `false` counts nothing but still reports the general bucket's headers. */
+  rateLimit?: RateLimitBucket | false
+  params?: P
+  query?: Q
+  body?: B
+  /** Schema of `data` in a success answer (documentation only). */
+  response?: z.ZodType
+  /** Success status, default 200. */
+  status?: number
+  /** Audit action; mutating routes are audited by default as `<resource>.<action>`. `false` opts out. */
+  audit?: string | false
+  /** The handler returns a ready `Response` (documents, static files) that the style must not wrap. */
+  raw?: boolean
+  handler: (ctx: RouteContext<Output<P>, Output<Q>, Output<B>>) => unknown
+}
+
+/** Types a route from its schemas; the platform keeps routes as the erased `RouteDefinition`. */
+export function defineRoute<
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(route: RouteDefinition<P, Q, B>): RouteDefinition {
+  return route as RouteDefinition
+}
+
+export interface WebSocketRoute {
+  path: string
+  summary: string
+  /** Bearer token (header or `?token=`) required before upgrading; default the surface's `auth`. */
+  auth?: boolean
+  hooks: (event: H3Event, principal: Principal | undefined) => Partial<Hooks> | Promise<Partial<Hooks>>
+}
+
+/** A surface: one API document served on its own port, declared as data and built by `createSurfaceApp`. */
+export interface SurfaceDefinition {
+  name: string
+  title: string
+  version: string
+  description?: string
+  style: ResponseStyle
+  /** Whether routes require a Bearer token unless they say otherwise. */
+  auth: boolean
+  /** Evaluate control-center policies on this surface's routes (orchestrator and control-center). */
+  policies: boolean
+  routes: RouteDefinition[]
+  websockets?: WebSocketRoute[]
+}
+
+/** How the server finds a surface: its defaults and the factory that builds its definition. */
+export interface SurfaceModule<Deps = unknown> {
+  name: string
+  defaultPort: number
+  /** Host the server binds this surface to unless its own host is configured (tartvm stays on loopback). */
+  defaultHost?: string
+  create: (deps: Deps) => SurfaceDefinition
+}
+
+export type { ResponseStyle }

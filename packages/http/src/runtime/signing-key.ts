@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto'
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+export const signingKeyFile = 'jwt-signing.key'
+
+/**
+ * Reads the JWT signing key of a data dir, creating it (32 random bytes, mode 0600) on first start.
+ * `wx` makes two processes starting at once agree on one key instead of overwriting each other.
+ */
+export function ensureSigningKey(dataDir: string): { key: Uint8Array; path: string; created: boolean } {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const path = join(dataDir, signingKeyFile)
+  let created = false
+  try {
+    writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' })
+    created = true
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  }
+  // A key readable by others would let them mint tokens: tighten it if someone loosened it.
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600)
+  const encoded = readFileSync(path, 'utf8').trim()
+  const key = Buffer.from(encoded, 'base64url')
+  if (key.length < 32) throw new Error(`[provisio] [http] ${path} holds a key shorter than 32 bytes; delete it to create a new one`)
+  return { key: new Uint8Array(key), path, created }
+}

@@ -1,0 +1,98 @@
+import { serve, type H3 } from 'h3'
+import { plugin as ws } from 'crossws/server'
+import { buildSurfaceApp } from './platform/build-surface'
+import { resolvePlatform, type PlatformOptions } from './platform/services'
+import type { SurfaceDeps } from './platform/surface-deps'
+import type { SurfaceModule } from './platform/types'
+import { findSurfaceModule, surfaceModules } from './surfaces'
+
+export interface ServerOptions extends PlatformOptions {
+  /** Surfaces to serve, by name or as modules; every registered surface by default. */
+  surfaces?: (string | SurfaceModule<SurfaceDeps>)[]
+  /** Bind address of every surface without a `defaultHost` of its own. Default `127.0.0.1`. */
+  host?: string
+  /** Per-surface bind addresses; they override `host` and the surface's `defaultHost`. */
+  hosts?: Record<string, string>
+  /** Per-surface ports; `0` picks a free one. Default: each surface's documented port. */
+  ports?: Record<string, number>
+}
+
+export interface RunningSurface {
+  name: string
+  host: string
+  port: number
+  url: string
+  app: H3
+}
+
+export interface ProvisioServer {
+  surfaces: RunningSurface[]
+  /** The base URL of a served surface. */
+  url: (surface: string) => string
+  identity: SurfaceDeps['identity']
+  policies: SurfaceDeps['policies']
+  audit: SurfaceDeps['audit']
+  /** Stops accepting connections and waits for requests in flight (`force` drops them). */
+  close: (options?: { force?: boolean }) => Promise<void>
+}
+
+function resolveModules(selection: ServerOptions['surfaces']): SurfaceModule<SurfaceDeps>[] {
+  if (!selection) return [...surfaceModules]
+  return selection.map((entry) => {
+    if (typeof entry !== 'string') return entry
+    const module = findSurfaceModule(entry)
+    if (!module) throw new Error(`[provisio] [http] unknown surface "${entry}"; known: ${surfaceModules.map((m) => m.name).join(', ')}`)
+    return module
+  })
+}
+
+/**
+ * Serves each surface on its own port (cloudlab 8000, tartvm 8001 on 127.0.0.1, provisioning 8083,
+ * orchestrator 9090, control-center 9080), sharing one identity, policy store, audit log and set of
+ * rate limiters. WebSocket upgrades go through crossws to the surface's `websockets` routes.
+ */
+export async function createServer(options: ServerOptions): Promise<ProvisioServer> {
+  const platform = resolvePlatform(options)
+  const running: RunningSurface[] = []
+  const servers: ReturnType<typeof serve>[] = []
+  try {
+    for (const module of resolveModules(options.surfaces)) {
+      const app = buildSurfaceApp(module, platform)
+      const host = options.hosts?.[module.name] ?? module.defaultHost ?? options.host ?? '127.0.0.1'
+      const server = serve(app, {
+        port: options.ports?.[module.name] ?? module.defaultPort,
+        hostname: host,
+        silent: true,
+        // Signals belong to the process owner (the CLI), which also stops the engine.
+        gracefulShutdown: false,
+        // crossws's default resolver asks the app: hooks come from the upgrade route (also when a
+        // middleware rebuilt its response), and any other answer (401, 404) refuses the upgrade.
+        plugins: [ws({})],
+      })
+      servers.push(server)
+      await server.ready()
+      const address = server.node?.server?.address()
+      const port = typeof address === 'object' && address ? address.port : Number(new URL(server.url!).port)
+      const urlHost = host.includes(':') ? `[${host}]` : host
+      running.push({ name: module.name, host, port, url: `http://${urlHost}:${port}`, app })
+    }
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.close(true)))
+    throw error
+  }
+
+  return {
+    surfaces: running,
+    url: (name) => {
+      const surface = running.find((entry) => entry.name === name)
+      if (!surface) throw new Error(`[provisio] [http] surface "${name}" is not served`)
+      return surface.url
+    },
+    identity: platform.deps.identity,
+    policies: platform.deps.policies,
+    audit: platform.deps.audit,
+    close: async ({ force = false } = {}) => {
+      await Promise.all(servers.map((server) => server.close(force)))
+    },
+  }
+}
