@@ -181,6 +181,23 @@ describe('upcloud: failures', () => {
     expect(JSON.stringify([job, output])).not.toContain(basic)
   })
 
+  it('a server the API user may not touch fails at once with 403 SERVER_FORBIDDEN, never the password', async () => {
+    const stand = await standIn()
+    const engine = await engineFor(stand)
+    const created = await run(engine, 'server.create', server)
+    const uuid = (created.job.result as UpCloudServer).uuid
+    stand.state.forbiddenServers.add(uuid)
+    const { job, output } = await run(engine, 'server.stop', { uuid })
+    expect(job.status).toBe('failed')
+    expect(job.error).toMatchObject({ code: 'SERVER_FORBIDDEN', name: 'HttpError' })
+    expect(job.error?.message).toBe(`[provisio] [upcloud] GET /server/${uuid} failed: 403 The server ${uuid} exists but is owned by another account.`)
+    expect(stand.state.requests.filter((request) => request.status === 403)).toHaveLength(1)
+    expect(stand.state.servers.get(uuid)?.state).toBe('started')
+    const listed = await run(engine, 'server.list', {})
+    expect((listed.job.result as UpCloudServerSummary[]).map((each) => each.uuid)).not.toContain(uuid)
+    expect(JSON.stringify([job, output])).not.toContain(password)
+  })
+
   it('an unknown server fails with SERVER_NOT_FOUND, a bad zone with the API’s 400', async () => {
     const engine = await engineFor(await standIn())
     const missing = await run(engine, 'server.get', { uuid: '00000000-0000-4000-8000-00000000beef' })

@@ -212,6 +212,30 @@ describe('vultr: failures', () => {
     expect(JSON.stringify([job, output])).not.toContain(wrongKey)
   })
 
+  it('a key used from outside its access control list fails at once with the address, never the key', async () => {
+    const stand = await standIn({ allowedSubnets: ['192.0.2.0/24', '2001:db8::/32'] })
+    const engine = await engineFor(stand)
+    const { job, output } = await run(engine, 'instance.list', {})
+    expect(job.status).toBe('failed')
+    expect(job.error).toMatchObject({ code: 'HTTP_401', name: 'HttpError' })
+    expect(job.error?.message).toBe('[provisio] [vultr] GET /instances?per_page=100 failed: 401 Unauthorized IP address: 127.0.0.1')
+    expect(statuses(stand, '/v2/instances')).toEqual([401])
+    expect(JSON.stringify([job, output])).not.toContain(apiKey)
+  })
+
+  it('a read-only key lists instances but is refused a create with 403, not retried and never leaking the key', async () => {
+    const stand = await standIn({ acls: ['subscriptions_view'] })
+    const engine = await engineFor(stand)
+    expect((await run(engine, 'instance.list', {})).job.status).toBe('completed')
+    const { job, output } = await run(engine, 'instance.create', debian)
+    expect(job.status).toBe('failed')
+    expect(job.error).toMatchObject({ code: 'HTTP_403', name: 'HttpError' })
+    expect(job.error?.message).toBe('[provisio] [vultr] POST /instances failed: 403 You are not allowed to perform that action.')
+    expect(statuses(stand, '/v2/instances')).toEqual([200, 403])
+    expect(stand.state.instances.size).toBe(0)
+    expect(JSON.stringify([job, output])).not.toContain(apiKey)
+  })
+
   it('an unknown instance fails with 404', async () => {
     const engine = await engineFor(await standIn())
     const { job } = await run(engine, 'instance.get', { id: '00000000-0000-4000-8000-000000000000' })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { httpClientConfigShape } from '../utils/http-config'
 
 export const upcloudConfigSchema = z
   .object({
@@ -8,16 +9,7 @@ export const upcloudConfigSchema = z
     password: z.string().min(1).optional(),
     /** API token (`UPCLOUD_TOKEN`), sent as `Authorization: Bearer`; used instead of username/password. */
     token: z.string().min(1).optional(),
-    /** API root; point it at a stand-in for offline runs. */
-    baseUrl: z
-      .url()
-      .default('https://api.upcloud.com/1.3')
-      .transform((url) => url.replace(/\/+$/, '')),
-    /** Retries of a request answered 429/5xx or lost on the network. */
-    retries: z.number().int().min(0).default(5),
-    retryBaseMs: z.number().int().min(0).default(500),
-    maxRetryDelayMs: z.number().int().min(0).default(10_000),
-    requestTimeoutMs: z.number().int().positive().default(30_000),
+    ...httpClientConfigShape('https://api.upcloud.com/1.3'),
     /** Delay between reads while waiting for a state. */
     pollIntervalMs: z.number().int().positive().default(5_000),
     /** How long create and start wait for `started`, and a hard stop for `stopped`. */

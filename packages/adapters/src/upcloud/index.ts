@@ -5,16 +5,7 @@ import { upcloudConfigSchema, type UpCloudOptions } from './config'
 import { listServers, serverCreate, serverDelete, serverGet, serverList, serverStart, serverStop } from './servers'
 
 export type { UpCloudConfig, UpCloudOptions } from './config'
-export type {
-  UpCloudIpAddress,
-  UpCloudPlan,
-  UpCloudServer,
-  UpCloudServerState,
-  UpCloudServerSummary,
-  UpCloudStorageDevice,
-  UpCloudTemplate,
-  UpCloudZone,
-} from './types'
+export type * from './types'
 
 /** The UpCloud provider (API 1.3) without configuration; `upcloud(options)` configures it. */
 export const upcloudProvider = defineProvider({

@@ -130,3 +130,111 @@ export function createTimers() {
     },
   }
 }
+
+export type Timers = ReturnType<typeof createTimers>
+
+/** An error answer a stand-in route or gate throws; the stand-in renders it in its provider's error body. */
+export class StandInApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** The provider's error code, for providers that send one (UpCloud). */
+    readonly code = '',
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+  }
+}
+
+/** A running cloud API stand-in. */
+export interface HttpStandIn<State> {
+  /** `http://127.0.0.1:<port>`; the API is below it, under the provider's version path. */
+  url: string
+  /** `url` + the version path (`/v2` at Vultr, `/1.3` at UpCloud): the `baseUrl` for the adapter. */
+  apiUrl: string
+  state: State
+  inject: (fault: InjectedFault) => void
+  close: () => Promise<void>
+}
+
+export type StandInRoute = (method: string, segments: string[], query: URLSearchParams, req: IncomingMessage) => Promise<[number, unknown?]>
+
+export interface HttpStandInOptions<State> {
+  port?: number
+  host?: string
+  /** The API's version path segment, as at the provider: `v2`, `1.3`. */
+  version: string
+  state: State & { requests: StandInRequest[] }
+  /** Cleared on `close()`. */
+  timers: Timers
+  /** The provider's error body for an error answer. */
+  errorBody: (error: StandInApiError) => unknown
+  /** What an injected fault status answers with. */
+  faultError: (status: number) => StandInApiError
+  /** The provider's answer to a path outside its API. */
+  notFound: () => StandInApiError
+  /** The provider's answer to a handler that threw something unexpected. */
+  internalError: (message: string) => StandInApiError
+  /** Checks auth, limits and access before routing; throws a `StandInApiError` to refuse. */
+  gate: (req: IncomingMessage) => void
+  /** Answers one admitted API call below the version path. */
+  route: StandInRoute
+}
+
+/**
+ * The request cycle both cloud stand-ins share: injected faults first, then the
+ * provider's gate, then its routes, every answer recorded in `state.requests`.
+ */
+export async function startHttpStandIn<State>(options: HttpStandInOptions<State>): Promise<HttpStandIn<State>> {
+  const { state, timers } = options
+  const faults = createFaultQueue()
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://stand-in')
+    const method = req.method ?? 'GET'
+    const answer = (status: number, body?: unknown, headers?: Record<string, string>) => {
+      state.requests.push({ method, path: url.pathname + url.search, status })
+      sendJson(res, status, body, headers)
+    }
+    const refuse = (error: StandInApiError) => answer(error.status, options.errorBody(error), error.headers)
+    const fault = faults.take(url.pathname)
+    if (fault?.delayMs) await holdFor(fault.delayMs)
+    if (fault?.status) {
+      const error = options.faultError(fault.status)
+      if (fault.retryAfterSeconds !== undefined) error.headers['retry-after'] = String(fault.retryAfterSeconds)
+      return refuse(error)
+    }
+    try {
+      options.gate(req)
+      const segments = url.pathname.split('/').filter(Boolean)
+      if (segments[0] !== options.version) throw options.notFound()
+      const [status, body] = await options.route(method, segments.slice(1), url.searchParams, req)
+      answer(status, body)
+    } catch (error) {
+      if (!(error instanceof StandInApiError)) throw error
+      refuse(error)
+    }
+  }
+  const server = await listenOnLoopback(handle, {
+    port: options.port,
+    host: options.host,
+    onError: (res, error) => {
+      const internal = options.internalError((error as Error).message)
+      sendJson(res, internal.status, options.errorBody(internal))
+    },
+  })
+  return {
+    url: server.url,
+    apiUrl: `${server.url}/${options.version}`,
+    state,
+    inject: faults.inject,
+    async close() {
+      timers.clear()
+      await server.close()
+    },
+  }
+}
+
+/** The caller's address as the API sees it (IPv4-mapped IPv6 written as plain IPv4). */
+export function remoteAddress(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')
+}

@@ -1,22 +1,12 @@
 import { z } from 'zod'
+import { httpClientConfigShape } from '../utils/http-config'
 
 export const vultrConfigSchema = z.object({
   /** Personal access token from my.vultr.com → Account → API. */
   apiKey: z.string().min(1, 'apiKey is required'),
-  /** API root; point it at a stand-in for offline runs. */
-  baseUrl: z
-    .url()
-    .default('https://api.vultr.com/v2')
-    .transform((url) => url.replace(/\/+$/, '')),
+  ...httpClientConfigShape('https://api.vultr.com/v2'),
   /** Client-side limit shared by every job using this key (Vultr allows 30/s per key). */
   requestsPerSecond: z.number().positive().default(30),
-  /** Retries of a request answered 429/5xx or lost on the network. */
-  retries: z.number().int().min(0).default(5),
-  /** First retry delay; doubles each retry (with jitter) up to `maxRetryDelayMs`. */
-  retryBaseMs: z.number().int().min(0).default(500),
-  maxRetryDelayMs: z.number().int().min(0).default(10_000),
-  /** One request's limit. */
-  requestTimeoutMs: z.number().int().positive().default(30_000),
   /** Delay between reads while waiting for an instance to become ready or change power state. */
   pollIntervalMs: z.number().int().positive().default(5_000),
   /** How long `instance.create` (and start/halt/reboot) wait before failing. */

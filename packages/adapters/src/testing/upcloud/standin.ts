@@ -1,16 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import {
-  BAD_JSON,
-  createFaultQueue,
-  createTimers,
-  listenOnLoopback,
-  readJsonBody,
-  holdFor,
-  sendJson,
-  type InjectedFault,
-  type StandInRequest,
-} from '../../utils/http-standin'
+import type { IncomingMessage } from 'node:http'
+import { BAD_JSON, createTimers, readJsonBody, StandInApiError as ApiError, startHttpStandIn, type HttpStandIn, type StandInRequest } from '../../utils/http-standin'
 import { upcloudPlans, upcloudTemplates, upcloudZones } from './catalog'
 
 export interface UpCloudStandInOptions {
@@ -44,28 +34,18 @@ export interface UpCloudStandInState {
   requests: StandInRequest[]
   /** Passwords generated for `create_password: "yes"`, so tests can check they leak nowhere. */
   passwords: Map<string, string>
+  /**
+   * UUIDs of servers that exist but are not this API user's: another account's,
+   * or ones a subaccount has no permission for. Any call on one answers 403
+   * `SERVER_FORBIDDEN`, as UpCloud does.
+   */
+  forbiddenServers: Set<string>
 }
 
-export interface UpCloudStandIn {
-  /** `http://127.0.0.1:<port>`; the API is under `/1.3`, as at UpCloud. */
-  url: string
-  /** `url` + `/1.3`: the `baseUrl` for the adapter. */
-  apiUrl: string
-  state: UpCloudStandInState
-  inject: (fault: InjectedFault) => void
-  close: () => Promise<void>
-}
+/** The API is under `apiUrl` (`url` + `/1.3`, as at UpCloud): the adapter's `baseUrl`. */
+export type UpCloudStandIn = HttpStandIn<UpCloudStandInState>
 
 type Json = Record<string, unknown>
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
 
 let addressCounter = 10
 // Documentation networks (RFC 5737, RFC 3849): nothing real answers there.
@@ -95,8 +75,7 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
   const startAfterMs = options.startAfterMs ?? 5_000
   const stopAfterMs = options.stopAfterMs ?? 5_000
   const hardStopAfterMs = options.hardStopAfterMs ?? 500
-  const state: UpCloudStandInState = { servers: new Map(), storages: new Map(), requests: [], passwords: new Map() }
-  const faults = createFaultQueue()
+  const state: UpCloudStandInState = { servers: new Map(), storages: new Map(), requests: [], passwords: new Map(), forbiddenServers: new Set() }
   const timers = createTimers()
   const basic = `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`
 
@@ -106,34 +85,35 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
   }
 
   const findServer = (uuid: string) => {
+    if (state.forbiddenServers.has(uuid)) throw new ApiError(403, `The server ${uuid} exists but is owned by another account.`, 'SERVER_FORBIDDEN')
     const server = state.servers.get(uuid)
-    if (!server) throw new ApiError(404, 'SERVER_NOT_FOUND', `The server ${uuid} does not exist.`)
+    if (!server) throw new ApiError(404, `The server ${uuid} does not exist.`, 'SERVER_NOT_FOUND')
     return server
   }
 
   const illegalState = (server: UpCloudStandInServer, doing: string) =>
-    new ApiError(409, 'SERVER_STATE_ILLEGAL', `The server ${server.uuid} is in state ${server.state} and cannot be ${doing}.`)
+    new ApiError(409, `The server ${server.uuid} is in state ${server.state} and cannot be ${doing}.`, 'SERVER_STATE_ILLEGAL')
 
   const createServer = (body: Json): Json => {
     const input = body.server as Json | undefined
-    if (!input || typeof input !== 'object') throw new ApiError(400, 'SERVER_INVALID', 'The request body must hold a server object.')
+    if (!input || typeof input !== 'object') throw new ApiError(400, 'The request body must hold a server object.', 'SERVER_INVALID')
     const text = (key: string) => (typeof input[key] === 'string' ? (input[key] as string) : '')
-    if (!text('zone')) throw new ApiError(400, 'ZONE_MISSING', 'The zone is missing.')
-    if (!upcloudZones.some((zone) => zone.id === text('zone'))) throw new ApiError(400, 'ZONE_INVALID', `The zone ${text('zone')} is not valid.`)
-    if (!text('title')) throw new ApiError(400, 'TITLE_MISSING', 'The title is missing.')
-    if (!text('hostname')) throw new ApiError(400, 'HOSTNAME_MISSING', 'The hostname is missing.')
+    if (!text('zone')) throw new ApiError(400, 'The zone is missing.', 'ZONE_MISSING')
+    if (!upcloudZones.some((zone) => zone.id === text('zone'))) throw new ApiError(400, `The zone ${text('zone')} is not valid.`, 'ZONE_INVALID')
+    if (!text('title')) throw new ApiError(400, 'The title is missing.', 'TITLE_MISSING')
+    if (!text('hostname')) throw new ApiError(400, 'The hostname is missing.', 'HOSTNAME_MISSING')
     const plan = upcloudPlans.find((candidate) => candidate.name === (text('plan') || '1xCPU-1GB'))
-    if (!plan) throw new ApiError(400, 'PLAN_INVALID', `The plan ${text('plan')} is not valid.`)
+    if (!plan) throw new ApiError(400, `The plan ${text('plan')} is not valid.`, 'PLAN_INVALID')
     const devices = (input.storage_devices as Json | undefined)?.storage_device
     const deviceList = (Array.isArray(devices) ? devices : devices ? [devices] : []) as Json[]
-    if (deviceList.length === 0) throw new ApiError(400, 'STORAGE_DEVICES_MISSING', 'At least one storage device is required.')
+    if (deviceList.length === 0) throw new ApiError(400, 'At least one storage device is required.', 'STORAGE_DEVICES_MISSING')
     const uuid = `00${randomUUID().slice(2)}`
     const storageDevices = deviceList.map((device, index) => {
       if (device.action === 'clone' && !upcloudTemplates.some((template) => template.uuid === device.storage)) {
-        throw new ApiError(400, 'STORAGE_INVALID', `The storage ${String(device.storage)} does not exist or is not a template.`)
+        throw new ApiError(400, `The storage ${String(device.storage)} does not exist or is not a template.`, 'STORAGE_INVALID')
       }
       const size = Number(device.size ?? plan.storage_size)
-      if (!Number.isInteger(size) || size < 10 || size > 4096) throw new ApiError(400, 'SIZE_INVALID', 'The storage size must be between 10 and 4096 GB.')
+      if (!Number.isInteger(size) || size < 10 || size > 4096) throw new ApiError(400, 'The storage size must be between 10 and 4096 GB.', 'SIZE_INVALID')
       const storage = `01${randomUUID().slice(2)}`
       const title = typeof device.title === 'string' ? device.title : `${text('hostname')}-disk${index + 1}`
       state.storages.set(storage, { uuid: storage, title, size, tier: device.tier ?? 'maxiops', type: 'normal', state: 'online', zone: text('zone'), server: uuid })
@@ -192,8 +172,8 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
   const route = async (method: string, segments: string[], query: URLSearchParams, req: IncomingMessage): Promise<[number, unknown?]> => {
     const readBody = async (): Promise<Json> => {
       const body = await readJsonBody(req)
-      if (body === BAD_JSON) throw new ApiError(400, 'JSON_MALFORMED', 'The JSON in the request body is malformed.')
-      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw new ApiError(400, 'JSON_MALFORMED', 'The request body must be a JSON object.')
+      if (body === BAD_JSON) throw new ApiError(400, 'The JSON in the request body is malformed.', 'JSON_MALFORMED')
+      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw new ApiError(400, 'The request body must be a JSON object.', 'JSON_MALFORMED')
       return (body ?? {}) as Json
     }
     const [resource, id, verb] = segments
@@ -202,9 +182,10 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
     if (method === 'GET' && depth === 1 && resource === 'plan') return [200, { plans: { plan: upcloudPlans } }]
     if (method === 'GET' && depth === 2 && resource === 'storage' && id === 'template') return [200, { storages: { storage: upcloudTemplates } }]
     if (method === 'GET' && depth === 1 && resource === 'account') return [200, { account: { credits: 10_000, username: options.username, resource_limits: {} } }]
-    if (resource !== 'server') throw new ApiError(404, 'NOT_FOUND', 'The requested resource was not found.')
+    if (resource !== 'server') throw new ApiError(404, 'The requested resource was not found.', 'NOT_FOUND')
     if (depth === 1 && method === 'GET') {
-      const servers = [...state.servers.values()].map((server) => Object.fromEntries(summaryKeys.map((key) => [key, server[key]])))
+      // A subaccount lists only the servers it has permission for.
+      const servers = [...state.servers.values()].filter((server) => !state.forbiddenServers.has(server.uuid)).map((server) => Object.fromEntries(summaryKeys.map((key) => [key, server[key]])))
       return [200, { servers: { server: servers } }]
     }
     if (depth === 1 && method === 'POST') return [202, { server: createServer(await readBody()) }]
@@ -228,8 +209,8 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
     if (depth === 3 && method === 'POST' && verb === 'stop') {
       const stop = (await readBody()).stop_server as Json | undefined
       const stopType = stop?.stop_type ?? 'soft'
-      if (stopType !== 'soft' && stopType !== 'hard') throw new ApiError(400, 'STOP_TYPE_INVALID', 'The stop type must be soft or hard.')
-      if (stop?.timeout !== undefined && !/^\d+$/.test(String(stop.timeout))) throw new ApiError(400, 'TIMEOUT_INVALID', 'The timeout must be a number of seconds.')
+      if (stopType !== 'soft' && stopType !== 'hard') throw new ApiError(400, 'The stop type must be soft or hard.', 'STOP_TYPE_INVALID')
+      if (stop?.timeout !== undefined && !/^\d+$/.test(String(stop.timeout))) throw new ApiError(400, 'The timeout must be a number of seconds.', 'TIMEOUT_INVALID')
       if (server.state !== 'started') throw illegalState(server, 'stopped')
       // The answer still says "started": the server stops in the background.
       const answer = structuredClone(server)
@@ -237,53 +218,28 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
       else if (!options.ignoreSoftStop) timers.after(stopAfterMs, () => setState(server.uuid, 'stopped'))
       return [200, { server: answer }]
     }
-    throw new ApiError(404, 'NOT_FOUND', 'The requested resource was not found.')
+    throw new ApiError(404, 'The requested resource was not found.', 'NOT_FOUND')
   }
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://stand-in')
-    const method = req.method ?? 'GET'
-    const answer = (status: number, body?: unknown, headers?: Record<string, string>) => {
-      state.requests.push({ method, path: url.pathname + url.search, status })
-      sendJson(res, status, body, headers)
-    }
-    const fail = (status: number, code: string, message: string, headers?: Record<string, string>) => answer(status, { error: { error_code: code, error_message: message } }, headers)
-    const fault = faults.take(url.pathname)
-    if (fault?.delayMs) await holdFor(fault.delayMs)
-    if (fault?.status) {
-      const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }
-      if (fault.status === 429) return fail(429, 'TOO_MANY_REQUESTS', 'Too many requests.', headers)
-      return fail(fault.status, 'INTERNAL_ERROR', 'An internal error occurred.', headers)
-    }
+  const gate = (req: IncomingMessage) => {
     const authorization = req.headers.authorization ?? ''
     const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim()
     if (bearer !== undefined ? !options.token || bearer !== options.token : authorization !== basic) {
-      return fail(401, 'AUTHENTICATION_FAILED', 'Authentication failed using the given username and password.', { 'www-authenticate': 'Basic realm="UpCloud API"' })
-    }
-    const segments = url.pathname.split('/').filter(Boolean)
-    if (segments[0] !== '1.3') return fail(404, 'NOT_FOUND', 'The requested resource was not found.')
-    try {
-      const [status, body] = await route(method, segments.slice(1), url.searchParams, req)
-      answer(status, body)
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error
-      fail(error.status, error.code, error.message)
+      throw new ApiError(401, 'Authentication failed using the given username and password.', 'AUTHENTICATION_FAILED', { 'www-authenticate': 'Basic realm="UpCloud API"' })
     }
   }
 
-  const server = await listenOnLoopback(handle, {
+  return startHttpStandIn({
     port: options.port,
     host: options.host,
-    onError: (res, error) => sendJson(res, 500, { error: { error_code: 'INTERNAL_ERROR', error_message: (error as Error).message } }),
-  })
-  return {
-    url: server.url,
-    apiUrl: `${server.url}/1.3`,
+    version: '1.3',
     state,
-    inject: faults.inject,
-    async close() {
-      timers.clear()
-      await server.close()
-    },
-  }
+    timers,
+    gate,
+    route,
+    errorBody: (error) => ({ error: { error_code: error.code, error_message: error.message } }),
+    faultError: (status) => (status === 429 ? new ApiError(429, 'Too many requests.', 'TOO_MANY_REQUESTS') : new ApiError(status, 'An internal error occurred.', 'INTERNAL_ERROR')),
+    notFound: () => new ApiError(404, 'The requested resource was not found.', 'NOT_FOUND'),
+    internalError: (message) => new ApiError(500, message, 'INTERNAL_ERROR'),
+  })
 }

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
+import { BlockList, isIPv6 } from 'node:net'
 import type { VultrInstance } from '../../vultr/types'
 import {
   BAD_JSON,
-  createFaultQueue,
   createTimers,
-  listenOnLoopback,
   readJsonBody,
-  holdFor,
-  sendJson,
-  type InjectedFault,
+  remoteAddress,
+  StandInApiError as ApiError,
+  startHttpStandIn,
+  type HttpStandIn,
   type StandInRequest,
 } from '../../utils/http-standin'
 import { vultrOperatingSystems, vultrPlans, vultrRegions } from './catalog'
@@ -28,6 +28,20 @@ export interface VultrStandInOptions {
   notFoundAfterCreateMs?: number
   /** Requests per second allowed per key before 429. Default 30. */
   rateLimitPerSecond?: number
+  /**
+   * The key's API access control list: subnets (`192.0.2.0/24`, `2001:db8::/32`,
+   * or a bare address) it may be used from. Other callers get Vultr's 401
+   * `Unauthorized IP address: <ip>`. Default: any address.
+   */
+  allowedSubnets?: string[]
+  /**
+   * The permissions of the key's user (Vultr's ACL names). Listing and reading
+   * instances needs `subscriptions_view` or `subscriptions`, creating one
+   * `provisioning`, deleting and powering one `subscriptions`; a call without
+   * its permission answers 403. `['subscriptions_view']` is a read-only key.
+   * Default: every permission, as for the account's owner.
+   */
+  acls?: string[]
 }
 
 export interface VultrStandInState {
@@ -38,25 +52,10 @@ export interface VultrStandInState {
   defaultPasswords: Map<string, string>
 }
 
-export interface VultrStandIn {
-  /** `http://127.0.0.1:<port>`; the API is under `/v2`, as at Vultr. */
-  url: string
-  /** `url` + `/v2`: the `baseUrl` for the adapter, `api_endpoint` for ansible. */
-  apiUrl: string
-  state: VultrStandInState
-  inject: (fault: InjectedFault) => void
-  close: () => Promise<void>
-}
+/** The API is under `apiUrl` (`url` + `/v2`, as at Vultr): the adapter's `baseUrl`, ansible's `api_endpoint`. */
+export type VultrStandIn = HttpStandIn<VultrStandInState>
 
 type Json = Record<string, unknown>
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message)
-  }
-}
 
 const cursorPrefix = { next: 'next__', prev: 'prev__' }
 const encodeCursor = (kind: 'next' | 'prev', offset: number) => Buffer.from(`${cursorPrefix[kind]}${offset}`).toString('base64')
@@ -110,8 +109,8 @@ export async function startVultrStandIn(options: VultrStandInOptions): Promise<V
   const visibleAt = new Map<string, number>()
   const userData = new Map<string, string>()
   const recentByKey = new Map<string, number[]>()
-  const faults = createFaultQueue()
   const timers = createTimers()
+  const allowed = options.allowedSubnets && subnetList(options.allowedSubnets)
 
   const overLimit = (key: string) => {
     const now = Date.now()
@@ -249,6 +248,9 @@ export async function startVultrStandIn(options: VultrStandInOptions): Promise<V
       return [200, { account: { name: 'Stand-in', email: 'standin@example.com', acls: ['manage_users', 'subscriptions'], balance: 0, pending_charges: 0, last_payment_date: '', last_payment_amount: 0 } }]
     }
     if (resource !== 'instances') throw new ApiError(404, 'Not found.')
+    // Vultr documents the 403 and the ACL names; which name each call needs is our reading of them.
+    const needed = method === 'GET' ? ['subscriptions_view', 'subscriptions'] : path === 1 ? ['provisioning'] : ['subscriptions']
+    if (options.acls && !needed.some((acl) => options.acls!.includes(acl))) throw new ApiError(403, 'You are not allowed to perform that action.')
     if (path === 1 && method === 'GET') return [200, paginate(listInstances(query), 'instances', query)]
     if (path === 1 && method === 'POST') return [202, { instance: createInstance(await readBody()) }]
     if (path === 2 && id === 'halt' && method === 'POST') {
@@ -275,47 +277,37 @@ export async function startVultrStandIn(options: VultrStandInOptions): Promise<V
     throw new ApiError(404, 'Not found.')
   }
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://stand-in')
-    const method = req.method ?? 'GET'
-    const answer = (status: number, body?: unknown, headers?: Record<string, string>) => {
-      state.requests.push({ method, path: url.pathname + url.search, status })
-      sendJson(res, status, body, headers)
-    }
-    const fault = faults.take(url.pathname)
-    if (fault?.delayMs) await holdFor(fault.delayMs)
-    if (fault?.status) {
-      const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }
-      const message = fault.status === 429 ? 'rate limit exceeded' : fault.status === 500 ? 'Internal server error.' : 'Service unavailable.'
-      return answer(fault.status, { error: message, status: fault.status }, headers)
-    }
+  const gate = (req: IncomingMessage) => {
     const token = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? ''
-    if (overLimit(token)) return answer(429, { status: 429, error: 'rate limit exceeded' })
-    if (token !== options.apiKey) return answer(401, { error: 'Invalid API token.', status: 401 })
-    const segments = url.pathname.split('/').filter(Boolean)
-    if (segments[0] !== 'v2') return answer(404, { error: 'Not found.', status: 404 })
-    try {
-      const [status, body] = await route(method, segments.slice(1), url.searchParams, req)
-      answer(status, body)
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error
-      answer(error.status, { error: error.message, status: error.status })
-    }
+    if (overLimit(token)) throw new ApiError(429, 'rate limit exceeded')
+    if (token !== options.apiKey) throw new ApiError(401, 'Invalid API token.')
+    const address = remoteAddress(req)
+    // Vultr API v2 answers a key used from outside its access control list with 401, not 403.
+    if (allowed && !allowed.check(address, isIPv6(address) ? 'ipv6' : 'ipv4')) throw new ApiError(401, `Unauthorized IP address: ${address}`)
   }
 
-  const server = await listenOnLoopback(handle, {
+  return startHttpStandIn({
     port: options.port,
     host: options.host,
-    onError: (res, error) => sendJson(res, 500, { error: `Internal server error: ${(error as Error).message}`, status: 500 }),
-  })
-  return {
-    url: server.url,
-    apiUrl: `${server.url}/v2`,
+    version: 'v2',
     state,
-    inject: faults.inject,
-    async close() {
-      timers.clear()
-      await server.close()
-    },
+    timers,
+    gate,
+    route,
+    errorBody: (error) => ({ error: error.message, status: error.status }),
+    faultError: (status) => new ApiError(status, status === 429 ? 'rate limit exceeded' : status === 500 ? 'Internal server error.' : 'Service unavailable.'),
+    notFound: () => new ApiError(404, 'Not found.'),
+    internalError: (message) => new ApiError(500, `Internal server error: ${message}`),
+  })
+}
+
+/** Vultr's access control list: subnets in CIDR notation or bare addresses. */
+function subnetList(subnets: string[]): BlockList {
+  const list = new BlockList()
+  for (const subnet of subnets) {
+    const [address = '', prefix] = subnet.split('/')
+    const family = isIPv6(address) ? 'ipv6' : 'ipv4'
+    list.addSubnet(address, prefix === undefined ? (family === 'ipv6' ? 128 : 32) : Number(prefix), family)
   }
+  return list
 }
