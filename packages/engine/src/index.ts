@@ -17,31 +17,7 @@ export { jobMachine, JOB_MACHINE_VERSION, backoffDelay } from './machines/job'
 
 // Workflows
 export { finalWorkflowStatuses, settledOperationStatuses } from './workflows'
-export type {
-  WorkflowService,
-  WorkflowServiceOptions,
-  Checkpoint,
-  CheckpointSummary,
-  EngineStats,
-  LedgerEntry,
-  OperationCondition,
-  OperationRecord,
-  OperationRun,
-  OperationSpec,
-  OperationStatus,
-  RollbackRequest,
-  RollbackResult,
-  UndoOutcome,
-  WorkflowError,
-  WorkflowListQuery,
-  WorkflowPage,
-  WorkflowProgress,
-  WorkflowRecord,
-  WorkflowSnapshot,
-  WorkflowStatus,
-  WorkflowSubmission,
-  WorkflowSummary,
-} from './workflows'
+export type * from './workflows'
 export { buildDag } from './dag'
 
 // Storage

@@ -15,17 +15,7 @@ export type {
 
 // Notifications
 export { isTaskNotification, notificationEvents, watchNotifications } from './notifications'
-export type {
-  BatchNotification,
-  BatchNotificationData,
-  BatchNotificationEvent,
-  Notification,
-  NotificationEvent,
-  TaskNotification,
-  TaskNotificationData,
-  TaskNotificationEvent,
-  WatchNotificationsOptions,
-} from './notifications'
+export type * from './notifications'
 
 // Webhooks
 export { FAILED_DELIVERIES_PREFIX, signPayload, signedPart, verifyWebhookSignature, webhooks } from './webhooks'

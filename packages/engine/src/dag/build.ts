@@ -24,10 +24,16 @@ export interface DagBuildResult {
  * path, `a -> b -> c -> a`). `dag` is present only when there is none.
  * `path(index)` names the offending node in issues (`operations.3`).
  *
- * The order comes from Kahn's algorithm over plain arrays: filling a graphlib
- * `Graph` costs about 20 µs per edge here (300 ms for a 10,000-operation
- * workflow), so graphlib is built only to explain a cycle (`findCycles`) and
- * for the rarer questions of `toGraph` users.
+ * The order comes from Kahn's algorithm over plain arrays, not from a
+ * graphlib `Graph`: filling one costs 10–20 µs per edge with graphlib 4.0.6
+ * (each node keeps its edges in a plain object keyed by edge id, and every
+ * new key adds a V8 hidden-class transition; 150–250 ms for the 15,000 edges
+ * of the bench's 10,000-operation workflow, more than the whole validation
+ * budget of 200 ms), and `alg.topsort` neither keeps declaration order between
+ * independent nodes nor survives a 10,000-long chain (it recurses once per
+ * node). graphlib is built only where its algorithms are needed: on the
+ * nodes of the cycles when there are some (`findCycles`), and by `toGraph`
+ * for the questions asked of a stored workflow (dependents, `dependentsOf`).
  */
 export function buildDag(nodes: readonly DagNodeSpec[], path: (index: number) => string = String): DagBuildResult {
   const issues: ValidationIssue[] = []
@@ -56,7 +62,9 @@ export function buildDag(nodes: readonly DagNodeSpec[], path: (index: number) =>
     for (const child of children[order[head]]) if (--waiting[child] === 0) order.push(child)
   }
   if (order.length < position.size) {
-    for (const cycle of cyclePaths(toGraph(nodes))) issues.push({ path: 'operations', message: `dependency cycle ${cycle.join(' -> ')}` })
+    for (const cycle of cyclePaths(cycleGraph(nodes, position, children, waiting))) {
+      issues.push({ path: 'operations', message: `dependency cycle ${cycle.join(' -> ')}` })
+    }
   }
   if (issues.length) return { issues }
   return {
@@ -74,6 +82,30 @@ export function toGraph(nodes: readonly DagNodeSpec[]): Graph {
   for (const node of nodes) graph.setNode(node.id)
   for (const node of nodes) for (const dependency of node.dependsOn) if (graph.hasNode(dependency)) graph.setEdge(dependency, node.id)
   return graph
+}
+
+/**
+ * The graphlib graph of the nodes Kahn's algorithm could not order, less
+ * those that merely hang below a cycle (peeled from the sinks up): what is
+ * left are cycles and the paths between them, so `findCycles`, which
+ * recurses along paths, never walks a long acyclic chain.
+ */
+function cycleGraph(nodes: readonly DagNodeSpec[], position: Map<string, number>, children: number[][], waiting: Int32Array): Graph {
+  const stuck = [...position.values()].filter((index) => waiting[index] > 0)
+  const inside = new Set(stuck)
+  const outDegree = new Map(stuck.map((index) => [index, children[index].filter((child) => inside.has(child)).length]))
+  const parents = new Map<number, number[]>(stuck.map((index) => [index, []]))
+  for (const index of stuck) for (const child of children[index]) if (inside.has(child)) parents.get(child)!.push(index)
+  const sinks = stuck.filter((index) => outDegree.get(index) === 0)
+  for (let head = 0; head < sinks.length; head++) {
+    inside.delete(sinks[head])
+    for (const parent of parents.get(sinks[head])!) {
+      const left = outDegree.get(parent)! - 1
+      outDegree.set(parent, left)
+      if (left === 0) sinks.push(parent)
+    }
+  }
+  return toGraph(stuck.filter((index) => inside.has(index)).map((index) => nodes[index]))
 }
 
 /** One closed path per cycle of `graph`, starting and ending on the same node. */

@@ -58,6 +58,11 @@ export function workflowStatusOf(value: StateValue): WorkflowStatus {
  * through `rollingBack` when rollback is enabled and something can be undone.
  * Restoring a persisted snapshot taken in `running` or `rollingBack` restarts
  * that child, which resumes from the stored operation records.
+ *
+ * Operations are records scheduled by that one child rather than an actor
+ * each: an xstate actor per operation measured 60–200 µs (spawn, transitions,
+ * report, stop; xstate copies `children` on every spawn and stop), about a
+ * whole plain job's cost, which broke the 2x bench goal (docs/workflows.md).
  */
 export function createWorkflowMachine(effects: WorkflowMachineEffects) {
   return setup({

@@ -35,6 +35,15 @@ describe('dag: buildDag', () => {
     expect(issues.map((issue) => issue.message).sort()).toEqual(['dependency cycle a -> b -> c -> a', 'dependency cycle s -> s'])
   })
 
+  it('should explain a cycle that long chains lead into and hang below', () => {
+    // graphlib's findCycles recurses once per node of a path: 10,000 would overflow the stack.
+    const chain = (prefix: string, from: string) => Array.from({ length: 10_000 }, (_, index) => node(`${prefix}${index}`, index ? `${prefix}${index - 1}` : from))
+    const nodes = [...chain('up', 'root'), node('root'), node('x', 'up9999', 'y'), node('y', 'x'), ...chain('down', 'y')]
+    const { dag, issues } = buildDag(nodes)
+    expect(dag).toBeUndefined()
+    expect(issues.map((issue) => issue.message)).toEqual(['dependency cycle x -> y -> x'])
+  })
+
   it('should find the shortest cycle through a component with several loops', () => {
     const graph = toGraph([node('a', 'b', 'c'), node('b', 'a'), node('c', 'b')])
     const [cycle] = cyclePaths(graph)
