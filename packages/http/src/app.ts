@@ -6,7 +6,7 @@ import { recordAudit } from './middleware/audit'
 import { authenticate, bearerToken } from './middleware/authenticate'
 import { authorize } from './middleware/authorize'
 import { applyCors, type CorsConfig } from './middleware/cors'
-import { rateLimitHeaders, type RateLimits } from './middleware/rate-limit'
+import { setRateLimitHeaders, type RateLimits } from './middleware/rate-limit'
 import { resolveRequestId } from './middleware/request-id'
 import { readJsonBody, readQuery, validateInput } from './middleware/validate'
 import { checkApiVersion } from './middleware/versioning'
@@ -47,20 +47,27 @@ function stateOf(event: H3Event): RequestState {
   return state
 }
 
+function isPlainJson(body: object): boolean {
+  const prototype = Object.getPrototypeOf(body)
+  return prototype === Object.prototype || prototype === null || Array.isArray(body)
+}
+
 /**
- * Hands a JSON body to h3 with its status. Objects go as they are (h3 serialises them on its fast
- * path); strings and other scalars are serialised here, or h3 would send them as text.
+ * Hands a JSON body to h3 with its status, serialised here with its type among the staged headers:
+ * h3 then sends those headers as they are, where for an object it would copy them into new ones.
+ * Anything else an object can be (a stream, a `Response`) goes to h3 untouched.
  */
 function answer(event: H3Event, status: number, body: unknown): unknown {
   event.res.status = status
-  if (typeof body === 'object' && body !== null) return body
+  if (typeof body === 'object' && body !== null && !isPlainJson(body)) return body
   event.res.headers.set('Content-Type', 'application/json;charset=UTF-8')
   return JSON.stringify(body ?? null)
 }
 
-/** Fills a template such as `users/:id` from the path parameters. */
-function resolveTemplate(template: string, params: Record<string, string>): string {
-  return template.replace(/:(\w+)/g, (_, name: string) => params[name] ?? `:${name}`)
+/** Compiles a template such as `users/:id` once into a function filling it from the path parameters. */
+function compileTemplate(template: string): (params: Record<string, string>) => string {
+  if (!template.includes(':')) return () => template
+  return (params) => template.replace(/:(\w+)/g, (_, name: string) => params[name] ?? `:${name}`)
 }
 
 /** The methods declared for a path, for 405 answers' `Allow` header. */
@@ -84,8 +91,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
     for (const [name, value] of Object.entries(error.headers)) state.headers.set(name, value)
     if (!state.headers.has('X-RateLimit-Limit')) {
       // Requests that never reached a route (unknown paths, refused versions) still report the caller's budget.
-      const current = await services.rateLimits.peek('general', `ip:${state.ip}`)
-      for (const [name, value] of Object.entries(rateLimitHeaders(current))) state.headers.set(name, value)
+      setRateLimitHeaders(state.headers, await services.rateLimits.peek('general', `ip:${state.ip}`))
     }
     return answer(event, error.status, surface.style.error(error))
   }
@@ -95,11 +101,12 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
     const bucket = route.rateLimit ?? 'general'
     const audited = route.audit !== false && (route.audit !== undefined || mutatingMethods.has(route.method))
     const auditAction = typeof route.audit === 'string' ? route.audit : `${route.resource?.split('/')[0] ?? surface.name}.${route.action ?? route.method.toLowerCase()}`
+    const resourceOf = route.resource === undefined ? undefined : compileTemplate(route.resource)
 
     return async (event: H3Event): Promise<unknown> => {
       const state = stateOf(event)
       const rawParams = (getRouterParams(event, { decode: true }) ?? {}) as Record<string, string>
-      const resource = route.resource ? resolveTemplate(route.resource, rawParams) : undefined
+      const resource = resourceOf?.(rawParams)
       const note: AuditNote = {}
       let principal: Principal | undefined
       let result: unknown
@@ -109,7 +116,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
         principal = auth.principal
         const key = bucket !== 'auth' && principal ? `user:${principal.userId}` : `ip:${state.ip}`
         const budget = bucket === false ? await services.rateLimits.peek('general', key) : await services.rateLimits.consume(bucket, key)
-        for (const [name, value] of Object.entries(rateLimitHeaders(budget))) state.headers.set(name, value)
+        setRateLimitHeaders(state.headers, budget)
         if (auth.error) throw auth.error
 
         if (principal) {

@@ -20,7 +20,7 @@ export interface IdentityOptions {
   refreshTokenTtlSeconds?: number
   /** Default 5 failures in 900 s lock for 900 s. */
   lockout?: LockoutOptions
-  /** How long users, custom roles and their permissions are kept in memory (default 5000 ms); writes on this node clear them at once. */
+  /** How long users, user listings, custom roles and their permissions are kept in memory (default 5000 ms); writes on this node clear them at once. */
   cacheTtlMs?: number
   /** The clock, in milliseconds; tests move it instead of sleeping. */
   now?: () => number

@@ -26,7 +26,7 @@ export interface UserStore {
   /** Like `create`, but only while there are no users at all. */
   createFirst(input: UserInput): Promise<StoredUser | undefined>
   get(id: string): Promise<StoredUser | undefined>
-  /** `get` through a short-lived memory cache; this node's own writes clear it at once. */
+  /** `get` through a short-lived memory cache; this node's own writes clear it at once. `list` reads through the same cache. */
   getCached(id: string): Promise<StoredUser | undefined>
   getByUsername(username: string): Promise<StoredUser | undefined>
   list(query?: UserQuery): Promise<{ items: StoredUser[]; total: number }>
@@ -78,6 +78,11 @@ export function createUserStore(options: { storage: Storage; roles: RoleStore; c
   const { storage, roles, cacheTtlMs, now } = options
   const serialize = createKeyedQueue()
   const cache = new Map<string, { user: StoredUser | undefined; at: number }>()
+  // Listing an index reads every key under its prefix (the memory driver walks the whole storage for
+  // it), so each listing is kept for the cache lifetime like the records are.
+  const listings = new Map<string, { ids: string[]; at: number }>()
+  // Moves on with every write: a read that started before a write must not cache what it saw.
+  let generation = 0
 
   const timestamp = () => new Date(now()).toISOString()
   const isEnabledAdmin = (user: StoredUser) => user.enabled && user.roles.includes('admin')
@@ -87,9 +92,34 @@ export function createUserStore(options: { storage: Storage; roles: RoleStore; c
     return (await storage.getItem<StoredUser>(identityKeys.user(id))) ?? undefined
   }
 
+  function forget(id: string) {
+    generation++
+    cache.delete(id)
+    listings.clear()
+  }
+
   async function write(user: StoredUser) {
     await storage.setItem(identityKeys.user(user.id), user)
-    cache.delete(user.id)
+    forget(user.id)
+  }
+
+  async function readCached(id: string) {
+    const hit = cache.get(id)
+    if (hit && now() - hit.at < cacheTtlMs) return hit.user
+    const seen = generation
+    const user = await read(id)
+    if (seen === generation) cache.set(id, { user, at: now() })
+    return user
+  }
+
+  /** The ids under an index prefix (every user, or a role's members), sorted. */
+  async function idsUnder(prefix: string) {
+    const hit = listings.get(prefix)
+    if (hit && now() - hit.at < cacheTtlMs) return hit.ids
+    const seen = generation
+    const ids = (await storage.getKeys(prefix)).map(lastSegment).sort()
+    if (seen === generation) listings.set(prefix, { ids, at: now() })
+    return ids
   }
 
   async function mustRead(id: string) {
@@ -134,6 +164,8 @@ export function createUserStore(options: { storage: Storage; roles: RoleStore; c
     await write(user)
     await storage.setItem(identityKeys.username(username), user.id)
     await Promise.all(roleNames.map((role) => storage.setItem(identityKeys.roleMember(role, user.id), 1)))
+    // The indexes are written after the record: drop what a list in between cached.
+    forget(user.id)
     return user
   }
 
@@ -148,13 +180,7 @@ export function createUserStore(options: { storage: Storage; roles: RoleStore; c
 
     get: read,
 
-    async getCached(id) {
-      const hit = cache.get(id)
-      if (hit && now() - hit.at < cacheTtlMs) return hit.user
-      const user = await read(id)
-      cache.set(id, { user, at: now() })
-      return user
-    },
+    getCached: readCached,
 
     async getByUsername(username) {
       if (typeof username !== 'string' || !usernamePattern.test(username)) return undefined
@@ -166,12 +192,12 @@ export function createUserStore(options: { storage: Storage; roles: RoleStore; c
       const { limit, offset } = pageOf(query)
       const role = query.role === undefined ? undefined : await roles.get(query.role)
       if (query.role !== undefined && !role) return { items: [], total: 0 }
-      const ids = (await storage.getKeys(role ? identityKeys.roleMembers(role.name) : identityKeys.users)).map(lastSegment).sort()
+      const ids = await idsUnder(role ? identityKeys.roleMembers(role.name) : identityKeys.users)
       if (query.enabled === undefined) {
-        const items = await Promise.all(ids.slice(offset, offset + limit).map(read))
+        const items = await Promise.all(ids.slice(offset, offset + limit).map(readCached))
         return { items: items.filter((user): user is StoredUser => !!user), total: ids.length }
       }
-      const matching = (await Promise.all(ids.map(read))).filter((user): user is StoredUser => !!user && user.enabled === query.enabled)
+      const matching = (await Promise.all(ids.map(readCached))).filter((user): user is StoredUser => !!user && user.enabled === query.enabled)
       return { items: matching.slice(offset, offset + limit), total: matching.length }
     },
 
@@ -195,6 +221,7 @@ export function createUserStore(options: { storage: Storage; roles: RoleStore; c
           ...removed.map((role) => storage.removeItem(identityKeys.roleMember(role, id))),
           ...added.map((role) => storage.setItem(identityKeys.roleMember(role, id), 1)),
         ])
+        forget(id)
         return next
       }),
 
@@ -213,9 +240,10 @@ export function createUserStore(options: { storage: Storage; roles: RoleStore; c
         const current = await mustRead(id)
         await refuseLosingLastAdmin(current, undefined)
         await storage.removeItem(identityKeys.user(id))
-        cache.delete(id)
+        forget(id)
         await storage.removeItem(identityKeys.username(current.username))
         await Promise.all(current.roles.map((role) => storage.removeItem(identityKeys.roleMember(role, id))))
+        forget(id)
       }),
 
     count,

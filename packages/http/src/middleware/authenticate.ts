@@ -5,10 +5,11 @@ import { ApiError } from '../platform/errors'
 /** The token of an `Authorization: Bearer <token>` header. */
 export function bearerToken(event: H3Event): string | undefined {
   const header = event.req.headers.get('authorization')
-  if (!header) return undefined
-  const [scheme, token] = header.trim().split(/\s+/, 2)
-  return scheme?.toLowerCase() === 'bearer' && token ? token : undefined
+  return header ? bearerHeader.exec(header)?.[1] : undefined
 }
+
+// The scheme in any casing, then the first word after it.
+const bearerHeader = /^\s*bearer\s+(\S+)/i
 
 /**
  * Resolves the caller of a protected route. Returns the failure instead of throwing it, so the

@@ -23,14 +23,19 @@ export function setPaginationHeaders(headers: Headers, url: URL, page: PageWindo
   headers.set('X-Total-Count', String(page.total))
   headers.set('X-Limit', String(page.limit))
   headers.set('X-Offset', String(page.offset))
-  const link = (offset: number, rel: string) => {
-    const params = new URLSearchParams(url.searchParams)
-    params.set('offset', String(offset))
-    params.set('limit', String(page.limit))
-    return `<${url.pathname}?${params}>; rel="${rel}"`
-  }
+  const hasNext = page.offset + page.limit < page.total
+  const hasPrev = page.offset > 0
+  // Most answers hold the whole list: no links to build.
+  if (!hasNext && !hasPrev) return
   const links: string[] = []
-  if (page.offset + page.limit < page.total) links.push(link(page.offset + page.limit, 'next'))
-  if (page.offset > 0) links.push(link(Math.max(0, page.offset - page.limit), 'prev'))
-  if (links.length > 0) headers.set('Link', links.join(', '))
+  if (hasNext) links.push(pageLink(url, page.offset + page.limit, page.limit, 'next'))
+  if (hasPrev) links.push(pageLink(url, Math.max(0, page.offset - page.limit), page.limit, 'prev'))
+  headers.set('Link', links.join(', '))
+}
+
+function pageLink(url: URL, offset: number, limit: number, rel: string): string {
+  const params = new URLSearchParams(url.searchParams)
+  params.set('offset', String(offset))
+  params.set('limit', String(limit))
+  return `<${url.pathname}?${params}>; rel="${rel}"`
 }

@@ -70,6 +70,13 @@ export function createRateLimits(config: Partial<RateLimitConfig> = {}): RateLim
   }
 }
 
+/** Writes the three `X-RateLimit-*` headers straight into the staged ones (every answer carries them). */
+export function setRateLimitHeaders(headers: Headers, state: RateLimitState): void {
+  headers.set('X-RateLimit-Limit', String(state.limit))
+  headers.set('X-RateLimit-Remaining', String(state.remaining))
+  headers.set('X-RateLimit-Reset', String(state.reset))
+}
+
 export function rateLimitHeaders(state: RateLimitState): Record<string, string> {
   return {
     'X-RateLimit-Limit': String(state.limit),

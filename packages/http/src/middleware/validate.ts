@@ -49,7 +49,8 @@ export async function readJsonBody(event: H3Event): Promise<unknown> {
 
 /** Query strings as a plain object; a repeated key keeps its last value. */
 export function readQuery(event: H3Event): Record<string, string> {
-  return Object.fromEntries(event.url.searchParams)
+  // Most requests carry no query string: skip parsing one.
+  return event.url.search === '' ? {} : Object.fromEntries(event.url.searchParams)
 }
 
 /**

@@ -119,7 +119,9 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     },
 
     async evaluate(request) {
-      await refresh()
+      // Checked here too, so that the usual fresh copy costs no extra await.
+      if (now() - loadedAt >= cacheTtlMs) await refresh()
+      if (compiled.length === 0) return 'none'
       const roles = request.user.roles ?? []
       const input: ConditionInput = {
         user: { id: request.user.id, username: request.user.username, role: roles[0] ?? '', roles: [...roles] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { IdentityError } from '../../src/identity'
+import { createIdentity, IdentityError } from '../../src/identity'
 import { setupIdentity } from './_setup'
 
 describe('identity: users', () => {
@@ -85,6 +85,26 @@ describe('identity: users', () => {
     expect((await identity.users.list({ role: 'viewer' })).total).toBe(0)
     await identity.users.create({ username: 'frank', password: 'password1' })
     await expect(identity.users.delete(user.id)).rejects.toBeInstanceOf(IdentityError)
+  })
+
+  it("lists through a cache: this node's writes show at once, another node's within cacheTtlMs", async () => {
+    const { identity, storage, clock } = setupIdentity()
+    const other = createIdentity({ storage, now: clock.now })
+    await identity.users.create({ username: 'alice', password: 'correct horse', roles: ['operator'] })
+    expect((await identity.users.list()).total).toBe(1)
+    expect((await identity.users.list({ role: 'operator' })).total).toBe(1)
+    const bob = await other.users.create({ username: 'bob', password: 'correct horse', roles: ['operator'] })
+    expect((await identity.users.list({ role: 'operator' })).total).toBe(1)
+    await identity.users.update(bob.id, { enabled: false })
+    expect((await identity.users.list({ role: 'operator' })).items.map((user) => [user.username, user.enabled])).toEqual([
+      ['alice', true],
+      ['bob', false],
+    ])
+    expect((await identity.users.list()).total).toBe(2)
+    await other.users.delete(bob.id)
+    expect((await identity.users.list()).total).toBe(2)
+    clock.advance(5)
+    expect((await identity.users.list()).items.map((user) => user.username)).toEqual(['alice'])
   })
 
   it('refuses to delete, disable or demote the last enabled admin', async () => {
