@@ -80,7 +80,7 @@ describe('upcloud: servers', () => {
     expect(output.some((line) => line.startsWith(`server ${created.uuid} is started at 198.51.100.`))).toBe(true)
 
     const generated = stand.state.passwords.get(created.uuid)!
-    expect(generated).toBeTruthy()
+    expect(generated).toMatch(/^\S{8,}$/)
     const everything = JSON.stringify([job, output, await engine.jobs.list()])
     expect(everything).not.toContain(generated)
     expect(everything).not.toContain(password)

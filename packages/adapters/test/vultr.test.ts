@@ -111,7 +111,7 @@ describe('vultr: instances', () => {
     expect(progress.at(-1)).toBe(100)
 
     const password = stand.state.defaultPasswords.get(instance.id)!
-    expect(password).toBeTruthy()
+    expect(password).toMatch(/^\S{8,}$/)
     const everything = JSON.stringify([job, output, await engine.jobs.list(), await engine.storage.getKeys().then((keys) => Promise.all(keys.map((key) => engine.storage.getItem(key))))])
     expect(everything).not.toContain(password)
     expect(everything).not.toContain(apiKey)

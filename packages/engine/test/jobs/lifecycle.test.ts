@@ -19,7 +19,8 @@ describe('jobs: lifecycle', () => {
     expect(job.status).toBe('pending')
     const done = await engine.jobs.wait(job.id)
     expect(done).toMatchObject({ status: 'completed', attempt: 1, result: { echoed: 2 }, outputLines: 2, labels: { team: 'infra' }, mode: 'run' })
-    expect(done.startedAt && done.finishedAt).toBeTruthy()
+    expect(Date.parse(done.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(done.startedAt!))
+    expect(Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(Date.parse(done.createdAt))
     expect(statuses(job.id)).toEqual(['pending', 'running', 'completed'])
     expect(await engine.jobs.get(job.id)).toEqual(done)
     const lines = []

@@ -25,7 +25,7 @@ describe('control-center: users and roles', () => {
     expect(read.status).toBe(200)
     expect(read.body.data).toMatchObject({ id, username: 'newuser', enabled: true, mfa_enabled: false, last_login: null })
     expect(Date.parse(read.body.data.created_at)).not.toBeNaN()
-    expect(await t.login('newuser', 'secure_password')).toBeTruthy()
+    expect(await t.login('newuser', 'secure_password')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/)
   })
 
   it('POST /users with a taken username is 409', async () => {
