@@ -37,7 +37,9 @@ interface ActiveJob {
   /** The status its index entry has, i.e. the last one written. */
   indexedStatus: JobStatus
   dirty: boolean
+  /** Settles when the pending write of this job is done. */
   persisting?: Promise<void>
+  persisted?: () => void
   clearTimeout?: () => void
   /** Aborts the signal of the attempt that is running. */
   abortRun?: (reason: unknown) => void
@@ -59,6 +61,7 @@ export class JobService implements JobsApi {
   private readonly store: JobStore
   private readonly active = new Map<string, ActiveJob>()
   private readonly finalWaiters = new Map<string, Deferred<JobRecord>[]>()
+  private dirtyJobs: ActiveJob[] = []
   private readonly machine: JobMachine = jobMachine
   private accepting = false
 
@@ -476,8 +479,18 @@ export class JobService implements JobsApi {
 
   private markDirty(job: ActiveJob): void {
     job.dirty = true
-    // Writing on the next turn folds the changes of one turn (running, then at once completed) into one write.
-    job.persisting ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.persistLoop(job))
+    if (job.persisting) return
+    job.persisting = new Promise<void>((resolve) => (job.persisted = resolve))
+    this.dirtyJobs.push(job)
+    // One flush per turn for every job that changed: the changes of one turn (running, then
+    // at once completed) fold into one write, and a thousand jobs share one timer.
+    if (this.dirtyJobs.length === 1) setImmediate(() => this.flushDirty())
+  }
+
+  private flushDirty(): void {
+    const jobs = this.dirtyJobs
+    this.dirtyJobs = []
+    for (const job of jobs) void this.persistLoop(job)
   }
 
   /** Writes the latest state of a job; changes that arrive during a write are folded into the next one. */
@@ -490,11 +503,13 @@ export class JobService implements JobsApi {
         job.indexedStatus = record.status
         await this.store.save(record, previous)
       }
-      job.persisting = undefined
     } catch (error) {
-      job.persisting = undefined
       this.reportError(error, `storing job ${job.record.id}`)
     }
+    const done = job.persisted
+    job.persisting = undefined
+    job.persisted = undefined
+    done?.()
   }
 
   private async persisted(job: ActiveJob): Promise<void> {
