@@ -4,6 +4,7 @@
 // Run: npm run bench (all benches) or node --conditions=source --import tsx bench/http.ts
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
+import { userView } from '../packages/http/src/surfaces/control-center/routes'
 import { H3, serve } from 'h3'
 import { createStorage } from 'unstorage'
 import { createEngine } from '@provisio/engine'
@@ -48,16 +49,7 @@ export async function benchHttp() {
   // The same JSON body the surface answers, with the documented envelope, from a bare route.
   const bareBody = {
     success: true,
-    data: users.items.map((user) => ({
-      id: user.id,
-      username: user.username,
-      email: user.email,
-      roles: user.roles,
-      enabled: user.enabled,
-      mfa_enabled: user.mfaEnabled,
-      created_at: user.created_at,
-      last_login: user.last_login,
-    })),
+    data: users.items.map(userView),
   }
   const bare = new H3().get('/users', () => bareBody)
   const bareServer = serve(bare, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false })

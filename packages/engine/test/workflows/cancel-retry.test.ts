@@ -1,18 +1,11 @@
 import { createStorage } from 'unstorage'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { WorkflowRecord } from '../../src/workflows'
-import { startHarness, type Harness } from './fixtures/steps'
+import { startHarness, step, type Harness } from './fixtures/steps'
 
 let h: Harness
 afterEach(() => h?.stop())
 
-const step = (id: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  provider: 'steps',
-  action: 'step',
-  ...extra,
-  input: { name: id, ...(extra.input as object) },
-})
 const statuses = (workflow: WorkflowRecord) => Object.fromEntries(workflow.operations.map((operation) => [operation.id, operation.status]))
 
 function whenRunning(name: string): Promise<void> {

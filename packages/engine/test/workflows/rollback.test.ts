@@ -2,18 +2,11 @@ import { createStorage } from 'unstorage'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ValidationError } from '../../src/errors'
 import type { WorkflowRecord } from '../../src/workflows'
-import { startHarness, type Harness } from './fixtures/steps'
+import { startHarness, step, type Harness } from './fixtures/steps'
 
 let h: Harness
 afterEach(() => h?.stop())
 
-const step = (id: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  provider: 'steps',
-  action: 'step',
-  ...extra,
-  input: { name: id, ...(extra.input as object) },
-})
 const chain = (...ids: string[]) => ids.map((id, index) => step(id, index ? { dependsOn: [ids[index - 1]] } : {}))
 const op = (workflow: WorkflowRecord, id: string) => workflow.operations.find((operation) => operation.id === id)!
 

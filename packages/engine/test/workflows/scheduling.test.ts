@@ -1,17 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { OperationRecord, WorkflowRecord } from '../../src/workflows'
-import { startHarness, type Harness } from './fixtures/steps'
+import { startHarness, step, type Harness } from './fixtures/steps'
 
 let h: Harness
 afterEach(() => h?.stop())
 
-const step = (id: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  provider: 'steps',
-  action: 'step',
-  ...extra,
-  input: { name: id, ...(extra.input as object) },
-})
 const op = (workflow: WorkflowRecord, id: string): OperationRecord => workflow.operations.find((operation) => operation.id === id)!
 
 describe('workflows: scheduling', () => {
