@@ -1,10 +1,10 @@
-import { createActor, type Actor, type Snapshot } from 'xstate'
 import type { Storage } from 'unstorage'
 import { createDeferred, type Deferred } from '../_internal/deferred'
 import { createId } from '../_internal/id'
 import { EngineStateError, NotFoundError, ValidationError } from '../errors'
 import type { EngineEmitter, EngineHooks, JobsApi, OutputOptions } from '../engine-types'
-import { initialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachine, type JobMachineContext, type JobMachineEvent } from '../machines/job'
+import { initialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachineContext, type JobMachineEvent, type JobSnapshot } from '../machines/job'
+import { createStepper } from '../machines/stepper'
 import { findAction, type RegisteredProvider } from '../providers/registry'
 import type { ActionContext, ActionDefinition } from '../providers/types'
 import { OutputLog, readStoredOutput } from './output'
@@ -24,11 +24,15 @@ interface ActiveJob {
   waiting?: JobWait
   startedAtMs?: number
   /**
-   * Created when the job is admitted to run (or cancelled while queued): a
-   * queued job is fully described by its stored `pending` state, and keeping
-   * thousands of idle actors alive cost more than the jobs themselves.
+   * The machine's snapshot, resolved from `machine` when the job takes its
+   * first event: a queued job is fully described by its stored `pending` state.
    */
-  actor?: Actor<JobMachine>
+  snapshot?: JobSnapshot
+  /** Events sent while the machine was taking one; they follow in order, as in an actor's mailbox. */
+  mailbox?: JobMachineEvent[]
+  stepping?: boolean
+  /** The timer of a delayed machine event (the end of a retry backoff). */
+  delayedTimer?: NodeJS.Timeout
   input: unknown
   action: ActionDefinition
   registered: RegisteredProvider
@@ -62,7 +66,7 @@ export class JobService implements JobsApi {
   private readonly active = new Map<string, ActiveJob>()
   private readonly finalWaiters = new Map<string, Deferred<JobRecord>[]>()
   private dirtyJobs: ActiveJob[] = []
-  private readonly machine: JobMachine = jobMachine
+  private readonly stepper = createStepper(jobMachine)
   private accepting = false
 
   constructor(private readonly options: JobServiceOptions) {
@@ -151,7 +155,7 @@ export class JobService implements JobsApi {
       if (!stored) throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
       return stripInternal(stored)
     }
-    this.actorOf(job).send({ type: 'job.cancel', reason })
+    this.send(job, { type: 'job.cancel', reason })
     return job.final.promise
   }
 
@@ -198,7 +202,7 @@ export class JobService implements JobsApi {
     for (const job of [...this.active.values()]) {
       await this.persisted(job)
       await job.output?.close()
-      job.actor?.stop()
+      clearTimeout(job.delayedTimer)
       this.active.delete(job.record.id)
     }
   }
@@ -245,23 +249,42 @@ export class JobService implements JobsApi {
     }
   }
 
-  /** The job's actor, restored from its stored state on first use. */
-  private actorOf(job: ActiveJob): Actor<JobMachine> {
-    if (job.actor) return job.actor
+  /** Gives the job's machine an event; one sent while it takes another waits its turn. */
+  private send(job: ActiveJob, event: JobMachineEvent): void {
+    if (job.stepping) {
+      ;(job.mailbox ??= []).push(event)
+      return
+    }
+    job.stepping = true
+    try {
+      for (let next: JobMachineEvent | undefined = event; next; next = job.mailbox?.shift()) this.step(job, next)
+    } catch (error) {
+      this.reportError(error, `job ${job.record.id} machine`)
+    } finally {
+      job.stepping = false
+    }
+  }
+
+  private step(job: ActiveJob, event: JobMachineEvent): void {
+    const current = job.snapshot ?? this.resolveSnapshot(job)
+    if (current.status !== 'active') return
+    const { snapshot, delayed } = this.stepper.step(current, event)
+    job.snapshot = snapshot
+    for (const later of delayed) {
+      clearTimeout(job.delayedTimer)
+      job.delayedTimer = setTimeout(() => this.send(job, later.event), later.delay)
+    }
+    if (snapshot !== current) this.onSnapshot(job, snapshot.value as JobStatus, snapshot.context)
+  }
+
+  private resolveSnapshot(job: ActiveJob): JobSnapshot {
     const stored = job.machine
     const context =
       stored?.version === JOB_MACHINE_VERSION
         ? (stored.context as JobMachineContext)
         : initialJobContext({ jobId: job.record.id, retry: job.record.retry, timeoutMs: job.record.timeoutMs, attempt: job.record.attempt })
     // Always from `pending`: a job that was running when the process died must not replay its action.
-    const actor = createActor(this.machine, { snapshot: this.machine.resolveState({ value: 'pending', context }) as Snapshot<unknown>, input: { jobId: job.record.id } })
-    job.actor = actor
-    actor.subscribe({
-      next: (snapshot) => this.onSnapshot(job, snapshot.value as JobStatus, snapshot.context),
-      error: (error) => this.reportError(error, `job ${job.record.id} machine`),
-    })
-    actor.start()
-    return actor
+    return jobMachine.resolveState({ value: 'pending', context })
   }
 
   private async restore(stored: StoredJob): Promise<void> {
@@ -283,7 +306,7 @@ export class JobService implements JobsApi {
     const job = this.track(stripInternal(stored), machine, input, action, registered, stored.status)
     this.active.set(stored.id, job)
     if (stored.status === 'running' && !action.idempotent) {
-      this.actorOf(job).send({ type: 'job.interrupt' })
+      this.send(job, { type: 'job.interrupt' })
       return
     }
     if (stored.status !== 'pending') this.setStatus(job, 'pending', machine.context as JobMachineContext | undefined)
@@ -313,7 +336,7 @@ export class JobService implements JobsApi {
     }
     // The machine may take this event after the current one (when called from a status
     // change); the run itself starts when the job enters `running`, in setStatus.
-    this.actorOf(job).send({ type: 'job.start' })
+    this.send(job, { type: 'job.start' })
     await slot.promise
   }
 
@@ -357,7 +380,7 @@ export class JobService implements JobsApi {
 
   /** Tells the machine how a run ended, unless the job already ended (cancelled or timed out meanwhile). */
   private report(job: ActiveJob, event: JobMachineEvent): void {
-    if (job.actor?.getSnapshot().status === 'active') job.actor.send(event)
+    if (!finalJobStatuses.has(job.record.status)) this.send(job, event)
   }
 
   private contextFor(job: ActiveJob, attempt: number, signal: () => AbortSignal): ActionContext {
@@ -440,7 +463,7 @@ export class JobService implements JobsApi {
     const { timeoutMs, attempt } = job.record
     if (timeoutMs === undefined) return
     const timer = setTimeout(() => {
-      if (job.record.status === 'running' && job.record.attempt === attempt) job.actor?.send({ type: 'job.timeout' })
+      if (job.record.status === 'running' && job.record.attempt === attempt) this.send(job, { type: 'job.timeout' })
     }, timeoutMs)
     job.clearTimeout = () => clearTimeout(timer)
   }
@@ -462,7 +485,7 @@ export class JobService implements JobsApi {
     } catch (error) {
       this.reportError(error, `finishing job ${id}`)
     }
-    job.actor?.stop()
+    clearTimeout(job.delayedTimer)
     this.active.delete(id)
     const record = this.publicRecord(job)
     job.final.resolve(record)

@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate'
+import { assign, setup, type SnapshotFrom } from 'xstate'
 import type { JobError, RetryPolicy } from '../jobs/types'
 
 /** Bumped whenever states or context change shape; stored with every snapshot. */
@@ -33,7 +33,7 @@ export type JobMachineEvent =
   /** Sent by the engine's timer when a run exceeds `timeoutMs`. */
   | { type: 'job.timeout' }
 
-/** The context a job starts with; also what a queued job stores before it has an actor. */
+/** The context a job starts with; also what a queued job stores before its machine takes an event. */
 export function initialJobContext(input: JobMachineInput): JobMachineContext {
   return {
     jobId: input.jobId,
@@ -126,6 +126,7 @@ export const jobMachine = setup({
 })
 
 export type JobMachine = typeof jobMachine
+export type JobSnapshot = SnapshotFrom<JobMachine>
 
 function toError(error: unknown): JobError {
   if (error instanceof Error) {
