@@ -3,7 +3,7 @@ import { createDeferred, type Deferred } from '../_internal/deferred'
 import { createId } from '../_internal/id'
 import { EngineStateError, NotFoundError, ValidationError } from '../errors'
 import type { EngineEmitter, EngineHooks, JobsApi, OutputOptions } from '../engine-types'
-import { initialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachineContext, type JobMachineEvent, type JobSnapshot } from '../machines/job'
+import { initialJobContext, isInitialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachineContext, type JobMachineEvent, type JobSnapshot } from '../machines/job'
 import { createStepper } from '../machines/stepper'
 import { findAction, type RegisteredProvider } from '../providers/registry'
 import type { ActionContext, ActionDefinition } from '../providers/types'
@@ -15,6 +15,9 @@ import { finalJobStatuses, type JobWait, type JobListQuery, type JobRecord, type
 
 /** After a job leaves `running` (cancel, timeout), how long its slot waits for the action to let go. */
 const SLOT_GRACE_MS = 2000
+
+/** What a slot returns for a job that no longer needs it (cancelled or taken while queued). */
+const NOTHING_TO_RUN = Promise.resolve()
 
 interface ActiveJob {
   /** The public record, kept current; what is stored adds `machine`. */
@@ -40,10 +43,12 @@ interface ActiveJob {
   output?: OutputLog
   /** The status its index entry has, i.e. the last one written. */
   indexedStatus: JobStatus
+  /** Changed since its last write. */
   dirty: boolean
-  /** Settles when the pending write of this job is done. */
-  persisting?: Promise<void>
-  persisted?: () => void
+  /** Queued for a write or being written. */
+  writing: boolean
+  /** Called once the job has no write pending; created only for those who wait. */
+  written?: (() => void)[]
   clearTimeout?: () => void
   /** Aborts the signal of the attempt that is running. */
   abortRun?: (reason: unknown) => void
@@ -66,7 +71,11 @@ export class JobService implements JobsApi {
   private readonly active = new Map<string, ActiveJob>()
   private readonly finalWaiters = new Map<string, Deferred<JobRecord>[]>()
   private dirtyJobs: ActiveJob[] = []
-  private readonly stepper = createStepper(jobMachine)
+  // A queued job's start is the same transition for every job: computed once.
+  private readonly stepper = createStepper(jobMachine, { pureEvents: ['job.start'] })
+  private readonly initialSnapshot = this.stepper.share(jobMachine.resolveState({ value: 'pending', context: initialJobContext() }))
+  /** The stored machine state of every new job without retries or a timeout: one object for all of them. */
+  private readonly initialMachine: MachineState = { version: JOB_MACHINE_VERSION, value: 'pending', context: this.initialSnapshot.context }
   private accepting = false
 
   constructor(private readonly options: JobServiceOptions) {
@@ -99,11 +108,10 @@ export class JobService implements JobsApi {
       createdAt: new Date().toISOString(),
       outputLines: 0,
     }
-    const machine: MachineState = {
-      version: JOB_MACHINE_VERSION,
-      value: 'pending',
-      context: initialJobContext({ jobId: id, retry: options.retry, timeoutMs: options.timeoutMs }),
-    }
+    const machine: MachineState =
+      options.retry || options.timeoutMs !== undefined
+        ? { version: JOB_MACHINE_VERSION, value: 'pending', context: initialJobContext({ retry: options.retry, timeoutMs: options.timeoutMs }) }
+        : this.initialMachine
     const job = this.track(record, machine, input, action, registered, 'pending')
     await this.store.create({ ...record, machine }, action.redact ? input : undefined)
     this.active.set(id, job)
@@ -134,9 +142,12 @@ export class JobService implements JobsApi {
     }
   }
 
-  wait = async (id: string): Promise<JobRecord> => {
+  wait = (id: string): Promise<JobRecord> => {
     const job = this.active.get(id)
-    if (job) return job.final.promise
+    return job ? job.final.promise : this.waitStored(id)
+  }
+
+  private async waitStored(id: string): Promise<JobRecord> {
     const stored = await this.store.get(id)
     if (!stored) throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
     if (finalJobStatuses.has(stored.status)) return stripInternal(stored)
@@ -245,6 +256,7 @@ export class JobService implements JobsApi {
       registered,
       indexedStatus,
       dirty: false,
+      writing: false,
       final: createDeferred<JobRecord>(),
     }
   }
@@ -282,7 +294,8 @@ export class JobService implements JobsApi {
     const context =
       stored?.version === JOB_MACHINE_VERSION
         ? (stored.context as JobMachineContext)
-        : initialJobContext({ jobId: job.record.id, retry: job.record.retry, timeoutMs: job.record.timeoutMs, attempt: job.record.attempt })
+        : initialJobContext({ retry: job.record.retry, timeoutMs: job.record.timeoutMs, attempt: job.record.attempt })
+    if (isInitialJobContext(context)) return this.initialSnapshot
     // Always from `pending`: a job that was running when the process died must not replay its action.
     return jobMachine.resolveState({ value: 'pending', context })
   }
@@ -326,18 +339,18 @@ export class JobService implements JobsApi {
   }
 
   /** One run of a job inside a scheduler slot; returns when the slot is free again. */
-  private async runSlot(job: ActiveJob): Promise<void> {
-    if (this.active.get(job.record.id) !== job || job.record.status !== 'pending' || !this.accepting) return
+  private runSlot(job: ActiveJob): Promise<void> {
+    if (this.active.get(job.record.id) !== job || job.record.status !== 'pending' || !this.accepting) return NOTHING_TO_RUN
     job.waiting = undefined
-    const slot = createDeferred()
-    job.freeSlot = () => {
-      job.freeSlot = undefined
-      slot.resolve()
-    }
-    // The machine may take this event after the current one (when called from a status
-    // change); the run itself starts when the job enters `running`, in setStatus.
-    this.send(job, { type: 'job.start' })
-    await slot.promise
+    return new Promise<void>((resolve) => {
+      job.freeSlot = () => {
+        job.freeSlot = undefined
+        resolve()
+      }
+      // The machine may take this event after the current one (when called from a status
+      // change); the run itself starts when the job enters `running`, in setStatus.
+      this.send(job, { type: 'job.start' })
+    })
   }
 
   /** Runs the action of the attempt that just started and reports how it ended to the machine. */
@@ -416,7 +429,7 @@ export class JobService implements JobsApi {
     this.setStatus(job, status, context)
   }
 
-  private setStatus(job: ActiveJob, status: JobStatus, context: JobMachineContext = initialJobContext({ jobId: job.record.id })): void {
+  private setStatus(job: ActiveJob, status: JobStatus, context: JobMachineContext = initialJobContext()): void {
     const record = job.record
     const previous = record.status
     const now = Date.now()
@@ -478,7 +491,7 @@ export class JobService implements JobsApi {
   private async finalize(job: ActiveJob): Promise<void> {
     const id = job.record.id
     try {
-      await job.output?.close()
+      if (job.output) await job.output.close()
       this.markDirty(job)
       await this.persisted(job)
       if (job.action.redact) await this.store.removeFullInput(id)
@@ -502,8 +515,8 @@ export class JobService implements JobsApi {
 
   private markDirty(job: ActiveJob): void {
     job.dirty = true
-    if (job.persisting) return
-    job.persisting = new Promise<void>((resolve) => (job.persisted = resolve))
+    if (job.writing) return
+    job.writing = true
     this.dirtyJobs.push(job)
     // One flush per turn for every job that changed: the changes of one turn (running, then
     // at once completed) fold into one write, and a thousand jobs share one timer.
@@ -529,14 +542,15 @@ export class JobService implements JobsApi {
     } catch (error) {
       this.reportError(error, `storing job ${job.record.id}`)
     }
-    const done = job.persisted
-    job.persisting = undefined
-    job.persisted = undefined
-    done?.()
+    job.writing = false
+    const waiters = job.written
+    job.written = undefined
+    if (waiters) for (const waiter of waiters) waiter()
   }
 
-  private async persisted(job: ActiveJob): Promise<void> {
-    while (job.persisting) await job.persisting
+  /** Settles once the job's latest state is stored. */
+  private persisted(job: ActiveJob): Promise<void> | void {
+    if (job.writing) return new Promise<void>((resolve) => (job.written ??= []).push(resolve))
   }
 
   private publicRecord(job: ActiveJob): JobRecord {

@@ -2,17 +2,15 @@ import { assign, setup, type SnapshotFrom } from 'xstate'
 import type { JobError, RetryPolicy } from '../jobs/types'
 
 /** Bumped whenever states or context change shape; stored with every snapshot. */
-export const JOB_MACHINE_VERSION = 1
+export const JOB_MACHINE_VERSION = 2
 
 export interface JobMachineInput {
-  jobId: string
   retry?: RetryPolicy
   timeoutMs?: number
   attempt?: number
 }
 
 export interface JobMachineContext {
-  jobId: string
   attempt: number
   maxAttempts: number
   retry?: RetryPolicy
@@ -33,15 +31,29 @@ export type JobMachineEvent =
   /** Sent by the engine's timer when a run exceeds `timeoutMs`. */
   | { type: 'job.timeout' }
 
-/** The context a job starts with; also what a queued job stores before its machine takes an event. */
-export function initialJobContext(input: JobMachineInput): JobMachineContext {
-  return {
-    jobId: input.jobId,
-    attempt: input.attempt ?? 0,
-    maxAttempts: Math.max(1, input.retry?.attempts ?? 1),
-    retry: input.retry,
-    timeoutMs: input.timeoutMs,
-  }
+/**
+ * The context a job starts with; also what a queued job stores before its
+ * machine takes an event. It says nothing of the job's identity, so every job
+ * without retries or a timeout starts from the same context (and snapshot).
+ */
+export function initialJobContext(input: JobMachineInput = {}): JobMachineContext {
+  const context: JobMachineContext = { attempt: input.attempt ?? 0, maxAttempts: Math.max(1, input.retry?.attempts ?? 1) }
+  if (input.retry) context.retry = input.retry
+  if (input.timeoutMs !== undefined) context.timeoutMs = input.timeoutMs
+  return context
+}
+
+/** Whether `context` is the one a job without retries or a timeout starts from. */
+export function isInitialJobContext(context: JobMachineContext): boolean {
+  return (
+    context.attempt === 0 &&
+    context.maxAttempts === 1 &&
+    context.retry === undefined &&
+    context.timeoutMs === undefined &&
+    context.result === undefined &&
+    context.error === undefined &&
+    context.retryAt === undefined
+  )
 }
 
 /** Wait before retry number `retryNumber` (1 for the first retry). */

@@ -9,6 +9,22 @@ export interface DelayedEvent<TEvent> {
 export interface MachineStepper<TMachine extends AnyStateMachine> {
   /** The machine's next snapshot for `event`, plus the delayed events its actions asked for. */
   step(snapshot: SnapshotFrom<TMachine>, event: EventFromLogic<TMachine>): { snapshot: SnapshotFrom<TMachine>; delayed: DelayedEvent<EventFromLogic<TMachine>>[] }
+  /**
+   * Marks `snapshot` as shared by many instances (e.g. the state every new
+   * job starts in) and returns it: transitions out of it by the `pureEvents`
+   * are computed once and reused.
+   */
+  share(snapshot: SnapshotFrom<TMachine>): SnapshotFrom<TMachine>
+}
+
+export interface StepperOptions<TEvent extends { type: string }> {
+  /**
+   * Event types whose transitions depend only on the snapshot: no payload, and
+   * guards and actions that read neither the clock nor anything outside the
+   * machine. Snapshots are immutable, so one computed result serves every
+   * instance that stands in the same shared snapshot.
+   */
+  pureEvents?: readonly TEvent['type'][]
 }
 
 /**
@@ -19,8 +35,11 @@ export interface MachineStepper<TMachine extends AnyStateMachine> {
  * stay with the caller: the stepper hands back delayed events (`after`) for it
  * to schedule; the machines it runs keep every other effect in `assign`s.
  */
-export function createStepper<TMachine extends AnyStateMachine>(machine: TMachine): MachineStepper<TMachine> {
+export function createStepper<TMachine extends AnyStateMachine>(machine: TMachine, options: StepperOptions<EventFromLogic<TMachine>> = {}): MachineStepper<TMachine> {
   type Event = EventFromLogic<TMachine>
+  type Step = { snapshot: SnapshotFrom<TMachine>; delayed: DelayedEvent<Event>[] }
+  const pureEvents = new Set<string>(options.pureEvents)
+  const shared = new WeakMap<object, Map<string, Step>>()
   const self = createActor(machine)
   let delayed: DelayedEvent<Event>[] = []
   const scope: ActorScope<SnapshotFrom<TMachine>, Event> = {
@@ -37,11 +56,22 @@ export function createStepper<TMachine extends AnyStateMachine>(machine: TMachin
       if (action.type === 'xstate.raise' && params?.event && typeof params.delay === 'number') delayed.push({ event: params.event, delay: params.delay })
     },
   }
+  const transition = (snapshot: SnapshotFrom<TMachine>, event: Event): Step => {
+    delayed = []
+    const next = machine.transition(snapshot, event, scope as never) as SnapshotFrom<TMachine>
+    return { snapshot: next, delayed }
+  }
   return {
     step(snapshot, event) {
-      delayed = []
-      const next = machine.transition(snapshot, event, scope as never) as SnapshotFrom<TMachine>
-      return { snapshot: next, delayed }
+      const memo = pureEvents.has(event.type) ? shared.get(snapshot) : undefined
+      if (!memo) return transition(snapshot, event)
+      let known = memo.get(event.type)
+      if (!known) memo.set(event.type, (known = transition(snapshot, { type: event.type } as Event)))
+      return known
+    },
+    share(snapshot) {
+      if (!shared.has(snapshot)) shared.set(snapshot, new Map())
+      return snapshot
     },
   }
 }
