@@ -190,16 +190,16 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
 
   for (const socket of surface.websockets ?? []) {
     const requireAuth = socket.auth ?? surface.auth
+    const bucket = socket.rateLimit ?? 'general'
     app.get(
       socket.path,
       defineWebSocketHandler(async (event) => {
-        let principal: Principal | undefined
-        if (requireAuth) {
-          const token = bearerToken(event) ?? event.url.searchParams.get('token') ?? undefined
-          const auth = await authenticate(services.identity, token)
-          if (auth.error) throw auth.error
-          principal = auth.principal
-        }
+        const auth = requireAuth ? await authenticate(services.identity, bearerToken(event) ?? event.url.searchParams.get('token') ?? undefined) : {}
+        const principal = auth.principal
+        // An upgrade is a request like any other: it spends the caller's budget, and a refusal says why (429).
+        const key = principal ? `user:${principal.userId}` : `ip:${stateOf(event).ip}`
+        setRateLimitHeaders(stateOf(event).headers, bucket === false ? await services.rateLimits.peek('general', key) : await services.rateLimits.consume(bucket, key))
+        if (auth.error) throw auth.error
         return socket.hooks(event, principal)
       }),
     )

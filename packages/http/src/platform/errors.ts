@@ -80,6 +80,8 @@ function isStatusError(error: unknown): error is StatusError {
 /** Maps anything thrown while serving a request to an `ApiError`; unknown errors become an opaque 500. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error
+  // h3 wraps what a handler's promise rejects with (WebSocket upgrades): the original keeps its headers.
+  if (error instanceof Error && error.cause instanceof ApiError) return error.cause
   if (isStatusError(error)) {
     const headers: Record<string, string> = {}
     if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)))

@@ -82,6 +82,8 @@ export interface WebSocketRoute {
   summary: string
   /** Bearer token (header or `?token=`) required before upgrading; default the surface's `auth`. */
   auth?: boolean
+  /** The rate-limit bucket each upgrade counts against: default `general`; `false` counts nothing. */
+  rateLimit?: RateLimitBucket | false
   hooks: (event: H3Event, principal: Principal | undefined) => Partial<Hooks> | Promise<Partial<Hooks>>
 }
 

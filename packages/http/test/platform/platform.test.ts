@@ -324,3 +324,47 @@ describe('platform: error styles, websockets, plugins and CORS through createSer
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST')
   })
 })
+
+describe('platform: WebSocket upgrades spend the rate-limit budget', () => {
+  let server: ProvisioServer
+  let engine: Engine
+  let token: string
+  beforeAll(async () => {
+    const storage = createStorage()
+    engine = createEngine({ storage })
+    await engine.start()
+    const identity = createIdentity({ storage })
+    await identity.users.create({ username: 'admin', password: adminPassword, roles: ['admin'] })
+    token = (await identity.login({ username: 'admin', password: adminPassword })).accessToken
+    server = await createServer({ engine, identity, surfaces: [testSurface('ws-test', fastapiStyle)], ports: { 'ws-test': 0 }, rateLimits: { general: 2 } })
+  })
+  afterAll(async () => {
+    await server.close({ force: true })
+    await engine.stop({ graceMs: 0 })
+  })
+
+  /** Opens the socket and says how the upgrade ended: `open`, or the refusal's status and headers. */
+  const upgrade = (url: string) =>
+    new Promise<{ outcome: string; headers?: Record<string, unknown> }>((resolve) => {
+      const socket = new WebSocket(url)
+      socket.on('open', () => {
+        socket.close()
+        resolve({ outcome: 'open' })
+      })
+      socket.on('unexpected-response', (_request, response) => {
+        resolve({ outcome: `status ${response.statusCode}`, headers: response.headers })
+        socket.terminate()
+      })
+      socket.on('error', () => resolve({ outcome: 'error' }))
+    })
+
+  it('the upgrade past the budget is refused with 429 and Retry-After', async () => {
+    const url = `${server.url('ws-test').replace('http', 'ws')}/ws?token=${token}`
+    expect((await upgrade(url)).outcome).toBe('open')
+    expect((await upgrade(url)).outcome).toBe('open')
+    const refused = await upgrade(url)
+    expect(refused.outcome).toBe('status 429')
+    expect(refused.headers?.['retry-after']).toMatch(/^\d+$/)
+    expect(refused.headers?.['x-ratelimit-remaining']).toBe('0')
+  })
+})
