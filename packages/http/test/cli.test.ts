@@ -110,10 +110,10 @@ describe('provisio CLI (child process)', () => {
     const cwd = join(dir, 'yaml')
     await rm(cwd, { recursive: true, force: true })
     await import('node:fs/promises').then((fs) => fs.mkdir(cwd, { recursive: true }))
-    await writeFile(join(cwd, 'provisio.yaml'), 'dataDir: ./from-yaml\nports:\n  control-center: 1\nrateLimits:\n  auth: 2\n')
+    await writeFile(join(cwd, 'provisio.yaml'), 'dataDir: ./from-yaml\nports:\n  control-center: 1\nhosts:\n  control-center: 127.0.0.2\nrateLimits:\n  auth: 2\n')
     const run = start(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0' } })
     try {
-      const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
+      const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.2:\d+)/)
       expect(run.output()).toMatch(/No users yet\. Create the first administrator with .?provisio users add admin --role admin/)
       expect(run.output()).toContain(join(cwd, 'provisio.yaml'))
       await stat(join(cwd, 'from-yaml', 'jwt-signing.key'))
@@ -141,7 +141,7 @@ describe('provisio CLI (child process)', () => {
   it('--help documents the commands and serve options', async () => {
     const help = start(['serve', '--help'])
     expect(await help.exited).toBe(0)
-    for (const option of ['--config', '--data-dir', '--host', '--surfaces', '--control-center-port', '--storage', '--redis-url', 'PROVISIO_DATA_DIR']) {
+    for (const option of ['--config', '--data-dir', '--host', '--surfaces', '--control-center-port', '--control-center-host', '--storage', '--redis-url', 'PROVISIO_DATA_DIR']) {
       expect(help.output()).toContain(option)
     }
     const top = start(['--help'])

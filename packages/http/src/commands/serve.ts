@@ -5,10 +5,12 @@ import { loadServeConfigOrExit } from '../config/load'
 import { surfaceNames } from '../surfaces'
 import { dataArgs, dataFlags } from './shared-args'
 
-const portArgs = Object.fromEntries(
-  surfaceNames.map((name) => [
-    `${name}-port`,
-    { type: 'string', description: `Port of the ${name} surface (0 = any free port; env PROVISIO_${name.toUpperCase().replaceAll('-', '_')}_PORT)`, valueHint: 'port' },
+const envName = (name: string) => name.toUpperCase().replaceAll('-', '_')
+
+const surfaceArgs = Object.fromEntries(
+  surfaceNames.flatMap((name) => [
+    [`${name}-port`, { type: 'string', description: `Port of the ${name} surface (0 = any free port; env PROVISIO_${envName(name)}_PORT)`, valueHint: 'port' }],
+    [`${name}-host`, { type: 'string', description: `Bind address of the ${name} surface (default --host; env PROVISIO_${envName(name)}_HOST)`, valueHint: 'address' }],
   ]),
 ) as ArgsDef
 
@@ -18,11 +20,14 @@ export const serveCommand = defineCommand({
     ...dataArgs,
     host: { type: 'string', description: 'Bind address (default 127.0.0.1; env PROVISIO_HOST)', valueHint: 'address' },
     surfaces: { type: 'string', description: `Comma-separated surfaces to serve (default all: ${surfaceNames.join(', ')}; env PROVISIO_SURFACES)`, valueHint: 'a,b' },
-    ...portArgs,
+    ...surfaceArgs,
   },
   async run({ args }) {
     const flags: Record<string, unknown> = { ...dataFlags(args), host: args.host, surfaces: args.surfaces }
-    for (const name of surfaceNames) flags[`ports.${name}`] = args[`${name}-port`]
+    for (const name of surfaceNames) {
+      flags[`ports.${name}`] = args[`${name}-port`]
+      flags[`hosts.${name}`] = args[`${name}-host`]
+    }
     const { config, file } = loadServeConfigOrExit({ configPath: args.config as string | undefined, flags }, (message) => consola.error(message))
     if (file) consola.info(`Configuration: ${file}`)
 
@@ -51,6 +56,7 @@ export const serveCommand = defineCommand({
       surfaces: config.surfaces,
       host: config.host,
       ports: config.ports as Record<string, number>,
+      hosts: config.hosts as Record<string, string>,
       rateLimits: config.rateLimits,
       cors: config.cors,
       providers: sandbox.statuses,

@@ -31,6 +31,7 @@ const envKeys: Record<string, string> = {
   PROVISIO_ACCESS_TOKEN_TTL: 'accessTokenTtlSeconds',
   PROVISIO_REFRESH_TOKEN_TTL: 'refreshTokenTtlSeconds',
   ...Object.fromEntries(surfaceNames.map((name) => [`PROVISIO_${name.toUpperCase().replaceAll('-', '_')}_PORT`, `ports.${name}`])),
+  ...Object.fromEntries(surfaceNames.map((name) => [`PROVISIO_${name.toUpperCase().replaceAll('-', '_')}_HOST`, `hosts.${name}`])),
 }
 
 const listKeys = new Set(['surfaces', 'cors.origins'])

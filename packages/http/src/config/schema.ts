@@ -9,6 +9,11 @@ const portsSchema = z
   .object(Object.fromEntries(surfaceNames.map((name) => [name, port.optional()])) as Record<string, z.ZodOptional<typeof port>>)
   .strict()
 
+/** Per-surface bind addresses, overriding `host` (`hosts.control-center`). */
+const hostsSchema = z
+  .object(Object.fromEntries(surfaceNames.map((name) => [name, z.string().min(1).optional()])) as Record<string, z.ZodOptional<z.ZodString>>)
+  .strict()
+
 /**
  * The `provisio serve` configuration, as read from `provisio.yaml`, `PROVISIO_*` variables and
  * flags (later sources win). Unknown keys are refused so a typo does not pass silently.
@@ -19,6 +24,7 @@ export const serveConfigSchema = z
     dataDir: z.string().min(1).default('.provisio').describe('Directory of the data and the JWT signing key'),
     surfaces: z.array(z.enum(surfaceNames as [string, ...string[]])).min(1).optional().describe('Surfaces to serve; all by default'),
     ports: portsSchema.default({}),
+    hosts: hostsSchema.default({}),
     storage: z.enum(['fs', 'memory', 'redis']).default('fs'),
     redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
     rateLimits: z.object({ auth: perMinute.optional(), general: perMinute.optional(), batch: perMinute.optional() }).strict().default({}),
