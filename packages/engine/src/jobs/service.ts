@@ -177,6 +177,7 @@ export class JobService implements JobsApi {
   /** Loads every unfinished job from storage: running ones end `interrupted` (or run again when idempotent), queued ones run. */
   async start(): Promise<void> {
     this.accepting = true
+    await this.store.migrateIndexes()
     for (const status of ['running', 'retrying', 'pending'] as const) {
       const ids = (await this.store.idsWithStatus(status)).sort()
       for (const id of ids) {

@@ -1,6 +1,6 @@
 import type { Storage } from 'unstorage'
 import { keySegment, lastSegment } from '../storage/keys'
-import type { JobListQuery, JobRecord, JobStatus, Page } from './types'
+import { jobStatuses, type JobListQuery, type JobRecord, type JobStatus, type Page } from './types'
 
 /**
  * What is stored under `jobs:records:<id>`: the record and its machine's
@@ -15,8 +15,11 @@ export interface StoredJob extends JobRecord {
 const recordKey = (id: string) => `jobs:records:${id}`
 const inputKey = (id: string) => `jobs:inputs:${id}`
 const statusIndex = (status: JobStatus) => `jobs:index:status:${status}`
-const providerIndex = (provider: string) => `jobs:index:provider:${keySegment(provider)}`
+/** A job's status entry also names its provider: one key serves both filters, and a job costs one write less. */
+const statusEntry = (status: JobStatus, provider: string, id: string) => `${statusIndex(status)}:${keySegment(provider)}:${id}`
 const labelIndex = (key: string, value: string) => `jobs:index:label:${keySegment(`${key}=${value}`)}`
+/** Where the provider index lived before status entries named the provider (read once, to migrate). */
+const legacyProviderIndex = 'jobs:index:provider'
 
 export const DEFAULT_PAGE_LIMIT = 50
 export const MAX_PAGE_LIMIT = 1000
@@ -24,7 +27,9 @@ export const MAX_PAGE_LIMIT = 1000
 /**
  * Job records and their indexes. An index entry is an empty key whose last
  * segment is the job id; ids are time-ordered, so a filtered, ordered page is
- * found from key names alone and only the page's records are read.
+ * found from key names alone and only the page's records are read. The status
+ * entry is `jobs:index:status:<status>:<provider>:<id>`, so the status filter,
+ * the provider filter and both together are prefix reads.
  *
  * Write order keeps the indexes repairable after a crash: a new job's index
  * entries are written before its record (a dangling entry is skipped and
@@ -35,9 +40,9 @@ export class JobStore {
   constructor(private readonly storage: Storage) {}
 
   async create(job: StoredJob, fullInput?: unknown): Promise<void> {
-    const entries = [statusIndex(job.status), providerIndex(job.provider)]
-    for (const [key, value] of Object.entries(job.labels)) entries.push(labelIndex(key, value))
-    await Promise.all(entries.map((prefix) => this.storage.setItem(`${prefix}:${job.id}`, '')))
+    const labels = Object.entries(job.labels)
+    if (labels.length) await Promise.all(labels.map(([key, value]) => this.storage.setItem(`${labelIndex(key, value)}:${job.id}`, '')))
+    await this.storage.setItem(statusEntry(job.status, job.provider, job.id), '')
     if (fullInput !== undefined) await this.storage.setItem(inputKey(job.id), fullInput as never)
     await this.storage.setItem(recordKey(job.id), job as never)
   }
@@ -45,8 +50,8 @@ export class JobStore {
   async save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<void> {
     await this.storage.setItem(recordKey(job.id), job as never)
     if (previousStatus !== undefined && previousStatus !== job.status) {
-      await this.storage.setItem(`${statusIndex(job.status)}:${job.id}`, '')
-      await this.storage.removeItem(`${statusIndex(previousStatus)}:${job.id}`)
+      await this.storage.setItem(statusEntry(job.status, job.provider, job.id), '')
+      await this.storage.removeItem(statusEntry(previousStatus, job.provider, job.id))
     }
   }
 
@@ -70,8 +75,27 @@ export class JobStore {
   /** Drops a stale status entry left by a crash between the record write and the index update. */
   async repair(job: StoredJob, indexedStatus: JobStatus): Promise<void> {
     if (indexedStatus === job.status) return
-    await this.storage.setItem(`${statusIndex(job.status)}:${job.id}`, '')
-    await this.storage.removeItem(`${statusIndex(indexedStatus)}:${job.id}`)
+    await this.storage.setItem(statusEntry(job.status, job.provider, job.id), '')
+    await this.storage.removeItem(statusEntry(indexedStatus, job.provider, job.id))
+  }
+
+  /**
+   * Rewrites indexes stored before status entries named the provider
+   * (`jobs:index:status:<status>:<id>` plus `jobs:index:provider:<provider>:<id>`):
+   * an engine started on older data lists every job as before.
+   */
+  async migrateIndexes(): Promise<void> {
+    const legacy = await this.storage.getKeys(legacyProviderIndex)
+    if (!legacy.length) return
+    for (const status of jobStatuses) {
+      for (const key of await this.storage.getKeys(statusIndex(status))) {
+        if (key.split(':').length !== 5) continue
+        const job = await this.get(lastSegment(key))
+        if (job) await this.storage.setItem(statusEntry(status, job.provider, job.id), '')
+        await this.storage.removeItem(key)
+      }
+    }
+    await Promise.all(legacy.map((key) => this.storage.removeItem(key)))
   }
 
   async list(query: JobListQuery = {}): Promise<Page<StoredJob> & { ids: string[] }> {
@@ -79,8 +103,11 @@ export class JobStore {
     const offset = Math.max(0, query.offset ?? 0)
     const sets: string[][] = []
     const statuses = query.status === undefined ? [] : Array.isArray(query.status) ? query.status : [query.status]
-    if (statuses.length) sets.push((await Promise.all(statuses.map((status) => this.idsWithStatus(status)))).flat())
-    if (query.provider !== undefined) sets.push(await this.ids(providerIndex(query.provider)))
+    if (statuses.length || query.provider !== undefined) {
+      const provider = query.provider === undefined ? '' : `:${keySegment(query.provider)}`
+      const scanned = statuses.length ? statuses : jobStatuses
+      sets.push((await Promise.all(scanned.map((status) => this.ids(`${statusIndex(status)}${provider}`)))).flat())
+    }
     for (const [key, value] of Object.entries(parseLabels(query.label))) sets.push(await this.ids(labelIndex(key, value)))
 
     const ids = sets.length ? intersect(sets) : await this.ids('jobs:records')

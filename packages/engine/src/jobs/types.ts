@@ -1,4 +1,5 @@
-export type JobStatus = 'pending' | 'running' | 'retrying' | 'completed' | 'failed' | 'cancelled'
+export const jobStatuses = ['pending', 'running', 'retrying', 'completed', 'failed', 'cancelled'] as const
+export type JobStatus = (typeof jobStatuses)[number]
 
 export const finalJobStatuses: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled'])
 

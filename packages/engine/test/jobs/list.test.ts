@@ -52,6 +52,25 @@ describe('jobs: list', () => {
     expect((await engine.jobs.list({ label: 'env=staging' })).items).toEqual([])
   })
 
+  it('provider and status filters together, and data stored with the old provider index still lists', async () => {
+    const storage = createStorage()
+    const old = { id: '00000000-0000-7000-8000-000000000001', provider: 'test', action: 'echo', input: {}, status: 'completed', mode: 'run', labels: {}, attempt: 1, createdAt: new Date(0).toISOString(), outputLines: 0 }
+    // The layout before status entries named the provider.
+    await storage.setItem(`jobs:records:${old.id}`, old)
+    await storage.setItem(`jobs:index:status:completed:${old.id}`, '')
+    await storage.setItem(`jobs:index:provider:test:${old.id}`, '')
+    const engine = await startEngine({ storage })
+    const fresh = await engine.jobs.wait((await engine.jobs.submit({ provider: 'test', action: 'echo', input: {} })).id)
+
+    expect((await engine.jobs.list({ provider: 'test', order: 'asc' })).items.map((job) => job.id)).toEqual([old.id, fresh.id])
+    expect((await engine.jobs.list({ status: 'completed', provider: 'test' })).total).toBe(2)
+    expect((await engine.jobs.list({ status: 'failed', provider: 'test' })).total).toBe(0)
+    expect(await storage.getKeys('jobs:index:provider')).toEqual([])
+    expect(await storage.getKeys('jobs:index:status:completed')).toEqual(
+      expect.arrayContaining([`jobs:index:status:completed:test:${old.id}`, `jobs:index:status:completed:test:${fresh.id}`]),
+    )
+  })
+
   it('lists running and pending jobs with their live state', async () => {
     const engine = await startEngine({ concurrency: 1 })
     const running = await engine.jobs.submit({ provider: 'test', action: 'sleep', input: { ms: 200 } })
