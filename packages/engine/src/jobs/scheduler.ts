@@ -6,6 +6,9 @@ export interface SchedulerOptions {
   concurrencyKeys: Record<string, number>
 }
 
+/** Shared by every job waiting for a global slot: most of a burst's queued jobs. */
+const waitingForConcurrency: JobWait = Object.freeze({ reason: 'concurrency' })
+
 /**
  * Admits jobs under a global limit plus a limit per concurrency key (1 unless
  * configured). A keyed job first takes a slot of its key's queue, then one of
@@ -25,7 +28,7 @@ export class Scheduler {
       const queue = this.keyed.get(key)
       if (queue && queue.pending + queue.size >= this.limitOf(key)) return { reason: 'concurrencyKey', key }
     }
-    if (this.global.pending + this.global.size >= this.options.concurrency) return { reason: 'concurrency' }
+    if (this.global.pending + this.global.size >= this.options.concurrency) return waitingForConcurrency
     return undefined
   }
 

@@ -333,9 +333,11 @@ export class JobService implements JobsApi {
     this.options.scheduler.schedule(
       () => this.runSlot(job),
       key,
-      () => {
-        if (job.record.status === 'pending') job.waiting = this.options.scheduler.waitReason(undefined)
-      },
+      key === undefined
+        ? undefined
+        : () => {
+            if (job.record.status === 'pending') job.waiting = this.options.scheduler.waitReason(undefined)
+          },
     )
   }
 
