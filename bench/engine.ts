@@ -66,9 +66,11 @@ async function storageWritesAlone(): Promise<number> {
 
 async function fsRun(fsync: boolean): Promise<number> {
   const base = mkdtempSync(join(tmpdir(), 'provisio-bench-'))
+  const storage = fsStorage({ base, fsync })
   try {
-    return await engineRun(fsStorage({ base, fsync }))
+    return await engineRun(storage)
   } finally {
+    await storage.dispose()
     rmSync(base, { recursive: true, force: true })
   }
 }

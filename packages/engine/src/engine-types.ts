@@ -7,7 +7,7 @@ import type { Provider } from './providers/types'
 import type { WorkflowServiceOptions } from './workflows/api'
 
 export interface EngineOptions {
-  /** Any unstorage `Storage`; memory when omitted. Use `fsStorage({ base })` for durable, atomic files. */
+  /** Any unstorage `Storage`; memory when omitted. Use `fsStorage({ base })` for a durable, log-structured data directory. */
   storage?: Storage
   providers?: Provider<any>[]
   plugins?: Plugin[]

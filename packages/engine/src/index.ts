@@ -21,9 +21,9 @@ export type * from './workflows'
 export { buildDag } from './dag'
 
 // Storage
-export { fsStorage, fsAtomicDriver } from './storage/fs'
+export { fsStorage, fsLogDriver } from './storage/fs'
 export type { FsStorageOptions } from './storage/fs'
 
 // Errors
-export { ProvisioError, ValidationError, NotFoundError, EngineStateError } from './errors'
+export { ProvisioError, ValidationError, NotFoundError, EngineStateError, DataDirectoryLockedError } from './errors'
 export type { ValidationIssue } from './errors'

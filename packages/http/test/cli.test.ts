@@ -95,6 +95,10 @@ describe('provisio CLI (child process)', () => {
     try {
       const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).not.toMatch(/No users yet/)
+      // The running server holds the data directory: the shell says so and where to go instead.
+      const meanwhile = start(['users', 'add', 'late', '--data-dir', dataDir])
+      expect(await meanwhile.exited).toBe(1)
+      expect(meanwhile.output()).toMatch(/open in a running server \(process \d+\)\. Stop it and run this again, or create the user through its API \(POST \/users/)
       const login = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'root', password: 'from-stdin-password' }) })
       const body = (await login.json()) as any
       expect(body.data.user.roles).toEqual(['admin'])
@@ -114,7 +118,7 @@ describe('provisio CLI (child process)', () => {
     const run = start(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0' } })
     try {
       const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.2:\d+)/)
-      expect(run.output()).toMatch(/No users yet\. Create the first administrator with .?provisio users add admin --role admin/)
+      expect(run.output()).toMatch(/No users yet\. Restart with PROVISIO_ADMIN_PASSWORD .*or stop the server and create the first administrator with .?provisio users add admin --role admin/)
       expect(run.output()).toContain(join(cwd, 'provisio.yaml'))
       await stat(join(cwd, 'from-yaml', 'jwt-signing.key'))
       const answer = await fetch(`${url}/auth/login`, { method: 'POST', body: '{}' })

@@ -42,6 +42,18 @@ export class EngineStateError extends ProvisioError {
   }
 }
 
+/** A data directory another process (or another storage of this process) has open. */
+export class DataDirectoryLockedError extends ProvisioError {
+  constructor(
+    message: string,
+    readonly directory: string,
+    /** The process holding the directory's lock. */
+    readonly holderPid: number,
+  ) {
+    super(message, { code: 'data_directory_locked' })
+  }
+}
+
 export function issuesFromZod(error: z.ZodError, pathPrefix = ''): ValidationIssue[] {
   return error.issues.map((issue) => ({
     path: [pathPrefix, ...issue.path.map(String)].filter(Boolean).join('.'),

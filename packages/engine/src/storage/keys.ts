@@ -1,7 +1,7 @@
 /**
  * Encodes a value for use as one key segment. unstorage treats `:` and `/` as
- * separators and the fs driver maps segments to directories, so both must be
- * escaped, and so must dots (a `..` segment would climb out of the base).
+ * separators, so both must be escaped, and so must dots: unstorage rejects `.`
+ * and `..` segments, which drivers over files would follow out of their base.
  */
 export function keySegment(value: string): string {
   return encodeURIComponent(value).replace(/\./g, '%2E').replace(/\*/g, '%2A')

@@ -100,8 +100,8 @@ async function ensureFirstAdmin(identity: Identity): Promise<void> {
   }
   if ((await identity.users.count()) === 0) {
     consola.warn(
-      'No users yet. Create the first administrator with `provisio users add admin --role admin --password-stdin`, ' +
-        'or restart with PROVISIO_ADMIN_PASSWORD (and PROVISIO_ADMIN_USERNAME, default admin).',
+      'No users yet. Restart with PROVISIO_ADMIN_PASSWORD (and PROVISIO_ADMIN_USERNAME, default admin), ' +
+        'or stop the server and create the first administrator with `provisio users add admin --role admin --password-stdin`.',
     )
   }
 }

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { text } from 'node:stream/consumers'
 import { defineCommand } from 'citty'
 import { consola } from 'consola'
+import { DataDirectoryLockedError } from '@provisio/engine'
 import { loadServeConfigOrExit } from '../config/load'
 import { dataArgs, dataFlags } from './shared-args'
 
 const addCommand = defineCommand({
-  meta: { name: 'add', description: 'Create a user in the data dir (works while the server runs)' },
+  meta: { name: 'add', description: 'Create a user in the data dir (while the server is stopped; a running server takes POST /users)' },
   args: {
     name: { type: 'positional', description: 'User name', required: true },
     role: { type: 'string', description: 'Role to give; repeat or comma-separate for several (default viewer)', valueHint: 'admin|operator|developer|viewer' },
@@ -17,7 +18,14 @@ const addCommand = defineCommand({
   async run({ args }) {
     const { config } = loadServeConfigOrExit({ configPath: args.config as string | undefined, flags: dataFlags(args) }, (message) => consola.error(message))
     const [{ openIdentity }, { createConfiguredStorage }] = await Promise.all([import('../runtime/identity'), import('../runtime/storage')])
-    const storage = await createConfiguredStorage(config)
+    const storage = await createConfiguredStorage(config).catch((error: unknown) => {
+      if (!(error instanceof DataDirectoryLockedError)) throw error
+      consola.error(
+        `The data directory ${error.directory} is open in a running server (process ${error.holderPid}). ` +
+          'Stop it and run this again, or create the user through its API (POST /users on the control-center, as an admin).',
+      )
+      process.exit(1)
+    })
     try {
       const { identity } = openIdentity(storage, config)
       const roles = [args.role ?? 'viewer'].flat().flatMap((role) => String(role).split(',')).map((role) => role.trim()).filter(Boolean)
