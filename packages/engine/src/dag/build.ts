@@ -9,8 +9,6 @@ export interface DagNodeSpec {
 export interface Dag {
   /** Node ids, every dependency before its dependents; ties keep declaration order. */
   order: string[]
-  /** Direct dependents of each node. */
-  children: Map<string, string[]>
 }
 
 export interface DagBuildResult {
@@ -24,16 +22,14 @@ export interface DagBuildResult {
  * path, `a -> b -> c -> a`). `dag` is present only when there is none.
  * `path(index)` names the offending node in issues (`operations.3`).
  *
- * The order comes from Kahn's algorithm over plain arrays, not from a
- * graphlib `Graph`: filling one costs 10–20 µs per edge with graphlib 4.0.6
- * (each node keeps its edges in a plain object keyed by edge id, and every
- * new key adds a V8 hidden-class transition; 150–250 ms for the 15,000 edges
- * of the bench's 10,000-operation workflow, more than the whole validation
- * budget of 200 ms), and `alg.topsort` neither keeps declaration order between
- * independent nodes nor survives a 10,000-long chain (it recurses once per
- * node). graphlib is built only where its algorithms are needed: on the
- * nodes of the cycles when there are some (`findCycles`), and by `toGraph`
- * for the questions asked of a stored workflow (dependents, `dependentsOf`).
+ * The checks and the order run on plain arrays (Kahn's algorithm), not on a
+ * graphlib `Graph`: filling one costs 5–20 µs per edge with graphlib 4.0.6
+ * (100–250 ms for the 15,000 edges of the bench's 10,000-operation workflow,
+ * the whole validation budget of 200 ms), and `alg.topsort` neither keeps
+ * declaration order between independent nodes nor survives a 10,000-long
+ * chain (it recurses once per node). The workflow's `DependencyGraph` is
+ * built from the validated nodes once the workflow is taken over; here
+ * graphlib only explains cycles (`findCycles` on the nodes of the cycles).
  */
 export function buildDag(nodes: readonly DagNodeSpec[], path: (index: number) => string = String): DagBuildResult {
   const issues: ValidationIssue[] = []
@@ -67,13 +63,7 @@ export function buildDag(nodes: readonly DagNodeSpec[], path: (index: number) =>
     }
   }
   if (issues.length) return { issues }
-  return {
-    dag: {
-      order: order.map((index) => nodes[index].id),
-      children: new Map(nodes.map((node, index) => [node.id, children[index].map((child) => nodes[child].id)])),
-    },
-    issues,
-  }
+  return { dag: { order: order.map((index) => nodes[index].id) }, issues }
 }
 
 /** A graphlib graph of `nodes`, edges from each dependency to its dependent; unknown dependencies are left out. */
@@ -138,9 +128,4 @@ function shortestCycleThrough(graph: Graph, component: Set<string>, start: strin
     }
   }
   return [start, start]
-}
-
-/** Every node reachable from `id` along dependency edges (its dependents, their dependents, ...). */
-export function dependentsOf(graph: Graph, id: string): string[] {
-  return alg.preorder(graph, [id]).filter((node) => node !== id)
 }

@@ -1,2 +1,3 @@
-export { buildDag, cyclePaths, dependentsOf, toGraph } from './build'
+export { buildDag, cyclePaths, toGraph } from './build'
 export type { Dag, DagBuildResult, DagNodeSpec } from './build'
+export { DependencyGraph } from './graph'

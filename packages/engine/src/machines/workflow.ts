@@ -1,8 +1,12 @@
-import { assign, fromPromise, setup, type StateValue } from 'xstate'
+import { assign, enqueueActions, fromPromise, setup, type ActorLogic, type ActorSystem, type EventObject, type Snapshot, type StateValue } from 'xstate'
+import type { AdmittedRun, RunReport } from '../workflows/runner'
 import type { WorkflowError, WorkflowStatus } from '../workflows/types'
 
 /** Stored with each persisted snapshot; a snapshot of another version is not restored. */
 export const WORKFLOW_MACHINE_VERSION = 1
+
+/** The name of the operation-run actor logic: children with this `src` are runs of operations. */
+export const OPERATION_RUN = 'operationRun'
 
 /** How a run of the operations ended. */
 export interface RunOutcome {
@@ -20,22 +24,72 @@ export interface RollbackOutcome {
 
 /** The side effects the machine drives; the workflow service implements them. */
 export interface WorkflowMachineEffects {
-  /** Runs (or resumes) the workflow's unsettled operations until each has settled. */
+  /**
+   * Schedules (or resumes) the workflow's unsettled operations; resolves once
+   * each has settled. Runs it admits are taken by `admittedRuns`.
+   */
   runOperations: (workflowId: string) => Promise<RunOutcome>
+  /** The runs admitted since the last call: the machine spawns one child actor each. */
+  admittedRuns: (workflowId: string) => AdmittedRun[]
+  /** What a run's child actor does: submits (or adopts) the run's job and waits for it. Never rejects. */
+  executeRun: (run: AdmittedRun) => Promise<RunReport>
+  /** Hands a finished run's report to the scheduler (which may admit more runs). */
+  settleRun: (report: RunReport) => void
   /** Undoes the workflow's completed operations in reverse topological order. */
   rollBack: (workflowId: string) => Promise<RollbackOutcome>
   /** Cancels running operations' jobs and skips the pending ones; `runOperations` then settles. */
   cancelOperations: (workflowId: string) => void
 }
 
+export type OperationRunSnapshot = Snapshot<RunReport> & { input: AdmittedRun }
+export type OperationRunEvent = { type: 'run.settled'; report: RunReport } | { type: 'xstate.stop' }
+// Spelled out (the system too) so that the machine's declared type can name it.
+export type OperationRunLogic = ActorLogic<OperationRunSnapshot, OperationRunEvent, AdmittedRun, ActorSystem<any>, EventObject>
+
+/**
+ * One run of an operation (the operation's job, or one item's): a child actor
+ * of the workflow machine, alive from its admission until its job settles.
+ * Hand-written rather than `fromPromise`, which gives every actor an
+ * `AbortController` that nothing here would use: a cancelled workflow
+ * cancels the runs' jobs, and each run still reports how its job ended.
+ */
+function operationRunLogic(execute: WorkflowMachineEffects['executeRun']): OperationRunLogic {
+  return {
+    getInitialSnapshot: (_scope, input) => ({ status: 'active', output: undefined, error: undefined, input }),
+    start: (snapshot, { self }) => {
+      void execute(snapshot.input).then((report) => {
+        if (self.getSnapshot().status === 'active') self.send({ type: 'run.settled', report })
+      })
+    },
+    transition: (snapshot, event) => {
+      if (snapshot.status !== 'active') return snapshot
+      if (event.type === 'run.settled') return { status: 'done', output: event.report, error: undefined, input: snapshot.input }
+      return { status: 'stopped', output: undefined, error: undefined, input: snapshot.input }
+    },
+    getPersistedSnapshot: (snapshot) => snapshot,
+  }
+}
+
 export interface WorkflowMachineContext {
   workflowId: string
+  /**
+   * The type of the event that led into the current state (or requested the
+   * cancel): what the service records in the workflow's history, read from
+   * the snapshot rather than from inspection events, which xstate would copy
+   * for every child actor's every step.
+   */
+  cause: string
   rollbackEnabled: boolean
   cancelRequested: boolean
   error?: WorkflowError
 }
 
-export type WorkflowMachineEvent = { type: 'workflow.start' } | { type: 'workflow.cancel' } | { type: 'workflow.retry' }
+export type WorkflowMachineEvent =
+  | { type: 'workflow.start' }
+  | { type: 'workflow.cancel' }
+  | { type: 'workflow.retry' }
+  /** The scheduler admitted runs outside of this machine's own events (its first wave). */
+  | { type: 'operations.admitted' }
 
 const statusByState: Record<string, WorkflowStatus> = {
   pending: 'pending',
@@ -53,16 +107,20 @@ export function workflowStatusOf(value: StateValue): WorkflowStatus {
 }
 
 /**
- * The lifecycle of one workflow. Operations run inside `running` (the
- * `runOperations` child actor schedules the DAG); a failure or a cancel goes
- * through `rollingBack` when rollback is enabled and something can be undone.
- * Restoring a persisted snapshot taken in `running` or `rollingBack` restarts
- * that child, which resumes from the stored operation records.
- *
- * Operations are records scheduled by that one child rather than an actor
- * each: an xstate actor per operation measured 60–200 µs (spawn, transitions,
- * report, stop; xstate copies `children` on every spawn and stop), about a
- * whole plain job's cost, which broke the 2x bench goal (docs/workflows.md).
+ * The lifecycle of one workflow. In `running`, the invoked `runOperations`
+ * actor schedules the DAG (conditions, skips, joins, limits) over the
+ * operation records, and every run it admits becomes a child actor of this
+ * machine (`operationRun`, id `run-<slot>`), spawned here. Its completion
+ * event (`xstate.done.actor.run-<slot>`) is handed to the scheduler, and the
+ * runs that completion lets in are spawned in the same transition. A finished
+ * run's actor has stopped itself (xstate stops an actor that is done); its
+ * entry in `children` is replaced by the slot's next run rather than removed
+ * with `stopChild`, whose key deletion makes `children` a dictionary-mode
+ * object that every later spawn copies slowly. A failure or a cancel goes through `rollingBack` when rollback
+ * is enabled and something can be undone. Restoring a persisted snapshot
+ * taken in `running` or `rollingBack` restarts that state's invoked actor,
+ * which resumes from the stored operation records (and has the runs that
+ * were in flight spawned again, adopting their jobs).
  */
 export function createWorkflowMachine(effects: WorkflowMachineEffects) {
   return setup({
@@ -73,17 +131,24 @@ export function createWorkflowMachine(effects: WorkflowMachineEffects) {
     },
     actors: {
       runOperations: fromPromise<RunOutcome, { workflowId: string }>(({ input }) => effects.runOperations(input.workflowId)),
+      [OPERATION_RUN]: operationRunLogic(effects.executeRun),
       rollBack: fromPromise<RollbackOutcome, { workflowId: string }>(({ input }) => effects.rollBack(input.workflowId)),
     },
     actions: {
+      spawnAdmittedRuns: enqueueActions(({ context, enqueue }) => {
+        for (const run of effects.admittedRuns(context.workflowId)) enqueue.spawnChild(OPERATION_RUN, { id: run.actorId, input: run })
+      }),
+      // A run's completion (`xstate.done.actor.run-<slot>`): not among the declared events.
+      settleRun: ({ event }) => effects.settleRun((event as unknown as { output: RunReport }).output),
       cancelOperations: ({ context }) => effects.cancelOperations(context.workflowId),
-      markCancelRequested: assign({ cancelRequested: true }),
+      noteCause: assign({ cause: ({ event }) => event.type }),
+      markCancelRequested: assign({ cancelRequested: true, cause: 'workflow.cancel' }),
       clearForRetry: assign({ cancelRequested: false, error: undefined }),
     },
   }).createMachine({
     id: 'workflow',
     initial: 'pending',
-    context: ({ input }) => ({ workflowId: input.workflowId, rollbackEnabled: input.rollbackEnabled, cancelRequested: false }),
+    context: ({ input }) => ({ workflowId: input.workflowId, rollbackEnabled: input.rollbackEnabled, cancelRequested: false, cause: 'xstate.init' }),
     states: {
       pending: {
         on: {
@@ -92,6 +157,7 @@ export function createWorkflowMachine(effects: WorkflowMachineEffects) {
         },
       },
       running: {
+        entry: 'noteCause',
         invoke: {
           id: 'runOperations',
           src: 'runOperations',
@@ -108,9 +174,15 @@ export function createWorkflowMachine(effects: WorkflowMachineEffects) {
           ],
           onError: { target: 'failed', actions: assign({ error: ({ event }) => ({ message: errorMessage(event.error) }) }) },
         },
-        on: { 'workflow.cancel': { guard: ({ context }) => !context.cancelRequested, actions: ['markCancelRequested', 'cancelOperations'] } },
+        on: {
+          'operations.admitted': { actions: 'spawnAdmittedRuns' },
+          // The invoked runOperations' own completion matches the exact onDone above first.
+          'xstate.done.actor.*': { actions: ['settleRun', 'spawnAdmittedRuns'] },
+          'workflow.cancel': { guard: ({ context }) => !context.cancelRequested, actions: ['markCancelRequested', 'cancelOperations'] },
+        },
       },
       rollingBack: {
+        entry: 'noteCause',
         invoke: {
           id: 'rollBack',
           src: 'rollBack',
@@ -122,10 +194,10 @@ export function createWorkflowMachine(effects: WorkflowMachineEffects) {
           onError: { target: 'failed', actions: assign({ error: ({ event }) => ({ message: errorMessage(event.error) }) }) },
         },
       },
-      completed: { type: 'final' },
-      failed: { on: { 'workflow.retry': { target: 'running', actions: 'clearForRetry' } } },
-      cancelled: { on: { 'workflow.retry': { target: 'running', actions: 'clearForRetry' } } },
-      rolledBack: { on: { 'workflow.retry': { target: 'running', actions: 'clearForRetry' } } },
+      completed: { type: 'final', entry: 'noteCause' },
+      failed: { entry: 'noteCause', on: { 'workflow.retry': { target: 'running', actions: 'clearForRetry' } } },
+      cancelled: { entry: 'noteCause', on: { 'workflow.retry': { target: 'running', actions: 'clearForRetry' } } },
+      rolledBack: { entry: 'noteCause', on: { 'workflow.retry': { target: 'running', actions: 'clearForRetry' } } },
     },
   })
 }

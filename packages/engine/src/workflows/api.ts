@@ -1,4 +1,5 @@
 import type { Storage } from 'unstorage'
+import type { InspectionEvent } from 'xstate'
 import type { EngineEmitter, JobsApi } from '../engine-types'
 import type { RetryPolicy } from '../jobs/types'
 import type { ActionDefinition } from '../providers/types'
@@ -28,6 +29,13 @@ export interface WorkflowHost {
 export interface WorkflowServiceOptions {
   /** Policy of each undo job. Default: 3 attempts, 200 ms backoff doubling. */
   undoRetry?: RetryPolicy
+  /**
+   * Runs of a workflow without `parallelLimit` admitted at once (each is a
+   * child actor of the workflow's machine until its job settles). Default 32.
+   */
+  admissionWindow?: number
+  /** Observes every workflow machine and its operation-run children (xstate inspection events). */
+  inspect?: (event: InspectionEvent) => void
 }
 
 export interface WorkflowService {

@@ -1,3 +1,4 @@
+import { DependencyGraph } from '../dag'
 import type { WorkflowHeader } from './store'
 import type { OperationRecord, OperationRun, OperationStatus } from './types'
 import { settledOperationStatuses } from './types'
@@ -7,21 +8,23 @@ export interface LiveWorkflow {
   header: WorkflowHeader
   /** In topological order. */
   operations: Map<string, OperationRecord>
-  /** Dependents of each operation. */
-  children: Map<string, string[]>
+  /** The same records by position (`operation.index`): the graph's node names map back here. */
+  byPosition: OperationRecord[]
+  /** The DAG the workflow runs on: dependents, dependencies and rollback order come from it. */
+  graph: DependencyGraph
   /** Sum of the operations' `progress`, so the workflow's percentage costs nothing to read. */
   progressSum: number
   /** Operations completed, failed, skipped or cancelled. */
   settledCount: number
 }
 
+/** `operations` in topological order, as stored. */
 export function createLiveWorkflow(header: WorkflowHeader, operations: readonly OperationRecord[]): LiveWorkflow {
-  const children = new Map<string, string[]>(operations.map((operation) => [operation.id, []]))
-  for (const operation of operations) for (const parent of operation.dependsOn) children.get(parent)!.push(operation.id)
   return {
     header,
     operations: new Map(operations.map((operation) => [operation.id, operation])),
-    children,
+    byPosition: [...operations],
+    graph: new DependencyGraph(operations),
     progressSum: operations.reduce((sum, operation) => sum + operation.progress, 0),
     settledCount: operations.filter((operation) => isSettled(operation.status)).length,
   }

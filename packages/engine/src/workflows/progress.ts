@@ -82,10 +82,10 @@ function estimateSeconds(live: LiveWorkflow, operations: OperationRecord[], dura
   // Actions never measured yet count as the average of those that were.
   const fallback = known.reduce((sum, ms) => sum + ms, 0) / known.length
   const slots = live.header.parallelLimit ?? Infinity
-  const tail = new Map<string, number>()
+  const tail = new Float64Array(operations.length)
   let critical = 0
   let totalWork = 0
-  // Reverse topological order: each operation's children already have their tail.
+  // Reverse topological order: each operation's dependents already have their tail.
   for (let i = operations.length - 1; i >= 0; i--) {
     const operation = operations[i]
     let own = 0
@@ -96,8 +96,8 @@ function estimateSeconds(live: LiveWorkflow, operations: OperationRecord[], dura
       totalWork += work
       own = operation.items ? (each * runsLeft) / Math.min(runsLeft || 1, slots) : work
     }
-    const after = Math.max(0, ...live.children.get(operation.id)!.map((child) => tail.get(child)!))
-    tail.set(operation.id, own + after)
+    const after = Math.max(0, ...live.graph.dependents(i).map((dependent) => tail[dependent]))
+    tail[i] = own + after
     critical = Math.max(critical, own + after)
   }
   return Math.round(Math.max(critical, totalWork / slots) / 10) / 100

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { dependentsOf, toGraph } from '../dag'
+import { DependencyGraph } from '../dag'
 import { NotFoundError, ValidationError, type ValidationIssue } from '../errors'
 import type { WorkflowAccess } from './access'
 import { ledgerKey, ledgerOf, newestFirst } from './checkpoints'
@@ -35,9 +35,10 @@ export async function rollbackRequest(access: WorkflowAccess, request: RollbackR
   } else {
     const workflow = await workflowOfOperations(access, request.operationIds, request.workflowId)
     access.refuseIfActive([workflow.header.id], 'roll back operations')
-    refuseStandingDependents(workflow, request.operationIds)
+    const graph = new DependencyGraph(workflow.operations)
+    refuseStandingDependents(workflow, graph, request.operationIds)
     const wanted = new Set(request.operationIds)
-    targets = undoTargets(workflow.header.id, workflow.operations.filter((operation) => wanted.has(operation.id)))
+    targets = undoTargets(workflow.header.id, graph, workflow.operations.filter((operation) => wanted.has(operation.id)))
     scope = { rollbackId, workflowId: workflow.header.id }
   }
   const result = await access.undo(targets, scope)
@@ -69,15 +70,15 @@ async function workflowOfOperations(access: WorkflowAccess, operationIds: string
   ])
 }
 
-function refuseStandingDependents(workflow: StoredWorkflow, operationIds: string[]) {
+function refuseStandingDependents(workflow: StoredWorkflow, graph: DependencyGraph, operationIds: string[]) {
   const wanted = new Set(operationIds)
   const byId = new Map(workflow.operations.map((operation) => [operation.id, operation]))
-  const graph = toGraph(workflow.operations)
   const issues: ValidationIssue[] = []
   operationIds.forEach((id, index) => {
-    for (const dependent of dependentsOf(graph, id)) {
-      if (!wanted.has(dependent) && byId.get(dependent)!.runs.some(isStanding)) {
-        issues.push({ path: `operationIds.${index}`, message: `"${id}" cannot be undone while its dependent "${dependent}" stands: add "${dependent}" to operationIds` })
+    for (const position of graph.allDependents(byId.get(id)!.index)) {
+      const dependent = workflow.operations[position]
+      if (!wanted.has(dependent.id) && dependent.runs.some(isStanding)) {
+        issues.push({ path: `operationIds.${index}`, message: `"${id}" cannot be undone while its dependent "${dependent.id}" stands: add "${dependent.id}" to operationIds` })
       }
     }
   })

@@ -1,6 +1,7 @@
 import type { Storage } from 'unstorage'
 import type { JobsApi } from '../engine-types'
 import type { JobRecord, RetryPolicy } from '../jobs/types'
+import type { DependencyGraph } from '../dag'
 import type { ActionDefinition } from '../providers/types'
 import { keySegment } from '../storage/keys'
 import { isStanding, runInput, runLabel } from './live'
@@ -24,10 +25,15 @@ export interface UndoHost {
   stopped: () => boolean
 }
 
-/** Every standing run of the given operations, last operation (and last item) first. */
-export function undoTargets(workflowId: string, operations: Iterable<OperationRecord>): UndoTarget[] {
+/**
+ * Every standing run of `operations` (records of the workflow whose graph is
+ * given), in the graph's undo order: each operation after its dependents, the
+ * last item of a batch first.
+ */
+export function undoTargets(workflowId: string, graph: DependencyGraph, operations: readonly OperationRecord[]): UndoTarget[] {
+  const byPosition = new Map(operations.map((operation) => [operation.index, operation]))
   const targets: UndoTarget[] = []
-  for (const operation of [...operations].sort((a, b) => b.index - a.index)) {
+  for (const operation of graph.undoOrder(byPosition.keys()).map((position) => byPosition.get(position)!)) {
     for (let index = operation.runs.length - 1; index >= 0; index--) {
       if (isStanding(operation.runs[index])) targets.push({ workflowId, operation, index })
     }

@@ -12,36 +12,79 @@ export interface RunnerHost {
   /** A job started for a run: lets job progress reach the operation. */
   jobStarted: (jobId: string, operation: OperationRecord, item: number) => void
   jobSettled: (jobId: string, job?: JobRecord) => void
+  /** Runs were admitted outside of the workflow machine's own events (the first wave): it should take them. */
+  runsAdmitted: () => void
 }
+
+/** A run the runner let in: the workflow machine spawns a child actor for it, with this as its input. */
+export interface AdmittedRun {
+  workflowId: string
+  /**
+   * The child actor's id: `run-<slot>`, the run's slot in the admission
+   * window. Slots are reused: a new id per run would be a new property name
+   * on the machine's `children` object, which xstate copies on every spawn
+   * (a V8 hidden-class transition each time).
+   */
+  actorId: string
+  operation: OperationRecord
+  /** The batch item (0 for an operation without items). */
+  index: number
+  /** A job this run already had when the workflow was resumed: waited for instead of submitting one. */
+  jobId?: string
+}
+
+/** How a run ended, as its child actor reports it. */
+export interface RunReport {
+  run: AdmittedRun
+  jobId?: string
+  job?: JobRecord
+  /** Submitting or waiting failed. */
+  error?: unknown
+}
+
+/** How long a changed operation waits to be written with the others. */
+const WRITE_DELAY_MS = 10
 
 interface QueuedRun {
   operation: OperationRecord
   index: number
+  jobId?: string
 }
 
 /**
- * Drives one run of a workflow's DAG: starts each operation once its
- * dependencies have settled and its `when` condition holds, skips it when the
- * condition can no longer hold, and keeps at most `parallelLimit` of the
- * workflow's jobs running (a batch's items count one each). Works from the
- * records as they are, so the same code starts a workflow, retries it, and
- * resumes it after a restart: settled operations are left alone, and runs
- * that already have a job wait for that job instead of submitting another.
+ * Schedules one run of a workflow's DAG: decides each operation once its
+ * dependencies have settled (runs it when its `when` condition holds, skips
+ * it when the condition can no longer hold), and admits runs (one per job:
+ * a batch's items count one each) into a window of `parallelLimit` slots, or
+ * `admissionWindow` without a limit. The workflow machine spawns a child
+ * actor for each admitted run (`takeAdmitted`); the child submits the job
+ * (`execute`) and its completion comes back through the machine (`settle`).
+ * Works from the records as they are, so the same code starts a workflow,
+ * retries it, and resumes it after a restart: settled operations are left
+ * alone, and runs that already have a job wait for that job instead of
+ * submitting another.
  */
 export class OperationRunner {
   private readonly queue: QueuedRun[] = []
   private head = 0
-  private active = 0
+  private admitted: AdmittedRun[] = []
+  private readonly window: number
+  /** Slots given out so far; `freeSlots` holds those not in use. */
+  private slots = 0
+  private readonly freeSlots: string[] = []
   private unsettled = 0
   private cancelling = false
   private detached = false
-  private readonly waiting = new Map<string, number>()
-  /** Operations whose condition was evaluated: a skip can cascade to a child before the first pass reaches it. */
-  private readonly decided = new Set<string>()
+  /** Per position: dependencies not settled yet. */
+  private readonly waiting: Int32Array
+  /** Per position: the condition was evaluated (a skip can cascade to a dependent before the first pass reaches it). */
+  private readonly decided: Uint8Array
+  /** Per position: when this run started the operation (0: before, as `startedAt` says). */
+  private readonly startedMs: Float64Array
   private readonly runningJobs = new Set<string>()
-  /** Operations changed since the last write; written together once per event-loop turn. */
+  /** Operations changed since the last write; written together every `WRITE_DELAY_MS`. */
   private readonly dirty = new Set<OperationRecord>()
-  private flushScheduled = false
+  private flushTimer?: NodeJS.Timeout
   private writes: Promise<void> = Promise.resolve()
   /** The first failed write: the run then ends in error (the workflow fails) rather than pretend it is stored. */
   private writeError?: unknown
@@ -55,28 +98,97 @@ export class OperationRunner {
   constructor(
     private readonly live: LiveWorkflow,
     private readonly host: RunnerHost,
-    private readonly options: { adoptJobs: boolean },
-  ) {}
+    private readonly options: { adoptJobs: boolean; admissionWindow: number },
+  ) {
+    this.window = live.header.parallelLimit ?? options.admissionWindow
+    this.waiting = new Int32Array(live.byPosition.length)
+    this.decided = new Uint8Array(live.byPosition.length)
+    this.startedMs = new Float64Array(live.byPosition.length)
+  }
 
   run(): Promise<RunOutcome> {
     const done = new Promise<RunOutcome>((resolve, reject) => {
       this.finish = resolve
       this.fail = reject
     })
-    const { operations } = this.live
-    for (const operation of operations.values()) {
-      if (isSettled(operation.status)) continue
+    const { byPosition, graph } = this.live
+    byPosition.forEach((operation, position) => {
+      if (isSettled(operation.status)) return
       this.unsettled++
-      this.waiting.set(operation.id, operation.dependsOn.filter((id) => !isSettled(operations.get(id)!.status)).length)
-    }
-    for (const operation of operations.values()) {
-      if (operation.status === 'running') this.resumeOperation(operation)
-      else if (operation.status === 'pending' && this.waiting.get(operation.id) === 0) this.decide(operation)
-    }
+      this.waiting[position] = graph.dependencies(position).filter((dependency) => !isSettled(byPosition[dependency].status)).length
+    })
+    // Runs that were in flight first: their jobs exist already.
+    for (const operation of byPosition) if (operation.status === 'running') this.resumeOperation(operation)
+    byPosition.forEach((operation, position) => {
+      if (operation.status === 'pending' && this.waiting[position] === 0) this.decide(operation)
+    })
     if (this.live.header.cancelRequested) this.cancel()
     this.pump()
+    if (this.admitted.length) this.host.runsAdmitted()
     this.checkDone()
     return done
+  }
+
+  /** The runs admitted since the last call, for the workflow machine to spawn. */
+  takeAdmitted(): AdmittedRun[] {
+    const runs = this.admitted
+    this.admitted = []
+    return runs
+  }
+
+  /** The work of a run's child actor: submits (or adopts, or finds again) the run's job and waits for it. Never rejects. */
+  async execute(run: AdmittedRun): Promise<RunReport> {
+    const { operation, index } = run
+    let jobId = run.jobId
+    if (!jobId) {
+      try {
+        const submission = this.submission(operation, index)
+        const adopted = this.options.adoptJobs
+          ? (await this.host.jobs.list({ label: submission.labels, limit: 10 })).items.find((each) => each.status !== 'cancelled')
+          : undefined
+        jobId = (adopted ?? (await this.host.jobs.submit(submission))).id
+      } catch (error) {
+        return { run, error }
+      }
+      if (this.detached) return { run, jobId }
+      operation.runs[index].jobId = jobId
+      this.save(operation)
+    }
+    this.runningJobs.add(jobId)
+    this.host.jobStarted(jobId, operation, index)
+    if (this.cancelling) this.host.jobs.cancel(jobId).catch(() => {})
+    try {
+      return { run, jobId, job: await this.host.jobs.wait(jobId) }
+    } catch (error) {
+      return { run, jobId, error }
+    }
+  }
+
+  /** A run's child actor finished: records how its job ended and lets the next runs in. */
+  settle({ run, jobId, job, error }: RunReport): void {
+    if (this.detached) return
+    this.freeSlots.push(run.actorId)
+    const { operation, index } = run
+    if (jobId) {
+      this.runningJobs.delete(jobId)
+      this.host.jobSettled(jobId, job)
+    }
+    // The job was running when this workflow's last process stopped; the
+    // engine's stop cancels such jobs, and nobody cancelled the workflow, so
+    // the run gets a new job instead of ending cancelled.
+    if (run.jobId && job?.status === 'cancelled' && !this.cancelling) {
+      this.enqueue(operation, index)
+      this.pump()
+      return
+    }
+    const status: OperationStatus = job?.status === 'completed' || job?.status === 'cancelled' ? job.status : 'failed'
+    const settled: OperationRun = { status, finishedAt: job?.finishedAt ?? new Date().toISOString() }
+    if (jobId) settled.jobId = jobId
+    if (status === 'completed') settled.result = job!.result
+    else if (status === 'failed') settled.error = job?.error ?? toJobError(error)
+    else if (job?.error) settled.error = job.error
+    if (job?.durationMs !== undefined) settled.durationMs = job.durationMs
+    this.settleRun(operation, index, settled)
   }
 
   /** Cancels running jobs, skips operations not started yet; `run()` settles once the cancelled jobs have. */
@@ -85,13 +197,15 @@ export class OperationRunner {
     this.cancelling = true
     const dropped = this.queue.slice(this.head)
     this.head = this.queue.length
-    for (const { operation, index } of dropped) {
+    for (const { operation, index, jobId } of dropped) {
       // A batch has one entry per item: the first one settles an operation that never started.
       if (operation.status === 'skipped') continue
       if (operation.status === 'pending') {
         this.skip(operation, 'workflow cancelled')
         continue
       }
+      // A resumed run still waiting for a slot: its job is cancelled, not waited for.
+      if (jobId) this.host.jobs.cancel(jobId).catch(() => {})
       operation.runs[index].status = 'cancelled'
       if (operation.runs.every((run) => isSettled(run.status))) this.settleOperation(operation)
     }
@@ -107,17 +221,18 @@ export class OperationRunner {
   private resumeOperation(operation: OperationRecord): void {
     operation.runs.forEach((run, index) => {
       if (isSettled(run.status)) return
-      if (run.jobId) this.attach(operation, index, run.jobId, { rerunIfCancelled: true })
+      if (run.jobId) this.queue.push({ operation, index, jobId: run.jobId })
       else this.enqueue(operation, index)
     })
     if (operation.runs.every((run) => isSettled(run.status))) this.settleOperation(operation)
   }
 
   private decide(operation: OperationRecord): void {
-    if (this.decided.has(operation.id)) return
-    this.decided.add(operation.id)
+    if (this.decided[operation.index]) return
+    this.decided[operation.index] = 1
     if (this.cancelling) return this.skip(operation, 'workflow cancelled')
-    const parents = operation.dependsOn.map((id) => this.live.operations.get(id)!)
+    const { byPosition, graph } = this.live
+    const parents = graph.dependencies(operation.index).map((position) => byPosition[position])
     if (operation.when === 'success') {
       const blocker = parents.find((parent) => parent.status !== 'completed')
       if (blocker) return this.skip(operation, `dependency "${blocker.id}" ended ${blocker.status}`)
@@ -139,84 +254,30 @@ export class OperationRunner {
     this.queue.push({ operation, index })
   }
 
+  private get slotsInUse(): number {
+    return this.slots - this.freeSlots.length
+  }
+
+  /** Admits queued runs while a slot is free. */
   private pump(): void {
-    const limit = this.live.header.parallelLimit ?? Infinity
-    while (!this.detached && !this.cancelling && this.active < limit && this.head < this.queue.length) {
-      const next = this.queue[this.head++]
-      void this.start(next.operation, next.index)
+    while (!this.detached && !this.cancelling && this.slotsInUse < this.window && this.head < this.queue.length) {
+      const { operation, index, jobId } = this.queue[this.head++]
+      operation.runs[index].status = 'running'
+      if (operation.status === 'pending') {
+        const now = Date.now()
+        operation.status = 'running'
+        operation.startedAt = new Date(now).toISOString()
+        this.startedMs[operation.index] = now
+        this.host.operationChanged(operation, 'pending')
+      }
+      const actorId = this.freeSlots.pop() ?? `run-${this.slots++}`
+      this.admitted.push({ workflowId: this.live.header.id, actorId, operation, index, jobId })
     }
     // Drop consumed entries now and then so that a long run does not keep them all.
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head)
       this.head = 0
     }
-  }
-
-  private async start(operation: OperationRecord, index: number): Promise<void> {
-    this.active++
-    const run = operation.runs[index]
-    run.status = 'running'
-    if (operation.status === 'pending') {
-      operation.status = 'running'
-      operation.startedAt = new Date().toISOString()
-      this.host.operationChanged(operation, 'pending')
-    }
-    let job: JobRecord
-    try {
-      const submission = this.submission(operation, index)
-      const adopted = this.options.adoptJobs
-        ? (await this.host.jobs.list({ label: submission.labels, limit: 10 })).items.find((each) => each.status !== 'cancelled')
-        : undefined
-      job = adopted ?? (await this.host.jobs.submit(submission))
-    } catch (error) {
-      if (this.detached) return
-      this.active--
-      this.settleRun(operation, index, { status: 'failed', error: toJobError(error) })
-      return
-    }
-    if (this.detached) return
-    this.active--
-    run.jobId = job.id
-    this.save(operation)
-    this.attach(operation, index, job.id)
-    if (this.cancelling) this.host.jobs.cancel(job.id).catch(() => {})
-  }
-
-  /**
-   * `rerunIfCancelled`: the job was running when this workflow's last process
-   * stopped; the engine's stop cancels such jobs, and nobody cancelled the
-   * workflow, so the run gets a new job instead of ending cancelled.
-   */
-  private attach(operation: OperationRecord, index: number, jobId: string, options: { rerunIfCancelled?: boolean } = {}): void {
-    this.active++
-    this.runningJobs.add(jobId)
-    this.host.jobStarted(jobId, operation, index)
-    this.host.jobs.wait(jobId).then(
-      (job) => this.jobSettled(operation, index, jobId, options, job),
-      (error) => this.jobSettled(operation, index, jobId, options, undefined, error),
-    )
-  }
-
-  private jobSettled(operation: OperationRecord, index: number, jobId: string, options: { rerunIfCancelled?: boolean }, job?: JobRecord, error?: unknown): void {
-    if (this.detached) return
-    this.active--
-    this.runningJobs.delete(jobId)
-    this.host.jobSettled(jobId, job)
-    if (options.rerunIfCancelled && job?.status === 'cancelled' && !this.cancelling) {
-      this.enqueue(operation, index)
-      this.pump()
-      return
-    }
-    const status: OperationStatus = job?.status === 'completed' || job?.status === 'cancelled' ? job.status : 'failed'
-    this.settleRun(operation, index, {
-      status,
-      jobId,
-      ...(job?.status === 'completed' ? { result: job.result } : {}),
-      ...(status === 'failed' ? { error: job?.error ?? toJobError(error) } : {}),
-      ...(status === 'cancelled' && job?.error ? { error: job.error } : {}),
-      ...(job?.durationMs !== undefined ? { durationMs: job.durationMs } : {}),
-      finishedAt: job?.finishedAt ?? new Date().toISOString(),
-    })
   }
 
   private settleRun(operation: OperationRecord, index: number, run: OperationRun): void {
@@ -236,9 +297,9 @@ export class OperationRunner {
 
   private settleOperation(operation: OperationRecord): void {
     const previous = operation.status
-    const statuses = operation.runs.map((run) => run.status)
-    operation.status = statuses.includes('failed') ? 'failed' : statuses.includes('cancelled') ? 'cancelled' : 'completed'
-    operation.result = operation.items ? operation.runs.map((run) => run.result) : operation.runs[0].result
+    const { runs } = operation
+    operation.status = runs.some((run) => run.status === 'failed') ? 'failed' : runs.some((run) => run.status === 'cancelled') ? 'cancelled' : 'completed'
+    operation.result = operation.items ? runs.map((run) => run.result) : runs[0].result
     // The first error of the kind the operation ended with (failed, or cancelled) is the operation's.
     const culprit = operation.runs.findIndex((run) => run.status === operation.status && run.error)
     if (culprit !== -1) {
@@ -256,23 +317,23 @@ export class OperationRunner {
   }
 
   private finishOperation(operation: OperationRecord, previous: OperationStatus): void {
-    operation.finishedAt = new Date().toISOString()
-    if (operation.startedAt) operation.durationMs = Date.parse(operation.finishedAt) - Date.parse(operation.startedAt)
+    const now = Date.now()
+    operation.finishedAt = new Date(now).toISOString()
+    if (operation.startedAt) operation.durationMs = now - (this.startedMs[operation.index] || Date.parse(operation.startedAt))
     setOperationProgress(this.live, operation, 100)
     if (!isSettled(previous)) this.live.settledCount++
     this.host.operationChanged(operation, previous)
     this.save(operation)
     this.unsettled--
-    for (const childId of this.live.children.get(operation.id)!) {
-      const left = this.waiting.get(childId)! - 1
-      this.waiting.set(childId, left)
-      const child = this.live.operations.get(childId)!
-      if (left === 0 && child.status === 'pending') this.decide(child)
+    const { byPosition, graph } = this.live
+    for (const position of graph.dependents(operation.index)) {
+      const dependent = byPosition[position]
+      if (--this.waiting[position] === 0 && dependent.status === 'pending') this.decide(dependent)
     }
   }
 
   private checkDone(): void {
-    if (this.detached || this.unsettled > 0 || this.active > 0) return
+    if (this.detached || this.unsettled > 0 || this.slotsInUse > 0) return
     this.unsettled = -1 // finish once
     // An operation cancelled while the workflow was not (its job was cancelled on its own) fails the workflow too.
     const failed = [...this.live.operations.values()].filter(
@@ -291,21 +352,20 @@ export class OperationRunner {
   }
 
   /**
-   * Marks an operation's state for writing. Writes are batched per event-loop
-   * turn, so an operation that starts and settles within one turn is written
-   * once. What a crash loses of the last turn is found again on resume: a
-   * running job by its labels, a settled one by waiting on it.
+   * Marks an operation's state for writing. Writes are batched every
+   * `WRITE_DELAY_MS`, so an operation whose job is that quick is written once,
+   * when it settles. What a crash loses of the last batch is found again on
+   * resume: a running job by its labels, a settled one by waiting on it.
    */
   private save(operation: OperationRecord): void {
     this.dirty.add(operation)
-    if (this.flushScheduled) return
-    this.flushScheduled = true
-    setImmediate(() => this.flush().catch(() => {}))
+    this.flushTimer ??= setTimeout(() => this.flush().catch(() => {}), WRITE_DELAY_MS)
   }
 
   /** Writes every changed operation now; resolves once all writes so far are done. */
   flush(): Promise<void> {
-    this.flushScheduled = false
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
     const operations = [...this.dirty]
     this.dirty.clear()
     this.writes = this.writes
@@ -328,15 +388,11 @@ export class OperationRunner {
       attempt: String(this.live.header.attempt),
     }
     if (operation.items) labels.item = String(index)
-    return {
-      provider: operation.provider,
-      action: operation.action,
-      input: runInput(operation, index),
-      labels,
-      ...(operation.retry ? { retry: operation.retry } : {}),
-      ...(operation.timeoutMs ? { timeoutMs: operation.timeoutMs } : {}),
-      ...(operation.concurrencyKey ? { concurrencyKey: operation.concurrencyKey } : {}),
-    }
+    const submission: JobSubmission = { provider: operation.provider, action: operation.action, input: runInput(operation, index), labels }
+    if (operation.retry) submission.retry = operation.retry
+    if (operation.timeoutMs) submission.timeoutMs = operation.timeoutMs
+    if (operation.concurrencyKey) submission.concurrencyKey = operation.concurrencyKey
+    return submission
   }
 }
 

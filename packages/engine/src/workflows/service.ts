@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type SnapshotFrom } from 'xstate'
+import { createActor, type Actor, type AnyActorRef, type SnapshotFrom } from 'xstate'
 import { NotFoundError, ProvisioError } from '../errors'
 import {
   createWorkflowMachine,
+  OPERATION_RUN,
   WORKFLOW_MACHINE_VERSION,
   workflowStatusOf,
   type RollbackOutcome,
@@ -16,12 +17,13 @@ import { createLiveWorkflow, setOperationProgress, workflowPercent, type LiveWor
 import { DurationStats, workflowProgress } from './progress'
 import { RollbackLog, runUndos, undoTargets, type UndoHost } from './rollback'
 import { rollbackRequest } from './rollback-request'
-import { OperationRunner } from './runner'
+import { OperationRunner, type RunnerHost } from './runner'
 import { workflowStats } from './stats'
-import { initialState, WorkflowStore, type StoredWorkflow, type WorkflowHeader } from './store'
+import { initialState, operationRecord, WorkflowStore, type StoredWorkflow, type WorkflowHeader } from './store'
 import {
   finalWorkflowStatuses,
   type OperationRecord,
+  type OperationRun,
   type OperationStatus,
   type RollbackResult,
   type WorkflowRecord,
@@ -40,6 +42,9 @@ interface ActiveWorkflow {
   /** Transitions are persisted one after the other, in order. */
   persisting: Promise<void>
 }
+
+/** Runs of a workflow without `parallelLimit` admitted at once (each one a child actor of its machine). */
+const DEFAULT_ADMISSION_WINDOW = 32
 
 const activeStatuses: ReadonlySet<WorkflowStatus> = new Set(['pending', 'running', 'rolling_back'])
 
@@ -61,6 +66,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
   /** Jobs of running operations, for their progress reports. */
   const trackedJobs = new Map<string, { live: LiveWorkflow; operation: OperationRecord }>()
   let stopped = false
+  const admissionWindow = options.admissionWindow ?? DEFAULT_ADMISSION_WINDOW
 
   const undoHost: UndoHost = {
     jobs: host.jobs,
@@ -80,15 +86,18 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
       await Promise.resolve()
       await entry.persisting
       await durations.load()
-      entry.runner = new OperationRunner(entry.live, runnerHost(entry.live), { adoptJobs: entry.adoptJobs })
+      entry.runner = new OperationRunner(entry.live, runnerHost(entry), { adoptJobs: entry.adoptJobs, admissionWindow })
       return entry.runner.run()
     },
+    admittedRuns: (workflowId) => active.get(workflowId)?.runner?.takeAdmitted() ?? [],
+    executeRun: (run) => active.get(run.workflowId)!.runner!.execute(run),
+    settleRun: (report) => active.get(report.run.workflowId)?.runner?.settle(report),
     rollBack: async (workflowId) => {
       const entry = active.get(workflowId)!
       await Promise.resolve()
       await entry.persisting
       const { live } = entry
-      const result = await runUndos(undoHost, undoTargets(workflowId, live.operations.values()), { rollbackId: randomUUID(), workflowId })
+      const result = await runUndos(undoHost, undoTargets(workflowId, live.graph, live.byPosition), { rollbackId: randomUUID(), workflowId })
       // Cut short by a stop: the next start resumes this rollback, which records the outcome.
       if (stopped) return rollbackOutcome(result)
       live.header.rollback = result
@@ -119,17 +128,19 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
     emitProgress(live, operation.step)
   }
 
-  function runnerHost(live: LiveWorkflow) {
+  function runnerHost(entry: ActiveWorkflow): RunnerHost {
+    const { live } = entry
     return {
       jobs: host.jobs,
-      saveOperation: (operation: OperationRecord) => store.saveOperation(live.header.id, operation),
-      operationChanged: (operation: OperationRecord, previous: OperationStatus) => {
+      runsAdmitted: () => entry.actor?.send({ type: 'operations.admitted' }),
+      saveOperation: (operation) => store.saveOperation(live.header.id, operation),
+      operationChanged: (operation, previous) => {
         if (operation.status !== previous && host.events.listenerCount('workflow:operation')) {
           host.events.emit('workflow:operation', { id: live.header.id, operationId: operation.id, status: operation.status, previous, operation })
         }
         emitProgress(live)
       },
-      jobStarted: (jobId: string, operation: OperationRecord) => {
+      jobStarted: (jobId, operation) => {
         trackedJobs.set(jobId, { live, operation })
         const early = unclaimedProgress.get(jobId)
         if (early) {
@@ -137,7 +148,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
           applyProgress(live, operation, early)
         }
       },
-      jobSettled: (jobId: string, job?: { status: string; durationMs?: number; provider: string; action: string }) => {
+      jobSettled: (jobId, job) => {
         trackedJobs.delete(jobId)
         if (job?.status === 'completed' && job.durationMs !== undefined) durations.record(job.provider, job.action, job.durationMs)
       },
@@ -161,22 +172,33 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
     const actor: Actor<WorkflowMachine> = createActor(machine, {
       input: { workflowId: header.id, rollbackEnabled: header.rollbackEnabled },
       ...(persisted ? { snapshot: persisted as SnapshotFrom<WorkflowMachine> } : {}),
-      inspect: (event: InspectionEvent) => {
-        if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return
-        const snapshot = event.snapshot as SnapshotFrom<WorkflowMachine>
-        if (snapshot.status === 'stopped' || stopped) return
-        // A restored machine replays no transition: its init is not one.
-        if (event.event.type === 'xstate.init' && persisted) return
-        onTransition(entry, actor, snapshot, event.event.type)
-      },
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    })
+    // A restored machine replays no transition: its first snapshot is not one.
+    let restoring = persisted !== undefined
+    actor.subscribe((snapshot) => {
+      if (restoring) restoring = false
+      else if (!stopped) onTransition(entry, actor, snapshot)
     })
     entry.actor = actor
     actor.start()
     return actor
   }
 
-  function onTransition(entry: ActiveWorkflow, actor: AnyActorRef, snapshot: SnapshotFrom<WorkflowMachine>, event: string) {
+  /**
+   * The machine's persisted snapshot without its operation-run children: the
+   * header is written on workflow transitions only, so those would be stale;
+   * the operation records are the truth a restored machine resumes from.
+   */
+  function persistedMachine(actor: AnyActorRef): unknown {
+    const snapshot = actor.getPersistedSnapshot() as unknown as { children: Record<string, { src: unknown }> }
+    const children = Object.fromEntries(Object.entries(snapshot.children).filter(([, child]) => child.src !== OPERATION_RUN))
+    return { ...snapshot, children }
+  }
+
+  function onTransition(entry: ActiveWorkflow, actor: AnyActorRef, snapshot: SnapshotFrom<WorkflowMachine>) {
     const { header } = entry.live
+    const event = snapshot.context.cause
     const status = workflowStatusOf(snapshot.value)
     const previous = header.status
     const changed = status !== previous || snapshot.context.cancelRequested !== header.cancelRequested || event === 'xstate.init'
@@ -197,7 +219,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
       header.durationMs = Date.parse(now) - Date.parse(header.startedAt ?? header.createdAt)
     }
     header.progress = workflowPercent(entry.live)
-    header.machine = actor.getPersistedSnapshot()
+    header.machine = persistedMachine(actor)
     header.machineVersion = WORKFLOW_MACHINE_VERSION
     header.history = [...header.history, snapshotRecord(entry.live, status, historyEventNames[event] ?? event, event === 'xstate.init' ? null : previous)]
     const saved = { ...header }
@@ -259,7 +281,11 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
    * mutates them. A deep copy of a 10,000-operation workflow costs 60 ms.
    */
   function toRecord(live: LiveWorkflow): WorkflowRecord {
-    const operations = [...live.operations.values()].map((operation) => ({ ...operation, runs: operation.runs.map((run) => ({ ...run })) }))
+    const operations = live.byPosition.map((operation) => {
+      const copy = operationRecord(operation, operation)
+      copy.runs = operation.runs.map(copyRun)
+      return copy
+    })
     return recordOf({ ...live.header, labels: { ...live.header.labels } }, operations)
   }
 
@@ -327,7 +353,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
       if (stopped) throw new ProvisioError('[provisio] [workflows] the engine is stopped', { code: 'engine_state' })
       const { submission: spec, operations: normalized } = validateWorkflow(submission, host.getAction)
       const id = randomUUID()
-      const operations: OperationRecord[] = normalized.map((operation, index) => ({ ...operation, index, ...initialState(operation) }))
+      const operations = normalized.map((operation, index) => operationRecord({ ...operation, index }, initialState(operation)))
       const header: WorkflowHeader = {
         id,
         name: spec.name,
@@ -474,6 +500,11 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
   }
 }
 
+/** A copy of a run, field by field (a spread copy costs several times more on this hot path). */
+function copyRun(run: OperationRun): OperationRun {
+  return { status: run.status, jobId: run.jobId, finishedAt: run.finishedAt, result: run.result, error: run.error, durationMs: run.durationMs, undo: run.undo }
+}
+
 /** Prepares an operation for a retry; returns whether it will run again. */
 function resetForRetry(operation: OperationRecord, attempt: number): boolean {
   const undone = operation.runs.some((run) => run.undo?.status === 'completed')
@@ -484,6 +515,7 @@ function resetForRetry(operation: OperationRecord, attempt: number): boolean {
   operation.status = 'pending'
   operation.attempt = attempt
   operation.progress = 0
-  for (const key of ['error', 'skipReason', 'result', 'startedAt', 'finishedAt', 'durationMs', 'rolledBack', 'step'] as const) delete operation[key]
+  // Cleared, not deleted: a deleted field turns the record into a slow dictionary-mode object.
+  for (const key of ['error', 'skipReason', 'result', 'startedAt', 'finishedAt', 'durationMs', 'rolledBack', 'step'] as const) operation[key] = undefined
   return true
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildDag, cyclePaths, dependentsOf, toGraph } from '../../src/dag'
+import { buildDag, cyclePaths, toGraph } from '../../src/dag'
 
 const node = (id: string, ...dependsOn: string[]) => ({ id, dependsOn })
 
@@ -16,8 +16,6 @@ describe('dag: buildDag', () => {
     expect(order.indexOf('a')).toBeLessThan(order.indexOf('c'))
     expect(order.indexOf('b')).toBeLessThan(order.indexOf('d'))
     expect(order.indexOf('c')).toBeLessThan(order.indexOf('d'))
-    expect(dag!.children.get('a')!.sort()).toEqual(['b', 'c'])
-    expect(dag!.children.get('d')).toEqual([])
   })
 
   it('should name duplicate ids and unknown dependencies with their paths', () => {
@@ -50,11 +48,5 @@ describe('dag: buildDag', () => {
     expect(cycle[0]).toBe('a')
     expect(cycle.at(-1)).toBe('a')
     expect(cycle).toEqual(['a', 'b', 'a'])
-  })
-
-  it('should list every transitive dependent of a node', () => {
-    const graph = toGraph([node('a'), node('b', 'a'), node('c', 'b'), node('d')])
-    expect(dependentsOf(graph, 'a').sort()).toEqual(['b', 'c'])
-    expect(dependentsOf(graph, 'd')).toEqual([])
   })
 })

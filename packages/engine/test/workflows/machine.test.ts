@@ -16,6 +16,9 @@ function manualEffects() {
       calls.push(`rollback ${id}`)
       return new Promise((resolve) => (finishRollback = resolve))
     },
+    admittedRuns: () => [],
+    executeRun: async (run) => ({ run }),
+    settleRun: () => {},
     cancelOperations: (id) => calls.push(`cancel ${id}`),
   })
   return { machine, calls, finishRun: (outcome: RunOutcome) => finishRun(outcome), finishRollback: (outcome: RollbackOutcome) => finishRollback(outcome) }

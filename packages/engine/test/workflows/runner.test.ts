@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { JobsApi } from '../../src/engine-types'
 import type { JobRecord, JobSubmission } from '../../src/jobs/types'
-import { createLiveWorkflow } from '../../src/workflows/live'
+import { createLiveWorkflow, type LiveWorkflow } from '../../src/workflows/live'
 import { OperationRunner } from '../../src/workflows/runner'
 import { initialState } from '../../src/workflows/store'
 import type { OperationRecord } from '../../src/workflows/types'
@@ -44,13 +44,33 @@ function workflowOf(operations: Partial<OperationRecord>[]) {
   )
 }
 
-const host = (jobs: JobsApi) => ({
-  jobs,
-  saveOperation: async () => {},
-  operationChanged: () => {},
-  jobStarted: () => {},
-  jobSettled: () => {},
-})
+/**
+ * Runs a runner the way the workflow machine does: each admitted run is
+ * executed and its report handed back, which may admit more.
+ */
+function drive(live: LiveWorkflow, jobs: JobsApi, adoptJobs: boolean) {
+  const runner: OperationRunner = new OperationRunner(
+    live,
+    {
+      jobs,
+      saveOperation: async () => {},
+      operationChanged: () => {},
+      jobStarted: () => {},
+      jobSettled: () => {},
+      runsAdmitted: () => spawn(),
+    },
+    { adoptJobs, admissionWindow: 4 },
+  )
+  const spawn = () => {
+    for (const run of runner.takeAdmitted()) {
+      void runner.execute(run).then((report) => {
+        runner.settle(report)
+        spawn()
+      })
+    }
+  }
+  return runner.run()
+}
 
 describe('workflows: OperationRunner', () => {
   it('should wait for a recorded job instead of submitting another, and adopt an unrecorded one by its labels', async () => {
@@ -60,7 +80,7 @@ describe('workflows: OperationRunner', () => {
       { id: 'fresh', dependsOn: ['recorded', 'unrecorded'] },
     ])
     const { jobs, submitted } = fakeJobs([job('old-2', { workflow: 'w', operation: 'unrecorded', attempt: '1' })])
-    const outcome = await new OperationRunner(live, host(jobs), { adoptJobs: true }).run()
+    const outcome = await drive(live, jobs, true)
     expect(outcome).toEqual({ failed: false, cancelled: false, undoable: true })
     expect(submitted.map((submission) => submission.labels!.operation)).toEqual(['fresh'])
     expect(live.operations.get('recorded')!.result).toEqual({ from: 'old-1' })
@@ -73,7 +93,7 @@ describe('workflows: OperationRunner', () => {
       { id: 'next', dependsOn: ['done'] },
     ])
     const { jobs, submitted } = fakeJobs()
-    await new OperationRunner(live, host(jobs), { adoptJobs: false }).run()
+    await drive(live, jobs, false)
     expect(submitted.map((submission) => submission.labels!.operation)).toEqual(['next'])
     expect(live.settledCount).toBe(2)
   })
