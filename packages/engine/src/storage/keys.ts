@@ -4,8 +4,12 @@
  * and `..` segments, which drivers over files would follow out of their base.
  */
 export function keySegment(value: string): string {
+  // Most segments (provider names, ids, simple labels) need no escaping: skip the three string copies.
+  if (plainSegment.test(value)) return value
   return encodeURIComponent(value).replace(/\./g, '%2E').replace(/\*/g, '%2A')
 }
+
+const plainSegment = /^[\w-]+$/
 
 export function decodeKeySegment(segment: string): string {
   return decodeURIComponent(segment)
