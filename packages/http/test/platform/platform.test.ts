@@ -4,7 +4,7 @@ import WebSocket from 'ws'
 import { z } from 'zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, defineRoute, envelopeStyle, fastapiStyle, provisioningStyle, type ProvisioServer, type SurfaceDeps, type SurfaceModule } from '../../src'
-import { createIdentity } from '../../src/identity'
+import { createIdentity, type Identity } from '../../src/identity'
 import { adminPassword, expectEnvelopeError, startControlCenter, type TestServer } from '../helpers'
 
 const rateLimitHeaders = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']
@@ -139,6 +139,18 @@ describe('platform: rate limits (004 defaults)', () => {
   })
 })
 
+/** An engine and an identity over one memory storage, with an administrator and their access token. */
+async function engineWithAdmin(prepare?: (engine: Engine) => void): Promise<{ engine: Engine; identity: Identity; token: string }> {
+  const storage = createStorage()
+  const engine = createEngine({ storage })
+  prepare?.(engine)
+  await engine.start()
+  const identity = createIdentity({ storage })
+  await identity.users.create({ username: 'admin', password: adminPassword, roles: ['admin'] })
+  const token = (await identity.login({ username: 'admin', password: adminPassword })).accessToken
+  return { engine, identity, token }
+}
+
 /** A surface written only for these tests: one of each error style, a failing route and a WebSocket. */
 function testSurface(name: string, style: typeof envelopeStyle): SurfaceModule<SurfaceDeps> {
   return {
@@ -201,16 +213,13 @@ describe('platform: error styles, websockets, plugins and CORS through createSer
   let token: string
   const errors: unknown[] = []
   beforeAll(async () => {
-    const storage = createStorage()
-    engine = createEngine({ storage })
-    engine.addRoute({ method: 'GET', path: '/plugin/ping', surfaces: ['fastapi-test'], handler: () => Response.json({ pong: true }) })
-    await engine.start()
-    const identity = createIdentity({ storage })
-    await identity.users.create({ username: 'admin', password: adminPassword, roles: ['admin'] })
-    token = (await identity.login({ username: 'admin', password: adminPassword })).accessToken
+    const started = await engineWithAdmin((engine) =>
+      engine.addRoute({ method: 'GET', path: '/plugin/ping', surfaces: ['fastapi-test'], handler: () => Response.json({ pong: true }) }),
+    )
+    ;({ engine, token } = started)
     server = await createServer({
       engine,
-      identity,
+      identity: started.identity,
       surfaces: [testSurface('fastapi-test', fastapiStyle), testSurface('provisioning-test', provisioningStyle), testSurface('envelope-test', envelopeStyle)],
       ports: { 'fastapi-test': 0, 'provisioning-test': 0, 'envelope-test': 0 },
       cors: { origins: ['https://console.example.com'] },
@@ -330,13 +339,9 @@ describe('platform: WebSocket upgrades spend the rate-limit budget', () => {
   let engine: Engine
   let token: string
   beforeAll(async () => {
-    const storage = createStorage()
-    engine = createEngine({ storage })
-    await engine.start()
-    const identity = createIdentity({ storage })
-    await identity.users.create({ username: 'admin', password: adminPassword, roles: ['admin'] })
-    token = (await identity.login({ username: 'admin', password: adminPassword })).accessToken
-    server = await createServer({ engine, identity, surfaces: [testSurface('ws-test', fastapiStyle)], ports: { 'ws-test': 0 }, rateLimits: { general: 2 } })
+    const started = await engineWithAdmin()
+    ;({ engine, token } = started)
+    server = await createServer({ engine, identity: started.identity, surfaces: [testSurface('ws-test', fastapiStyle)], ports: { 'ws-test': 0 }, rateLimits: { general: 2 } })
   })
   afterAll(async () => {
     await server.close({ force: true })
