@@ -9,6 +9,7 @@ import { findAction, type RegisteredProvider } from '../providers/registry'
 import type { ActionContext, ActionDefinition } from '../providers/types'
 import { OutputLog, readStoredOutput } from './output'
 import { Scheduler } from './scheduler'
+import { jobRecord, storedJob } from './record'
 import { JobStore, type StoredJob } from './store'
 import { jobSubmissionSchema } from './submission'
 import { finalJobStatuses, type JobWait, type JobListQuery, type JobRecord, type JobStatus, type JobSubmission, type OutputLine, type Page } from './types'
@@ -92,28 +93,28 @@ export class JobService implements JobsApi {
     if (!this.accepting) throw new EngineStateError('[provisio] [engine] not accepting jobs: call engine.start() first (or the engine is stopping)')
     const { options, action, registered, input } = this.prepare(submission)
     const id = createId()
-    const record: JobRecord = {
+    const record = jobRecord({
       id,
       provider: options.provider,
       action: options.action,
       input: action.redact ? action.redact(input as never) : input,
       status: 'pending',
       mode: options.undo ? 'undo' : 'run',
-      ...(options.undo ? { undoOf: { result: options.undo.result } } : {}),
+      undoOf: options.undo ? { result: options.undo.result } : undefined,
       labels: options.labels ?? {},
-      ...(options.concurrencyKey !== undefined ? { concurrencyKey: options.concurrencyKey } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.retry ? { retry: options.retry } : {}),
+      concurrencyKey: options.concurrencyKey,
+      timeoutMs: options.timeoutMs,
+      retry: options.retry,
       attempt: 0,
       createdAt: new Date().toISOString(),
       outputLines: 0,
-    }
+    })
     const machine: MachineState =
       options.retry || options.timeoutMs !== undefined
         ? { version: JOB_MACHINE_VERSION, value: 'pending', context: initialJobContext({ retry: options.retry, timeoutMs: options.timeoutMs }) }
         : this.initialMachine
     const job = this.track(record, machine, input, action, registered, 'pending')
-    await this.store.create({ ...record, machine }, action.redact ? input : undefined)
+    await this.store.create(storedJob(record, 0, machine), action.redact ? input : undefined)
     this.active.set(id, job)
     const created = this.publicRecord(job)
     if (this.options.events.listenerCount('job:created')) this.options.events.emit('job:created', { id, job: created })
@@ -438,8 +439,7 @@ export class JobService implements JobsApi {
     const now = Date.now()
     record.status = status
     record.attempt = context.attempt
-    if (context.error) record.error = context.error
-    else delete record.error
+    record.error = context.error
     if (status === 'running') {
       if (record.startedAt === undefined) {
         record.startedAt = new Date(now).toISOString()
@@ -537,7 +537,7 @@ export class JobService implements JobsApi {
     try {
       while (job.dirty) {
         job.dirty = false
-        const record: StoredJob = { ...job.record, outputLines: job.output?.total ?? job.record.outputLines, machine: job.machine }
+        const record = storedJob(job.record, job.output?.total ?? job.record.outputLines, job.machine)
         const previous = job.indexedStatus
         job.indexedStatus = record.status
         await this.store.save(record, previous)
@@ -557,8 +557,9 @@ export class JobService implements JobsApi {
   }
 
   private publicRecord(job: ActiveJob): JobRecord {
-    const record = { ...job.record, outputLines: job.output?.total ?? job.record.outputLines }
-    if (job.waiting) record.waiting = job.waiting
+    const record = jobRecord(job.record)
+    record.outputLines = job.output?.total ?? job.record.outputLines
+    record.waiting = job.waiting
     return record
   }
 
@@ -600,8 +601,7 @@ export class JobService implements JobsApi {
 }
 
 function stripInternal(stored: StoredJob): JobRecord {
-  const { machine: _machine, ...record } = stored
-  return record
+  return jobRecord(stored)
 }
 
 type MachineState = NonNullable<StoredJob['machine']>
