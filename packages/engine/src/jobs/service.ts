@@ -1,6 +1,7 @@
 import type { Storage } from 'unstorage'
 import { createDeferred, type Deferred } from '../_internal/deferred'
 import { createId } from '../_internal/id'
+import { isoTime } from '../_internal/time'
 import { EngineStateError, NotFoundError, ValidationError } from '../errors'
 import type { EngineEmitter, EngineHooks, JobsApi, OutputOptions } from '../engine-types'
 import { initialJobContext, isInitialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachineContext, type JobMachineEvent, type JobSnapshot } from '../machines/job'
@@ -106,7 +107,7 @@ export class JobService implements JobsApi {
       timeoutMs: options.timeoutMs,
       retry: options.retry,
       attempt: 0,
-      createdAt: new Date().toISOString(),
+      createdAt: isoTime(),
       outputLines: 0,
     })
     const machine: MachineState =
@@ -442,7 +443,7 @@ export class JobService implements JobsApi {
     record.error = context.error
     if (status === 'running') {
       if (record.startedAt === undefined) {
-        record.startedAt = new Date(now).toISOString()
+        record.startedAt = isoTime(now)
         job.startedAtMs = now
       }
       job.waiting = undefined
@@ -452,7 +453,7 @@ export class JobService implements JobsApi {
     if (status === 'completed') record.result = context.result
     if (finalJobStatuses.has(status)) {
       job.waiting = undefined
-      record.finishedAt = new Date(now).toISOString()
+      record.finishedAt = isoTime(now)
       record.durationMs = now - (job.startedAtMs ?? Date.parse(record.startedAt ?? record.createdAt))
     }
     job.machine = { version: JOB_MACHINE_VERSION, value: status, context }
