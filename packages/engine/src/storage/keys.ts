@@ -4,12 +4,21 @@
  * and `..` segments, which drivers over files would follow out of their base.
  */
 export function keySegment(value: string): string {
-  // Most segments (provider names, ids, simple labels) need no escaping: skip the three string copies.
+  // Most segments (provider names, ids) need no escaping: skip the three string copies.
   if (plainSegment.test(value)) return value
-  return encodeURIComponent(value).replace(/\./g, '%2E').replace(/\*/g, '%2A')
+  // Label segments (`workflow=<id>`) repeat across a burst of jobs: encode each once.
+  let encoded = encodedSegments.get(value)
+  if (encoded === undefined) {
+    encoded = encodeURIComponent(value).replace(/\./g, '%2E').replace(/\*/g, '%2A')
+    if (encodedSegments.size >= MAX_REMEMBERED_SEGMENTS) encodedSegments.clear()
+    encodedSegments.set(value, encoded)
+  }
+  return encoded
 }
 
 const plainSegment = /^[\w-]+$/
+const MAX_REMEMBERED_SEGMENTS = 1024
+const encodedSegments = new Map<string, string>()
 
 export function decodeKeySegment(segment: string): string {
   return decodeURIComponent(segment)

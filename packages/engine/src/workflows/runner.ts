@@ -3,6 +3,7 @@ import type { JobError, JobRecord, JobSubmission } from '../jobs/types'
 import type { RunOutcome } from '../machines/workflow'
 import { isSettled, isStanding, runInput, setOperationProgress, type LiveWorkflow } from './live'
 import type { OperationRecord, OperationRun, OperationStatus } from './types'
+import { isoTime } from '../_internal/time'
 
 export interface RunnerHost {
   jobs: JobsApi
@@ -182,7 +183,7 @@ export class OperationRunner {
       return
     }
     const status: OperationStatus = job?.status === 'completed' || job?.status === 'cancelled' ? job.status : 'failed'
-    const settled: OperationRun = { status, finishedAt: job?.finishedAt ?? new Date().toISOString() }
+    const settled: OperationRun = { status, finishedAt: job?.finishedAt ?? isoTime() }
     if (jobId) settled.jobId = jobId
     if (status === 'completed') settled.result = job!.result
     else if (status === 'failed') settled.error = job?.error ?? toJobError(error)
@@ -266,7 +267,7 @@ export class OperationRunner {
       if (operation.status === 'pending') {
         const now = Date.now()
         operation.status = 'running'
-        operation.startedAt = new Date(now).toISOString()
+        operation.startedAt = isoTime(now)
         this.startedMs[operation.index] = now
         this.host.operationChanged(operation, 'pending')
       }
@@ -318,7 +319,7 @@ export class OperationRunner {
 
   private finishOperation(operation: OperationRecord, previous: OperationStatus): void {
     const now = Date.now()
-    operation.finishedAt = new Date(now).toISOString()
+    operation.finishedAt = isoTime(now)
     if (operation.startedAt) operation.durationMs = now - (this.startedMs[operation.index] || Date.parse(operation.startedAt))
     setOperationProgress(this.live, operation, 100)
     if (!isSettled(previous)) this.live.settledCount++
