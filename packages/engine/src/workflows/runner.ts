@@ -44,7 +44,7 @@ export interface RunReport {
 }
 
 /** How long a changed operation waits to be written with the others. */
-const WRITE_DELAY_MS = 10
+const WRITE_DELAY_MS = 50
 
 interface QueuedRun {
   operation: OperationRecord
