@@ -8,7 +8,7 @@ import { validateWorkflow } from '../packages/engine/src/workflows/validate'
 import type { OperationSpec } from '../packages/engine/src/workflows'
 
 const OPERATIONS = 10_000
-const ROUNDS = 3
+const ROUNDS = 5
 const noop = defineProvider({ name: 'noop', actions: { run: { input: z.looseObject({}), run: () => null } } })
 
 /** Each operation depends on up to three earlier ones, drawn at random (seeded): acyclic by construction. */
