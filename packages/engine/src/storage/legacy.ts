@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { writeFully, syncDirectory } from './file-io'
 import { LOCK_FILE } from './lock'
 import { encodeRecord, OP_SET } from './record'
-import { SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, segmentFileName } from './segment'
+import { SEGMENT_FILE_MODE, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, segmentFileName } from './segment'
 
 /** Where the files of the old layout are moved once imported; kept as a backup, never read again. */
 export const LEGACY_DIR = 'legacy'
@@ -32,7 +32,7 @@ export function importLegacyLayout(dir: string, fsync: boolean): void {
   if (!files.length) return
 
   const temp = join(dir, IMPORT_FILE)
-  const fd = openSync(temp, 'w')
+  const fd = openSync(temp, 'w', SEGMENT_FILE_MODE)
   try {
     writeFully(fd, SEGMENT_MAGIC, 0)
     let position = SEGMENT_HEADER_BYTES

@@ -8,7 +8,7 @@ import { importLegacyLayout } from './legacy'
 import { type DirectoryLock, lockDirectory } from './lock'
 import { LogIndex, type Location } from './log-index'
 import { encodeRecord, OP_REMOVE, OP_SET, readRecordHeader } from './record'
-import { listSegmentIds, scanSegment, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, segmentFileName } from './segment'
+import { listSegmentIds, scanSegment, SEGMENT_FILE_MODE, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, segmentFileName } from './segment'
 
 const fdatasync = promisify(fdatasyncCallback)
 
@@ -61,7 +61,7 @@ export class LogStore {
 
   /** Opens (or creates) the store in `options.dir`: takes its lock and rebuilds the index from the segments. */
   static open(options: LogStoreOptions): LogStore {
-    mkdirSync(options.dir, { recursive: true })
+    mkdirSync(options.dir, { recursive: true, mode: 0o700 })
     const store = new LogStore(options, lockDirectory(options.dir))
     try {
       store.load()
@@ -285,7 +285,7 @@ export class LogStore {
   }
 
   private createSegment(id: number): Segment {
-    const fd = openSync(join(this.options.dir, segmentFileName(id)), 'wx+')
+    const fd = openSync(join(this.options.dir, segmentFileName(id)), 'wx+', SEGMENT_FILE_MODE)
     writeFully(fd, SEGMENT_MAGIC, 0)
     const segment: Segment = { id, fd, size: SEGMENT_HEADER_BYTES, written: SEGMENT_HEADER_BYTES, listed: false }
     this.segments.set(id, segment)

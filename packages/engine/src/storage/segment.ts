@@ -1,6 +1,9 @@
 import { readdirSync, readSync } from 'node:fs'
 import { isIntact, readRecordHeader, RECORD_HEADER_BYTES, type RecordOp } from './record'
 
+/** Segments hold all a server stores (password and token hashes among it): for the owner only. */
+export const SEGMENT_FILE_MODE = 0o600
+
 /** Every segment file starts with this: the format's name and version. */
 export const SEGMENT_MAGIC = Buffer.from('PVLOG\0\0\x01', 'latin1')
 export const SEGMENT_HEADER_BYTES = SEGMENT_MAGIC.length

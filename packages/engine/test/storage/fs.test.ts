@@ -31,6 +31,8 @@ describe('storage: fsStorage', () => {
     expect(await storage.getItem('unicode')).toBeNull()
     await storage.setItem('unicode', 'zwölf € 🚀')
     await storage.dispose()
+    // What a server stores (password hashes among it) is readable by its owner only.
+    expect(statSync(segment(base)).mode & 0o777).toBe(0o600)
 
     const reopened = fsStorage({ base })
     expect((await reopened.getKeys('')).sort()).toEqual(['jobs:index:status:pending:a', 'other:thing', 'unicode'])
