@@ -65,7 +65,8 @@ export interface UndoOutcome {
   at: string
 }
 
-export interface OperationRecord {
+/** An operation as validated: its aliases (`dependencies`, `server_configs`, `taskservs`) resolved. */
+export interface NormalizedOperation {
   id: string
   provider: string
   action: string
@@ -78,6 +79,10 @@ export interface OperationRecord {
   type?: string
   /** Present for a batch operation. */
   items?: unknown[]
+}
+
+/** An operation of a stored workflow: what it is, and where it stands. */
+export interface OperationRecord extends NormalizedOperation {
   /** Position in the workflow's topological order. */
   index: number
   status: OperationStatus

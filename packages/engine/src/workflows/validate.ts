@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { buildDag, type Dag } from '../dag'
 import { issuesFromZod, ValidationError, type ValidationIssue } from '../errors'
 import type { ActionDefinition } from '../providers/types'
-import type { OperationCondition, OperationSpec, WorkflowSubmission } from './types'
+import type { NormalizedOperation, OperationSpec, WorkflowSubmission } from './types'
 
 const retrySchema = z.object({
   attempts: z.number().int().min(1),
@@ -36,21 +36,6 @@ const submissionSchema = z.object({
   labels: z.record(z.string(), z.string()).optional(),
   operations: z.array(operationSchema).min(1),
 })
-
-/** An operation with its aliases resolved. */
-export interface NormalizedOperation {
-  id: string
-  provider: string
-  action: string
-  input: Record<string, unknown>
-  dependsOn: string[]
-  when: OperationCondition
-  retry?: OperationSpec['retry']
-  timeoutMs?: number
-  concurrencyKey?: string
-  type?: string
-  items?: unknown[]
-}
 
 export interface ValidatedWorkflow {
   submission: Omit<WorkflowSubmission, 'operations'>

@@ -39,3 +39,17 @@ function pageLink(url: URL, offset: number, limit: number, rel: string): string 
   params.set('limit', String(limit))
   return `<${url.pathname}?${params}>; rel="${rel}"`
 }
+
+/**
+ * A list route's answer: the page's items as `view` shows them, with the pagination headers of
+ * the request's window (`limit`, `offset`) over the page's `total`.
+ */
+export function pageAnswer<Item, View>(
+  page: { items: Item[]; total: number },
+  query: { limit: number; offset: number },
+  { headers, event }: { headers: Headers; event: { url: URL } },
+  view: (item: Item) => View,
+): View[] {
+  setPaginationHeaders(headers, event.url, { total: page.total, limit: query.limit, offset: query.offset })
+  return page.items.map(view)
+}

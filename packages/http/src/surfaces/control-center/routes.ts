@@ -1,7 +1,7 @@
 import type { AuditEntry } from '../../audit'
 import type { Role, TokenPair, User } from '../../identity'
 import type { Policy } from '../../policies'
-import { setPaginationHeaders } from '../../middleware/pagination'
+import { pageAnswer } from '../../middleware/pagination'
 import { ApiError } from '../../platform/errors'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
@@ -180,11 +180,7 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       action: 'read',
       query: s.userListQuery,
       response: s.userView.array(),
-      handler: async ({ query, headers, event }) => {
-        const page = await identity.users.list(query)
-        setPaginationHeaders(headers, event.url, { total: page.total, limit: query.limit, offset: query.offset })
-        return page.items.map(userView)
-      },
+      handler: async ({ query, ...context }) => pageAnswer(await identity.users.list(query), query, context, userView),
     }),
     defineRoute({
       method: 'POST',
@@ -302,11 +298,7 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       action: 'read',
       query: s.policyListQuery,
       response: s.policyView.array(),
-      handler: async ({ query, headers, event }) => {
-        const page = await policies.list(query)
-        setPaginationHeaders(headers, event.url, { total: page.total, limit: query.limit, offset: query.offset })
-        return page.items.map(policyView)
-      },
+      handler: async ({ query, ...context }) => pageAnswer(await policies.list(query), query, context, policyView),
     }),
     defineRoute({
       method: 'POST',
@@ -388,11 +380,7 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       action: 'read',
       query: s.auditQuery,
       response: s.auditEntryView.array(),
-      handler: async ({ query, headers, event }) => {
-        const page = await audit.query(query)
-        setPaginationHeaders(headers, event.url, { total: page.total, limit: query.limit, offset: query.offset })
-        return page.items.map(auditView)
-      },
+      handler: async ({ query, ...context }) => pageAnswer(await audit.query(query), query, context, auditView),
     }),
   ]
 }
