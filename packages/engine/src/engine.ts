@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events'
-import { createStorage, type Storage } from 'unstorage'
+import type { Storage } from 'unstorage'
 import type { EngineEmitter, EngineHooks, EngineOptions, JobsApi } from './engine-types'
 import { EngineStateError } from './errors'
 import { Scheduler } from './jobs/scheduler'
 import { JobService } from './jobs/service'
+import { memoryStorage } from './storage/memory'
 import type { Plugin, PluginRoute } from './plugins/types'
 import { registerProvider, type RegisteredProvider } from './providers/registry'
 import type { ActionDefinition, Provider } from './providers/types'
@@ -34,7 +35,7 @@ export class Engine extends (EventEmitter as new () => EngineEmitter) {
   constructor(options: EngineOptions = {}) {
     super()
     this.setMaxListeners(0)
-    this.storage = options.storage ?? createStorage()
+    this.storage = options.storage ?? memoryStorage()
     this.stopGraceMs = options.stopGraceMs ?? 10_000
     this.plugins = options.plugins ?? []
     for (const provider of options.providers ?? []) this.addProvider(provider)

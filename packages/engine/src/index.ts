@@ -22,6 +22,7 @@ export { buildDag } from './dag'
 
 // Storage
 export { fsStorage, fsLogDriver } from './storage/fs'
+export { memoryStorage } from './storage/memory'
 export type { FsStorageOptions } from './storage/fs'
 
 // Errors

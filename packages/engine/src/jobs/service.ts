@@ -73,8 +73,8 @@ export class JobService implements JobsApi {
   private readonly active = new Map<string, ActiveJob>()
   private readonly finalWaiters = new Map<string, Deferred<JobRecord>[]>()
   private dirtyJobs: ActiveJob[] = []
-  // A queued job's start is the same transition for every job: computed once.
-  private readonly stepper = createStepper(jobMachine, { pureEvents: ['job.start'] })
+  // A queued job's start, and the end of a run that returned nothing (or a primitive), are the same transitions for every job: computed once.
+  private readonly stepper = createStepper(jobMachine, { pureEvents: ['job.start', 'job.succeeded'] })
   private readonly initialSnapshot = this.stepper.share(jobMachine.resolveState({ value: 'pending', context: initialJobContext() }))
   /** The stored machine state of every new job without retries or a timeout: one object for all of them. */
   private readonly initialMachine: MachineState = { version: JOB_MACHINE_VERSION, value: 'pending', context: this.initialSnapshot.context }

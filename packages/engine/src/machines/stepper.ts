@@ -19,10 +19,12 @@ export interface MachineStepper<TMachine extends AnyStateMachine> {
 
 export interface StepperOptions<TEvent extends { type: string }> {
   /**
-   * Event types whose transitions depend only on the snapshot: no payload, and
+   * Event types whose transitions depend only on the snapshot and the event:
    * guards and actions that read neither the clock nor anything outside the
    * machine. Snapshots are immutable, so one computed result serves every
-   * instance that stands in the same shared snapshot.
+   * instance that stands in the same shared snapshot and takes an equal
+   * event. Events whose fields are all primitives (most: `{ type, attempt,
+   * result: null }`) are compared by value; others are not reused.
    */
   pureEvents?: readonly TEvent['type'][]
 }
@@ -64,9 +66,17 @@ export function createStepper<TMachine extends AnyStateMachine>(machine: TMachin
   return {
     step(snapshot, event) {
       const memo = pureEvents.has(event.type) ? shared.get(snapshot) : undefined
-      if (!memo) return transition(snapshot, event)
-      let known = memo.get(event.type)
-      if (!known) memo.set(event.type, (known = transition(snapshot, { type: event.type } as Event)))
+      const key = memo && eventKey(event)
+      if (key === undefined) return transition(snapshot, event)
+      let known = memo!.get(key)
+      if (!known) {
+        known = transition(snapshot, event)
+        // Results that differ from job to job (a name, an id) would grow the memo without end.
+        if (memo!.size >= MAX_REMEMBERED_EVENTS) return known
+        // What follows from a shared snapshot by a pure event is shared in turn.
+        if (!shared.has(known.snapshot)) shared.set(known.snapshot, new Map())
+        memo!.set(key, known)
+      }
       return known
     },
     share(snapshot) {
@@ -74,4 +84,19 @@ export function createStepper<TMachine extends AnyStateMachine>(machine: TMachin
       return snapshot
     },
   }
+}
+
+const MAX_REMEMBERED_EVENTS = 8
+
+/** A string equal for equal events whose fields are all primitives; undefined for any other event. */
+function eventKey(event: { type: string }): string | undefined {
+  let key = event.type
+  for (const field in event) {
+    if (field === 'type') continue
+    const value = (event as Record<string, unknown>)[field]
+    if (value !== null && typeof value === 'object') return undefined
+    if (typeof value === 'function' || typeof value === 'symbol') return undefined
+    key += `\u0000${field}=${typeof value}:${String(value)}`
+  }
+  return key
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
-import { createStorage, defineDriver, type Storage } from 'unstorage'
+import { defineDriver, type Storage } from 'unstorage'
+import { directStorage } from './direct'
 import { LogStore } from './log-store'
 
 export interface FsStorageOptions {
@@ -59,5 +60,5 @@ export const fsLogDriver = defineDriver((options: FsStorageOptions) => {
  * ```
  */
 export function fsStorage(options: FsStorageOptions): Storage {
-  return createStorage({ driver: fsLogDriver(options) })
+  return directStorage(fsLogDriver(options))
 }
