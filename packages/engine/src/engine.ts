@@ -38,18 +38,21 @@ export class Engine extends (EventEmitter as new () => EngineEmitter) {
     this.storage = options.storage ?? memoryStorage()
     this.stopGraceMs = options.stopGraceMs ?? 10_000
     this.plugins = options.plugins ?? []
+    const concurrency = options.concurrency ?? 8
     for (const provider of options.providers ?? []) this.addProvider(provider)
     this.jobService = new JobService({
       storage: this.storage,
       providers: this.registry,
       events: this,
       hooks: this.hooks,
-      scheduler: new Scheduler({ concurrency: options.concurrency ?? 8, concurrencyKeys: options.concurrencyKeys ?? {} }),
+      scheduler: new Scheduler({ concurrency, concurrencyKeys: options.concurrencyKeys ?? {} }),
     })
     this.jobs = this.jobService
     this.workflowService = createWorkflowService(
       { jobs: this.jobs, storage: this.storage, events: this, getAction: (provider, action) => this.getAction(provider, action) },
-      options.workflows,
+      // Enough runs admitted to keep every job slot busy with one to spare each; more only
+      // grows the machine's children, which xstate copies on every spawn.
+      { admissionWindow: Math.max(16, 2 * concurrency), ...options.workflows },
     )
     this.workflows = this.workflowService.workflows
     this.checkpoints = this.workflowService.checkpoints

@@ -17,7 +17,12 @@ const inputKey = (id: string) => `jobs:inputs:${id}`
 const statusIndex = (status: JobStatus) => `jobs:index:status:${status}`
 /** A job's status entry also names its provider: one key serves both filters, and a job costs one write less. */
 const statusEntry = (status: JobStatus, provider: string, id: string) => `${statusIndex(status)}:${keySegment(provider)}:${id}`
-const labelIndex = (key: string, value: string) => `jobs:index:label:${keySegment(`${key}=${value}`)}`
+/**
+ * The segment is `keySegment("<key>=<value>")`, built from the two halves (`=` encodes as
+ * `%3D`, and the encoding works character by character): the halves are usually plain
+ * (`workflow`, an id) and need no encoding, where the joined string always would.
+ */
+const labelIndex = (key: string, value: string) => `jobs:index:label:${keySegment(key)}%3D${keySegment(value)}`
 /** Where the provider index lived before status entries named the provider (read once, to migrate). */
 const legacyProviderIndex = 'jobs:index:provider'
 

@@ -31,7 +31,8 @@ export interface WorkflowServiceOptions {
   undoRetry?: RetryPolicy
   /**
    * Runs of a workflow without `parallelLimit` admitted at once (each is a
-   * child actor of the workflow's machine until its job settles). Default 32.
+   * child actor of the workflow's machine until its job settles). Default 16;
+   * in an engine, twice its `concurrency` (at least 16).
    */
   admissionWindow?: number
   /** Observes every workflow machine and its operation-run children (xstate inspection events). */

@@ -44,7 +44,7 @@ interface ActiveWorkflow {
 }
 
 /** Runs of a workflow without `parallelLimit` admitted at once (each one a child actor of its machine). */
-const DEFAULT_ADMISSION_WINDOW = 32
+const DEFAULT_ADMISSION_WINDOW = 16
 
 const activeStatuses: ReadonlySet<WorkflowStatus> = new Set(['pending', 'running', 'rolling_back'])
 

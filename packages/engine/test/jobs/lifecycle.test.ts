@@ -173,6 +173,12 @@ describe('jobs: validation', () => {
       .submit({ provider: 'test', action: 'echo', timeoutMs: -1, retry: { attempts: 0 }, labels: { a: 1 as never } })
       .catch((e: unknown) => e)) as ValidationError
     expect(error.issues.map((issue) => issue.path).sort()).toEqual(['labels.a', 'retry.attempts', 'timeoutMs'])
+    expect(error.issues.find((issue) => issue.path === 'labels.a')?.message).toBe('Invalid input: expected string, received number')
+    const notAnObject = (await engine.jobs.submit({ provider: 'test', action: 'echo', labels: ['a'] as never }).catch((e: unknown) => e)) as ValidationError
+    expect(notAnObject.issues).toEqual([{ path: 'labels', message: 'Invalid input: expected record, received array' }])
+    const emptyName = (await engine.jobs.submit({ provider: 'test', action: 'echo', labels: { '': 'x' } }).catch((e: unknown) => e)) as ValidationError
+    expect(emptyName.issues.map((issue) => issue.message)).toEqual(['Label names must not be empty'])
+    expect(await engine.storage.getKeys('jobs')).toEqual([])
   })
 
   it('refuses to undo an action that has no undo', async () => {

@@ -71,6 +71,17 @@ describe('jobs: list', () => {
     )
   })
 
+  it('keeps label index keys in their stored form, special characters included', async () => {
+    const storage = createStorage()
+    const engine = await startEngine({ storage })
+    const job = await engine.jobs.wait(
+      (await engine.jobs.submit({ provider: 'test', action: 'echo', input: {}, labels: { 'team.name': 'a/b=c*', workflow: 'w-1' } })).id,
+    )
+    // Data written by earlier versions is found by these exact keys.
+    expect((await storage.getKeys('jobs:index:label')).sort()).toEqual([`jobs:index:label:team%2Ename%3Da%2Fb%3Dc%2A:${job.id}`, `jobs:index:label:workflow%3Dw-1:${job.id}`])
+    expect((await engine.jobs.list({ label: { 'team.name': 'a/b=c*' } })).items.map((each) => each.id)).toEqual([job.id])
+  })
+
   it('lists running and pending jobs with their live state', async () => {
     const engine = await startEngine({ concurrency: 1 })
     const running = await engine.jobs.submit({ provider: 'test', action: 'sleep', input: { ms: 200 } })
