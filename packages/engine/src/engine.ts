@@ -49,7 +49,7 @@ export class Engine extends (EventEmitter as new () => EngineEmitter) {
     })
     this.jobs = this.jobService
     this.workflowService = createWorkflowService(
-      { jobs: this.jobs, storage: this.storage, events: this, getAction: (provider, action) => this.getAction(provider, action) },
+      { jobs: this.jobService.forEngine, storage: this.storage, events: this, getAction: (provider, action) => this.getAction(provider, action) },
       // Enough runs admitted to keep every job slot busy with one to spare each; more only
       // grows the machine's children, which xstate copies on every spawn.
       { admissionWindow: Math.max(16, 2 * concurrency), ...options.workflows },

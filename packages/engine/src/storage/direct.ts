@@ -19,16 +19,40 @@ export function directStorage(driver: Driver): Storage {
   let direct = true
   const isDirect = (key: unknown, options: unknown) => direct && options === undefined && typeof key === 'string' && isNormalKey(key)
 
-  const hasItem = ((key: string, options?: never) =>
-    isDirect(key, options) ? settle(() => driver.hasItem(key, NO_OPTIONS)) : storage.hasItem(key, options)) as Storage['hasItem']
-  const getItem: Storage['getItem'] = ((key: string, options?: never) =>
-    isDirect(key, options) ? settle(() => driver.getItem(key, NO_OPTIONS), destr) : storage.getItem(key, options)) as Storage['getItem']
-  const setItem: Storage['setItem'] = ((key: string, value: StorageValue, options?: never) =>
-    isDirect(key, options) && value !== undefined && driver.setItem
-      ? settle(() => driver.setItem!(key, stringify(value), NO_OPTIONS), ignore)
-      : storage.setItem(key, value, options)) as Storage['setItem']
-  const removeItem: Storage['removeItem'] = ((key: string, options?: never) =>
-    isDirect(key, options) && driver.removeItem ? settle(() => driver.removeItem!(key, NO_OPTIONS), ignore) : storage.removeItem(key, options)) as Storage['removeItem']
+  // Each shortcut is written out (no shared helper taking a closure): they run several times per job.
+  const hasItem = ((key: string, options?: never) => {
+    if (!isDirect(key, options)) return storage.hasItem(key, options)
+    try {
+      return answer(driver.hasItem(key, NO_OPTIONS))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }) as Storage['hasItem']
+  const getItem = ((key: string, options?: never) => {
+    if (!isDirect(key, options)) return storage.getItem(key, options)
+    try {
+      const value = driver.getItem(key, NO_OPTIONS)
+      return value instanceof Promise ? value.then(destr) : Promise.resolve(destr(value))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }) as Storage['getItem']
+  const setItem = ((key: string, value: StorageValue, options?: never) => {
+    if (!isDirect(key, options) || value === undefined || !driver.setItem) return storage.setItem(key, value, options)
+    try {
+      return done(driver.setItem(key, stringify(value), NO_OPTIONS))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }) as Storage['setItem']
+  const removeItem = ((key: string, options?: never) => {
+    if (!isDirect(key, options) || !driver.removeItem) return storage.removeItem(key, options)
+    try {
+      return done(driver.removeItem(key, NO_OPTIONS))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }) as Storage['removeItem']
 
   return {
     ...storage,
@@ -55,7 +79,17 @@ export function directStorage(driver: Driver): Storage {
 
 const NO_OPTIONS = Object.freeze({})
 const RESOLVED = Promise.resolve()
-const ignore = () => undefined
+const nothing = () => undefined
+
+/** A driver's sync or async answer as a promise. */
+function answer<T>(value: T | Promise<T>): Promise<T> {
+  return value instanceof Promise ? value : Promise.resolve(value)
+}
+
+/** A driver's write, sync or async, as a promise of nothing (as unstorage's own). */
+function done(value: unknown): Promise<void> {
+  return value instanceof Promise ? value.then(nothing) : RESOLVED
+}
 
 /** A key unstorage's `normalizeKey` leaves unchanged and accepts: no `?`, `/`, `\`, empty or dot segments. */
 function isNormalKey(key: string): boolean {
@@ -63,18 +97,6 @@ function isNormalKey(key: string): boolean {
 }
 
 const ABNORMAL_KEY = /[?/\\]|::|^:|:$/
-
-/** A driver call's answer, sync or async, as a promise; a driver that throws rejects it, as in unstorage. */
-function settle<T, R = T>(call: () => T | Promise<T>, map?: (value: T) => R): Promise<R> {
-  try {
-    const value = call()
-    if (value instanceof Promise) return map ? value.then(map) : (value as Promise<never>)
-    if ((map as unknown) === ignore) return RESOLVED as Promise<never>
-    return Promise.resolve(map ? map(value) : (value as never))
-  } catch (error) {
-    return Promise.reject(error)
-  }
-}
 
 /** unstorage's value serialisation: primitives as strings, plain objects and arrays as JSON, else `toJSON()`. */
 function stringify(value: unknown): string {

@@ -1,15 +1,9 @@
 import { z } from 'zod'
 import { buildDag, type Dag } from '../dag'
 import { issuesFromZod, ValidationError, type ValidationIssue } from '../errors'
+import { labelsSchema, retryPolicySchema } from '../jobs/submission'
 import type { ActionDefinition } from '../providers/types'
 import type { NormalizedOperation, OperationSpec, WorkflowSubmission } from './types'
-
-const retrySchema = z.object({
-  attempts: z.number().int().min(1),
-  backoffMs: z.number().int().min(0).optional(),
-  factor: z.number().min(1).optional(),
-  maxBackoffMs: z.number().int().min(0).optional(),
-})
 
 const operationSchema = z.object({
   id: z.string().min(1),
@@ -19,7 +13,7 @@ const operationSchema = z.object({
   dependsOn: z.array(z.string()).optional(),
   dependencies: z.array(z.string()).optional(),
   when: z.enum(['success', 'failure', 'always']).optional(),
-  retry: retrySchema.optional(),
+  retry: retryPolicySchema.optional(),
   timeoutMs: z.number().int().positive().optional(),
   concurrencyKey: z.string().min(1).optional(),
   items: z.array(z.unknown()).optional(),
@@ -33,7 +27,7 @@ const submissionSchema = z.object({
   version: z.string().optional(),
   parallelLimit: z.number().int().positive().optional(),
   rollbackEnabled: z.boolean().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
+  labels: labelsSchema.optional(),
   operations: z.array(operationSchema).min(1),
 })
 

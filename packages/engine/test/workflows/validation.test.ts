@@ -29,6 +29,17 @@ describe('workflows: validation', () => {
     expect((await h.engine.jobs.list()).total).toBe(0)
   })
 
+  it('should check each operation\'s job options by the rules of jobs.submit, which does not check them again', async () => {
+    h = await startHarness()
+    const error = await rejection({
+      name: 'w',
+      labels: { '': 'x' },
+      operations: [step('a', { retry: { attempts: 5000 } }), step('b', { timeoutMs: 0 }), step('c', { concurrencyKey: '' })],
+    })
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual(['labels', 'operations.0.retry.attempts', 'operations.1.timeoutMs', 'operations.2.concurrencyKey'])
+    expect((await h.engine.jobs.list()).total).toBe(0)
+  })
+
   it('should print a cycle as its path', async () => {
     h = await startHarness()
     const error = await rejection({
