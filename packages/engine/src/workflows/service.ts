@@ -282,7 +282,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
    */
   function toRecord(live: LiveWorkflow): WorkflowRecord {
     const operations = live.byPosition.map((operation) => {
-      const copy = operationRecord(operation, operation)
+      const copy = operationRecord(operation, operation, operation.index)
       copy.runs = operation.runs.map(copyRun)
       return copy
     })
@@ -353,7 +353,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
       if (stopped) throw new ProvisioError('[provisio] [workflows] the engine is stopped', { code: 'engine_state' })
       const { submission: spec, operations: normalized } = validateWorkflow(submission, host.getAction)
       const id = randomUUID()
-      const operations = normalized.map((operation, index) => operationRecord({ ...operation, index }, initialState(operation)))
+      const operations = normalized.map((operation, index) => operationRecord(operation, initialState(operation), index))
       const header: WorkflowHeader = {
         id,
         name: spec.name,
