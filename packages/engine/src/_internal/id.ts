@@ -27,10 +27,12 @@ export function createId(now = Date.now()): string {
     randomFillSync(pool)
     poolOffset = 0
   }
-  const random = pool.subarray(poolOffset, (poolOffset += 8))
+  const at = poolOffset
+  poolOffset += 8
   const hex = now.toString(16).padStart(12, '0')
   const seq = (0x7000 | sequence).toString(16)
-  const variant = ((random[0] & 0x3f) | 0x80).toString(16).padStart(2, '0')
-  const tail = random.subarray(1).toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8)}-${seq}-${variant}${tail.slice(0, 2)}-${tail.slice(2, 14)}`
+  const variant = BYTE_HEX[(pool[at] & 0x3f) | 0x80]
+  return `${hex.slice(0, 8)}-${hex.slice(8)}-${seq}-${variant}${BYTE_HEX[pool[at + 1]]}-${BYTE_HEX[pool[at + 2]]}${BYTE_HEX[pool[at + 3]]}${BYTE_HEX[pool[at + 4]]}${BYTE_HEX[pool[at + 5]]}${BYTE_HEX[pool[at + 6]]}${BYTE_HEX[pool[at + 7]]}`
 }
+
+const BYTE_HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))

@@ -397,7 +397,7 @@ export class JobService implements JobsApi {
       controller?.abort(reason)
     }
     try {
-      for (const hook of this.options.hooks.beforeJob) await hook({ job: this.publicRecord(job) })
+      if (this.options.hooks.beforeJob.size) for (const hook of this.options.hooks.beforeJob) await hook({ job: this.publicRecord(job) })
       const ctx = this.contextFor(job, attempt, signal)
       const result =
         job.record.mode === 'undo'
@@ -528,9 +528,12 @@ export class JobService implements JobsApi {
     this.active.delete(id)
     const record = this.publicRecord(job)
     job.final.resolve(record)
-    for (const waiter of this.finalWaiters.get(id) ?? []) waiter.resolve(record)
-    this.finalWaiters.delete(id)
-    for (const hook of this.options.hooks.afterJob) {
+    const waiters = this.finalWaiters.get(id)
+    if (waiters) {
+      for (const waiter of waiters) waiter.resolve(record)
+      this.finalWaiters.delete(id)
+    }
+    if (this.options.hooks.afterJob.size) for (const hook of this.options.hooks.afterJob) {
       try {
         await hook({ job: record })
       } catch (error) {

@@ -45,8 +45,9 @@ export class JobStore {
   constructor(private readonly storage: Storage) {}
 
   async create(job: StoredJob, fullInput?: unknown): Promise<void> {
-    const labels = Object.entries(job.labels)
-    if (labels.length) await Promise.all(labels.map(([key, value]) => this.storage.setItem(`${labelIndex(key, value)}:${job.id}`, '')))
+    const writes: Promise<void>[] = []
+    for (const key in job.labels) writes.push(this.storage.setItem(`${labelIndex(key, job.labels[key])}:${job.id}`, ''))
+    if (writes.length) await Promise.all(writes)
     await this.storage.setItem(statusEntry(job.status, job.provider, job.id), '')
     if (fullInput !== undefined) await this.storage.setItem(inputKey(job.id), fullInput as never)
     await this.storage.setItem(recordKey(job.id), job as never)
