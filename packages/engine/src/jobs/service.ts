@@ -56,6 +56,8 @@ interface ActiveJob {
   abortRun?: (reason: unknown) => void
   /** Frees the run slot for the next job; unset once called. */
   freeSlot?: () => void
+  /** Frees the slot of a run told to stop that has not returned yet. */
+  slotGraceTimer?: NodeJS.Timeout
   final: Deferred<JobRecord>
 }
 
@@ -372,6 +374,7 @@ export class JobService implements JobsApi {
     return new Promise<void>((resolve) => {
       job.freeSlot = () => {
         job.freeSlot = undefined
+        clearTimeout(job.slotGraceTimer)
         resolve()
       }
       // The machine may take this event after the current one (when called from a status
@@ -396,6 +399,7 @@ export class JobService implements JobsApi {
       abortedWith = { reason }
       controller?.abort(reason)
     }
+    let outcome: JobMachineEvent
     try {
       if (this.options.hooks.beforeJob.size) for (const hook of this.options.hooks.beforeJob) await hook({ job: this.publicRecord(job) })
       const ctx = this.contextFor(job, attempt, signal)
@@ -403,12 +407,14 @@ export class JobService implements JobsApi {
         job.record.mode === 'undo'
           ? await job.action.undo!(ctx, job.input as never, job.record.undoOf?.result as never)
           : await job.action.run(ctx, job.input as never)
-      this.report(job, { type: 'job.succeeded', attempt, result: result === undefined ? null : result })
+      outcome = { type: 'job.succeeded', attempt, result: result === undefined ? null : result }
     } catch (error) {
-      this.report(job, { type: 'job.failed', attempt, error })
-    } finally {
-      job.freeSlot?.()
+      outcome = { type: 'job.failed', attempt, error }
     }
+    // The run is over, so its slot is free before the machine hears how it ended: the
+    // status change then holds no slot open for a grace period (nor the job, in a timer).
+    job.freeSlot?.()
+    this.report(job, outcome)
   }
 
   private outputOf(job: ActiveJob): OutputLog {
@@ -490,7 +496,7 @@ export class JobService implements JobsApi {
     this.emitStatus(job, previous)
     if (previous === 'running' && job.freeSlot) {
       // The action was told to stop; give it a moment to let go of what it holds, then free the slot anyway.
-      setTimeout(() => job.freeSlot?.(), SLOT_GRACE_MS).unref()
+      job.slotGraceTimer = setTimeout(() => job.freeSlot?.(), SLOT_GRACE_MS).unref()
     }
     if (status === 'running') void this.runAction(job, context.attempt)
     if (status === 'pending' && previous === 'retrying') this.enqueue(job)
