@@ -20,10 +20,15 @@ import type { DagNodeSpec } from './build'
 export class DependencyGraph {
   readonly graph = new Graph({ directed: true })
   private readonly names: string[]
+  // The graph does not change once built: each node's neighbours are read from it once.
+  private readonly dependentsOf: (readonly number[] | undefined)[]
+  private readonly dependenciesOf: (readonly number[] | undefined)[]
 
   /** `nodes` must be free of duplicates and unknown dependencies (as `buildDag` checks). */
   constructor(nodes: readonly DagNodeSpec[]) {
     this.names = nodes.map((_, position) => String(position))
+    this.dependentsOf = new Array(nodes.length)
+    this.dependenciesOf = new Array(nodes.length)
     const position = new Map(nodes.map((node, index) => [node.id, index]))
     for (const name of this.names) this.graph.setNode(name)
     nodes.forEach((node, index) => {
@@ -35,14 +40,14 @@ export class DependencyGraph {
     return this.names.length
   }
 
-  /** Positions of the direct dependents of the node at `position`, ascending. */
-  dependents(position: number): number[] {
-    return this.graph.successors(this.names[position])!.map(Number)
+  /** Positions of the direct dependents of the node at `position`, ascending. Shared: do not modify. */
+  dependents(position: number): readonly number[] {
+    return (this.dependentsOf[position] ??= this.graph.successors(this.names[position])!.map(Number))
   }
 
-  /** Positions of the direct dependencies of the node at `position`, ascending. */
-  dependencies(position: number): number[] {
-    return this.graph.predecessors(this.names[position])!.map(Number)
+  /** Positions of the direct dependencies of the node at `position`, ascending. Shared: do not modify. */
+  dependencies(position: number): readonly number[] {
+    return (this.dependenciesOf[position] ??= this.graph.predecessors(this.names[position])!.map(Number))
   }
 
   /** Positions of every node reachable from `position` (its dependents, theirs, ...), nearest first. */

@@ -233,19 +233,19 @@ export class OperationRunner {
     this.decided[operation.index] = 1
     if (this.cancelling) return this.skip(operation, 'workflow cancelled')
     const { byPosition, graph } = this.live
-    const parents = graph.dependencies(operation.index).map((position) => byPosition[position])
+    const parents = graph.dependencies(operation.index)
     if (operation.when === 'success') {
-      const blocker = parents.find((parent) => parent.status !== 'completed')
-      if (blocker) return this.skip(operation, `dependency "${blocker.id}" ended ${blocker.status}`)
-    } else if (operation.when === 'failure' && !parents.some((parent) => parent.status === 'failed')) {
+      const blocker = parents.find((position) => byPosition[position].status !== 'completed')
+      if (blocker !== undefined) return this.skip(operation, `dependency "${byPosition[blocker].id}" ended ${byPosition[blocker].status}`)
+    } else if (operation.when === 'failure' && !parents.some((position) => byPosition[position].status === 'failed')) {
       return this.skip(operation, 'no dependency failed')
     }
     let queued = 0
-    operation.runs.forEach((run, index) => {
-      if (run.status === 'completed') return
+    for (let index = 0; index < operation.runs.length; index++) {
+      if (operation.runs[index].status === 'completed') continue
       this.enqueue(operation, index)
       queued++
-    })
+    }
     // A retried batch whose every item had completed has nothing left to run.
     if (!queued) this.settleOperation(operation)
   }
