@@ -45,10 +45,10 @@ export class JobStore {
   constructor(private readonly storage: Storage) {}
 
   async create(job: StoredJob, fullInput?: unknown): Promise<void> {
-    const writes: Promise<void>[] = []
-    for (const key in job.labels) writes.push(this.storage.setItem(`${labelIndex(key, job.labels[key])}:${job.id}`, ''))
-    if (writes.length) await Promise.all(writes)
-    await this.storage.setItem(statusEntry(job.status, job.provider, job.id), '')
+    // One batch for the index entries (one append on fsStorage).
+    const entries = [{ key: statusEntry(job.status, job.provider, job.id), value: '' }]
+    for (const key in job.labels) entries.push({ key: `${labelIndex(key, job.labels[key])}:${job.id}`, value: '' })
+    await this.storage.setItems(entries)
     if (fullInput !== undefined) await this.storage.setItem(inputKey(job.id), fullInput as never)
     await this.storage.setItem(recordKey(job.id), job as never)
   }

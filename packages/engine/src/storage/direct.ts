@@ -45,6 +45,20 @@ export function directStorage(driver: Driver): Storage {
       return Promise.reject(error)
     }
   }) as Storage['setItem']
+  const setItems = ((items: { key: string; value: StorageValue; options?: unknown }[], options?: never) => {
+    if (!direct || options !== undefined || !driver.setItem || !items.every(isDirectItem)) return storage.setItems(items as never, options)
+    try {
+      if (driver.setItems) return done(driver.setItems(items.map((item) => ({ key: item.key, value: stringify(item.value) })), NO_OPTIONS))
+      let pending: unknown[] | undefined
+      for (const item of items) {
+        const written = driver.setItem(item.key, stringify(item.value), NO_OPTIONS)
+        if (written instanceof Promise) (pending ??= []).push(written)
+      }
+      return pending ? Promise.all(pending).then(nothing) : RESOLVED
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }) as Storage['setItems']
   const removeItem = ((key: string, options?: never) => {
     if (!isDirect(key, options) || !driver.removeItem) return storage.removeItem(key, options)
     try {
@@ -62,6 +76,7 @@ export function directStorage(driver: Driver): Storage {
     get: getItem,
     setItem,
     set: setItem,
+    setItems,
     removeItem,
     remove: removeItem,
     del: removeItem,
@@ -80,6 +95,10 @@ export function directStorage(driver: Driver): Storage {
 const NO_OPTIONS = Object.freeze({})
 const RESOLVED = Promise.resolve()
 const nothing = () => undefined
+
+function isDirectItem(item: { key: unknown; value: unknown; options?: unknown }): boolean {
+  return item.options === undefined && item.value !== undefined && typeof item.key === 'string' && isNormalKey(item.key)
+}
 
 /** A driver's sync or async answer as a promise. */
 function answer<T>(value: T | Promise<T>): Promise<T> {

@@ -43,6 +43,46 @@ describe('directStorage', () => {
     expect(String(result.actual)).toMatch(/^error: \[unstorage\] Invalid key/)
   })
 
+  it('writes batches as createStorage does, through the driver\'s own setItems when it has one', async () => {
+    const result = await both(async (storage) => {
+      await storage.setItems([
+        { key: 'a:b', value: { n: 1 } },
+        { key: 'a:c', value: '' },
+      ])
+      // One key not in normal form sends the whole batch through unstorage.
+      await storage.setItems([
+        { key: 'x/y', value: 2 },
+        { key: 'x:z', value: [3] },
+      ])
+      return storage.getItems(['a:b', 'a:c', 'x:y', 'x:z'])
+    })
+    expect(result.actual).toEqual(result.expected)
+    expect(result.actualData).toEqual(result.expectedData)
+
+    const batches: string[][] = []
+    const data = new Map<string, string>()
+    const batching: Driver = {
+      name: 'batching',
+      hasItem: (key) => data.has(key),
+      getItem: (key) => data.get(key) ?? null,
+      setItem: (key, value) => void data.set(key, value),
+      setItems: async (items) => {
+        batches.push(items.map((item) => item.key))
+        for (const item of items) data.set(item.key, item.value)
+      },
+      getKeys: () => [...data.keys()],
+    }
+    await directStorage(batching).setItems([
+      { key: 'k:1', value: { v: 1 } },
+      { key: 'k:2', value: 'two' },
+    ])
+    expect(batches).toEqual([['k:1', 'k:2']])
+    expect([...data.entries()]).toEqual([
+      ['k:1', '{"v":1}'],
+      ['k:2', 'two'],
+    ])
+  })
+
   it('removes meta with the key when asked, as createStorage does', async () => {
     const result = await both(async (storage) => {
       await storage.setItem('a:b', 1)
