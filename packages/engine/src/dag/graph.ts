@@ -18,7 +18,7 @@ import type { DagNodeSpec } from './build'
  * `successors`/`predecessors` instead.
  */
 export class DependencyGraph {
-  readonly graph = new Graph({ directed: true })
+  readonly graph: Graph = new EdgeDictionaryGraph({ directed: true })
   private readonly names: string[]
   // The graph does not change once built: each node's neighbours are read from it once.
   private readonly dependentsOf: (readonly number[] | undefined)[]
@@ -85,6 +85,29 @@ export class DependencyGraph {
       for (const dependency of this.dependencies(position)) if (--dependentsLeft[dependency] === 0) ready.push(dependency)
     }
     return order
+  }
+}
+
+/**
+ * A graphlib `Graph` whose per-node edge tables are dictionaries from the
+ * start. graphlib keeps each node's in- and out-edges in a plain object keyed
+ * by edge id (`"v\x01w\x01\x00"`), a property name no other object shares,
+ * so V8 made a new hidden class for every edge added: half the time of
+ * building a 15,000-edge graph. `Object.create(null)` objects are dictionaries
+ * at once. The tables are graphlib's own (`_in`, `_out`, created by
+ * `setNode`); if a graphlib version names them otherwise, nothing is replaced.
+ */
+class EdgeDictionaryGraph extends Graph {
+  override setNode(name: string, label?: Parameters<Graph["setNode"]>[1]): this {
+    const added = !this.hasNode(name)
+    if (arguments.length > 1) super.setNode(name, label)
+    else super.setNode(name)
+    const tables = this as unknown as { _in?: Record<string, object>; _out?: Record<string, object> }
+    if (added && tables._in?.[name] && tables._out?.[name]) {
+      tables._in[name] = Object.create(null)
+      tables._out[name] = Object.create(null)
+    }
+    return this
   }
 }
 

@@ -7,7 +7,7 @@ import { isoTime } from '../_internal/time'
 
 export interface RunnerHost {
   jobs: JobsApi
-  saveOperation: (operation: OperationRecord) => Promise<void>
+  saveOperations: (operations: OperationRecord[]) => Promise<void>
   /** Called after each change of an operation's status or progress, before it is saved. */
   operationChanged: (operation: OperationRecord, previous: OperationStatus) => void
   /** A job started for a run: lets job progress reach the operation. */
@@ -370,7 +370,7 @@ export class OperationRunner {
     const operations = [...this.dirty]
     this.dirty.clear()
     this.writes = this.writes
-      .then(() => Promise.all(operations.map((operation) => this.host.saveOperation(operation))))
+      .then(() => this.host.saveOperations(operations))
       .then(
         () => {},
         (error) => {

@@ -133,7 +133,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
     return {
       jobs: host.jobs,
       runsAdmitted: () => entry.actor?.send({ type: 'operations.admitted' }),
-      saveOperation: (operation) => store.saveOperation(live.header.id, operation),
+      saveOperations: (operations) => store.saveOperations(live.header.id, operations),
       operationChanged: (operation, previous) => {
         if (operation.status !== previous && host.events.listenerCount('workflow:operation')) {
           host.events.emit('workflow:operation', { id: live.header.id, operationId: operation.id, status: operation.status, previous, operation })

@@ -78,16 +78,22 @@ export class WorkflowStore {
   }
 
   async saveOperation(workflowId: string, operation: OperationRecord): Promise<void> {
+    await this.storage.setItem(this.stateKey(workflowId, operation), stateOf(operation))
+  }
+
+  /** Writes the states of several operations as one batch. */
+  async saveOperations(workflowId: string, operations: readonly OperationRecord[]): Promise<void> {
+    if (!operations.length) return
+    await this.storage.setItems(operations.map((operation) => ({ key: this.stateKey(workflowId, operation), value: stateOf(operation) })))
+  }
+
+  private stateKey(workflowId: string, operation: OperationRecord): string {
     let key = this.stateKeys.get(operation)
     if (!key) {
       key = stateKey(workflowId, operation.id)
       this.stateKeys.set(operation, key)
     }
-    await this.storage.setItem(key, stateOf(operation))
-  }
-
-  async saveOperations(workflowId: string, operations: readonly OperationRecord[]): Promise<void> {
-    await Promise.all(operations.map((operation) => this.saveOperation(workflowId, operation)))
+    return key
   }
 
   async header(id: string): Promise<WorkflowHeader | undefined> {

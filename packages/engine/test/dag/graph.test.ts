@@ -15,6 +15,19 @@ describe('dag: DependencyGraph', () => {
     expect(graph.dependents(0)).toEqual([1, 2])
     expect(graph.dependencies(2)).toEqual([0, 1])
     expect(graph.dependents(3)).toEqual([])
+    // graphlib's own queries over the per-node edge tables still answer.
+    expect(graph.graph.inEdges('2')!.map(({ v }) => v).sort()).toEqual(['0', '1'])
+    expect(graph.graph.outEdges('0')!.map(({ w }) => w).sort()).toEqual(['1', '2'])
+    expect(graph.graph.nodeEdges('1')!.length).toBe(2)
+    graph.graph.removeEdge('0', '2')
+    expect(graph.graph.inEdges('2')!.map(({ v }) => v)).toEqual(['1'])
+  })
+
+  it('should keep graphlib\'s per-node edge tables as dictionaries (a graphlib upgrade that renames them shows here)', () => {
+    const graph = new DependencyGraph([node('a'), node('b', 'a')])
+    const tables = graph.graph as unknown as { _in: Record<string, object>; _out: Record<string, object> }
+    expect(Object.getPrototypeOf(tables._in['1'])).toBeNull()
+    expect(Object.getPrototypeOf(tables._out['0'])).toBeNull()
   })
 
   it('should list transitive dependents and order undos through nodes left out', () => {

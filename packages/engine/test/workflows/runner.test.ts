@@ -53,7 +53,7 @@ function drive(live: LiveWorkflow, jobs: JobsApi, adoptJobs: boolean) {
     live,
     {
       jobs,
-      saveOperation: async () => {},
+      saveOperations: async () => {},
       operationChanged: () => {},
       jobStarted: () => {},
       jobSettled: () => {},
