@@ -1,4 +1,4 @@
-import { createStorage, type Driver } from 'unstorage'
+import { createStorage, type Driver, type StorageValue } from 'unstorage'
 import memoryDriver from 'unstorage/drivers/memory'
 import { describe, expect, it } from 'vitest'
 import { memoryStorage } from '../../src/storage/memory'
@@ -45,12 +45,12 @@ describe('directStorage', () => {
 
   it('writes batches as createStorage does, through the driver\'s own setItems when it has one', async () => {
     const result = await both(async (storage) => {
-      await storage.setItems([
+      await storage.setItems<StorageValue>([
         { key: 'a:b', value: { n: 1 } },
         { key: 'a:c', value: '' },
       ])
       // One key not in normal form sends the whole batch through unstorage.
-      await storage.setItems([
+      await storage.setItems<StorageValue>([
         { key: 'x/y', value: 2 },
         { key: 'x:z', value: [3] },
       ])
@@ -72,7 +72,7 @@ describe('directStorage', () => {
       },
       getKeys: () => [...data.keys()],
     }
-    await directStorage(batching).setItems([
+    await directStorage(batching).setItems<StorageValue>([
       { key: 'k:1', value: { v: 1 } },
       { key: 'k:2', value: 'two' },
     ])
