@@ -33,7 +33,7 @@ export interface WorkflowMachineEffects {
   admittedRuns: (workflowId: string) => AdmittedRun[]
   /** What a run's child actor does: submits (or adopts) the run's job and waits for it. Never rejects. */
   executeRun: (run: AdmittedRun) => Promise<RunReport>
-  /** Hands a finished run's report to the scheduler (which may admit more runs). */
+  /** Hands a finished run's report to the scheduler (which may admit more runs); called by the run's actor. */
   settleRun: (report: RunReport) => void
   /** Undoes the workflow's completed operations in reverse topological order. */
   rollBack: (workflowId: string) => Promise<RollbackOutcome>
@@ -49,16 +49,19 @@ export type OperationRunLogic = ActorLogic<OperationRunSnapshot, OperationRunEve
 /**
  * One run of an operation (the operation's job, or one item's): a child actor
  * of the workflow machine, alive from its admission until its job settles.
+ * When the job settles it reports to the scheduler, then ends (done).
  * Hand-written rather than `fromPromise`, which gives every actor an
  * `AbortController` that nothing here would use: a cancelled workflow
  * cancels the runs' jobs, and each run still reports how its job ended.
  */
-function operationRunLogic(execute: WorkflowMachineEffects['executeRun']): OperationRunLogic {
+function operationRunLogic(execute: WorkflowMachineEffects['executeRun'], settle: WorkflowMachineEffects['settleRun']): OperationRunLogic {
   return {
     getInitialSnapshot: (_scope, input) => ({ status: 'active', output: undefined, error: undefined, input }),
     start: (snapshot, { self }) => {
       void execute(snapshot.input).then((report) => {
-        if (self.getSnapshot().status === 'active') self.send({ type: 'run.settled', report })
+        if (self.getSnapshot().status !== 'active') return
+        settle(report)
+        self.send({ type: 'run.settled', report })
       })
     },
     transition: (snapshot, event) => {
@@ -110,10 +113,13 @@ export function workflowStatusOf(value: StateValue): WorkflowStatus {
  * The lifecycle of one workflow. In `running`, the invoked `runOperations`
  * actor schedules the DAG (conditions, skips, joins, limits) over the
  * operation records, and every run it admits becomes a child actor of this
- * machine (`operationRun`, id `run-<slot>`), spawned here. Its completion
- * event (`xstate.done.actor.run-<slot>`) is handed to the scheduler, and the
- * runs that completion lets in are spawned in the same transition. A finished
- * run's actor has stopped itself (xstate stops an actor that is done); its
+ * machine (`operationRun`, id `run-<slot>`), spawned here. A run reports to
+ * the scheduler as its job settles; the runs that lets in are spawned by the
+ * next `operations.admitted` event, which the scheduler sends once per turn:
+ * quick jobs end in bursts, and a burst's successors cost one transition of
+ * this machine rather than one each (its transitions, not the jobs, were most
+ * of an operation's cost). A finished run's actor has stopped itself (xstate
+ * stops an actor that is done); its
  * entry in `children` is replaced by the slot's next run rather than removed
  * with `stopChild`, whose key deletion makes `children` a dictionary-mode
  * object that every later spawn copies slowly. A failure or a cancel goes through `rollingBack` when rollback
@@ -131,15 +137,13 @@ export function createWorkflowMachine(effects: WorkflowMachineEffects) {
     },
     actors: {
       runOperations: fromPromise<RunOutcome, { workflowId: string }>(({ input }) => effects.runOperations(input.workflowId)),
-      [OPERATION_RUN]: operationRunLogic(effects.executeRun),
+      [OPERATION_RUN]: operationRunLogic(effects.executeRun, effects.settleRun),
       rollBack: fromPromise<RollbackOutcome, { workflowId: string }>(({ input }) => effects.rollBack(input.workflowId)),
     },
     actions: {
       spawnAdmittedRuns: enqueueActions(({ context, enqueue }) => {
         for (const run of effects.admittedRuns(context.workflowId)) enqueue.spawnChild(OPERATION_RUN, { id: run.actorId, input: run })
       }),
-      // A run's completion (`xstate.done.actor.run-<slot>`): not among the declared events.
-      settleRun: ({ event }) => effects.settleRun((event as unknown as { output: RunReport }).output),
       cancelOperations: ({ context }) => effects.cancelOperations(context.workflowId),
       noteCause: assign({ cause: ({ event }) => event.type }),
       markCancelRequested: assign({ cancelRequested: true, cause: 'workflow.cancel' }),
@@ -176,8 +180,6 @@ export function createWorkflowMachine(effects: WorkflowMachineEffects) {
         },
         on: {
           'operations.admitted': { actions: 'spawnAdmittedRuns' },
-          // The invoked runOperations' own completion matches the exact onDone above first.
-          'xstate.done.actor.*': { actions: ['settleRun', 'spawnAdmittedRuns'] },
           'workflow.cancel': { guard: ({ context }) => !context.cancelRequested, actions: ['markCancelRequested', 'cancelOperations'] },
         },
       },

@@ -58,8 +58,9 @@ interface QueuedRun {
  * it when the condition can no longer hold), and admits runs (one per job:
  * a batch's items count one each) into a window of `parallelLimit` slots, or
  * `admissionWindow` without a limit. The workflow machine spawns a child
- * actor for each admitted run (`takeAdmitted`); the child submits the job
- * (`execute`) and its completion comes back through the machine (`settle`).
+ * actor for each admitted run (`takeAdmitted`, told once per turn through
+ * `runsAdmitted`); the child submits the job (`execute`) and reports how it
+ * ended (`settle`).
  * Works from the records as they are, so the same code starts a workflow,
  * retries it, and resumes it after a restart: settled operations are left
  * alone, and runs that already have a job wait for that job instead of
@@ -76,6 +77,8 @@ export class OperationRunner {
   private unsettled = 0
   private cancelling = false
   private detached = false
+  /** A `runsAdmitted` call is scheduled for the end of this turn. */
+  private announced = false
   /** Per position: dependencies not settled yet. */
   private readonly waiting: Int32Array
   /** Per position: the condition was evaluated (a skip can cascade to a dependent before the first pass reaches it). */
@@ -125,7 +128,6 @@ export class OperationRunner {
     })
     if (this.live.header.cancelRequested) this.cancel()
     this.pump()
-    if (this.admitted.length) this.host.runsAdmitted()
     this.checkDone()
     return done
   }
@@ -134,7 +136,7 @@ export class OperationRunner {
   takeAdmitted(): AdmittedRun[] {
     const runs = this.admitted
     this.admitted = []
-    return runs
+    return this.detached ? [] : runs
   }
 
   /** The work of a run's child actor: submits (or adopts, or finds again) the run's job and waits for it. Never rejects. */
@@ -273,12 +275,27 @@ export class OperationRunner {
       }
       const actorId = this.freeSlots.pop() ?? `run-${this.slots++}`
       this.admitted.push({ workflowId: this.live.header.id, actorId, operation, index, jobId })
+      this.announceAdmitted()
     }
     // Drop consumed entries now and then so that a long run does not keep them all.
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head)
       this.head = 0
     }
+  }
+
+  /**
+   * Tells the workflow machine, once per turn, that runs were admitted: runs
+   * that end in the same turn (quick jobs end in bursts) have their successors
+   * spawned in one transition of the machine rather than one each.
+   */
+  private announceAdmitted(): void {
+    if (this.announced) return
+    this.announced = true
+    queueMicrotask(() => {
+      this.announced = false
+      if (this.admitted.length && !this.detached) this.host.runsAdmitted()
+    })
   }
 
   private settleRun(operation: OperationRecord, index: number, run: OperationRun): void {
