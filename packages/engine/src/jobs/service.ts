@@ -181,8 +181,8 @@ export class JobService implements JobsApi {
   /**
    * The jobs API for the engine's own callers (a workflow's runs, rollback's
    * undo jobs). They build each submission from specs validated when the
-   * workflow was submitted, so its options are not parsed again (a fifth of a
-   * quick job's cost); its input still is, by the action's schema.
+   * workflow was submitted, so its options are not parsed again (several µs
+   * of a quick job); its input still is, by the action's schema.
    */
   readonly forEngine: JobsApi = {
     submit: (submission) => this.submitJob(submission, false),

@@ -3,7 +3,7 @@ import { createStorage, type Driver, type Storage, type StorageValue } from 'uns
 
 /**
  * `createStorage({ driver })`, whose item calls (`hasItem`, `getItem`,
- * `setItem`, `removeItem` and their aliases) go straight to the driver when
+ * `setItem`, `setItems`, `removeItem` and their aliases) go straight to the driver when
  * the key is already in unstorage's normal form, nothing else is mounted and
  * nobody watches. Then unstorage would do exactly the same: normalising a
  * normal key returns it unchanged, and the root mount takes every key.
