@@ -98,7 +98,7 @@ export class DependencyGraph {
  * `setNode`); if a graphlib version names them otherwise, nothing is replaced.
  */
 class EdgeDictionaryGraph extends Graph {
-  override setNode(name: string, label?: Parameters<Graph["setNode"]>[1]): this {
+  override setNode(name: string, label?: Parameters<Graph['setNode']>[1]): this {
     const added = !this.hasNode(name)
     if (arguments.length > 1) super.setNode(name, label)
     else super.setNode(name)
