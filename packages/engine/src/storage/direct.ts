@@ -46,7 +46,9 @@ export function directStorage(driver: Driver): Storage {
     }
   }) as Storage['setItem']
   const setItems = ((items: { key: string; value: StorageValue; options?: unknown }[], options?: never) => {
-    if (!direct || options !== undefined || !driver.setItem || !items.every(isDirectItem)) return storage.setItems(items as never, options)
+    if (options !== undefined || !driver.setItem || !items.every((item) => item.value !== undefined && isDirect(item.key, item.options))) {
+      return storage.setItems(items as never, options)
+    }
     try {
       if (driver.setItems) return done(driver.setItems(items.map((item) => ({ key: item.key, value: stringify(item.value) })), NO_OPTIONS))
       let pending: unknown[] | undefined
@@ -95,10 +97,6 @@ export function directStorage(driver: Driver): Storage {
 const NO_OPTIONS = Object.freeze({})
 const RESOLVED = Promise.resolve()
 const nothing = () => undefined
-
-function isDirectItem(item: { key: unknown; value: unknown; options?: unknown }): boolean {
-  return item.options === undefined && item.value !== undefined && typeof item.key === 'string' && isNormalKey(item.key)
-}
 
 /** A driver's sync or async answer as a promise. */
 function answer<T>(value: T | Promise<T>): Promise<T> {
