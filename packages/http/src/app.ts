@@ -11,7 +11,8 @@ import { resolveRequestId } from './middleware/request-id'
 import { readJsonBody, readQuery, validateInput } from './middleware/validate'
 import { checkApiVersion } from './middleware/versioning'
 import { documentationRoutes } from './openapi/routes'
-import { ApiError, toApiError } from './platform/errors'
+import { toSurfaceError } from './platform/engine-errors'
+import { ApiError } from './platform/errors'
 import type { AuditNote, RouteContext, RouteDefinition, SurfaceDefinition } from './platform/types'
 
 /** What every surface of a server shares. */
@@ -86,7 +87,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
 
   async function renderError(event: H3Event, thrown: unknown): Promise<unknown> {
     const state = stateOf(event)
-    const error = toApiError(thrown)
+    const error = toSurfaceError(thrown, surface.style)
     if (error.status >= 500) reportUnexpected(error.cause ?? error, event)
     for (const [name, value] of Object.entries(error.headers)) state.headers.set(name, value)
     if (!state.headers.has('X-RateLimit-Limit')) {
