@@ -4,6 +4,7 @@ export type { ServerOptions, ProvisioServer, RunningSurface } from './server'
 
 // Surfaces
 export { controlCenter, controlCenterSurface, controlCenterModule } from './surfaces/control-center'
+export { orchestrator, orchestratorSurface, orchestratorModule } from './surfaces/orchestrator'
 export { surfaceModules, surfaceNames, findSurfaceModule } from './surfaces'
 
 // Platform, for building surfaces

@@ -1,4 +1,4 @@
-import { createEngine, type Engine } from '@provisio/engine'
+import { createEngine, type Engine, type EngineOptions } from '@provisio/engine'
 import { createStorage } from 'unstorage'
 import { createAuditLog } from '../src/audit'
 import { createIdentity, type Identity, type LockoutOptions } from '../src/identity'
@@ -28,6 +28,8 @@ export interface TestServer {
   /** Moves the identity's clock (token expiry) forward. */
   advanceClock: (ms: number) => void
   api: (method: string, path: string, options?: RequestOptions) => Promise<ApiAnswer>
+  /** The same as `api`, against another served surface (`apiAt('orchestrator')`). */
+  apiAt: (surface: string) => (method: string, path: string, options?: RequestOptions) => Promise<ApiAnswer>
   login: (username: string, password: string) => Promise<string>
   /** Creates a user directly in the store and returns a token for it. */
   userWithToken: (username: string, roles: string[]) => Promise<{ id: string; token: string }>
@@ -43,13 +45,13 @@ export const adminPassword = 'correct horse battery'
  * Rate limits are generous unless a test asks for the real ones.
  */
 export async function startControlCenter(
-  options: { rateLimits?: Partial<RateLimitConfig>; server?: Partial<ServerOptions>; lockout?: LockoutOptions } = {},
+  options: { rateLimits?: Partial<RateLimitConfig>; server?: Partial<ServerOptions>; lockout?: LockoutOptions; engine?: Omit<EngineOptions, 'storage'> } = {},
 ): Promise<TestServer> {
   const storage = createStorage()
   let offset = 0
   const now = () => Date.now() + offset
   const identity = createIdentity({ storage, now, lockout: options.lockout ?? { maxFailures: 50, windowSeconds: 900, lockSeconds: 900 } })
-  const engine = createEngine({ storage })
+  const engine = createEngine({ ...options.engine, storage })
   await engine.start()
   const server = await createServer({
     engine,
@@ -63,7 +65,8 @@ export async function startControlCenter(
   })
   const base = server.url('control-center')
 
-  const api = async (method: string, path: string, request: RequestOptions = {}): Promise<ApiAnswer> => {
+  const apiAt = (surface: string) => async (method: string, path: string, request: RequestOptions = {}): Promise<ApiAnswer> => {
+    const surfaceBase = server.url(surface)
     const headers: Record<string, string> = { ...request.headers }
     if (request.token) headers.authorization = `Bearer ${request.token}`
     let body: string | undefined = request.rawBody
@@ -71,7 +74,7 @@ export async function startControlCenter(
       body = JSON.stringify(request.body)
       headers['content-type'] = 'application/json'
     }
-    const response = await fetch(`${base}${path}`, { method, headers, body })
+    const response = await fetch(`${surfaceBase}${path}`, { method, headers, body })
     const text = await response.text()
     let parsed: unknown = text
     try {
@@ -81,6 +84,7 @@ export async function startControlCenter(
     }
     return { status: response.status, headers: response.headers, body: parsed }
   }
+  const api = apiAt('control-center')
 
   const login = async (username: string, password: string) => {
     const answer = await api('POST', '/auth/login', { body: { username, password } })
@@ -100,6 +104,7 @@ export async function startControlCenter(
       offset += ms
     },
     api,
+    apiAt,
     login,
     userWithToken: async (username, roles) => {
       const user = await identity.users.create({ username, password: `${username}-password`, roles })
@@ -121,4 +126,18 @@ export function expectEnvelopeError(body: unknown): void {
   if (keys.join(',') !== 'error,success' || (body as any).success !== false || typeof (body as any).error !== 'string' || (body as any).error === '') {
     throw new Error(`expected {"success": false, "error": "..."}, got ${JSON.stringify(body)}`)
   }
+}
+
+/**
+ * Control-center and orchestrator on free loopback ports over one engine (memory storage), with
+ * an administrator; `orchestrator` calls the orchestrator surface.
+ */
+export async function startOrchestrator(
+  options: Parameters<typeof startControlCenter>[0] = {},
+): Promise<TestServer & { orchestrator: TestServer['api']; orchestratorBase: string }> {
+  const test = await startControlCenter({
+    ...options,
+    server: { surfaces: ['control-center', 'orchestrator'], ports: { 'control-center': 0, orchestrator: 0 }, ...options.server },
+  })
+  return { ...test, orchestrator: test.apiAt('orchestrator'), orchestratorBase: test.server.url('orchestrator') }
 }

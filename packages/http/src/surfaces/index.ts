@@ -1,13 +1,14 @@
 import type { SurfaceDeps } from '../platform/surface-deps'
 import type { SurfaceModule } from '../platform/types'
 import { controlCenterModule } from './control-center'
+import { orchestratorModule } from './orchestrator'
 
 /**
  * Every surface the server knows. Adding one is a folder under `surfaces/` exporting a
  * `SurfaceModule` and a line here; the server, CLI flags (`--<name>-port`), config keys and
- * OpenAPI follow. Planned: cloudlab 8000, tartvm 8001 (127.0.0.1), provisioning 8083, orchestrator 9090.
+ * OpenAPI follow. Planned: cloudlab 8000, tartvm 8001 (127.0.0.1), provisioning 8083.
  */
-export const surfaceModules: readonly SurfaceModule<SurfaceDeps>[] = [controlCenterModule]
+export const surfaceModules: readonly SurfaceModule<SurfaceDeps>[] = [controlCenterModule, orchestratorModule]
 
 export const surfaceNames: readonly string[] = surfaceModules.map((module) => module.name)
 
