@@ -1,5 +1,5 @@
 import type { JobRecord, JobStatus } from './jobs/types'
-import type { OperationRecord, OperationStatus, RollbackResult, WorkflowStatus, WorkflowSummary } from './workflows/types'
+import type { CheckpointSummary, OperationRecord, OperationStatus, RollbackResult, WorkflowStatus, WorkflowSummary } from './workflows/types'
 
 /** Every event the engine emits, with its payload. */
 // A type alias, not an interface: typed-emitter needs an index-compatible map.
@@ -17,6 +17,9 @@ export type EngineEvents = {
   'workflow:operation': (event: { id: string; operationId: string; status: OperationStatus; previous: OperationStatus; operation: OperationRecord }) => void
   'workflow:progress': (event: { id: string; progress: number; completedSteps: number; totalSteps: number; currentStep?: string }) => void
   'rollback:completed': (event: { rollback: RollbackResult }) => void
+  'checkpoint:created': (event: { checkpoint: CheckpointSummary }) => void
+  /** Workflow records were put back as they were at a checkpoint. */
+  'checkpoint:restored': (event: { checkpointId: string; restored: number; removed: number }) => void
 }
 
 export type EngineEventName = keyof EngineEvents

@@ -1,5 +1,6 @@
 import { H3, defineWebSocketHandler, getRequestIP, getRouterParams, type H3Event } from 'h3'
 import type { AuditLog } from './audit'
+import type { HttpMetrics } from './platform/http-metrics'
 import type { Identity, Principal } from './identity'
 import type { PolicyStore } from './policies'
 import { recordAudit } from './middleware/audit'
@@ -23,6 +24,8 @@ export interface PlatformServices {
   audit?: AuditLog
   rateLimits: RateLimits
   cors?: CorsConfig
+  /** Counts and times every answered request. */
+  metrics?: HttpMetrics
   /** Where unexpected (500) errors are reported; `console.error` by default. */
   onUnexpectedError?: (error: unknown, event: H3Event) => void
 }
@@ -105,6 +108,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
     const resourceOf = route.resource === undefined ? undefined : compileTemplate(route.resource)
 
     return async (event: H3Event): Promise<unknown> => {
+      const started = performance.now()
       const state = stateOf(event)
       const rawParams = (getRouterParams(event, { decode: true }) ?? {}) as Record<string, string>
       const resource = resourceOf?.(rawParams)
@@ -167,6 +171,13 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
           (error) => reportUnexpected(error, event),
         )
       }
+      services.metrics?.observe({
+        surface: surface.name,
+        method: route.method,
+        route: route.path,
+        status: result instanceof Response ? result.status : (event.res.status ?? 200),
+        seconds: (performance.now() - started) / 1000,
+      })
       return result
     }
   }

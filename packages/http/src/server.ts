@@ -78,6 +78,7 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
     }
   } catch (error) {
     await Promise.all(servers.map((server) => server.close(true)))
+    platform.dispose()
     throw error
   }
 
@@ -93,6 +94,7 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
     audit: platform.deps.audit,
     close: async ({ force = false } = {}) => {
       await Promise.all(servers.map((server) => server.close(force)))
+      platform.dispose()
     },
   }
 }

@@ -22,7 +22,7 @@ export { FAILED_DELIVERIES_PREFIX, signPayload, signedPart, verifyWebhookSignatu
 export type { FailedDelivery, WebhookEndpoint, WebhooksOptions } from './webhooks'
 
 // Metrics
-export { defaultDurationBuckets, metrics } from './metrics'
+export { collectEngineMetrics, defaultDurationBuckets, metrics } from './metrics'
 export type { MetricsOptions, MetricsPlugin } from './metrics'
 
 // Mail

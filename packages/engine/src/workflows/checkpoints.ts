@@ -3,6 +3,7 @@ import type { Storage } from 'unstorage'
 import { NotFoundError, ValidationError } from '../errors'
 import { keySegment } from '../storage/keys'
 import type { WorkflowAccess } from './access'
+import type { EngineEmitter } from '../engine-types'
 import type { WorkflowService } from './api'
 import { isStanding } from './live'
 import type { StoredWorkflow } from './store'
@@ -74,14 +75,14 @@ export class CheckpointStore {
 }
 
 /** `checkpoints.*` of the workflow service. */
-export function createCheckpointsApi(access: WorkflowAccess): WorkflowService['checkpoints'] {
+export function createCheckpointsApi(access: WorkflowAccess, events: EngineEmitter): WorkflowService['checkpoints'] {
   const { store, checkpointStore } = access
   return {
     async create({ name, description }) {
       if (!name) throw new ValidationError('invalid checkpoint', [{ path: 'name', message: 'a name is required' }])
       const all = await access.all()
       const ledger = all.flatMap((workflow) => ledgerOf(workflow.header.id, workflow.operations)).sort(newestFirst).reverse()
-      return checkpointStore.save({
+      const checkpoint = await checkpointStore.save({
         checkpoint: {
           id: randomUUID(),
           name,
@@ -94,6 +95,9 @@ export function createCheckpointsApi(access: WorkflowAccess): WorkflowService['c
         },
         workflows: all,
       })
+      const { ledger: _ledger, ...summary } = checkpoint
+      events.emit('checkpoint:created', { checkpoint: summary })
+      return checkpoint
     },
 
     list: () => checkpointStore.list(),
@@ -116,7 +120,9 @@ export function createCheckpointsApi(access: WorkflowAccess): WorkflowService['c
       for (const workflow of stored.workflows) await store.put(workflow)
       // A workflow that was running at the checkpoint carries on from there.
       for (const workflow of stored.workflows) if (!finalWorkflowStatuses.has(workflow.header.status)) await access.resume(workflow)
-      return { checkpointId: id, restored: stored.workflows.length, removed }
+      const restoredResult = { checkpointId: id, restored: stored.workflows.length, removed }
+      events.emit('checkpoint:restored', restoredResult)
+      return restoredResult
     },
   }
 }

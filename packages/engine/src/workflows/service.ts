@@ -466,7 +466,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
 
   return {
     workflows,
-    checkpoints: createCheckpointsApi(access),
+    checkpoints: createCheckpointsApi(access, host.events),
     rollback: (request) => rollbackRequest(access, request),
     async stats() {
       await durations.load()

@@ -32,8 +32,9 @@ export const serveCommand = defineCommand({
     if (file) consola.info(`Configuration: ${file}`)
 
     // The server's modules load once the configuration is known to be good.
-    const [{ createEngine }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }] = await Promise.all([
+    const [{ createEngine }, { webhooks }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }] = await Promise.all([
       import('@provisio/engine'),
+      import('@provisio/plugins'),
       import('../server'),
       import('../runtime/identity'),
       import('../runtime/providers'),
@@ -45,7 +46,9 @@ export const serveCommand = defineCommand({
     if (keyCreated) consola.info(`Created the JWT signing key ${keyPath} (mode 0600)`)
 
     const sandbox = await resolveProviders(config.dataDir)
-    const engine = createEngine({ storage, providers: sandbox.providers, stopGraceMs: config.shutdownGraceMs })
+    const webhookEndpoints = config.webhooks?.enabled ? config.webhooks.endpoints : []
+    const plugins = webhookEndpoints.length ? [webhooks({ endpoints: webhookEndpoints as Parameters<typeof webhooks>[0]['endpoints'] })] : []
+    const engine = createEngine({ storage, providers: sandbox.providers, plugins, stopGraceMs: config.shutdownGraceMs })
     await engine.start()
 
     await ensureFirstAdmin(identity)
@@ -60,8 +63,10 @@ export const serveCommand = defineCommand({
       rateLimits: config.rateLimits,
       cors: config.cors,
       providers: sandbox.statuses,
+      dataDir: config.dataDir,
     })
     for (const surface of server.surfaces) console.log(`${surface.name.padEnd(15)} ${surface.url}  (docs ${surface.url}/docs)`)
+    if (webhookEndpoints.length) consola.info(`Webhooks: ${webhookEndpoints.map((endpoint) => endpoint.url).join(', ')}`)
     for (const provider of sandbox.statuses) {
       if (provider.mode === 'sandbox') consola.warn(`SANDBOX MODE: ${provider.name} has no credentials and runs against a local stand-in at ${provider.endpoint}; nothing is created at ${provider.name}.`)
       else consola.info(`${provider.name}: live`)

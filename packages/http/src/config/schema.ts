@@ -1,3 +1,4 @@
+import { notificationEvents } from '@provisio/plugins'
 import { z } from 'zod'
 import { surfaceNames } from '../surfaces'
 
@@ -31,6 +32,25 @@ export const serveConfigSchema = z
     cors: z.object({ origins: z.array(z.string().min(1)) }).strict().optional(),
     shutdownGraceMs: z.number().int().min(0).max(3_600_000).default(10_000),
     accessTokenTtlSeconds: z.number().int().min(30).optional(),
+    webhooks: z
+      .object({
+        enabled: z.boolean().default(true),
+        endpoints: z
+          .array(
+            z
+              .object({
+                url: z.url({ protocol: /^https?$/ }),
+                events: z.array(z.enum(notificationEvents as [string, ...string[]])).min(1).optional(),
+                secret: z.string().min(1).optional(),
+                headers: z.record(z.string(), z.string()).optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .optional()
+      .describe("004's webhook block: each endpoint gets the events it lists, signed with its secret"),
     refreshTokenTtlSeconds: z.number().int().min(60).optional(),
   })
   .strict()

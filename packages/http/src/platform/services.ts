@@ -1,10 +1,13 @@
 import type { Engine } from '@provisio/engine'
+import { collectEngineMetrics } from '@provisio/plugins'
+import { Registry } from 'prom-client'
 import { createAuditLog, type AuditLog } from '../audit'
 import { createIdentity, type Identity } from '../identity'
 import { createPolicyStore, type PolicyStore } from '../policies'
 import type { PlatformServices } from '../app'
 import type { CorsConfig } from '../middleware/cors'
 import { createRateLimits, type RateLimitConfig, type RateLimits } from '../middleware/rate-limit'
+import { createHttpMetrics } from './http-metrics'
 import type { ProviderStatus, SurfaceDeps } from './surface-deps'
 
 /** Options shared by `createServer` and the per-surface app factories such as `controlCenter`. */
@@ -18,9 +21,17 @@ export interface PlatformOptions {
   rateLimits?: RateLimits | Partial<RateLimitConfig>
   /** Allowed CORS origins; CORS is off when omitted. */
   cors?: CorsConfig
+  /** The data directory, for the disk figures of the orchestrator's state routes. */
+  dataDir?: string
   /** What `/health` reports about providers (sandbox or live). */
   providers?: ProviderStatus[]
   onUnexpectedError?: PlatformServices['onUnexpectedError']
+  /**
+   * Prometheus registry that the orchestrator's `/metrics` serves: the engine's task, workflow and
+   * rollback figures and every surface's request counts and latencies are registered in it. A new
+   * one when omitted; give one registry to one platform only.
+   */
+  metrics?: Registry
 }
 
 function isRateLimits(value: PlatformOptions['rateLimits']): value is RateLimits {
@@ -28,14 +39,17 @@ function isRateLimits(value: PlatformOptions['rateLimits']): value is RateLimits
 }
 
 /** Fills in what was not given, once, so that every surface of a server shares one of each. */
-export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; services: PlatformServices } {
+export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; services: PlatformServices; dispose: () => void } {
   const storage = options.engine.storage
   const identity = options.identity ?? createIdentity({ storage })
   const policies = options.policies ?? createPolicyStore({ storage })
   const audit = options.audit ?? createAuditLog({ storage })
   const rateLimits = isRateLimits(options.rateLimits) ? options.rateLimits : createRateLimits(options.rateLimits)
+  const metrics = options.metrics ?? new Registry()
+  const stopEngineMetrics = collectEngineMetrics(options.engine, { registry: metrics })
   return {
-    deps: { engine: options.engine, identity, policies, audit, providers: options.providers ?? [], startedAt: Date.now() },
-    services: { identity, policies, audit, rateLimits, cors: options.cors, onUnexpectedError: options.onUnexpectedError },
+    deps: { engine: options.engine, identity, policies, audit, providers: options.providers ?? [], startedAt: Date.now(), dataDir: options.dataDir, metrics },
+    services: { identity, policies, audit, rateLimits, cors: options.cors, onUnexpectedError: options.onUnexpectedError, metrics: createHttpMetrics(metrics) },
+    dispose: stopEngineMetrics,
   }
 }

@@ -1,4 +1,5 @@
 import type { Engine } from '@provisio/engine'
+import type { Registry } from 'prom-client'
 import type { AuditLog } from '../audit'
 import type { Identity } from '../identity'
 import type { PolicyStore } from '../policies'
@@ -19,4 +20,8 @@ export interface SurfaceDeps {
   providers: ProviderStatus[]
   /** Epoch milliseconds the server started, for health answers. */
   startedAt: number
+  /** The server's data directory (disk figures of `/state/system/*`); undefined for an embedded, in-memory platform. */
+  dataDir?: string
+  /** Where the engine's and the surfaces' Prometheus metrics are registered. */
+  metrics: Registry
 }

@@ -1,2 +1,2 @@
-export { metrics, defaultDurationBuckets } from './plugin'
+export { collectEngineMetrics, defaultDurationBuckets, metrics } from './plugin'
 export type { MetricsOptions, MetricsPlugin } from './plugin'

@@ -4,7 +4,13 @@ import { envelopeStyle } from '../../platform/error-styles'
 import { resolvePlatform, type PlatformOptions } from '../../platform/services'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import type { SurfaceDefinition, SurfaceModule } from '../../platform/types'
+import { batchRoutes } from './batch'
+import { eventStreamRoute } from './event-stream'
 import { healthRoutes } from './health'
+import { metricsRoutes } from './metrics'
+import { rollbackRoutes } from './rollback'
+import { stateRoutes } from './state'
+import { taskRoutes } from './tasks'
 
 /** 004's Orchestrator API: tasks, workflow submissions, batches, state, rollback, metrics and live events. */
 export function orchestratorSurface(deps: SurfaceDeps): SurfaceDefinition {
@@ -17,7 +23,8 @@ export function orchestratorSurface(deps: SurfaceDeps): SurfaceDefinition {
     style: envelopeStyle,
     auth: true,
     policies: true,
-    routes: [...healthRoutes(deps)],
+    routes: [...healthRoutes(deps), ...taskRoutes(deps), ...batchRoutes(deps), ...stateRoutes(deps), ...rollbackRoutes(deps), ...metricsRoutes(deps)],
+    websockets: [eventStreamRoute(deps)],
   }
 }
 
