@@ -1,3 +1,4 @@
+import type { Hooks, Peer } from 'crossws'
 import { H3, defineWebSocketHandler, getRequestIP, getRouterParams, type H3Event } from 'h3'
 import type { AuditLog } from './audit'
 import type { HttpMetrics } from './platform/http-metrics'
@@ -26,6 +27,8 @@ export interface PlatformServices {
   cors?: CorsConfig
   /** Counts and times every answered request. */
   metrics?: HttpMetrics
+  /** Open WebSocket connections of every surface, so that a closing server can say goodbye to them. */
+  peers?: Set<Peer>
   /** Where unexpected (500) errors are reported; `console.error` by default. */
   onUnexpectedError?: (error: unknown, event: H3Event) => void
 }
@@ -66,6 +69,22 @@ function answer(event: H3Event, status: number, body: unknown): unknown {
   if (typeof body === 'object' && body !== null && !isPlainJson(body)) return body
   event.res.headers.set('Content-Type', 'application/json;charset=UTF-8')
   return JSON.stringify(body ?? null)
+}
+
+/** Adds each peer the hooks open to `peers` (and takes it out when it closes), keeping the route's own hooks. */
+function trackPeers(hooks: Partial<Hooks>, peers: Set<Peer> | undefined): Partial<Hooks> {
+  if (!peers) return hooks
+  return {
+    ...hooks,
+    open: (peer) => {
+      peers.add(peer)
+      return hooks.open?.(peer)
+    },
+    close: (peer, details) => {
+      peers.delete(peer)
+      return hooks.close?.(peer, details)
+    },
+  }
 }
 
 /** Compiles a template such as `users/:id` once into a function filling it from the path parameters. */
@@ -212,7 +231,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
         const key = principal ? `user:${principal.userId}` : `ip:${stateOf(event).ip}`
         setRateLimitHeaders(stateOf(event).headers, bucket === false ? await services.rateLimits.peek('general', key) : await services.rateLimits.consume(bucket, key))
         if (auth.error) throw auth.error
-        return socket.hooks(event, principal)
+        return trackPeers(await socket.hooks(event, principal), services.peers)
       }),
     )
   }

@@ -93,6 +93,11 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
     policies: platform.deps.policies,
     audit: platform.deps.audit,
     close: async ({ force = false } = {}) => {
+      // Upgraded sockets are no longer the HTTP server's: it would wait for them forever.
+      for (const peer of platform.services.peers ?? []) {
+        if (force) peer.terminate()
+        else peer.close(1001, 'Server shutting down')
+      }
       await Promise.all(servers.map((server) => server.close(force)))
       platform.dispose()
     },

@@ -49,7 +49,7 @@ export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; 
   const stopEngineMetrics = collectEngineMetrics(options.engine, { registry: metrics })
   return {
     deps: { engine: options.engine, identity, policies, audit, providers: options.providers ?? [], startedAt: Date.now(), dataDir: options.dataDir, metrics },
-    services: { identity, policies, audit, rateLimits, cors: options.cors, onUnexpectedError: options.onUnexpectedError, metrics: createHttpMetrics(metrics) },
+    services: { identity, policies, audit, rateLimits, cors: options.cors, onUnexpectedError: options.onUnexpectedError, metrics: createHttpMetrics(metrics), peers: new Set() },
     dispose: stopEngineMetrics,
   }
 }
