@@ -18,7 +18,7 @@ export { isTaskNotification, notificationEvents, watchNotifications } from './no
 export type * from './notifications'
 
 // Webhooks
-export { FAILED_DELIVERIES_PREFIX, signPayload, signedPart, verifyWebhookSignature, webhooks } from './webhooks'
+export { FAILED_DELIVERIES_PREFIX, PENDING_DELIVERIES_PREFIX, signPayload, signedPart, verifyWebhookSignature, webhooks } from './webhooks'
 export type { FailedDelivery, WebhookEndpoint, WebhooksOptions } from './webhooks'
 
 // Metrics

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto'
 import type { EngineEvents } from '@provisio/engine'
 import { describe, expect, it } from 'vitest'
-import { FAILED_DELIVERIES_PREFIX, signedPart, verifyWebhookSignature, webhooks, type FailedDelivery } from '../src'
+import { createStorage } from 'unstorage'
+import { FAILED_DELIVERIES_PREFIX, PENDING_DELIVERIES_PREFIX, signedPart, verifyWebhookSignature, webhooks, type FailedDelivery } from '../src'
 import { closedPort, runJob, startEngine, startReceiver, waitFor } from './helpers'
 
 const secret = 'webhook-secret'
@@ -184,17 +185,29 @@ describe('webhooks', () => {
     expect(receiver.requests.map((request) => JSON.parse(request.body).data.task_id)).toEqual([first.id, second.id])
   })
 
-  it('keeps a delivery waiting to be retried when the engine stops', async () => {
-    const receiver = await startReceiver(() => 500)
-    const engine = await startEngine({ plugins: [webhooks({ endpoints: [{ url: receiver.url }], retry: { attempts: 5, backoffMs: 60_000 } })] })
+  it('keeps a delivery waiting to be retried when the engine stops, and sends it after the next start', async () => {
+    let failing = true
+    const receiver = await startReceiver(() => (failing ? 500 : 200))
+    const storage = createStorage()
+    const options = { endpoints: [{ url: receiver.url, secret: 's3cret' }], retry: { attempts: 5, backoffMs: 60_000 } }
+    const engine = await startEngine({ storage, plugins: [webhooks(options)] })
     const job = await runJob(engine, 'echo')
     await waitFor(() => receiver.requests.length === 1)
     await engine.stop()
 
-    const [key] = await engine.storage.getKeys(FAILED_DELIVERIES_PREFIX)
-    const failed = await engine.storage.getItem<FailedDelivery>(key)
-    expect(failed).toMatchObject({ attempts: 1, lastStatus: 500, lastError: 'HTTP 500 Internal Server Error (engine stopped before the next attempt)' })
-    expect(JSON.parse(failed!.body).data.task_id).toBe(job.id)
+    expect(await storage.getKeys(FAILED_DELIVERIES_PREFIX)).toEqual([])
+    const [key] = await storage.getKeys(PENDING_DELIVERIES_PREFIX)
+    expect(await storage.getItem(key)).toMatchObject({ attempts: 1 })
+
+    failing = false
+    const restarted = await startEngine({ storage, plugins: [webhooks(options)] })
+    await waitFor(() => receiver.requests.length === 2)
+    const [first, second] = receiver.requests
+    expect(second.headers['x-provisio-delivery']).toBe(first.headers['x-provisio-delivery'])
+    expect(JSON.parse(second.body).data.task_id).toBe(job.id)
+    expect(verifyWebhookSignature(second.body, 's3cret', String(second.headers['x-provisio-signature']))).toBe(true)
+    await waitFor(async () => (await storage.getKeys(PENDING_DELIVERIES_PREFIX)).length === 0)
+    await restarted.stop()
   })
 
   it('rejects an invalid url or an unknown event name', () => {

@@ -9,6 +9,8 @@ export interface Delivery {
   event: string
   body: string
   headers: Record<string, string>
+  /** Attempts made before the engine last stopped; a resumed delivery counts on from there. */
+  attempts?: number
 }
 
 /** What `plugins:webhooks:failed:<id>` holds for a delivery that failed every attempt. */
@@ -34,27 +36,34 @@ export interface DeliveryOptions {
 
 type AttemptOutcome = { ok: true } | { ok: false; status?: number; error: string }
 
-/** Sends a delivery, retrying with backoff; resolves with the failure once no attempt is left. */
-export async function deliver(delivery: Delivery, options: DeliveryOptions): Promise<FailedDelivery | undefined> {
-  let attempt = 0
+/** How a delivery ended: sent, given up after every attempt, or cut short by the engine stopping (to resume later). */
+export type DeliveryOutcome = { status: 'delivered' } | { status: 'failed'; failed: FailedDelivery } | { status: 'interrupted'; attempts: number }
+
+/** Sends a delivery, retrying with backoff, until it is delivered, out of attempts, or the engine stops. */
+export async function deliver(delivery: Delivery, options: DeliveryOptions): Promise<DeliveryOutcome> {
+  let attempt = delivery.attempts ?? 0
   let outcome: AttemptOutcome
   for (;;) {
     attempt++
     outcome = await send(delivery, options.timeoutMs)
-    if (outcome.ok) return undefined
-    if (attempt >= options.retry.attempts || options.stopping.aborted) break
+    if (outcome.ok) return { status: 'delivered' }
+    if (attempt >= options.retry.attempts) break
+    if (options.stopping.aborted) return { status: 'interrupted', attempts: attempt }
     const waited = await sleep(backoffDelay(options.retry, attempt), true, { signal: options.stopping }).catch(() => false)
-    if (!waited) break
+    if (!waited) return { status: 'interrupted', attempts: attempt }
   }
   return {
-    id: delivery.id,
-    url: delivery.url,
-    event: delivery.event,
-    body: delivery.body,
-    attempts: attempt,
-    ...(outcome.status === undefined ? {} : { lastStatus: outcome.status }),
-    lastError: options.stopping.aborted && attempt < options.retry.attempts ? `${outcome.error} (engine stopped before the next attempt)` : outcome.error,
-    failedAt: new Date().toISOString(),
+    status: 'failed',
+    failed: {
+      id: delivery.id,
+      url: delivery.url,
+      event: delivery.event,
+      body: delivery.body,
+      attempts: attempt,
+      ...(outcome.status === undefined ? {} : { lastStatus: outcome.status }),
+      lastError: outcome.error,
+      failedAt: new Date().toISOString(),
+    },
   }
 }
 

@@ -29,13 +29,17 @@ export interface WebhooksOptions {
 
 /** Storage key prefix of deliveries that failed every attempt. */
 export const FAILED_DELIVERIES_PREFIX = 'plugins:webhooks:failed'
+/** Storage key prefix of deliveries not yet sent (or still being retried); resumed when the engine starts. */
+export const PENDING_DELIVERIES_PREFIX = 'plugins:webhooks:pending'
 
 const defaultRetry: RetryPolicy = { attempts: 4, backoffMs: 1000, factor: 2, maxBackoffMs: 60_000 }
 
 /**
  * Posts `task.*` and `batch.*` notifications to HTTP endpoints, signed with each
- * endpoint's secret. Deliveries run in the background, are retried with backoff,
- * and those that fail every attempt are kept under `plugins:webhooks:failed:<id>`.
+ * endpoint's secret. Deliveries run in the background and are retried with backoff; each is
+ * stored under `plugins:webhooks:pending:<id>` until it is sent, so one pending when the engine
+ * stops (or crashes) is sent after the next start. Those that fail every attempt are kept under
+ * `plugins:webhooks:failed:<id>`.
  */
 export function webhooks(options: WebhooksOptions): Plugin {
   const retry = { ...defaultRetry, ...options.retry }
@@ -48,33 +52,47 @@ export function webhooks(options: WebhooksOptions): Plugin {
 
   return definePlugin({
     name: 'webhooks',
-    setup(engine) {
+    async setup(engine) {
       const queue = new TaskQueue(options.concurrency ?? 4, (error) => engine.emit('engine:error', { error, context: 'webhooks: delivery' }))
       const stopping = new AbortController()
+
+      const report = (error: Error, context: string) => {
+        engine.emit('engine:error', { error, context: `webhooks: ${context}` })
+      }
+      const keep = (key: string, value: unknown, context: string) => engine.storage.setItem(key, value as never).catch((error: Error) => report(error, context))
+      const drop = (key: string, context: string) => engine.storage.removeItem(key).catch((error: Error) => report(error, context))
+
+      // Pending deliveries are stored before they are sent, so a stop or a crash resumes them on the next start.
+      const send = (delivery: Delivery) =>
+        queue.add(async () => {
+          const pendingKey = `${PENDING_DELIVERIES_PREFIX}:${delivery.id}`
+          const outcome = await deliver(delivery, { retry, timeoutMs, stopping: stopping.signal })
+          if (outcome.status === 'delivered') return drop(pendingKey, `clearing delivery ${delivery.id}`)
+          if (outcome.status === 'interrupted') return keep(pendingKey, { ...delivery, attempts: outcome.attempts }, `keeping delivery ${delivery.id}`)
+          const { failed } = outcome
+          // Kept first, so whoever hears of the failure finds the delivery in storage.
+          await keep(`${FAILED_DELIVERIES_PREFIX}:${failed.id}`, failed, `keeping failed delivery ${failed.id}`)
+          await drop(pendingKey, `clearing delivery ${failed.id}`)
+          report(new Error(`[provisio] [webhooks] ${failed.event} to ${failed.url} failed after ${failed.attempts} attempt(s): ${failed.lastError}`), `delivery ${failed.id}`)
+        })
 
       const enqueue = (notification: Notification) => {
         for (const endpoint of options.endpoints) {
           if (endpoint.events && !endpoint.events.includes(notification.event)) continue
           const delivery = deliveryFor(endpoint, notification)
-          queue.add(async () => {
-            const failed = await deliver(delivery, { retry, timeoutMs, stopping: stopping.signal })
-            if (!failed) return
-            // Kept first, so whoever hears of the failure finds the delivery in storage.
-            await engine.storage.setItem(`${FAILED_DELIVERIES_PREFIX}:${failed.id}`, failed).catch((error: Error) => {
-              engine.emit('engine:error', { error, context: `webhooks: keeping failed delivery ${failed.id}` })
-            })
-            engine.emit('engine:error', {
-              error: new Error(`[provisio] [webhooks] ${failed.event} to ${failed.url} failed after ${failed.attempts} attempt(s): ${failed.lastError}`),
-              context: `webhooks: delivery ${failed.id}`,
-            })
-          })
+          void keep(`${PENDING_DELIVERIES_PREFIX}:${delivery.id}`, delivery, `keeping delivery ${delivery.id}`).then(() => send(delivery))
         }
+      }
+
+      for (const key of await engine.storage.getKeys(PENDING_DELIVERIES_PREFIX)) {
+        const delivery = await engine.storage.getItem<Delivery>(key)
+        if (delivery) send(delivery)
       }
 
       const unwatch = watchNotifications(engine, enqueue, { outputLines: options.outputLines })
       return async () => {
         unwatch()
-        // Jobs the engine stopped have announced their end by now: send what is queued once, keep the rest.
+        // Jobs the engine stopped have announced their end by now: each queued delivery gets one attempt, the rest stay pending.
         stopping.abort()
         await queue.idle()
       }
