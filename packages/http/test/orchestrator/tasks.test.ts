@@ -113,6 +113,24 @@ describe('orchestrator /tasks', () => {
     expectEnvelopeError(refused.body)
   })
 
+  it('submits one job (extension) and answers its id; bad submissions are refused', async () => {
+    const answer = await test.orchestrator('POST', '/tasks', {
+      token: test.adminToken,
+      body: { provider: 'demo', action: 'echo', input: { name: 'posted', lines: 1 }, retry: { attempts: 2, backoff_ms: 10 }, labels: { team: 'ops' } },
+    })
+    expect(answer.status).toBe(201)
+    const id = answer.body.data
+    const job = await test.engine.jobs.wait(id)
+    expect(job).toMatchObject({ status: 'completed', retry: { attempts: 2, backoffMs: 10 }, labels: { team: 'ops' } })
+    for (const body of [{ provider: 'demo' }, { provider: 'nope', action: 'echo' }, { provider: 'demo', action: 'echo', input: { lines: -1 } }, { provider: 'demo', action: 'echo', extra: 1 }]) {
+      const refused = await test.orchestrator('POST', '/tasks', { token: test.adminToken, body })
+      expect(refused.status, JSON.stringify(body)).toBe(422)
+      expectEnvelopeError(refused.body)
+    }
+    const viewer = await test.userWithToken('viewer-submit', ['viewer'])
+    expect((await test.orchestrator('POST', '/tasks', { token: viewer.token, body: { provider: 'demo', action: 'echo' } })).status).toBe(403)
+  })
+
   it('cancels a running job (extension) and reports it Cancelled', async () => {
     const job = await test.engine.jobs.submit({ provider: 'demo', action: 'wait', input: { ms: 60_000 } })
     await new Promise<void>((resolve) => {

@@ -20,9 +20,7 @@ function toOperation(operation: BatchOperation, resolveAction: (operation: Batch
     ...(operation.when ? { when: operation.when } : {}),
     ...(items ? { items } : {}),
     ...(operation.type ? { type: operation.type } : {}),
-    ...(operation.retry
-      ? { retry: { attempts: operation.retry.attempts, backoffMs: operation.retry.backoff_ms, factor: operation.retry.factor, maxBackoffMs: operation.retry.max_backoff_ms } }
-      : {}),
+    ...(operation.retry ? { retry: operation.retry } : {}),
     ...(operation.timeout_ms ? { timeoutMs: operation.timeout_ms } : {}),
   }
 }

@@ -24,12 +24,31 @@ export const taskView = z.object({
   progress: z.number().describe('Extension: percentage done'),
 })
 
-const retryPolicy = z
+/** 004's snake_case retry policy, read into the engine's `RetryPolicy`. */
+export const retryPolicy = z
   .object({
     attempts: z.number().int().min(1).max(1000),
     backoff_ms: z.number().int().min(0).optional(),
     factor: z.number().min(1).optional(),
     max_backoff_ms: z.number().int().min(0).optional(),
+  })
+  .strict()
+  .transform(({ attempts, backoff_ms, factor, max_backoff_ms }) => ({
+    attempts,
+    ...(backoff_ms === undefined ? {} : { backoffMs: backoff_ms }),
+    ...(factor === undefined ? {} : { factor }),
+    ...(max_backoff_ms === undefined ? {} : { maxBackoffMs: max_backoff_ms }),
+  }))
+
+export const taskSubmission = z
+  .object({
+    provider: z.string().min(1).max(100),
+    action: z.string().min(1).max(200),
+    input: z.unknown().optional(),
+    timeout_ms: z.number().int().min(1).optional(),
+    retry: retryPolicy.optional(),
+    concurrency_key: z.string().min(1).max(200).optional(),
+    labels: z.record(z.string().min(1).max(100), z.string().max(500)).optional(),
   })
   .strict()
 

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { ApiError } from '../../platform/errors'
 import { pageAnswer } from '../../middleware/pagination'
 import type { SurfaceDeps } from '../../platform/surface-deps'
@@ -5,7 +6,7 @@ import { defineRoute, type RouteDefinition } from '../../platform/types'
 import * as s from './schemas'
 import { getTask, listTasks } from './tasks-source'
 
-/** `GET /tasks`, `GET /tasks/{id}` and the `POST /tasks/{id}/cancel` extension. */
+/** `GET /tasks`, `GET /tasks/{id}`, and the extensions `POST /tasks` (one job) and `POST /tasks/{id}/cancel`. */
 export function taskRoutes({ engine }: SurfaceDeps): RouteDefinition[] {
   const taskOrThrow = async (id: string) => {
     const task = await getTask(engine, id)
@@ -24,6 +25,30 @@ export function taskRoutes({ engine }: SurfaceDeps): RouteDefinition[] {
       query: s.taskListQuery,
       response: s.taskView.array(),
       handler: async (ctx) => pageAnswer(await listTasks(engine, ctx.query), ctx.query, ctx, (task) => task),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/tasks',
+      summary: "Submit one job of a provider's action (extension); answers the task id like 004's submissions",
+      tags: ['tasks'],
+      permission: 'workflows:create',
+      resource: 'tasks',
+      action: 'create',
+      status: 201,
+      body: s.taskSubmission,
+      response: z.string(),
+      handler: async ({ body }) => {
+        const job = await engine.jobs.submit({
+          provider: body.provider,
+          action: body.action,
+          input: body.input,
+          ...(body.timeout_ms ? { timeoutMs: body.timeout_ms } : {}),
+          ...(body.retry ? { retry: body.retry } : {}),
+          ...(body.concurrency_key ? { concurrencyKey: body.concurrency_key } : {}),
+          ...(body.labels ? { labels: body.labels } : {}),
+        })
+        return job.id
+      },
     }),
     defineRoute({
       method: 'GET',
