@@ -10,6 +10,7 @@ import { healthRoutes } from './health'
 import { metricsRoutes } from './metrics'
 import { rollbackRoutes } from './rollback'
 import { stateRoutes } from './state'
+import { taskSocketRoute, taskStreamRoutes } from './task-stream'
 import { taskRoutes } from './tasks'
 
 /** 004's Orchestrator API: tasks, workflow submissions, batches, state, rollback, metrics and live events. */
@@ -23,8 +24,11 @@ export function orchestratorSurface(deps: SurfaceDeps): SurfaceDefinition {
     style: envelopeStyle,
     auth: true,
     policies: true,
-    routes: [...healthRoutes(deps), ...taskRoutes(deps), ...batchRoutes(deps), ...stateRoutes(deps), ...rollbackRoutes(deps), ...metricsRoutes(deps)],
-    websockets: [eventStreamRoute(deps)],
+    routes: [
+      ...healthRoutes(deps),
+      ...taskRoutes(deps),
+      ...taskStreamRoutes(deps), ...batchRoutes(deps), ...stateRoutes(deps), ...rollbackRoutes(deps), ...metricsRoutes(deps)],
+    websockets: [eventStreamRoute(deps), taskSocketRoute(deps)],
   }
 }
 
