@@ -11,6 +11,8 @@ const main = defineCommand({
   subCommands: {
     serve: () => import('./commands/serve').then((module) => module.serveCommand),
     users: () => import('./commands/users').then((module) => module.usersCommand),
+    jobs: () => import('./commands/jobs').then((module) => module.jobsCommand),
+    workflows: () => import('./commands/workflows').then((module) => module.workflowsCommand),
   },
 })
 
