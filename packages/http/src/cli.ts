@@ -11,6 +11,7 @@ const main = defineCommand({
   subCommands: {
     serve: () => import('./commands/serve').then((module) => module.serveCommand),
     users: () => import('./commands/users').then((module) => module.usersCommand),
+    storage: () => import('./commands/storage').then((module) => module.storageCommand),
   },
 })
 
