@@ -83,7 +83,7 @@ describe('provisio storage (child process)', () => {
     bytes[at + 3] ^= 0x20
     writeFileSync(segment, bytes)
 
-    const serve = await finished(['serve', '--data-dir', dataDir, '--control-center-port', '0'])
+    const serve = await finished(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', '0'])
     expect(serve.code).toBe(1)
     const refusal = new RegExp(
       `The storage of ${dataDir} is damaged: ${segment} is corrupt at byte (\\d+): record of \\d+ bytes fails its CRC32 check, and an intact record follows at byte \\d+, so a crash did not cause it\\. Nothing was changed\\. ` +
@@ -114,8 +114,11 @@ describe('provisio storage (child process)', () => {
     expect(healthy.code, healthy.output).toBe(0)
     expect(healthy.output).toMatch(/Healthy: the store opens as it is\./)
     expect((await finished(['storage', 'salvage', '--data-dir', dataDir, '--out', out])).output).toMatch(/already exists and is not an empty directory/)
+    const inside = await finished(['storage', 'salvage', '--data-dir', dataDir, '--out', join(dataDir, 'salvaged')])
+    expect(inside.code).toBe(1)
+    expect(inside.output).toMatch(/salvaged is inside .*: salvage into a directory outside it/)
 
-    const run = start(['serve', '--data-dir', out, '--control-center-port', '0'], { PROVISIO_RATE_LIMIT_AUTH: '1000' })
+    const run = start(['serve', '--data-dir', out, '--surfaces', 'control-center', '--control-center-port', '0'], { PROVISIO_RATE_LIMIT_AUTH: '1000' })
     try {
       const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).not.toMatch(/No users yet/)
@@ -131,18 +134,19 @@ describe('provisio storage (child process)', () => {
     } finally {
       run.child.kill('SIGKILL')
     }
-  })
+    // Seven CLI runs, each loading TypeScript sources through tsx.
+  }, 120_000)
 
   it('serve refuses an empty segment file instead of starting as a new store', async () => {
     const dataDir = join(dir, 'emptied')
     await dataDirWithUsers(dataDir)
     writeFileSync(join(dataDir, 'data', '00000001.log'), '')
-    const serve = await finished(['serve', '--data-dir', dataDir, '--control-center-port', '0'])
+    const serve = await finished(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', '0'])
     expect(serve.code).toBe(1)
     expect(serve.output).toMatch(/00000001\.log is corrupt at byte 0: the file is empty \(a segment starts with a 8-byte header\)\. Nothing was changed\./)
     expect(serve.output).not.toMatch(/Created the first administrator|No users yet/)
     const check = await finished(['storage', 'check', '--data-dir', dataDir])
     expect(check.code).toBe(1)
     expect(check.output).toMatch(/DAMAGED at byte 0 \(0 bytes\): the file is empty/)
-  })
+  }, 60_000)
 })

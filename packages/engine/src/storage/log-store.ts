@@ -1,8 +1,8 @@
 import { closeSync, fdatasync as fdatasyncCallback, fdatasyncSync, fstatSync, ftruncateSync, linkSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { compactSegment } from './compaction'
 import { StorageCorruptionError } from '../errors'
+import { compactSegment } from './compaction'
 import { readFully, syncDirectory, writeFully } from './file-io'
 import { GroupCommit } from './group-commit'
 import { importLegacyLayout } from './legacy'
@@ -304,4 +304,3 @@ export class LogStore {
     this.segments.clear()
   }
 }
-

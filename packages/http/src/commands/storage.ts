@@ -1,5 +1,5 @@
 import { cpSync, existsSync, readdirSync, statSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { defineCommand } from 'citty'
 import { consola } from 'consola'
 import { checkFsStorage, DataDirectoryLockedError, salvageFsStorage, StorageCorruptionError, type StorageCheckReport } from '@provisio/engine'
@@ -25,6 +25,11 @@ function fsDataDir(args: Record<string, unknown>): string {
   const { config } = loadServeConfigOrExit({ configPath: args.config as string | undefined, flags: { dataDir: dataFlags(args).dataDir } }, (message) => consola.error(message))
   if (config.storage !== 'fs') fail(`The configuration uses the ${config.storage} storage; check and salvage apply to the fs storage of a data dir.`)
   return resolve(config.dataDir)
+}
+
+function isWithin(path: string, dir: string): boolean {
+  const below = relative(dir, path)
+  return below === '' || (below !== '..' && !below.startsWith(`..${sep}`) && !isAbsolute(below))
 }
 
 function fail(message: string): never {
@@ -90,6 +95,7 @@ const salvageCommand = defineCommand({
     const out = resolve(args.out)
     const store = join(dataDir, STORE_DIR)
     if (!existsSync(store)) fail(`${dataDir} holds no storage (no ${store})`)
+    if (isWithin(out, dataDir)) fail(`${out} is inside ${dataDir}: salvage into a directory outside it`)
     if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length)) fail(`${out} already exists and is not an empty directory: salvage into a new one`)
     const report = await orExit(() => salvageFsStorage(store, join(out, STORE_DIR)))
     // The rest of the data dir (the JWT signing key, provider files) is copied as it is, so tokens stay valid.
