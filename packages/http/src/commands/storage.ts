@@ -42,8 +42,8 @@ async function orExit<T>(work: () => T | Promise<T>): Promise<T> {
   try {
     return await work()
   } catch (error) {
-    if (error instanceof DataDirectoryLockedError) fail(`${error.message}. Stop the server first.`)
-    if (error instanceof Error && error.message.startsWith('[provisio] [fs-storage]')) fail(error.message)
+    // The engine's own refusals (open in a process, missing, target not empty, newer format) say what to do.
+    if (error instanceof DataDirectoryLockedError || (error instanceof Error && error.message.startsWith('[provisio] [fs-storage]'))) fail(error.message)
     throw error
   }
 }
