@@ -24,7 +24,9 @@ export { buildDag } from './dag'
 export { fsStorage, fsLogDriver } from './storage/fs'
 export { memoryStorage } from './storage/memory'
 export type { FsStorageOptions } from './storage/fs'
+export { checkFsStorage, salvageFsStorage } from './storage/salvage'
+export type { StorageCheckReport, StorageDamage, StorageSalvageReport, StorageSegmentReport } from './storage/salvage'
 
 // Errors
-export { ProvisioError, ValidationError, NotFoundError, EngineStateError, DataDirectoryLockedError } from './errors'
+export { ProvisioError, ValidationError, NotFoundError, EngineStateError, DataDirectoryLockedError, StorageCorruptionError } from './errors'
 export type { ValidationIssue } from './errors'

@@ -54,6 +54,27 @@ export class DataDirectoryLockedError extends ProvisioError {
   }
 }
 
+/**
+ * A data directory whose files are damaged: opening it is refused and nothing
+ * in it is changed. `salvageFsStorage` copies every readable record out.
+ */
+export class StorageCorruptionError extends ProvisioError {
+  constructor(
+    /** The damaged file. */
+    readonly file: string,
+    /** Byte offset in `file` where the damage starts. */
+    readonly offset: number,
+    /** What is wrong there. */
+    readonly reason: string,
+  ) {
+    super(
+      `[provisio] [fs-storage] ${file} is corrupt at byte ${offset}: ${reason}. The store was not opened and nothing in it was changed. ` +
+        'Copy every readable record into a new directory with `provisio storage salvage --data-dir DIR --out NEWDIR` (salvageFsStorage() in @provisio/engine)',
+      { code: 'storage_corrupt' },
+    )
+  }
+}
+
 export function issuesFromZod(error: z.ZodError, pathPrefix = ''): ValidationIssue[] {
   return error.issues.map((issue) => ({
     path: [pathPrefix, ...issue.path.map(String)].filter(Boolean).join('.'),

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { writeFully, syncDirectory } from './file-io'
 import { LOCK_FILE } from './lock'
 import { encodeRecord, OP_SET } from './record'
-import { SEGMENT_FILE_MODE, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, segmentFileName } from './segment'
+import { isSegmentTempName, SEGMENT_FILE_MODE, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, segmentFileName } from './segment'
 
 /** Where the files of the old layout are moved once imported; kept as a backup, never read again. */
 export const LEGACY_DIR = 'legacy'
@@ -21,7 +21,7 @@ const OLD_TEMP_MARK = '.tmp-'
  */
 export function importLegacyLayout(dir: string, fsync: boolean): void {
   const legacy = join(dir, LEGACY_DIR)
-  const stray = readdirSync(dir).filter((name) => name !== LEGACY_DIR && name !== IMPORT_FILE && !name.startsWith(LOCK_FILE))
+  const stray = readdirSync(dir).filter((name) => name !== LEGACY_DIR && name !== IMPORT_FILE && !name.startsWith(LOCK_FILE) && !isSegmentTempName(name))
   if (stray.length) {
     mkdirSync(legacy, { recursive: true })
     for (const name of stray) renameSync(join(dir, name), join(legacy, name))

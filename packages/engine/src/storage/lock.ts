@@ -88,6 +88,14 @@ export function lockDirectory(dir: string): DirectoryLock {
   }
 }
 
+/** The pid of the live process that has `dir` open, if any. */
+export function lockHolder(dir: string): number | undefined {
+  const text = readLock(join(dir, LOCK_FILE))
+  if (text === undefined) return undefined
+  const holder = parse(text)
+  return isAlive(holder) ? holder.pid : undefined
+}
+
 function readLock(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8')

@@ -1,14 +1,16 @@
-import { closeSync, fdatasync as fdatasyncCallback, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, unlinkSync } from 'node:fs'
+import { closeSync, fdatasync as fdatasyncCallback, fdatasyncSync, fstatSync, ftruncateSync, linkSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { StorageCorruptionError } from '../errors'
 import { compactSegment } from './compaction'
 import { readFully, syncDirectory, writeFully } from './file-io'
 import { GroupCommit } from './group-commit'
 import { importLegacyLayout } from './legacy'
 import { type DirectoryLock, lockDirectory } from './lock'
 import { LogIndex, type Location } from './log-index'
+import { type LogDamage, readLog } from './log-scan'
 import { encodeRecord, OP_REMOVE, OP_SET, readRecordHeader } from './record'
-import { listSegmentIds, scanSegment, SEGMENT_FILE_MODE, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, segmentFileName } from './segment'
+import { isSegmentTempName, listSegmentIds, type ScannedRecord, SEGMENT_FILE_MODE, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, segmentFileName, segmentTempName } from './segment'
 
 const fdatasync = promisify(fdatasyncCallback)
 
@@ -222,7 +224,11 @@ export class LogStore {
     if (this.failure) throw this.failure
   }
 
-  /** Rebuilds the index from the segments, oldest first, truncating a torn tail of the newest. */
+  /**
+   * Rebuilds the index from the segments, oldest first. A record cut short or
+   * torn at the very end of the log is a crash's unfinished write and is
+   * truncated; any other damage is refused, before anything is changed.
+   */
   private load(): void {
     const { dir, fsync } = this.options
     let ids = listSegmentIds(dir)
@@ -231,62 +237,61 @@ export class LogStore {
       ids = listSegmentIds(dir)
     }
     for (const [n, id] of ids.entries()) {
-      const newest = n === ids.length - 1
-      const fd = openSync(join(dir, segmentFileName(id)), newest ? 'r+' : 'r')
-      const segment: Segment = { id, fd, size: fstatSync(fd).size, written: 0, listed: true }
-      this.segments.set(id, segment)
+      const fd = openSync(join(dir, segmentFileName(id)), n === ids.length - 1 ? 'r+' : 'r')
+      const size = fstatSync(fd).size
+      this.segments.set(id, { id, fd, size, written: size, listed: true })
       this.index.addSegment(id)
-      if (!this.hasHeader(segment)) {
-        // Only the newest segment can be caught between its creation and its header's write.
-        if (!newest) throw new Error(`[provisio] [fs-storage] ${join(dir, segmentFileName(id))} is not a segment of this format`)
-        ftruncateSync(fd, 0)
-        writeFully(fd, SEGMENT_MAGIC, 0)
-        segment.size = SEGMENT_HEADER_BYTES
-      }
-      const end = this.replay(segment)
-      if (!end.intact) {
-        if (!newest) throw new Error(`[provisio] [fs-storage] ${join(dir, segmentFileName(id))} is corrupt at byte ${end.end} (only the newest segment may have a torn tail)`)
-        ftruncateSync(fd, end.end)
-        if (fsync) fdatasyncSync(fd)
-        segment.size = end.end
-      }
-      segment.written = segment.size
-      this.active = segment
     }
+    let torn: { segment: Segment; damage: LogDamage } | undefined
+    for (const entry of readLog(dir, [...this.segments.values()])) {
+      if ('record' in entry) this.apply(entry.segment, entry.record)
+      else if (entry.damage.torn) torn = entry
+      else throw new StorageCorruptionError(entry.damage.file, entry.damage.offset, entry.damage.reason)
+    }
+    if (torn) this.truncate(torn.segment, torn.damage)
     this.index.dropUnneededRemovals()
     if (!ids.length) this.createSegment(1)
+    else this.active = this.segments.get(ids[ids.length - 1])!
+    for (const name of readdirSync(dir)) if (isSegmentTempName(name)) unlinkSync(join(dir, name))
   }
 
-  private hasHeader(segment: Segment): boolean {
-    if (segment.size < SEGMENT_HEADER_BYTES) {
-      if (segment.size === 0 || SEGMENT_MAGIC.subarray(0, segment.size).equals(this.readHead(segment))) return false
-      throw new Error(`[provisio] [fs-storage] ${join(this.options.dir, segmentFileName(segment.id))} is not a segment of this format`)
+  private apply(segment: Segment, { key, op, offset, length, valueLength }: ScannedRecord): void {
+    const location: Location = { segment: segment.id, offset, length, valueLength, since: segment.id }
+    if (op === OP_SET) this.index.set(key, location)
+    else this.index.remove(key, location)
+  }
+
+  /** Cuts a torn write off the end of the log. */
+  private truncate(segment: Segment, { file, offset }: LogDamage): void {
+    // Its own descriptor: the segment's may be read-only, when newer ones hold only their header.
+    const fd = openSync(file, 'r+')
+    try {
+      ftruncateSync(fd, offset)
+      if (this.options.fsync) fdatasyncSync(fd)
+    } finally {
+      closeSync(fd)
     }
-    if (this.readHead(segment).equals(SEGMENT_MAGIC)) return true
-    throw new Error(`[provisio] [fs-storage] ${join(this.options.dir, segmentFileName(segment.id))} is not a segment of this format (or of a newer one)`)
+    segment.size = segment.written = offset
   }
 
-  private readHead(segment: Segment): Buffer {
-    const length = Math.min(segment.size, SEGMENT_HEADER_BYTES)
-    const head = Buffer.alloc(length)
-    readFully(segment.fd, head, length, 0)
-    return head
-  }
-
-  private replay(segment: Segment) {
-    const records = scanSegment(segment.fd, segment.size)
-    for (let next = records.next(); ; next = records.next()) {
-      if (next.done) return next.value
-      const { key, op, offset, length, valueLength } = next.value
-      const location: Location = { segment: segment.id, offset, length, valueLength, since: segment.id }
-      if (op === OP_SET) this.index.set(key, location)
-      else this.index.remove(key, location)
-    }
-  }
-
+  /**
+   * Starts a segment: written with its header under a temporary name and
+   * linked into place (failing if the name is taken), so that a segment file
+   * never exists without its header and an empty or shorter one is damage.
+   */
   private createSegment(id: number): Segment {
-    const fd = openSync(join(this.options.dir, segmentFileName(id)), 'wx+', SEGMENT_FILE_MODE)
-    writeFully(fd, SEGMENT_MAGIC, 0)
+    const path = join(this.options.dir, segmentFileName(id))
+    const temp = segmentTempName(path)
+    const fd = openSync(temp, 'w+', SEGMENT_FILE_MODE)
+    try {
+      writeFully(fd, SEGMENT_MAGIC, 0)
+      if (this.options.fsync) fdatasyncSync(fd)
+      linkSync(temp, path)
+      unlinkSync(temp)
+    } catch (error) {
+      closeSync(fd)
+      throw error
+    }
     const segment: Segment = { id, fd, size: SEGMENT_HEADER_BYTES, written: SEGMENT_HEADER_BYTES, listed: false }
     this.segments.set(id, segment)
     this.index.addSegment(id)

@@ -1,5 +1,7 @@
-import { readdirSync, readSync } from 'node:fs'
-import { isIntact, readRecordHeader, RECORD_HEADER_BYTES, type RecordOp } from './record'
+import { readdirSync } from 'node:fs'
+import { isUtf8 } from 'node:buffer'
+import { readFully } from './file-io'
+import { isIntact, OP_REMOVE, readRecordHeader, RECORD_HEADER_BYTES, type RecordHeader, type RecordOp } from './record'
 
 /** Segments hold all a server stores (password and token hashes among it): for the owner only. */
 export const SEGMENT_FILE_MODE = 0o600
@@ -13,6 +15,10 @@ const SCAN_CHUNK_BYTES = 1 << 20
 
 export const segmentFileName = (id: number) => `${String(id).padStart(8, '0')}.log`
 
+/** Where a segment is written before it is linked into place; one left by a crash holds nothing else. */
+export const segmentTempName = (path: string) => `${path}.new`
+export const isSegmentTempName = (name: string) => /^\d{8,}\.log\.new$/.test(name)
+
 /** The ids of the segment files in `dir`, oldest first. */
 export function listSegmentIds(dir: string): number[] {
   return readdirSync(dir)
@@ -20,6 +26,25 @@ export function listSegmentIds(dir: string): number[] {
     .filter((id) => id !== undefined)
     .map(Number)
     .sort((a, b) => a - b)
+}
+
+/**
+ * What is wrong with the header of a segment file, or undefined when it is
+ * this format's. A segment file is created with its header in place (see
+ * `LogStore`), so a shorter file is damage, never a crash's leftover.
+ */
+export function segmentHeaderDamage(fd: number, size: number, file: string): string | undefined {
+  if (size === 0) return `the file is empty (a segment starts with a ${SEGMENT_HEADER_BYTES}-byte header)`
+  const head = Buffer.alloc(Math.min(size, SEGMENT_HEADER_BYTES))
+  readFully(fd, head, head.length, 0)
+  if (head.equals(SEGMENT_MAGIC)) return undefined
+  const versionAt = SEGMENT_HEADER_BYTES - 1
+  if (size >= SEGMENT_HEADER_BYTES && head.subarray(0, versionAt).equals(SEGMENT_MAGIC.subarray(0, versionAt))) {
+    // Not damage: salvaging would not help, a newer Provisio reads it.
+    throw new Error(`[provisio] [fs-storage] ${file} is of segment format ${head[versionAt]}, newer than this version reads (${SEGMENT_MAGIC[versionAt]})`)
+  }
+  if (size < SEGMENT_HEADER_BYTES && head.equals(SEGMENT_MAGIC.subarray(0, size))) return `the file ends within the ${SEGMENT_HEADER_BYTES}-byte segment header (${size} bytes)`
+  return `the file does not start with a segment header (PVLOG, format ${SEGMENT_MAGIC[versionAt]})`
 }
 
 export interface ScannedRecord {
@@ -38,40 +63,95 @@ export interface ScanEnd {
   intact: boolean
 }
 
+/** Bytes of a segment that hold no intact record: from `offset` to the next intact record or the end of the file. */
+export interface SegmentDamage {
+  offset: number
+  length: number
+  /** What is wrong with the bytes at `offset`. */
+  reason: string
+}
+
 /**
- * The intact records of a segment in order, read in chunks with positional
- * reads. Stops at the first record that is cut short or fails its CRC: only
- * the tail of the active segment can be torn by a crash.
+ * The intact records of a segment in order. Stops at the first record that
+ * is cut short or fails its CRC: compaction reads only segments whose every
+ * record was checked on open.
  */
 export function* scanSegment(fd: number, size: number): Generator<ScannedRecord, ScanEnd> {
-  let buffer = Buffer.allocUnsafe(SCAN_CHUNK_BYTES)
-  let bufferStart = 0
-  let bufferEnd = 0
-  // Makes buffer hold [offset, offset + length), refilling it from `offset` when it does not.
-  const load = (offset: number, length: number) => {
-    if (offset >= bufferStart && offset + length <= bufferEnd) return offset - bufferStart
-    if (length > buffer.length) buffer = Buffer.allocUnsafe(Math.max(length, SCAN_CHUNK_BYTES))
-    const wanted = Math.min(buffer.length, size - offset)
-    let read = 0
-    while (read < wanted) {
-      const got = readSync(fd, buffer, read, wanted - read, offset + read)
-      if (got === 0) break
-      read += got
-    }
-    bufferStart = offset
-    bufferEnd = offset + read
-    return 0
-  }
-
+  const reader = new SegmentReader(fd, size)
   let offset = SEGMENT_HEADER_BYTES
   while (offset < size) {
-    if (offset + RECORD_HEADER_BYTES > size) return { end: offset, intact: false }
-    const headerAt = load(offset, RECORD_HEADER_BYTES)
-    const header = readRecordHeader(buffer, headerAt)
-    if (!header || offset + header.length > size) return { end: offset, intact: false }
-    const at = load(offset, header.length)
-    if (bufferEnd - bufferStart - at < header.length || !isIntact(buffer, at, header.length)) return { end: offset, intact: false }
-    yield {
+    const record = reader.recordAt(offset)
+    if (typeof record === 'string') return { end: offset, intact: false }
+    yield record
+    offset += record.length
+  }
+  return { end: offset, intact: true }
+}
+
+/**
+ * Every intact record of a segment in order and, between them, each damaged
+ * range: past damage, the reading resumes at the next offset where an intact
+ * record starts (a known type, a key in UTF-8, a length within the file and a
+ * matching CRC), so one bad byte costs one record, not the rest of the file.
+ */
+export function* readSegment(fd: number, size: number): Generator<ScannedRecord | SegmentDamage> {
+  const reader = new SegmentReader(fd, size)
+  let offset = SEGMENT_HEADER_BYTES
+  while (offset < size) {
+    const record = reader.recordAt(offset)
+    if (typeof record !== 'string') {
+      yield record
+      offset += record.length
+      continue
+    }
+    const next = reader.nextRecordAfter(offset)
+    yield { offset, length: next - offset, reason: record }
+    offset = next
+  }
+}
+
+/** Positional reads of a segment through one chunk-sized buffer. */
+class SegmentReader {
+  private buffer = Buffer.allocUnsafe(SCAN_CHUNK_BYTES)
+  private bufferStart = 0
+  private bufferEnd = 0
+
+  constructor(
+    private readonly fd: number,
+    private readonly size: number,
+  ) {}
+
+  /** The intact record at `offset`, or what is wrong with the bytes there. */
+  recordAt(offset: number): ScannedRecord | string {
+    const left = this.size - offset
+    if (left < RECORD_HEADER_BYTES) return `record header cut short: ${left} of ${RECORD_HEADER_BYTES} bytes before the end of the file`
+    const headerAt = this.load(offset, RECORD_HEADER_BYTES)
+    const header = readRecordHeader(this.buffer, headerAt)
+    if (!header) return `no record starts here (its type byte is ${this.buffer[headerAt + 4]}, not 1 or 2)`
+    if (header.length > left) return `record of ${header.length} bytes runs past the end of the file (${left} bytes left)`
+    const at = this.load(offset, header.length)
+    if (!isIntact(this.buffer, at, header.length)) return `record of ${header.length} bytes fails its CRC32 check`
+    return this.scanned(offset, at, header)
+  }
+
+  /** The first offset after `from` where an intact record starts, or the file size. */
+  nextRecordAfter(from: number): number {
+    for (let offset = from + 1; offset + RECORD_HEADER_BYTES <= this.size; offset++) {
+      const headerAt = this.load(offset, RECORD_HEADER_BYTES)
+      const header = readRecordHeader(this.buffer, headerAt)
+      if (!header || header.length > this.size - offset) continue
+      // Cheap tests before the CRC over the whole record: garbage rarely has a UTF-8 key.
+      if (header.op === OP_REMOVE && header.valueLength) continue
+      const keyAt = this.load(offset, RECORD_HEADER_BYTES + header.keyLength) + RECORD_HEADER_BYTES
+      if (!isUtf8(this.buffer.subarray(keyAt, keyAt + header.keyLength))) continue
+      if (isIntact(this.buffer, this.load(offset, header.length), header.length)) return offset
+    }
+    return this.size
+  }
+
+  private scanned(offset: number, at: number, header: RecordHeader): ScannedRecord {
+    const { buffer } = this
+    return {
       offset,
       op: header.op,
       key: buffer.toString('utf8', at + RECORD_HEADER_BYTES, at + RECORD_HEADER_BYTES + header.keyLength),
@@ -79,7 +159,16 @@ export function* scanSegment(fd: number, size: number): Generator<ScannedRecord,
       valueLength: header.valueLength,
       bytes: buffer.subarray(at, at + header.length),
     }
-    offset += header.length
   }
-  return { end: offset, intact: true }
+
+  /** Makes the buffer hold [offset, offset + length) of the file, which the caller knows exist; returns where it starts. */
+  private load(offset: number, length: number): number {
+    if (offset >= this.bufferStart && offset + length <= this.bufferEnd) return offset - this.bufferStart
+    if (length > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(length, SCAN_CHUNK_BYTES))
+    const wanted = Math.min(this.buffer.length, this.size - offset)
+    readFully(this.fd, this.buffer, wanted, offset)
+    this.bufferStart = offset
+    this.bufferEnd = offset + wanted
+    return 0
+  }
 }

@@ -32,16 +32,22 @@ export const serveCommand = defineCommand({
     if (file) consola.info(`Configuration: ${file}`)
 
     // The server's modules load once the configuration is known to be good.
-    const [{ createEngine }, { webhooks }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }] = await Promise.all([
+    const [{ createEngine }, { webhooks }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }, { storageDamageMessage }] = await Promise.all([
       import('@provisio/engine'),
       import('@provisio/plugins'),
       import('../server'),
       import('../runtime/identity'),
       import('../runtime/providers'),
       import('../runtime/storage'),
+      import('./storage'),
     ])
 
-    const storage = await createConfiguredStorage(config)
+    const storage = await createConfiguredStorage(config).catch((error: unknown) => {
+      const damaged = storageDamageMessage(error, config.dataDir)
+      if (!damaged) throw error
+      consola.error(damaged)
+      process.exit(1)
+    })
     const { identity, keyPath, keyCreated } = openIdentity(storage, config)
     if (keyCreated) consola.info(`Created the JWT signing key ${keyPath} (mode 0600)`)
 

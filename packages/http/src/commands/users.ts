@@ -5,6 +5,7 @@ import { consola } from 'consola'
 import { DataDirectoryLockedError } from '@provisio/engine'
 import { loadServeConfigOrExit } from '../config/load'
 import { dataArgs, dataFlags } from './shared-args'
+import { storageDamageMessage } from './storage'
 
 const addCommand = defineCommand({
   meta: { name: 'add', description: 'Create a user in the data dir (while the server is stopped; a running server takes POST /users)' },
@@ -19,6 +20,11 @@ const addCommand = defineCommand({
     const { config } = loadServeConfigOrExit({ configPath: args.config as string | undefined, flags: dataFlags(args) }, (message) => consola.error(message))
     const [{ openIdentity }, { createConfiguredStorage }] = await Promise.all([import('../runtime/identity'), import('../runtime/storage')])
     const storage = await createConfiguredStorage(config).catch((error: unknown) => {
+      const damaged = storageDamageMessage(error, config.dataDir)
+      if (damaged) {
+        consola.error(damaged)
+        process.exit(1)
+      }
       if (!(error instanceof DataDirectoryLockedError)) throw error
       consola.error(
         `The data directory ${error.directory} is open in a running server (process ${error.holderPid}). ` +
