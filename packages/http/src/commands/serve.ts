@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { defineCommand, type ArgsDef } from 'citty'
 import { consola } from 'consola'
 import type { Identity } from '../identity'
@@ -32,12 +33,13 @@ export const serveCommand = defineCommand({
     if (file) consola.info(`Configuration: ${file}`)
 
     // The server's modules load once the configuration is known to be good.
-    const [{ createEngine }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }] = await Promise.all([
+    const [{ createEngine }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }, { workspaces }] = await Promise.all([
       import('@provisio/engine'),
       import('../server'),
       import('../runtime/identity'),
       import('../runtime/providers'),
       import('../runtime/storage'),
+      import('../workspaces'),
     ])
 
     const storage = await createConfiguredStorage(config)
@@ -45,7 +47,8 @@ export const serveCommand = defineCommand({
     if (keyCreated) consola.info(`Created the JWT signing key ${keyPath} (mode 0600)`)
 
     const sandbox = await resolveProviders(config.dataDir)
-    const engine = createEngine({ storage, providers: sandbox.providers, stopGraceMs: config.shutdownGraceMs })
+    const workspacesRoot = join(config.dataDir, 'workspaces')
+    const engine = createEngine({ storage, providers: sandbox.providers, plugins: [workspaces({ root: workspacesRoot })], stopGraceMs: config.shutdownGraceMs })
     await engine.start()
 
     await ensureFirstAdmin(identity)
@@ -60,6 +63,7 @@ export const serveCommand = defineCommand({
       rateLimits: config.rateLimits,
       cors: config.cors,
       providers: sandbox.statuses,
+      workspacesRoot,
     })
     for (const surface of server.surfaces) console.log(`${surface.name.padEnd(15)} ${surface.url}  (docs ${surface.url}/docs)`)
     for (const provider of sandbox.statuses) {

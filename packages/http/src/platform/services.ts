@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { Engine } from '@provisio/engine'
 import { createAuditLog, type AuditLog } from '../audit'
 import { createIdentity, type Identity } from '../identity'
@@ -5,6 +6,7 @@ import { createPolicyStore, type PolicyStore } from '../policies'
 import type { PlatformServices } from '../app'
 import type { CorsConfig } from '../middleware/cors'
 import { createRateLimits, type RateLimitConfig, type RateLimits } from '../middleware/rate-limit'
+import { createWorkspaces } from '../workspaces'
 import type { ProviderStatus, SurfaceDeps } from './surface-deps'
 
 /** Options shared by `createServer` and the per-surface app factories such as `controlCenter`. */
@@ -21,6 +23,8 @@ export interface PlatformOptions {
   /** What `/health` reports about providers (sandbox or live). */
   providers?: ProviderStatus[]
   onUnexpectedError?: PlatformServices['onUnexpectedError']
+  /** Root of the workspace directories; give the engine's `workspaces({ root })` plugin the same. Default `.provisio/workspaces`. */
+  workspacesRoot?: string
 }
 
 function isRateLimits(value: PlatformOptions['rateLimits']): value is RateLimits {
@@ -35,7 +39,15 @@ export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; 
   const audit = options.audit ?? createAuditLog({ storage })
   const rateLimits = isRateLimits(options.rateLimits) ? options.rateLimits : createRateLimits(options.rateLimits)
   return {
-    deps: { engine: options.engine, identity, policies, audit, providers: options.providers ?? [], startedAt: Date.now() },
+    deps: {
+      engine: options.engine,
+      identity,
+      policies,
+      audit,
+      providers: options.providers ?? [],
+      workspaces: createWorkspaces({ root: options.workspacesRoot ?? resolve('.provisio', 'workspaces'), storage }),
+      startedAt: Date.now(),
+    },
     services: { identity, policies, audit, rateLimits, cors: options.cors, onUnexpectedError: options.onUnexpectedError },
   }
 }

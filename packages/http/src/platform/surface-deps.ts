@@ -2,6 +2,7 @@ import type { Engine } from '@provisio/engine'
 import type { AuditLog } from '../audit'
 import type { Identity } from '../identity'
 import type { PolicyStore } from '../policies'
+import type { Workspaces } from '../workspaces'
 
 /** Whether a provider talks to the real service or to a local stand-in (sandbox mode). */
 export interface ProviderStatus {
@@ -17,6 +18,8 @@ export interface SurfaceDeps {
   policies: PolicyStore
   audit: AuditLog
   providers: ProviderStatus[]
+  /** Workspace directories, each user's active workspace and the server records (docs/workspaces.md). */
+  workspaces: Workspaces
   /** Epoch milliseconds the server started, for health answers. */
   startedAt: number
 }
