@@ -5,6 +5,7 @@ import { resolvePlatform, type PlatformOptions } from '../../platform/services'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import type { SurfaceDefinition, SurfaceModule } from '../../platform/types'
 import { healthRoutes } from './health'
+import { submissionRoutes } from './submissions'
 
 /** 004's Orchestrator API: tasks, workflow submissions, batches, state, rollback, metrics and live events. */
 export function orchestratorSurface(deps: SurfaceDeps): SurfaceDefinition {
@@ -17,7 +18,7 @@ export function orchestratorSurface(deps: SurfaceDeps): SurfaceDefinition {
     style: envelopeStyle,
     auth: true,
     policies: true,
-    routes: [...healthRoutes(deps)],
+    routes: [...healthRoutes(deps), ...submissionRoutes(deps)],
   }
 }
 

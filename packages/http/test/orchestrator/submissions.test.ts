@@ -1,0 +1,216 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ansible, upcloud, vultr } from '@provisio/adapters'
+import { startUpCloudStandIn, startVultrStandIn, type UpCloudStandIn, type VultrStandIn } from '@provisio/adapters/testing'
+import type { WorkflowRecord } from '@provisio/engine'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createWorkspaces, workspaces, type Workspaces } from '../../src/workspaces'
+import { expectEnvelopeError, startOrchestrator } from '../helpers'
+import { markerPlaybook, tempRoot, writeTree } from '../workspaces/fixtures'
+
+describe('orchestrator workflow submissions', () => {
+  let test: Awaited<ReturnType<typeof startOrchestrator>>
+  let vultrStandIn: VultrStandIn
+  let upcloudStandIn: UpCloudStandIn
+  let root: string
+  let model: Workspaces
+  let ws: string
+  let markers: string
+
+  beforeAll(async () => {
+    vultrStandIn = await startVultrStandIn({ apiKey: 'vultr-key', port: 0, host: '127.0.0.1', readyAfterMs: 200, powerDelayMs: 50 })
+    upcloudStandIn = await startUpCloudStandIn({ username: 'u', password: 'p', port: 0, host: '127.0.0.1', readyAfterMs: 200, startAfterMs: 50, stopAfterMs: 50 })
+  })
+  afterAll(async () => {
+    await vultrStandIn.close()
+    await upcloudStandIn.close()
+  })
+
+  beforeEach(async () => {
+    root = await tempRoot()
+    markers = await tempRoot()
+    vultrStandIn.state.instances.clear()
+    vultrStandIn.state.requests.length = 0
+    upcloudStandIn.state.servers.clear()
+    test = await startOrchestrator({
+      engine: {
+        providers: [
+          vultr({ apiKey: 'vultr-key', baseUrl: vultrStandIn.apiUrl, pollIntervalMs: 50 }),
+          upcloud({ username: 'u', password: 'p', baseUrl: upcloudStandIn.apiUrl, pollIntervalMs: 50 }),
+          ansible(),
+        ],
+        plugins: [workspaces({ root })],
+      },
+      server: { workspacesRoot: root },
+    })
+    model = createWorkspaces({ root, storage: test.engine.storage })
+    ws = join(root, 'default')
+    return () => test.close()
+  })
+
+  async function submit(path: string, body: unknown, token = test.adminToken): Promise<WorkflowRecord> {
+    const answer = await test.orchestrator('POST', path, { token, body })
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200)
+    expect(Object.keys(answer.body).sort()).toEqual(['data', 'success'])
+    expect(answer.body.success).toBe(true)
+    expect(typeof answer.body.data).toBe('string')
+    return test.engine.workflows.wait(answer.body.data)
+  }
+
+  async function output(workflow: WorkflowRecord, operationId: string): Promise<string[]> {
+    const jobId = workflow.operations.find((operation) => operation.id === operationId)!.runs[0].jobId!
+    const lines: string[] = []
+    for await (const line of test.engine.jobs.output(jobId)) lines.push(line.line)
+    return lines
+  }
+
+  const cloudSettings = `servers:
+  - { name: web-1, provider: vultr, plan: vc2-1c-1gb, zone: ams, os_id: 2136 }
+  - { name: db-1, provider: upcloud, plan: 1xCPU-2GB, zone: de-fra1 }
+  - { name: old-1, address: 203.0.113.9 }
+`
+
+  it('servers/create creates each server at its provider, waits until ready and records it', async () => {
+    await writeTree(ws, { 'production/settings.yaml': cloudSettings })
+    const done = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.yaml', check_mode: false, wait: true })
+    expect(done.status).toBe('completed')
+    expect(done.labels).toMatchObject({ workspace: 'default', infra: 'production' })
+
+    const instances = [...vultrStandIn.state.instances.values()]
+    expect(instances.map((instance) => [instance.label, instance.region, instance.plan, instance.status])).toEqual([['web-1', 'ams', 'vc2-1c-1gb', 'active']])
+    const servers = [...upcloudStandIn.state.servers.values()]
+    expect(servers.map((server) => [server.title, server.zone, server.state])).toEqual([['db-1', 'de-fra1', 'started']])
+
+    const records = await model.servers.list({ workspace: 'default', infra: 'production' })
+    expect(records.map((record) => [record.name, record.provider, record.provider_id, record.ip])).toEqual([
+      ['db-1', 'upcloud', [...upcloudStandIn.state.servers.keys()][0], expect.stringMatching(/^198\.51\.100\.\d+$/)],
+      ['web-1', 'vultr', instances[0].id, instances[0].main_ip],
+    ])
+    expect(await output(done, 'plan')).toContain('server old-1: existing host 203.0.113.9, nothing to create')
+
+    // Submitted again, nothing is created twice.
+    const again = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.yaml' })
+    expect(again.status).toBe('completed')
+    expect(again.operations.map((operation) => operation.id)).toEqual(['plan'])
+    expect(vultrStandIn.state.instances.size).toBe(1)
+    expect(upcloudStandIn.state.servers.size).toBe(1)
+  })
+
+  it('check_mode validates and plans: the plan is the output, nothing is created', async () => {
+    await writeTree(ws, { 'production/settings.json': JSON.stringify({ servers: [{ name: 'web-1', provider: 'vultr', plan: 'vc2-1c-1gb', zone: 'ams', os_id: 2136 }] }) })
+    const done = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.json', check_mode: true, wait: true })
+    expect(done.status).toBe('completed')
+    expect(done.operations.map((operation) => operation.id)).toEqual(['plan'])
+    expect(await output(done, 'plan')).toEqual([
+      'check mode: planning only, nothing is created',
+      `infra production of workspace default (${join(ws, 'production', 'settings.json')})`,
+      'server web-1: create with vultr instance.create (plan vc2-1c-1gb, region ams), wait until ready',
+    ])
+    expect(done.operations[0].result).toMatchObject({ operations: ['create:web-1', 'record:web-1'] })
+    expect(vultrStandIn.state.instances.size).toBe(0)
+    expect(vultrStandIn.state.requests.filter((request) => request.method === 'POST')).toEqual([])
+    expect(await model.servers.list()).toEqual([])
+  })
+
+  it('a missing infra or settings file is a task that ends failed naming the path', async () => {
+    await writeTree(ws, { 'production/settings.yaml': cloudSettings })
+    const noInfra = await submit('/workflows/servers/create', { infra: 'staging', settings: 'settings.yaml' })
+    expect(noInfra.status).toBe('failed')
+    expect(noInfra.operations[0].error!.message).toBe(`infra "staging" does not exist: no directory ${join(ws, 'staging')}`)
+    expect(noInfra.error!.message).toBe(`operation "plan" failed: infra "staging" does not exist: no directory ${join(ws, 'staging')}`)
+
+    const noSettings = await submit('/workflows/taskserv/create', { operation: 'create', taskserv: 'nginx', infra: 'production', settings: 'config.k', check_mode: false, wait: true })
+    expect(noSettings.status).toBe('failed')
+    expect(noSettings.operations[0].error!.message).toBe(`settings file ${join(ws, 'production', 'config.k')} does not exist`)
+
+    const checked = await submit('/workflows/cluster/create', { cluster_type: 'buildkit', infra: 'staging', settings: 'settings.yaml', check_mode: true })
+    expect(checked.status).toBe('failed')
+    expect(checked.operations[0].error!.message).toContain(join(ws, 'staging'))
+    expect(vultrStandIn.state.instances.size).toBe(0)
+  })
+
+  it('taskserv/create runs the playbook from the workspace with ansible on the infra servers', async () => {
+    await writeTree(ws, {
+      'taskservs/marker.yml': markerPlaybook,
+      'production/settings.yaml': `servers:
+  - { name: local-1, address: 127.0.0.1, vars: { ansible_connection: local } }
+  - { name: local-2, address: 127.0.0.2, vars: { ansible_connection: local } }
+taskservs:
+  - name: marker
+    playbook: taskservs/marker.yml
+    servers: [local-2]
+    vars: { marker_dir: ${JSON.stringify(markers)} }
+`,
+    })
+    const done = await submit('/workflows/taskserv/create', { operation: 'create', taskserv: 'marker', infra: 'production', settings: 'settings.yaml' })
+    expect(done.status, JSON.stringify(done.operations.map((operation) => operation.error))).toBe('completed')
+    expect(await readFile(join(markers, 'marker-local-2.txt'), 'utf8')).toBe('marker on local-2 (127.0.0.2) of production\n')
+    await expect(readFile(join(markers, 'marker-local-1.txt'), 'utf8')).rejects.toThrow(/ENOENT/)
+    expect(done.operations.find((operation) => operation.id === 'taskserv:marker')!.result).toMatchObject({ exitCode: 0, hosts: { 'local-2': { failed: 0 } } })
+    expect(await output(done, 'taskserv:marker')).toContain('TASK [Write a marker] **********************************************************')
+  })
+
+  it('cluster/create (buildkit) creates the cluster servers, then runs its taskservs on their recorded addresses', async () => {
+    await writeTree(ws, {
+      'taskservs/buildkit.yml': markerPlaybook,
+      'production/settings.yaml': `servers:
+  - { name: builder-1, provider: vultr, plan: vc2-1c-1gb, zone: fra, os_id: 2136, vars: { ansible_connection: local } }
+taskservs:
+  - { name: buildkit, playbook: taskservs/buildkit.yml, vars: { marker_dir: ${JSON.stringify(markers)} } }
+clusters:
+  - { name: builders, type: buildkit }
+`,
+    })
+    const done = await submit('/workflows/cluster/create', { operation: 'create', cluster_type: 'buildkit', infra: 'production', settings: 'settings.yaml', check_mode: false, wait: true })
+    expect(done.status, JSON.stringify(done.operations.map((operation) => operation.error))).toBe('completed')
+    expect(done.operations.map((operation) => operation.id)).toEqual(['plan', 'create:builder-1', 'record:builder-1', 'inventory', 'taskserv:buildkit'])
+    const [instance] = [...vultrStandIn.state.instances.values()]
+    expect(instance).toMatchObject({ label: 'builder-1', region: 'fra', status: 'active' })
+    // The playbook saw the address the provider gave the new server.
+    expect(await readFile(join(markers, 'buildkit-builder-1.txt'), 'utf8')).toBe(`buildkit on builder-1 (${instance.main_ip}) of production\n`)
+    expect(await readFile(join(ws, 'production', '.provisio', 'inventory.yml'), 'utf8')).toContain(`ansible_host: ${instance.main_ip}`)
+  })
+
+  it('submits on the caller\'s active workspace', async () => {
+    const user = await test.userWithToken('dev', ['developer'])
+    await model.create({ name: 'alpha', activate: true }, user.id)
+    const done = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.yaml' }, user.token)
+    expect(done.labels.workspace).toBe('alpha')
+    expect(done.operations[0].error!.message).toContain(join(root, 'alpha', 'production'))
+  })
+
+  it('types are strict: a wrong type, an unknown field or a path that leaves the workspace is a 422', async () => {
+    for (const body of [
+      { infra: 'production', settings: 'settings.yaml', check_mode: 'no' },
+      { infra: 'production', settings: 'settings.yaml', wait: 1 },
+      { infra: 'production', settings: 'settings.yaml', extra: true },
+      { infra: '../etc', settings: 'settings.yaml' },
+      { infra: 'production', settings: '../../secrets.yaml' },
+      { settings: 'settings.yaml' },
+    ]) {
+      const answer = await test.orchestrator('POST', '/workflows/servers/create', { token: test.adminToken, body })
+      expect(answer.status, JSON.stringify(body)).toBe(422)
+      expectEnvelopeError(answer.body)
+    }
+    const badOperation = await test.orchestrator('POST', '/workflows/taskserv/create', { token: test.adminToken, body: { operation: 'explode', taskserv: 'x', infra: 'p', settings: 's.yaml' } })
+    expect(badOperation.status).toBe(422)
+    expect((await test.engine.workflows.list()).total).toBe(0)
+  })
+
+  it('an unknown cluster_type is a 422 naming the known types', async () => {
+    const answer = await test.orchestrator('POST', '/workflows/cluster/create', { token: test.adminToken, body: { cluster_type: 'nomad', infra: 'production', settings: 'settings.yaml' } })
+    expect(answer.status).toBe(422)
+    expectEnvelopeError(answer.body)
+    expect(answer.body.error).toContain('no cluster type "nomad" (known: buildkit, kubernetes)')
+  })
+
+  it('needs workflows:create: a viewer is refused', async () => {
+    const viewer = await test.userWithToken('watcher', ['viewer'])
+    const answer = await test.orchestrator('POST', '/workflows/servers/create', { token: viewer.token, body: { infra: 'production', settings: 'settings.yaml' } })
+    expect(answer.status).toBe(403)
+    expectEnvelopeError(answer.body)
+    const anonymous = await test.orchestrator('POST', '/workflows/servers/create', { body: { infra: 'production', settings: 'settings.yaml' } })
+    expect(anonymous.status).toBe(401)
+    expect((await test.engine.workflows.list()).total).toBe(0)
+  })
+})
