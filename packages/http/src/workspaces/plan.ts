@@ -10,8 +10,11 @@ import type { LoadedInfra, ServerSettings, TaskservSettings } from './settings'
 export type PlanRequest =
   | { kind: 'servers'; wait: boolean }
   | { kind: 'taskserv'; taskserv: string; operation: 'create' | 'delete' }
-  /** `taskservs`: the cluster type's own list, used when the cluster in settings names none. */
-  | { kind: 'cluster'; clusterType: string; taskservs: string[] }
+  /**
+   * `taskservs`: the cluster type's own list, used when the cluster in settings names none;
+   * `cluster`: which cluster of that type, needed only when the infra has several.
+   */
+  | { kind: 'cluster'; clusterType: string; taskservs: string[]; cluster?: string }
 
 export interface PlanEnv {
   workspace: string
@@ -183,10 +186,11 @@ export async function planInfra(loaded: LoadedInfra, request: PlanRequest, env: 
     const [taskserv] = findTaskservs(builder, [request.taskserv])
     if (taskserv) await builder.runTaskservs([taskserv], selectServers(loaded, taskserv.servers), request.operation, [], new Set())
   } else {
-    const clusters = loaded.settings.clusters.filter((cluster) => cluster.type === request.clusterType)
-    if (clusters.length === 0) builder.issues.push(`no cluster of type "${request.clusterType}" in ${loaded.settingsPath}`)
-    // 004's request names a cluster type, not a cluster: it must say which one.
-    if (clusters.length > 1) builder.issues.push(`several clusters of type "${request.clusterType}" in ${loaded.settingsPath} (${clusters.map((cluster) => cluster.name).join(', ')}): keep one per type`)
+    const clusters = loaded.settings.clusters.filter((cluster) => cluster.type === request.clusterType && (request.cluster === undefined || cluster.name === request.cluster))
+    const wanted = request.cluster === undefined ? `of type "${request.clusterType}"` : `"${request.cluster}" of type "${request.clusterType}"`
+    if (clusters.length === 0) builder.issues.push(`no cluster ${wanted} in ${loaded.settingsPath}`)
+    // 004's request names a cluster type, not a cluster: with several, which one is ambiguous.
+    if (clusters.length > 1) builder.issues.push(`several clusters of type "${request.clusterType}" in ${loaded.settingsPath} (${clusters.map((cluster) => cluster.name).join(', ')}): name one with \`cluster\``)
     for (const cluster of clusters.slice(0, 1)) {
       builder.lines.push(`cluster ${cluster.name} (${cluster.type})`)
       const servers = selectServers(loaded, cluster.servers)

@@ -13,7 +13,7 @@ import type { Workspaces } from './workspaces'
 export const planRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('servers'), wait: z.boolean() }),
   z.object({ kind: z.literal('taskserv'), taskserv: entryName, operation: z.enum(['create', 'delete']) }),
-  z.object({ kind: z.literal('cluster'), clusterType: entryName, taskservs: z.array(entryName) }),
+  z.object({ kind: z.literal('cluster'), clusterType: entryName, taskservs: z.array(entryName), cluster: entryName.optional() }),
 ]) satisfies z.ZodType<PlanRequest>
 
 export const planInput = z.object({

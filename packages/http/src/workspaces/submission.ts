@@ -1,5 +1,4 @@
 import type { Engine, WorkflowSubmission } from '@provisio/engine'
-import { WorkspaceError } from './errors'
 import { planInfra, PLAN_OPERATION, type PlanRequest } from './plan'
 import type { PlanInput } from './provider'
 import { loadInfra } from './settings'
@@ -17,7 +16,8 @@ export interface InfraParams {
  * The workflow of a request on an infra: the `plan` operation first, then (unless `check_mode`)
  * the operations of the plan, each depending on it. An infra that cannot be planned (missing
  * folder or settings, invalid settings...) submits the `plan` operation alone, which then fails
- * with the same error: the caller gets a task that ends `failed` naming what is wrong.
+ * with the same error: the caller gets a task that ends `failed` naming what is wrong, never an
+ * HTTP error.
  */
 export async function buildInfraWorkflow(
   engine: Engine,
@@ -39,8 +39,8 @@ export async function buildInfraWorkflow(
     const records = await workspaces.servers.list({ workspace: params.workspace, infra: params.infra })
     const plan = await planInfra(loaded, request, { workspace: params.workspace, getAction: (provider, action) => engine.getAction(provider, action), records })
     submission.operations.push(...plan.operations)
-  } catch (error) {
-    if (!(error instanceof WorkspaceError)) throw error
+  } catch {
+    // The plan operation meets the same error when it runs, and fails the task with it.
   }
   return submission
 }

@@ -20,7 +20,13 @@ export const infraParams = z
 
 export const serversParams = infraParams
 export const taskservParams = infraParams.extend({ taskserv: entryName, operation: z.enum(['create', 'delete']).default('create') }).strict()
-export const clusterParams = infraParams.extend({ operation: z.literal('create').default('create') }).strict()
+export const clusterParams = infraParams
+  .extend({
+    operation: z.literal('create').default('create'),
+    /** Which cluster of the type, when the infra has several. */
+    cluster: entryName.optional(),
+  })
+  .strict()
 
 export const SERVERS_TEMPLATE = 'workspace.servers'
 export const TASKSERV_TEMPLATE = 'workspace.taskserv'
@@ -45,7 +51,13 @@ export function defineClusterTemplate(workspaces: Workspaces, type: string, opti
     name: clusterTemplateName(type),
     description: options.description,
     params: clusterParams,
-    build: (params, { engine }) => buildInfraWorkflow(engine, workspaces, 'cluster/create', params, { kind: 'cluster', clusterType: type, taskservs: options.taskservs }),
+    build: (params, { engine }) =>
+      buildInfraWorkflow(engine, workspaces, 'cluster/create', params, {
+        kind: 'cluster',
+        clusterType: type,
+        taskservs: options.taskservs,
+        ...(params.cluster === undefined ? {} : { cluster: params.cluster }),
+      }),
   })
 }
 

@@ -6,7 +6,7 @@ import type { WorkflowRecord } from '@provisio/engine'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createWorkspaces, workspaces, type Workspaces } from '../../src/workspaces'
 import { expectEnvelopeError, startOrchestrator } from '../helpers'
-import { markerPlaybook, tempRoot, writeTree } from '../workspaces/fixtures'
+import { markerPlaybook, tempRoot, unmarkPlaybook, writeTree } from '../workspaces/fixtures'
 
 describe('orchestrator workflow submissions', () => {
   let test: Awaited<ReturnType<typeof startOrchestrator>>
@@ -96,6 +96,18 @@ describe('orchestrator workflow submissions', () => {
     expect(upcloudStandIn.state.servers.size).toBe(1)
   })
 
+  it('rolling a servers/create back deletes the servers at their providers and forgets their records', async () => {
+    await writeTree(ws, { 'production/settings.yaml': cloudSettings })
+    const done = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.yaml' })
+    expect(done.status).toBe('completed')
+    expect(await model.servers.list()).toHaveLength(2)
+    const rollback = await test.engine.rollback({ workflowId: done.id, operationIds: done.operations.filter((operation) => operation.id !== 'plan').map((operation) => operation.id) })
+    expect(rollback).toMatchObject({ success: true, operationsExecuted: 4, notReversible: [] })
+    expect(vultrStandIn.state.instances.size).toBe(0)
+    expect(upcloudStandIn.state.servers.size).toBe(0)
+    expect(await model.servers.list()).toEqual([])
+  })
+
   it('check_mode validates and plans: the plan is the output, nothing is created', async () => {
     await writeTree(ws, { 'production/settings.json': JSON.stringify({ servers: [{ name: 'web-1', provider: 'vultr', plan: 'vc2-1c-1gb', zone: 'ams', os_id: 2136 }] }) })
     const done = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.json', check_mode: true, wait: true })
@@ -132,12 +144,14 @@ describe('orchestrator workflow submissions', () => {
   it('taskserv/create runs the playbook from the workspace with ansible on the infra servers', async () => {
     await writeTree(ws, {
       'taskservs/marker.yml': markerPlaybook,
+      'taskservs/unmark.yml': unmarkPlaybook,
       'production/settings.yaml': `servers:
   - { name: local-1, address: 127.0.0.1, vars: { ansible_connection: local } }
   - { name: local-2, address: 127.0.0.2, vars: { ansible_connection: local } }
 taskservs:
   - name: marker
     playbook: taskservs/marker.yml
+    remove_playbook: taskservs/unmark.yml
     servers: [local-2]
     vars: { marker_dir: ${JSON.stringify(markers)} }
 `,
@@ -148,6 +162,11 @@ taskservs:
     await expect(readFile(join(markers, 'marker-local-1.txt'), 'utf8')).rejects.toThrow(/ENOENT/)
     expect(done.operations.find((operation) => operation.id === 'taskserv:marker')!.result).toMatchObject({ exitCode: 0, hosts: { 'local-2': { failed: 0 } } })
     expect(await output(done, 'taskserv:marker')).toContain('TASK [Write a marker] **********************************************************')
+
+    // `operation: delete` runs the remove_playbook.
+    const removed = await submit('/workflows/taskserv/create', { operation: 'delete', taskserv: 'marker', infra: 'production', settings: 'settings.yaml' })
+    expect(removed.status, JSON.stringify(removed.operations.map((operation) => operation.error))).toBe('completed')
+    await expect(readFile(join(markers, 'marker-local-2.txt'), 'utf8')).rejects.toThrow(/ENOENT/)
   })
 
   it('cluster/create (buildkit) creates the cluster servers, then runs its taskservs on their recorded addresses', async () => {
@@ -169,6 +188,34 @@ clusters:
     // The playbook saw the address the provider gave the new server.
     expect(await readFile(join(markers, 'buildkit-builder-1.txt'), 'utf8')).toBe(`buildkit on builder-1 (${instance.main_ip}) of production\n`)
     expect(await readFile(join(ws, 'production', '.provisio', 'inventory.yml'), 'utf8')).toContain(`ansible_host: ${instance.main_ip}`)
+  })
+
+  it('cluster/create (kubernetes) in check mode plans its servers, then containerd and kubernetes', async () => {
+    await writeTree(ws, {
+      'taskservs/containerd.yml': markerPlaybook,
+      'taskservs/kubernetes.yml': markerPlaybook,
+      'production/settings.yaml': `servers:
+  - { name: cp-1, provider: upcloud, plan: 2xCPU-4GB, zone: de-fra1 }
+  - { name: worker-1, address: 192.0.2.50 }
+taskservs:
+  - { name: containerd, playbook: taskservs/containerd.yml }
+  - { name: kubernetes, playbook: taskservs/kubernetes.yml }
+clusters:
+  - { name: k8s-prod, type: kubernetes }
+`,
+    })
+    const done = await submit('/workflows/cluster/create', { cluster_type: 'kubernetes', infra: 'production', settings: 'settings.yaml', check_mode: true })
+    expect(done.status).toBe('completed')
+    expect((await output(done, 'plan')).slice(2)).toEqual([
+      'cluster k8s-prod (kubernetes)',
+      'server cp-1: create with upcloud server.create (plan 2xCPU-4GB, zone de-fra1, template Debian GNU/Linux 12 (Bookworm)), wait until ready',
+      'server worker-1: existing host 192.0.2.50, nothing to create',
+      `inventory ${join(ws, 'production', '.provisio', 'inventory.yml')}: cp-1, worker-1`,
+      'taskserv containerd: install with ansible-playbook taskservs/containerd.yml on cp-1, worker-1',
+      'taskserv kubernetes: install with ansible-playbook taskservs/kubernetes.yml on cp-1, worker-1',
+    ])
+    expect(upcloudStandIn.state.servers.size).toBe(0)
+    expect(test.engine.templates.list().map((template) => template.name)).toEqual(['cluster.buildkit', 'cluster.kubernetes', 'workspace.servers', 'workspace.taskserv'])
   })
 
   it('submits on the caller\'s active workspace', async () => {

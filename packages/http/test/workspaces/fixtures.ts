@@ -33,3 +33,13 @@ export const markerPlaybook = `- hosts: all
         dest: "{{ marker_dir }}/{{ taskserv }}-{{ inventory_hostname }}.txt"
         content: "{{ taskserv }} on {{ inventory_hostname }} ({{ ansible_host }}) of {{ infra }}\\n"
 `
+
+/** Removes what `markerPlaybook` wrote. */
+export const unmarkPlaybook = `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: Remove the marker
+      ansible.builtin.file:
+        path: "{{ marker_dir }}/{{ taskserv }}-{{ inventory_hostname }}.txt"
+        state: absent
+`

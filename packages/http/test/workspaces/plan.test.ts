@@ -168,4 +168,26 @@ clusters:
     const none = await planError(planInfra(cluster, { kind: 'cluster', clusterType: 'nomad', taskservs: [] }, envWith(allProviders)))
     expect(none.message).toContain(`no cluster of type "nomad" in ${cluster.settingsPath}`)
   })
+
+  it('cluster/create: with several clusters of the type, the request names one', async () => {
+    const { loaded } = await infra({
+      'prod/two.yaml': `servers:
+  - { name: a, address: 10.0.0.1 }
+  - { name: b, address: 10.0.0.2 }
+taskservs:
+  - { name: buildkit, playbook: taskservs/buildkit.yml }
+clusters:
+  - { name: blue, type: buildkit, servers: [a] }
+  - { name: green, type: buildkit, servers: [b] }
+`,
+    })
+    const two = await loadInfra(loaded.workspaceDir, 'prod', 'two.yaml')
+    const ambiguous = await planError(planInfra(two, { kind: 'cluster', clusterType: 'buildkit', taskservs: ['buildkit'] }, envWith(allProviders)))
+    expect(ambiguous.message).toContain('several clusters of type "buildkit"')
+    expect(ambiguous.message).toContain('(blue, green): name one with `cluster`')
+    const green = await planInfra(two, { kind: 'cluster', clusterType: 'buildkit', taskservs: ['buildkit'], cluster: 'green' }, envWith(allProviders))
+    expect(green.operations[0].input).toMatchObject({ hosts: [{ name: 'b', address: '10.0.0.2' }] })
+    const wrongType = await planError(planInfra(two, { kind: 'cluster', clusterType: 'kubernetes', taskservs: [], cluster: 'green' }, envWith(allProviders)))
+    expect(wrongType.message).toContain('no cluster "green" of type "kubernetes"')
+  })
 })
