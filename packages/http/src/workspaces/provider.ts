@@ -30,7 +30,7 @@ const recordInput = z.object({
   workspace: entryName,
   infra: entryName,
   server: entryName,
-  provider: z.string().min(1),
+  provider: z.enum([...serverDrivers.keys()] as [string, ...string[]]),
   /** The operation of the same workflow whose result is the created server. */
   from: z.string().min(1),
 })

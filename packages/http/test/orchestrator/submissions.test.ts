@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ansible, upcloud, vultr } from '@provisio/adapters'
-import { startUpCloudStandIn, startVultrStandIn, type UpCloudStandIn, type VultrStandIn } from '@provisio/adapters/testing'
+import { ansible, tart, upcloud, vultr } from '@provisio/adapters'
+import { createFakeTart, startUpCloudStandIn, startVultrStandIn, type FakeTart, type UpCloudStandIn, type VultrStandIn } from '@provisio/adapters/testing'
 import type { WorkflowRecord } from '@provisio/engine'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createWorkspaces, workspaces, type Workspaces } from '../../src/workspaces'
@@ -12,6 +13,7 @@ describe('orchestrator workflow submissions', () => {
   let test: Awaited<ReturnType<typeof startOrchestrator>>
   let vultrStandIn: VultrStandIn
   let upcloudStandIn: UpCloudStandIn
+  let fakeTart: FakeTart
   let root: string
   let model: Workspaces
   let ws: string
@@ -20,8 +22,10 @@ describe('orchestrator workflow submissions', () => {
   beforeAll(async () => {
     vultrStandIn = await startVultrStandIn({ apiKey: 'vultr-key', port: 0, host: '127.0.0.1', readyAfterMs: 200, powerDelayMs: 50 })
     upcloudStandIn = await startUpCloudStandIn({ username: 'u', password: 'p', port: 0, host: '127.0.0.1', readyAfterMs: 200, startAfterMs: 50, stopAfterMs: 50 })
+    fakeTart = await createFakeTart({ dir: await mkdtemp(join(tmpdir(), 'provisio-fake-tart-')), seed: true, ipAfterMs: 100 })
   })
   afterAll(async () => {
+    await fakeTart.cleanup()
     await vultrStandIn.close()
     await upcloudStandIn.close()
   })
@@ -37,6 +41,7 @@ describe('orchestrator workflow submissions', () => {
         providers: [
           vultr({ apiKey: 'vultr-key', baseUrl: vultrStandIn.apiUrl, pollIntervalMs: 50 }),
           upcloud({ username: 'u', password: 'p', baseUrl: upcloudStandIn.apiUrl, pollIntervalMs: 50 }),
+          tart({ binary: fakeTart.bin, vmLogDir: join(fakeTart.dir, 'logs') }),
           ansible(),
         ],
         plugins: [workspaces({ root })],
@@ -94,6 +99,28 @@ describe('orchestrator workflow submissions', () => {
     expect(again.operations.map((operation) => operation.id)).toEqual(['plan'])
     expect(vultrStandIn.state.instances.size).toBe(1)
     expect(upcloudStandIn.state.servers.size).toBe(1)
+
+    const audit = await test.api('GET', `/audit/logs?resource=${encodeURIComponent(`workflows/${done.id}`)}`, { token: test.adminToken })
+    expect(audit.body.data).toEqual([
+      expect.objectContaining({ action: 'workflows.create', result: 'success', details: expect.objectContaining({ template: 'workspace.servers', workspace: 'default', infra: 'production' }) }),
+    ])
+  })
+
+  it('servers/create clones and runs a tart VM and records the address tart reports', async () => {
+    await writeTree(ws, { 'lab/settings.yaml': 'servers:\n  - { name: vm-1, provider: tart, image: ubuntu }\n' })
+    const done = await submit('/workflows/servers/create', { infra: 'lab', settings: 'settings.yaml' })
+    expect(done.status, JSON.stringify(done.operations.map((operation) => operation.error))).toBe('completed')
+    expect(done.operations.map((operation) => `${operation.id} ${operation.provider}.${operation.action}`)).toEqual([
+      'plan workspace.plan',
+      'create:vm-1:1 tart.vm.clone',
+      'create:vm-1 tart.vm.run',
+      'record:vm-1 workspace.record',
+    ])
+    const vm = JSON.parse(await readFile(join(fakeTart.dir, 'vms', 'vm-1.json'), 'utf8'))
+    expect(vm).toMatchObject({ Name: 'vm-1', State: 'running' })
+    const ip = (done.operations.find((operation) => operation.id === 'create:vm-1')!.result as { ip_address: string }).ip_address
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/)
+    expect(await model.servers.get('default', 'lab', 'vm-1')).toMatchObject({ provider: 'tart', provider_id: 'vm-1', ip })
   })
 
   it('rolling a servers/create back deletes the servers at their providers and forgets their records', async () => {

@@ -1,7 +1,7 @@
 import { ValidationError } from '@provisio/engine'
 import { z } from 'zod'
 import type { SurfaceDeps } from '../../platform/surface-deps'
-import { defineRoute, type RouteDefinition } from '../../platform/types'
+import { defineRoute, type AuditNote, type RouteDefinition } from '../../platform/types'
 import { clusterTemplateName, SERVERS_TEMPLATE, TASKSERV_TEMPLATE } from '../../workspaces'
 import { entryName, relativePath } from '../../workspaces/paths'
 
@@ -27,8 +27,11 @@ const clusterPrefix = clusterTemplateName('')
  * what each runs.
  */
 export function submissionRoutes({ engine, workspaces }: SurfaceDeps): RouteDefinition[] {
-  const submit = async (template: string, userId: string, body: object) => {
-    const workflow = await engine.templates.submit(template, { ...body, workspace: await workspaces.active(userId) })
+  const submit = async (template: string, userId: string, body: object, audit: AuditNote) => {
+    const workspace = await workspaces.active(userId)
+    const workflow = await engine.templates.submit(template, { ...body, workspace })
+    audit.resource = `workflows/${workflow.id}`
+    audit.details = { template, workspace, ...body }
     return workflow.id
   }
   const common = { tags: ['workflows'], permission: 'workflows:create', resource: 'workflows', action: 'create', response: z.string().describe('Task id') }
@@ -41,7 +44,7 @@ export function submissionRoutes({ engine, workspaces }: SurfaceDeps): RouteDefi
       summary: 'Submit server creation workflow',
       description: 'Creates the servers listed in the infra settings through their providers, waiting until each is ready when `wait` is true.',
       body: serversBody,
-      handler: ({ body, principal }) => submit(SERVERS_TEMPLATE, principal!.userId, body),
+      handler: ({ body, principal, audit }) => submit(SERVERS_TEMPLATE, principal!.userId, body, audit),
     }),
     defineRoute({
       ...common,
@@ -50,7 +53,7 @@ export function submissionRoutes({ engine, workspaces }: SurfaceDeps): RouteDefi
       summary: 'Submit task service workflow',
       description: "Runs the taskserv's playbook (its `remove_playbook` for `operation: delete`) with ansible on the infra's servers.",
       body: taskservBody,
-      handler: ({ body, principal }) => submit(TASKSERV_TEMPLATE, principal!.userId, body),
+      handler: ({ body, principal, audit }) => submit(TASKSERV_TEMPLATE, principal!.userId, body, audit),
     }),
     defineRoute({
       ...common,
@@ -59,13 +62,13 @@ export function submissionRoutes({ engine, workspaces }: SurfaceDeps): RouteDefi
       summary: 'Submit cluster workflow',
       description: 'Runs the workflow template of the cluster type (`buildkit`, `kubernetes`, or one a plugin registered): its servers, then its taskservs.',
       body: clusterBody,
-      handler: ({ body, principal }) => {
+      handler: ({ body, principal, audit }) => {
         const { cluster_type: type, ...params } = body
         if (!engine.templates.get(clusterTemplateName(type))) {
           const known = engine.templates.list().filter((template) => template.name.startsWith(clusterPrefix)).map((template) => template.name.slice(clusterPrefix.length))
           throw new ValidationError('unknown cluster_type', [{ path: 'cluster_type', message: `no cluster type "${type}" (known: ${known.join(', ') || 'none'})` }])
         }
-        return submit(clusterTemplateName(type), principal!.userId, params)
+        return submit(clusterTemplateName(type), principal!.userId, params, audit)
       },
     }),
   ]
