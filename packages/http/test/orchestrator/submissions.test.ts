@@ -287,4 +287,14 @@ clusters:
     expect(anonymous.status).toBe(401)
     expect((await test.engine.workflows.list()).total).toBe(0)
   })
+
+  it('documents the three submissions in the OpenAPI document with their body schemas', async () => {
+    const answer = await test.orchestrator('GET', '/openapi.json')
+    expect(answer.status).toBe(200)
+    const document = answer.body.data ?? answer.body
+    for (const path of ['/workflows/servers/create', '/workflows/taskserv/create', '/workflows/cluster/create']) {
+      const body = document.paths[path].post.requestBody.content['application/json'].schema
+      expect(JSON.stringify(body)).toContain('check_mode')
+    }
+  })
 })
