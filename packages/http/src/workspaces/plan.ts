@@ -36,6 +36,8 @@ export const PLAN_OPERATION = 'plan'
 export interface InventoryHost {
   name: string
   address?: string
+  /** A target of the run: without an address the inventory fails; other hosts without one are left out. */
+  required: boolean
   vars: Record<string, string | number | boolean>
 }
 
@@ -47,6 +49,8 @@ class PlanBuilder {
   readonly lines: string[] = []
   readonly operations: OperationSpec[] = []
   readonly issues: string[] = []
+  /** Set when a host has no address: the plan cannot say where to run. */
+  missingAddress = false
 
   constructor(
     readonly loaded: LoadedInfra,
@@ -111,16 +115,24 @@ class PlanBuilder {
   async runTaskservs(taskservs: TaskservSettings[], servers: ServerSettings[], operation: 'create' | 'delete', after: string[], creating: Set<string>) {
     const playbookRun = this.action('ansible', 'playbook.run')
     if (servers.length === 0) this.issues.push(`no servers to run ${taskservs.map((taskserv) => taskserv.name).join(', ')} on`)
-    const hosts: InventoryHost[] = []
+    const targets = servers.map((server) => server.name)
     for (const server of servers) {
       const known = server.address ?? this.record(server.name)?.ip ?? undefined
       if (!known && !creating.has(server.name)) {
+        this.missingAddress = true
         this.issues.push(`server ${server.name} has no address: give its \`address\` in ${this.loaded.settingsPath} or create it with servers/create`)
       }
-      hosts.push({ name: server.name, ...(server.address ? { address: server.address } : {}), vars: { ...(server.user ? { ansible_user: server.user } : {}), ...server.vars } })
     }
+    // Every server of the infra goes in (runs are narrowed with `limit`), so that concurrent runs
+    // on one infra write the same file rather than each other's subsets.
+    const hosts: InventoryHost[] = this.loaded.settings.servers.map((server) => ({
+      name: server.name,
+      ...(server.address ? { address: server.address } : {}),
+      required: targets.includes(server.name),
+      vars: { ...(server.user ? { ansible_user: server.user } : {}), ...server.vars },
+    }))
     const inventory = inventoryPath(this.loaded.infraDir)
-    this.lines.push(`inventory ${inventory}: ${servers.map((server) => server.name).join(', ')}`)
+    this.lines.push(`inventory ${inventory}: ${targets.join(', ')}`)
     this.operations.push({
       id: 'inventory',
       provider: 'workspace',
@@ -137,7 +149,6 @@ class PlanBuilder {
       }
       const playbookPath = resolve(this.loaded.workspaceDir, playbook)
       if ((await kindOf(playbookPath)) !== 'file') this.issues.push(`taskserv ${taskserv.name}: playbook ${playbookPath} does not exist`)
-      const targets = servers.map((server) => server.name)
       const input = { playbook: playbookPath, inventory, limit: targets, extraVars: { ...taskserv.vars, taskserv: taskserv.name, infra: this.loaded.infra }, cwd: this.loaded.workspaceDir }
       const checked = playbookRun?.input.safeParse(input)
       if (checked && !checked.success) this.issues.push(`taskserv ${taskserv.name}: ${checked.error.issues.map((issue) => issue.message).join('; ')}`)
@@ -150,7 +161,7 @@ class PlanBuilder {
 
   finish(): Plan {
     if (this.issues.length) {
-      throw new WorkspaceError(`cannot plan infra "${this.loaded.infra}" (${this.loaded.settingsPath}): ${this.issues.join('; ')}`, this.issues.some((issue) => issue.includes('has no address')) ? 'missing_address' : 'invalid_plan')
+      throw new WorkspaceError(`cannot plan infra "${this.loaded.infra}" (${this.loaded.settingsPath}): ${this.issues.join('; ')}`, this.missingAddress ? 'missing_address' : 'invalid_plan')
     }
     return { lines: this.lines, operations: this.operations }
   }

@@ -39,7 +39,14 @@ const inventoryInput = z.object({
   workspace: entryName,
   infra: entryName,
   path: z.string().min(1),
-  hosts: z.array(z.object({ name: entryName, address: z.string().min(1).optional(), vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) })),
+  hosts: z.array(
+    z.object({
+      name: entryName,
+      address: z.string().min(1).optional(),
+      required: z.boolean(),
+      vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    }),
+  ),
 })
 
 export type PlanInput = z.input<typeof planInput>
@@ -97,7 +104,10 @@ export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
           const hosts: Record<string, Record<string, string | number | boolean>> = {}
           for (const host of input.hosts) {
             const address = host.address ?? (await workspaces.servers.get(input.workspace, input.infra, host.name))?.ip
-            if (!address) throw new WorkspaceError(`server ${host.name} of infra "${input.infra}" has no address: give its \`address\` in settings or create it with servers/create`, 'missing_address')
+            if (!address && host.required) {
+              throw new WorkspaceError(`server ${host.name} of infra "${input.infra}" has no address: give its \`address\` in settings or create it with servers/create`, 'missing_address')
+            }
+            if (!address) continue
             hosts[host.name] = { ansible_host: address, ...host.vars }
             ctx.log(`${host.name}: ${address}`)
           }

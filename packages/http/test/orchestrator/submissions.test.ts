@@ -175,6 +175,7 @@ describe('orchestrator workflow submissions', () => {
       'production/settings.yaml': `servers:
   - { name: local-1, address: 127.0.0.1, vars: { ansible_connection: local } }
   - { name: local-2, address: 127.0.0.2, vars: { ansible_connection: local } }
+  - { name: future-1, provider: vultr, plan: vc2-1c-1gb, zone: ams, os_id: 2136 }
 taskservs:
   - name: marker
     playbook: taskservs/marker.yml
@@ -187,6 +188,11 @@ taskservs:
     expect(done.status, JSON.stringify(done.operations.map((operation) => operation.error))).toBe('completed')
     expect(await readFile(join(markers, 'marker-local-2.txt'), 'utf8')).toBe('marker on local-2 (127.0.0.2) of production\n')
     await expect(readFile(join(markers, 'marker-local-1.txt'), 'utf8')).rejects.toThrow(/ENOENT/)
+    // The inventory holds every server with an address; the run is limited to the taskserv's.
+    const inventory = await readFile(join(ws, 'production', '.provisio', 'inventory.yml'), 'utf8')
+    expect(inventory).toContain('local-1:')
+    expect(inventory).toContain('ansible_host: 127.0.0.2')
+    expect(inventory).not.toContain('future-1')
     expect(done.operations.find((operation) => operation.id === 'taskserv:marker')!.result).toMatchObject({ exitCode: 0, hosts: { 'local-2': { failed: 0 } } })
     expect(await output(done, 'taskserv:marker')).toContain('TASK [Write a marker] **********************************************************')
 

@@ -101,9 +101,12 @@ describe('plans', () => {
           workspace: 'default',
           infra: 'prod',
           path: inventory,
+          // Every server of the infra, those of this run required.
           hosts: [
-            { name: 'web-1', vars: {} },
-            { name: 'old-1', address: '203.0.113.9', vars: { ansible_user: 'deploy' } },
+            { name: 'web-1', required: true, vars: {} },
+            { name: 'db-1', required: false, vars: {} },
+            { name: 'mac-1', required: false, vars: {} },
+            { name: 'old-1', address: '203.0.113.9', required: true, vars: { ansible_user: 'deploy' } },
           ],
         },
         dependsOn: ['plan'],
@@ -157,13 +160,19 @@ clusters:
       ['inventory', ['plan', 'record:b-1']],
       ['taskserv:buildkit', ['inventory']],
     ])
-    expect(plan.operations[2].input).toMatchObject({ hosts: [{ name: 'b-1', vars: {} }, { name: 'b-2', address: '127.0.0.1', vars: {} }] })
+    expect(plan.operations[2].input).toMatchObject({
+      hosts: [
+        { name: 'b-1', required: true, vars: {} },
+        { name: 'b-2', address: '127.0.0.1', required: true, vars: {} },
+        { name: 'other', address: '10.9.9.9', required: false, vars: {} },
+      ],
+    })
     expect(plan.lines[1]).toBe('cluster builders (buildkit)')
 
     // The cluster's own list wins over the type's; its servers default to all of them, created ones left alone.
     const k8sPlan = await planInfra(cluster, { kind: 'cluster', clusterType: 'kubernetes', taskservs: ['containerd'] }, envWith(allProviders, [{ ...created, name: 'b-1' }]))
     expect(k8sPlan.operations.map((operation) => operation.id)).toEqual(['inventory', 'taskserv:nginx', 'taskserv:buildkit'])
-    expect(k8sPlan.operations[0].input).toMatchObject({ hosts: [{ name: 'b-1' }, { name: 'b-2' }, { name: 'other' }] })
+    expect(k8sPlan.operations[0].input).toMatchObject({ hosts: [{ name: 'b-1', required: true }, { name: 'b-2', required: true }, { name: 'other', required: true }] })
 
     const none = await planError(planInfra(cluster, { kind: 'cluster', clusterType: 'nomad', taskservs: [] }, envWith(allProviders)))
     expect(none.message).toContain(`no cluster of type "nomad" in ${cluster.settingsPath}`)
@@ -186,7 +195,7 @@ clusters:
     expect(ambiguous.message).toContain('several clusters of type "buildkit"')
     expect(ambiguous.message).toContain('(blue, green): name one with `cluster`')
     const green = await planInfra(two, { kind: 'cluster', clusterType: 'buildkit', taskservs: ['buildkit'], cluster: 'green' }, envWith(allProviders))
-    expect(green.operations[0].input).toMatchObject({ hosts: [{ name: 'b', address: '10.0.0.2' }] })
+    expect(green.operations[0].input).toMatchObject({ hosts: [{ name: 'a', required: false }, { name: 'b', address: '10.0.0.2', required: true }] })
     const wrongType = await planError(planInfra(two, { kind: 'cluster', clusterType: 'kubernetes', taskservs: [], cluster: 'green' }, envWith(allProviders)))
     expect(wrongType.message).toContain('no cluster "green" of type "kubernetes"')
   })
