@@ -85,7 +85,11 @@ class PlanBuilder {
         this.issues.push(`server ${server.name}: provider "${server.provider}" cannot create servers (use one of ${[...serverDrivers.keys()].join(', ')}, or give its address)`)
         continue
       }
-      let previous: string[] = [PLAN_OPERATION]
+      const claimId = `claim:${server.name}`
+      const ref = { workspace: this.env.workspace, infra: this.loaded.infra, server: server.name }
+      // One claim at a time per server: of two workflows planned before either created it, one creates it.
+      this.operations.push({ id: claimId, provider: 'workspace', action: 'claim', input: ref, dependsOn: [PLAN_OPERATION], concurrencyKey: `workspace-claim:${ref.workspace}:${ref.infra}:${ref.server}` })
+      let previous: string[] = [claimId]
       const steps = driver.createSteps(server, { wait })
       steps.forEach((step, index) => {
         const action = this.action(driver.provider, step.action)
@@ -103,7 +107,7 @@ class PlanBuilder {
         id: recordId,
         provider: 'workspace',
         action: 'record',
-        input: { workspace: this.env.workspace, infra: this.loaded.infra, server: server.name, provider: driver.provider, from: `create:${server.name}` },
+        input: { ...ref, provider: driver.provider, from: `create:${server.name}` },
         dependsOn: [`create:${server.name}`],
       })
       recordIds.push(recordId)

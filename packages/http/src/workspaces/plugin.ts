@@ -4,7 +4,7 @@ import { workspaceTemplates } from './templates'
 import { createWorkspaces } from './workspaces'
 
 /**
- * Workspaces for an engine: the `workspace` provider (plan, record, inventory) and the workflow
+ * Workspaces for an engine: the `workspace` provider (plan, claim, record, inventory) and the workflow
  * templates `workspace.servers`, `workspace.taskserv`, `cluster.buildkit` and `cluster.kubernetes`.
  *
  * ```ts

@@ -1,8 +1,9 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { defineProvider, type Engine } from '@provisio/engine'
+import { defineProvider, finalWorkflowStatuses, type Engine } from '@provisio/engine'
 import { stringify as toYaml } from 'yaml'
 import { z } from 'zod'
+import { serverClaims } from './claims'
 import { WorkspaceError } from './errors'
 import { entryName } from './paths'
 import { planInfra, type PlanRequest } from './plan'
@@ -26,10 +27,9 @@ export const planInput = z.object({
   request: planRequest,
 })
 
-const recordInput = z.object({
-  workspace: entryName,
-  infra: entryName,
-  server: entryName,
+const serverInput = z.object({ workspace: entryName, infra: entryName, server: entryName })
+
+const recordInput = serverInput.extend({
   provider: z.enum([...serverDrivers.keys()] as [string, ...string[]]),
   /** The operation of the same workflow whose result is the created server. */
   from: z.string().min(1),
@@ -53,10 +53,18 @@ export type PlanInput = z.input<typeof planInput>
 
 /**
  * The `workspace` provider: `plan` loads and validates an infra and writes the plan as its
- * output; `record` keeps a created server in the server records (undo forgets it);
- * `inventory` writes the ansible inventory of an infra's servers, addresses resolved when it runs.
+ * output; `claim` reserves a server for the workflow about to create it; `record` keeps a
+ * created server in the server records (undo forgets it); `inventory` writes the ansible
+ * inventory of an infra's servers, addresses resolved when it runs.
  */
 export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
+  const claims = serverClaims(engine.storage)
+  const workflowOf = async (jobId: string) => {
+    const workflowId = (await engine.jobs.get(jobId))?.labels.workflow
+    if (!workflowId) throw new Error('this action runs as an operation of a workflow')
+    return workflowId
+  }
+
   return defineProvider({
     name: 'workspace',
     description: 'Plans infras of workspaces, records the servers they create and writes their inventories',
@@ -74,19 +82,45 @@ export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
           return { plan: plan.lines, operations: plan.operations.map((operation) => operation.id) }
         },
       },
+      claim: {
+        description: 'Reserve a server of an infra for this workflow before creating it; refuses one created or being created by another workflow since the plan',
+        idempotent: true,
+        input: serverInput,
+        async run(ctx, input) {
+          const workflowId = await workflowOf(ctx.jobId)
+          const record = await workspaces.servers.get(input.workspace, input.infra, input.server)
+          if (record) {
+            throw new WorkspaceError(`server ${input.server} of infra "${input.infra}" was created meanwhile (${record.provider} ${record.provider_id}, workflow ${record.workflow_id ?? 'unknown'})`, 'server_taken')
+          }
+          const holder = await claims.holder(input.workspace, input.infra, input.server)
+          if (holder && holder !== workflowId) {
+            // A claim outlives a workflow that failed before recording: only a live one counts.
+            const other = await engine.workflows.get(holder)
+            if (other && !finalWorkflowStatuses.has(other.status)) throw new WorkspaceError(`server ${input.server} of infra "${input.infra}" is being created by workflow ${holder}`, 'server_taken')
+          }
+          await claims.take(input.workspace, input.infra, input.server, workflowId)
+          ctx.log(`claimed server ${input.server} for workflow ${workflowId}`)
+          return { server: input.server, workflowId }
+        },
+        async undo(ctx, input, result) {
+          await claims.release(input.workspace, input.infra, input.server, result.workflowId)
+          ctx.log(`released server ${input.server}`)
+          return { released: input.server }
+        },
+      },
       record: {
         description: "Record a server created by another operation of the workflow (provider id and IP); undo removes the record",
         idempotent: true,
         input: recordInput,
         async run(ctx, input) {
-          const job = await engine.jobs.get(ctx.jobId)
-          const workflowId = job?.labels.workflow
-          const workflow = workflowId ? await engine.workflows.get(workflowId) : undefined
+          const workflowId = await workflowOf(ctx.jobId)
+          const workflow = await engine.workflows.get(workflowId)
           const created = workflow?.operations.find((operation) => operation.id === input.from)
           if (!created || created.status !== 'completed') throw new Error(`operation "${input.from}" of this workflow has not completed: nothing to record`)
           const { providerId, ip } = serverDrivers.get(input.provider)!.identify(created.result, input.server)
           const record = { workspace: input.workspace, infra: input.infra, name: input.server, provider: input.provider, provider_id: providerId, ip, created_at: new Date().toISOString(), workflow_id: workflowId }
           await workspaces.servers.put(record)
+          await claims.release(input.workspace, input.infra, input.server, workflowId)
           ctx.log(`recorded server ${input.server}: ${input.provider} ${providerId}, ${ip ?? 'no address yet'}`)
           return record
         },

@@ -39,7 +39,7 @@ describe('orchestrator workflow submissions', () => {
     test = await startOrchestrator({
       engine: {
         providers: [
-          vultr({ apiKey: 'vultr-key', baseUrl: vultrStandIn.apiUrl, pollIntervalMs: 50 }),
+          vultr({ apiKey: 'vultr-key', baseUrl: vultrStandIn.apiUrl, pollIntervalMs: 50, retries: 0 }),
           upcloud({ username: 'u', password: 'p', baseUrl: upcloudStandIn.apiUrl, pollIntervalMs: 50 }),
           tart({ binary: fakeTart.bin, vmLogDir: join(fakeTart.dir, 'logs') }),
           ansible(),
@@ -112,6 +112,7 @@ describe('orchestrator workflow submissions', () => {
     expect(done.status, JSON.stringify(done.operations.map((operation) => operation.error))).toBe('completed')
     expect(done.operations.map((operation) => `${operation.id} ${operation.provider}.${operation.action}`)).toEqual([
       'plan workspace.plan',
+      'claim:vm-1 workspace.claim',
       'create:vm-1:1 tart.vm.clone',
       'create:vm-1 tart.vm.run',
       'record:vm-1 workspace.record',
@@ -129,10 +130,42 @@ describe('orchestrator workflow submissions', () => {
     expect(done.status).toBe('completed')
     expect(await model.servers.list()).toHaveLength(2)
     const rollback = await test.engine.rollback({ workflowId: done.id, operationIds: done.operations.filter((operation) => operation.id !== 'plan').map((operation) => operation.id) })
-    expect(rollback).toMatchObject({ success: true, operationsExecuted: 4, notReversible: [] })
+    expect(rollback).toMatchObject({ success: true, operationsExecuted: 6, notReversible: [] })
     expect(vultrStandIn.state.instances.size).toBe(0)
     expect(upcloudStandIn.state.servers.size).toBe(0)
     expect(await model.servers.list()).toEqual([])
+  })
+
+  it('two submissions at once create a server once: the second finds it claimed', async () => {
+    await writeTree(ws, { 'production/settings.yaml': 'servers:\n  - { name: web-1, provider: vultr, plan: vc2-1c-1gb, zone: ams, os_id: 2136 }\n' })
+    const body = { infra: 'production', settings: 'settings.yaml' }
+    const [first, second] = await Promise.all([submit('/workflows/servers/create', body), submit('/workflows/servers/create', body)])
+    expect([first.status, second.status].sort()).toEqual(['completed', 'failed'])
+    const loser = first.status === 'failed' ? first : second
+    const winner = first.status === 'failed' ? second : first
+    expect(loser.operations.find((operation) => operation.id === 'claim:web-1')!.error!.message).toMatch(
+      new RegExp(`server web-1 of infra "production" (is being created by workflow ${winner.id}|was created meanwhile)`),
+    )
+    expect(vultrStandIn.state.instances.size).toBe(1)
+    expect(await model.servers.list()).toEqual([expect.objectContaining({ name: 'web-1', workflow_id: winner.id })])
+  })
+
+  it('a server whose creation failed is created by the next submission (the failed workflow\'s claim is stale)', async () => {
+    await writeTree(ws, { 'production/settings.yaml': 'servers:\n  - { name: web-1, provider: vultr, plan: vc2-1c-1gb, zone: ams, os_id: 2136 }\n' })
+    vultrStandIn.inject({ status: 500, count: 1, path: '/instances' })
+    const failed = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.yaml' })
+    expect(failed.status).toBe('failed')
+    expect(failed.operations.map((operation) => [operation.id, operation.status])).toEqual([
+      ['plan', 'completed'],
+      ['claim:web-1', 'completed'],
+      ['create:web-1', 'failed'],
+      ['record:web-1', 'skipped'],
+    ])
+    expect(vultrStandIn.state.instances.size).toBe(0)
+
+    const retried = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.yaml' })
+    expect(retried.status).toBe('completed')
+    expect(vultrStandIn.state.instances.size).toBe(1)
   })
 
   it('check_mode validates and plans: the plan is the output, nothing is created', async () => {
@@ -145,7 +178,7 @@ describe('orchestrator workflow submissions', () => {
       `infra production of workspace default (${join(ws, 'production', 'settings.json')})`,
       'server web-1: create with vultr instance.create (plan vc2-1c-1gb, region ams), wait until ready',
     ])
-    expect(done.operations[0].result).toMatchObject({ operations: ['create:web-1', 'record:web-1'] })
+    expect(done.operations[0].result).toMatchObject({ operations: ['claim:web-1', 'create:web-1', 'record:web-1'] })
     expect(vultrStandIn.state.instances.size).toBe(0)
     expect(vultrStandIn.state.requests.filter((request) => request.method === 'POST')).toEqual([])
     expect(await model.servers.list()).toEqual([])
@@ -215,7 +248,7 @@ clusters:
     })
     const done = await submit('/workflows/cluster/create', { operation: 'create', cluster_type: 'buildkit', infra: 'production', settings: 'settings.yaml', check_mode: false, wait: true })
     expect(done.status, JSON.stringify(done.operations.map((operation) => operation.error))).toBe('completed')
-    expect(done.operations.map((operation) => operation.id)).toEqual(['plan', 'create:builder-1', 'record:builder-1', 'inventory', 'taskserv:buildkit'])
+    expect(done.operations.map((operation) => operation.id)).toEqual(['plan', 'claim:builder-1', 'create:builder-1', 'record:builder-1', 'inventory', 'taskserv:buildkit'])
     const [instance] = [...vultrStandIn.state.instances.values()]
     expect(instance).toMatchObject({ label: 'builder-1', region: 'fra', status: 'active' })
     // The playbook saw the address the provider gave the new server.

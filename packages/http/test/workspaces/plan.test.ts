@@ -43,17 +43,22 @@ describe('plans', () => {
     const { loaded } = await infra()
     const plan = await planInfra(loaded, { kind: 'servers', wait: true }, envWith(allProviders))
     expect(plan.operations.map((operation) => [operation.id, `${operation.provider}.${operation.action}`, operation.dependsOn])).toEqual([
-      ['create:web-1', 'vultr.instance.create', ['plan']],
+      ['claim:web-1', 'workspace.claim', ['plan']],
+      ['create:web-1', 'vultr.instance.create', ['claim:web-1']],
       ['record:web-1', 'workspace.record', ['create:web-1']],
-      ['create:db-1', 'upcloud.server.create', ['plan']],
+      ['claim:db-1', 'workspace.claim', ['plan']],
+      ['create:db-1', 'upcloud.server.create', ['claim:db-1']],
       ['record:db-1', 'workspace.record', ['create:db-1']],
-      ['create:mac-1:1', 'tart.vm.clone', ['plan']],
+      ['claim:mac-1', 'workspace.claim', ['plan']],
+      ['create:mac-1:1', 'tart.vm.clone', ['claim:mac-1']],
       ['create:mac-1', 'tart.vm.run', ['create:mac-1:1']],
       ['record:mac-1', 'workspace.record', ['create:mac-1']],
     ])
-    expect(plan.operations[0].input).toEqual({ region: 'ams', plan: 'vc2-1c-1gb', label: 'web-1', hostname: 'web-1', os_id: 2136, wait: true })
-    expect(plan.operations[2].input).toMatchObject({ zone: 'de-fra1', plan: '1xCPU-2GB', title: 'db-1', template: 'Debian GNU/Linux 12 (Bookworm)', wait: true })
-    expect(plan.operations[4].input).toEqual({ source: 'sequoia-base', name: 'mac-1' })
+    const input = (id: string) => plan.operations.find((operation) => operation.id === id)!.input
+    expect(plan.operations[0]).toMatchObject({ input: { workspace: 'default', infra: 'prod', server: 'web-1' }, concurrencyKey: 'workspace-claim:default:prod:web-1' })
+    expect(input('create:web-1')).toEqual({ region: 'ams', plan: 'vc2-1c-1gb', label: 'web-1', hostname: 'web-1', os_id: 2136, wait: true })
+    expect(input('create:db-1')).toMatchObject({ zone: 'de-fra1', plan: '1xCPU-2GB', title: 'db-1', template: 'Debian GNU/Linux 12 (Bookworm)', wait: true })
+    expect(input('create:mac-1:1')).toEqual({ source: 'sequoia-base', name: 'mac-1' })
     expect(plan.lines).toEqual([
       `infra prod of workspace default (${loaded.settingsPath})`,
       'server web-1: create with vultr instance.create (plan vc2-1c-1gb, region ams), wait until ready',
@@ -155,12 +160,13 @@ clusters:
     const cluster = await loadInfra(loaded.workspaceDir, 'prod', 'cluster.yaml')
     const plan = await planInfra(cluster, { kind: 'cluster', clusterType: 'buildkit', taskservs: ['buildkit'] }, envWith(allProviders))
     expect(plan.operations.map((operation) => [operation.id, operation.dependsOn])).toEqual([
-      ['create:b-1', ['plan']],
+      ['claim:b-1', ['plan']],
+      ['create:b-1', ['claim:b-1']],
       ['record:b-1', ['create:b-1']],
       ['inventory', ['plan', 'record:b-1']],
       ['taskserv:buildkit', ['inventory']],
     ])
-    expect(plan.operations[2].input).toMatchObject({
+    expect(plan.operations[3].input).toMatchObject({
       hosts: [
         { name: 'b-1', required: true, vars: {} },
         { name: 'b-2', address: '127.0.0.1', required: true, vars: {} },
