@@ -8,6 +8,7 @@ import { memoryStorage } from './storage/memory'
 import type { Plugin, PluginRoute } from './plugins/types'
 import { registerProvider, type RegisteredProvider } from './providers/registry'
 import type { ActionDefinition, Provider } from './providers/types'
+import { TemplateRegistry } from './templates'
 import { createWorkflowService, type WorkflowService } from './workflows'
 
 type Teardown = () => void | Promise<void>
@@ -22,6 +23,8 @@ export class Engine extends (EventEmitter as new () => EngineEmitter) {
   /** Workflows: batches of operations over a dependency DAG (see docs/workflows.md). */
   readonly workflows: WorkflowService['workflows']
   readonly checkpoints: WorkflowService['checkpoints']
+  /** Workflow templates by name, filled in by plugins (see docs/workflows.md). */
+  readonly templates: TemplateRegistry = new TemplateRegistry(this)
   private readonly registry = new Map<string, RegisteredProvider>()
   private readonly hooks: { [K in keyof EngineHooks]: Set<EngineHooks[K]> } = { beforeJob: new Set(), afterJob: new Set() }
   private readonly pluginRoutes: PluginRoute[] = []

@@ -19,6 +19,8 @@ export { jobMachine, JOB_MACHINE_VERSION, backoffDelay } from './machines/job'
 export { finalWorkflowStatuses, settledOperationStatuses } from './workflows'
 export type * from './workflows'
 export { buildDag } from './dag'
+export { defineWorkflowTemplate, TemplateRegistry } from './templates'
+export type { TemplateContext, TemplateSummary, WorkflowTemplate } from './templates'
 
 // Storage
 export { fsStorage, fsLogDriver } from './storage/fs'

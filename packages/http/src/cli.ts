@@ -11,12 +11,9 @@ const main = defineCommand({
   subCommands: {
     serve: () => import('./commands/serve').then((module) => module.serveCommand),
     users: () => import('./commands/users').then((module) => module.usersCommand),
-<<<<<<< HEAD
     jobs: () => import('./commands/jobs').then((module) => module.jobsCommand),
     workflows: () => import('./commands/workflows').then((module) => module.workflowsCommand),
-=======
     storage: () => import('./commands/storage').then((module) => module.storageCommand),
->>>>>>> wip-store
   },
 })
 

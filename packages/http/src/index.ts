@@ -36,3 +36,23 @@ export { createPolicyStore, PolicyError } from './policies'
 export type { Policy, PolicyDecision, PolicyRule, PolicyStore } from './policies'
 export { createAuditLog } from './audit'
 export type { AuditEntry, AuditLog, AuditQuery } from './audit'
+
+// Workspaces: infra folders and settings, plans, server records, the engine plugin and its templates
+export {
+  workspaces,
+  createWorkspaces,
+  DEFAULT_WORKSPACE,
+  serverRecords,
+  loadInfra,
+  infraSettings,
+  planInfra,
+  serverDrivers,
+  WorkspaceError,
+  workspaceProvider,
+  builtInClusterTypes,
+  clusterTemplateName,
+  defineClusterTemplate,
+  SERVERS_TEMPLATE,
+  TASKSERV_TEMPLATE,
+} from './workspaces'
+export type { CreateWorkspace, InfraSettings, LoadedInfra, Plan, PlanRequest, ServerDriver, ServerRecord, ServerRecords, WorkspaceInfo, Workspaces } from './workspaces'

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { defineCommand, type ArgsDef } from 'citty'
 import { consola } from 'consola'
 import type { Identity } from '../identity'
@@ -32,7 +33,7 @@ export const serveCommand = defineCommand({
     if (file) consola.info(`Configuration: ${file}`)
 
     // The server's modules load once the configuration is known to be good.
-    const [{ createEngine }, { webhooks }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }, { storageDamageMessage }] = await Promise.all([
+    const [{ createEngine }, { webhooks }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }, { storageDamageMessage }, { workspaces }] = await Promise.all([
       import('@provisio/engine'),
       import('@provisio/plugins'),
       import('../server'),
@@ -40,6 +41,7 @@ export const serveCommand = defineCommand({
       import('../runtime/providers'),
       import('../runtime/storage'),
       import('./storage'),
+      import('../workspaces'),
     ])
 
     const storage = await createConfiguredStorage(config).catch((error: unknown) => {
@@ -53,7 +55,9 @@ export const serveCommand = defineCommand({
 
     const sandbox = await resolveProviders(config.dataDir)
     const webhookEndpoints = config.webhooks?.enabled ? config.webhooks.endpoints : []
-    const plugins = webhookEndpoints.length ? [webhooks({ endpoints: webhookEndpoints as Parameters<typeof webhooks>[0]['endpoints'] })] : []
+    const workspacesRoot = join(config.dataDir, 'workspaces')
+    const plugins = [workspaces({ root: workspacesRoot })]
+    if (webhookEndpoints.length) plugins.push(webhooks({ endpoints: webhookEndpoints as Parameters<typeof webhooks>[0]['endpoints'] }))
     const engine = createEngine({ storage, providers: sandbox.providers, plugins, stopGraceMs: config.shutdownGraceMs })
     await engine.start()
 
@@ -70,6 +74,7 @@ export const serveCommand = defineCommand({
       cors: config.cors,
       providers: sandbox.statuses,
       dataDir: config.dataDir,
+      workspacesRoot,
     })
     for (const surface of server.surfaces) console.log(`${surface.name.padEnd(15)} ${surface.url}  (docs ${surface.url}/docs)`)
     if (webhookEndpoints.length) consola.info(`Webhooks: ${webhookEndpoints.map((endpoint) => endpoint.url).join(', ')}`)

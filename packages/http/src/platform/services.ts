@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import type { Engine } from '@provisio/engine'
 import { collectEngineMetrics } from '@provisio/plugins'
 import { Registry } from 'prom-client'
@@ -8,6 +9,7 @@ import type { PlatformServices } from '../app'
 import type { CorsConfig } from '../middleware/cors'
 import { createRateLimits, type RateLimitConfig, type RateLimits } from '../middleware/rate-limit'
 import { createHttpMetrics } from './http-metrics'
+import { createWorkspaces } from '../workspaces'
 import type { ProviderStatus, SurfaceDeps } from './surface-deps'
 
 /** Options shared by `createServer` and the per-surface app factories such as `controlCenter`. */
@@ -32,6 +34,8 @@ export interface PlatformOptions {
    * one when omitted; give one registry to one platform only.
    */
   metrics?: Registry
+  /** Root of the workspace directories; give the engine's `workspaces({ root })` plugin the same. Default `.provisio/workspaces`. */
+  workspacesRoot?: string
 }
 
 function isRateLimits(value: PlatformOptions['rateLimits']): value is RateLimits {
@@ -48,7 +52,17 @@ export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; 
   const metrics = options.metrics ?? new Registry()
   const stopEngineMetrics = collectEngineMetrics(options.engine, { registry: metrics })
   return {
-    deps: { engine: options.engine, identity, policies, audit, providers: options.providers ?? [], startedAt: Date.now(), dataDir: options.dataDir, metrics },
+    deps: {
+      engine: options.engine,
+      identity,
+      policies,
+      audit,
+      providers: options.providers ?? [],
+      workspaces: createWorkspaces({ root: options.workspacesRoot ?? resolve('.provisio', 'workspaces'), storage }),
+      startedAt: Date.now(),
+      dataDir: options.dataDir,
+      metrics,
+    },
     services: { identity, policies, audit, rateLimits, cors: options.cors, onUnexpectedError: options.onUnexpectedError, metrics: createHttpMetrics(metrics), peers: new Set() },
     dispose: stopEngineMetrics,
   }

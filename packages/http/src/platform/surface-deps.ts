@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client'
 import type { AuditLog } from '../audit'
 import type { Identity } from '../identity'
 import type { PolicyStore } from '../policies'
+import type { Workspaces } from '../workspaces'
 
 /** Whether a provider talks to the real service or to a local stand-in (sandbox mode). */
 export interface ProviderStatus {
@@ -18,6 +19,8 @@ export interface SurfaceDeps {
   policies: PolicyStore
   audit: AuditLog
   providers: ProviderStatus[]
+  /** Workspace directories, each user's active workspace and the server records (docs/workspaces.md). */
+  workspaces: Workspaces
   /** Epoch milliseconds the server started, for health answers. */
   startedAt: number
   /** The server's data directory (disk figures of `/state/system/*`); undefined for an embedded, in-memory platform. */

@@ -12,6 +12,7 @@ import { rollbackRoutes } from './rollback'
 import { stateRoutes } from './state'
 import { taskSocketRoute, taskStreamRoutes } from './task-stream'
 import { taskRoutes } from './tasks'
+import { submissionRoutes } from './submissions'
 
 /** 004's Orchestrator API: tasks, workflow submissions, batches, state, rollback, metrics and live events. */
 export function orchestratorSurface(deps: SurfaceDeps): SurfaceDefinition {
@@ -27,7 +28,13 @@ export function orchestratorSurface(deps: SurfaceDeps): SurfaceDefinition {
     routes: [
       ...healthRoutes(deps),
       ...taskRoutes(deps),
-      ...taskStreamRoutes(deps), ...batchRoutes(deps), ...stateRoutes(deps), ...rollbackRoutes(deps), ...metricsRoutes(deps)],
+      ...taskStreamRoutes(deps),
+      ...submissionRoutes(deps),
+      ...batchRoutes(deps),
+      ...stateRoutes(deps),
+      ...rollbackRoutes(deps),
+      ...metricsRoutes(deps),
+    ],
     websockets: [eventStreamRoute(deps), taskSocketRoute(deps)],
   }
 }

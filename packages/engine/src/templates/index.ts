@@ -1,0 +1,3 @@
+export { defineWorkflowTemplate } from './define'
+export { TemplateRegistry } from './registry'
+export type { TemplateContext, TemplateSummary, WorkflowTemplate } from './types'

@@ -1,0 +1,82 @@
+import { defineWorkflowTemplate, type WorkflowTemplate } from '@provisio/engine'
+import { z } from 'zod'
+import { entryName, relativePath } from './paths'
+import { buildInfraWorkflow } from './submission'
+import { DEFAULT_WORKSPACE, type Workspaces } from './workspaces'
+
+/** 004's submission fields, shared by every workspace template. */
+export const infraParams = z
+  .object({
+    workspace: entryName.default(DEFAULT_WORKSPACE),
+    infra: entryName,
+    /** The settings file, relative to the infra folder (`settings.yaml`, `config.json`). */
+    settings: relativePath,
+    /** Validate and plan only; the plan is the `plan` operation's output. */
+    check_mode: z.boolean().default(false),
+    /** Wait until each created server is ready. */
+    wait: z.boolean().default(true),
+  })
+  .strict()
+
+export const serversParams = infraParams
+export const taskservParams = infraParams.extend({ taskserv: entryName, operation: z.enum(['create', 'delete']).default('create') }).strict()
+export const clusterParams = infraParams
+  .extend({
+    operation: z.literal('create').default('create'),
+    /** Which cluster of the type, when the infra has several. */
+    cluster: entryName.optional(),
+  })
+  .strict()
+
+export const SERVERS_TEMPLATE = 'workspace.servers'
+export const TASKSERV_TEMPLATE = 'workspace.taskserv'
+
+/** Template name of a cluster type: `cluster.<type>`. */
+export function clusterTemplateName(type: string): string {
+  return `cluster.${type}`
+}
+
+/** Cluster types this plugin ships, with the taskservs each installs when its cluster lists none. */
+export const builtInClusterTypes: Record<string, { description: string; taskservs: string[] }> = {
+  buildkit: { description: 'BuildKit build cluster: create its servers, then install buildkit on them', taskservs: ['buildkit'] },
+  kubernetes: { description: 'Kubernetes cluster: create its servers, then install containerd and kubernetes on them', taskservs: ['containerd', 'kubernetes'] },
+}
+
+/**
+ * A cluster template: creates the servers of the infra's cluster of that type, then runs its
+ * taskservs in order on them (the cluster's own `taskservs`, else `taskservs` given here).
+ */
+export function defineClusterTemplate(workspaces: Workspaces, type: string, options: { description: string; taskservs: string[] }) {
+  return defineWorkflowTemplate({
+    name: clusterTemplateName(type),
+    description: options.description,
+    params: clusterParams,
+    build: (params, { engine }) =>
+      buildInfraWorkflow(engine, workspaces, 'cluster/create', params, {
+        kind: 'cluster',
+        clusterType: type,
+        taskservs: options.taskservs,
+        ...(params.cluster === undefined ? {} : { cluster: params.cluster }),
+      }),
+  })
+}
+
+/** The templates of the workspaces plugin: servers, taskservs, and the built-in cluster types. */
+export function workspaceTemplates(workspaces: Workspaces): WorkflowTemplate<any>[] {
+  return [
+    defineWorkflowTemplate({
+      name: SERVERS_TEMPLATE,
+      description: "Create the servers of an infra through their providers (servers that exist or were created before are left alone)",
+      params: serversParams,
+      build: (params, { engine }) => buildInfraWorkflow(engine, workspaces, 'servers/create', params, { kind: 'servers', wait: params.wait }),
+    }),
+    defineWorkflowTemplate({
+      name: TASKSERV_TEMPLATE,
+      description: "Run a taskserv's playbook (or its remove_playbook) with ansible on the infra's servers",
+      params: taskservParams,
+      build: (params, { engine }) =>
+        buildInfraWorkflow(engine, workspaces, `taskserv/${params.operation}`, params, { kind: 'taskserv', taskserv: params.taskserv, operation: params.operation }),
+    }),
+    ...Object.entries(builtInClusterTypes).map(([type, options]) => defineClusterTemplate(workspaces, type, options)),
+  ]
+}
