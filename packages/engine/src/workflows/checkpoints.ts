@@ -5,7 +5,7 @@ import { keySegment } from '../storage/keys'
 import type { WorkflowAccess } from './access'
 import type { EngineEmitter } from '../engine-types'
 import type { WorkflowService } from './api'
-import { isStanding } from './live'
+import { isStanding, runInput } from './live'
 import type { StoredWorkflow } from './store'
 import { finalWorkflowStatuses, type Checkpoint, type CheckpointSummary, type LedgerEntry, type OperationRecord } from './types'
 
@@ -30,7 +30,7 @@ export function ledgerOf(workflowId: string, operations: Iterable<OperationRecor
         ...(operation.items ? { item: index } : {}),
         provider: operation.provider,
         action: operation.action,
-        input: operation.items ? { ...operation.input, item: operation.items[index] } : operation.input,
+        input: runInput(operation, index),
         result: run.result,
         ...(run.jobId ? { jobId: run.jobId } : {}),
         completedAt: run.finishedAt ?? operation.finishedAt ?? '',

@@ -49,9 +49,11 @@ export function isStanding(run: OperationRun): boolean {
   return run.status === 'completed' && run.undo?.status !== 'completed' && run.undo?.status !== 'not_reversible'
 }
 
-/** The input one run's job receives: the operation's input, plus `item` for a batch. */
+/** The input one run's job receives: the operation's input, plus `item` for a batch (or the item's fields, with `itemsAs: 'input'`). */
 export function runInput(operation: OperationRecord, index: number): Record<string, unknown> {
-  return operation.items ? { ...operation.input, item: operation.items[index] } : operation.input
+  if (!operation.items) return operation.input
+  const item = operation.items[index]
+  return operation.itemsAs === 'input' ? { ...operation.input, ...(item as object) } : { ...operation.input, item }
 }
 
 /** `workflowId/operationId`, with `#item` for one item of a batch. */

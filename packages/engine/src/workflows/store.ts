@@ -34,7 +34,7 @@ export interface StoredWorkflow {
 /** What an operation is: written once, with the workflow. */
 export type OperationSpecRecord = Pick<
   OperationRecord,
-  'id' | 'provider' | 'action' | 'input' | 'dependsOn' | 'when' | 'retry' | 'timeoutMs' | 'concurrencyKey' | 'type' | 'items' | 'index'
+  'id' | 'provider' | 'action' | 'input' | 'dependsOn' | 'when' | 'retry' | 'timeoutMs' | 'concurrencyKey' | 'type' | 'items' | 'itemsAs' | 'index'
 >
 /** Where an operation stands: written on each of its transitions. */
 export type OperationState = Omit<OperationRecord, keyof OperationSpecRecord>
@@ -158,8 +158,8 @@ function stateKey(workflowId: string, operationId: string): string {
 }
 
 function specOf(operation: OperationRecord): OperationSpecRecord {
-  const { id, provider, action, input, dependsOn, when, retry, timeoutMs, concurrencyKey, type, items, index } = operation
-  return { id, provider, action, input, dependsOn, when, retry, timeoutMs, concurrencyKey, type, items, index }
+  const { id, provider, action, input, dependsOn, when, retry, timeoutMs, concurrencyKey, type, items, itemsAs, index } = operation
+  return { id, provider, action, input, dependsOn, when, retry, timeoutMs, concurrencyKey, type, items, itemsAs, index }
 }
 
 // Field by field: a rest pattern (`{ id, ...state }`) measured several times slower on this hot path.
@@ -188,6 +188,7 @@ export function operationRecord(spec: Omit<OperationSpecRecord, 'index'>, state:
     concurrencyKey: spec.concurrencyKey,
     type: spec.type,
     items: spec.items,
+    itemsAs: spec.itemsAs,
     index,
     status: state.status,
     runs: state.runs,

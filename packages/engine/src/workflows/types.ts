@@ -30,6 +30,11 @@ export interface OperationSpec {
   server_configs?: unknown[]
   /** Alias of `items` (the orchestrator document's taskserv batches). */
   taskservs?: unknown[]
+  /**
+   * How a job receives its item: `item` (default) as `input.item`; `input` merges the item (an
+   * object) into the input, so an action's own input fields can differ per item.
+   */
+  itemsAs?: 'item' | 'input'
   /** Free-form kind such as `server_batch`; kept on the record, not interpreted. */
   type?: string
 }
@@ -79,6 +84,8 @@ export interface NormalizedOperation {
   type?: string
   /** Present for a batch operation. */
   items?: unknown[]
+  /** How a job receives its item (see `OperationSpec.itemsAs`); `item` when absent. */
+  itemsAs?: 'input'
 }
 
 /** An operation of a stored workflow: what it is, and where it stands. */

@@ -17,6 +17,7 @@ const operationSchema = z.object({
   timeoutMs: z.number().int().positive().optional(),
   concurrencyKey: z.string().min(1).optional(),
   items: z.array(z.unknown()).optional(),
+  itemsAs: z.enum(['item', 'input']).optional(),
   server_configs: z.array(z.unknown()).optional(),
   taskservs: z.array(z.unknown()).optional(),
   type: z.string().optional(),
@@ -83,6 +84,7 @@ function normalize(spec: z.output<typeof operationSchema>, index: number, issues
     concurrencyKey: spec.concurrencyKey,
     type: spec.type,
     items: batches[0],
+    ...(spec.itemsAs === 'input' ? { itemsAs: 'input' as const } : {}),
   }
 }
 
@@ -103,12 +105,18 @@ function inputIssues(operation: NormalizedOperation, index: number, getAction: A
   // The same bad field of the shared input would otherwise be reported once per item.
   const seen = new Map<string, ValidationIssue>()
   operation.items.forEach((item, position) => {
-    const result = action.input.safeParse({ ...operation.input, item })
+    const merged = operation.itemsAs === 'input'
+    if (merged && (typeof item !== 'object' || item === null || Array.isArray(item))) {
+      seen.set(`item ${position}`, { path: `operations.${index}.items.${position}`, message: 'an item merged into the input must be an object' })
+      return
+    }
+    const result = action.input.safeParse(merged ? { ...operation.input, ...(item as object) } : { ...operation.input, item })
     if (result.success) return
     for (const issue of result.error.issues) {
       const [head, ...tail] = issue.path.map(String)
-      const path =
-        head === 'item'
+      const path = merged
+        ? [`operations.${index}.items.${position}`, ...issue.path.map(String)].join('.')
+        : head === 'item'
           ? [`operations.${index}.items.${position}`, ...tail].join('.')
           : [`operations.${index}.input`, ...issue.path.map(String)].join('.')
       seen.set(`${path}\n${issue.message}`, { path, message: issue.message })

@@ -1,5 +1,7 @@
 import type { OperationSpec, WorkflowSubmission } from '@provisio/engine'
-import { ApiError } from '../../platform/errors'
+import { ApiError, type ValidationIssue } from '../../platform/errors'
+import { serverDrivers } from '../../workspaces'
+import { serverSettings } from '../../workspaces/settings'
 import { pageAnswer } from '../../middleware/pagination'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
@@ -8,17 +10,51 @@ import { batchView, workflowStatusesOf } from './views'
 
 type BatchOperation = s.BatchBody['operations'][number]
 
+/**
+ * A `server_batch` without an `action`: each of `server_configs` (`name`, `plan`, `zone` and the
+ * provider's own fields, as in an infra's settings) becomes the input of the provider's create
+ * action, waiting until the server is ready.
+ */
+function serverBatch(operation: BatchOperation, position: number): Pick<OperationSpec, 'action' | 'items' | 'itemsAs'> {
+  const driver = serverDrivers.get(operation.provider)
+  if (!driver) {
+    throw new ApiError(422, `Operation "${operation.id}": a server_batch without "action" creates servers with ${[...serverDrivers.keys()].join(', ')}, not "${operation.provider}"; or give the provider action to run`)
+  }
+  if (!operation.server_configs?.length) throw new ApiError(422, `Operation "${operation.id}": a server_batch lists its servers in "server_configs"`)
+  const issues: ValidationIssue[] = []
+  const steps = operation.server_configs.map((config, item) => {
+    const parsed = serverSettings.safeParse({ ...config, provider: operation.provider })
+    if (parsed.success) return driver.createSteps(parsed.data, { wait: true })
+    for (const issue of parsed.error.issues) issues.push({ loc: ['body', 'operations', position, 'server_configs', item, ...issue.path.map(String)], msg: issue.message, type: issue.code })
+    return []
+  })
+  if (issues.length) throw new ApiError(422, `Operation "${operation.id}": ${issues.map((issue) => `${issue.loc.slice(3).join('.')}: ${issue.msg}`).join('; ')}`, { code: 'validation_failed', issues })
+  // One job per server: a provider that needs several actions per server (tart: clone, then run) takes servers/create instead.
+  if (steps.some((list) => list.length !== 1)) {
+    throw new ApiError(422, `Operation "${operation.id}": ${operation.provider} creates a server in several steps; use POST /workflows/servers/create for it`)
+  }
+  return { action: steps[0][0].action, items: steps.map((list) => list[0].input), itemsAs: 'input' }
+}
+
 /** A 004 batch operation as an engine operation: items from `server_configs`, `taskservs` or `items`. */
-function toOperation(operation: BatchOperation, resolveAction: (operation: BatchOperation) => string): OperationSpec {
+function toOperation(operation: BatchOperation, position: number): OperationSpec {
   const items = operation.items ?? operation.server_configs ?? operation.taskservs
+  const batch =
+    operation.action !== undefined
+      ? { action: operation.action, ...(items ? { items } : {}) }
+      : operation.type === 'server_batch'
+        ? serverBatch(operation, position)
+        : undefined
+  if (!batch) {
+    throw new ApiError(422, `Operation "${operation.id}": give the provider action to run ("action"); only a server_batch has a default (its provider's create action)`)
+  }
   return {
     id: operation.id,
     provider: operation.provider,
-    action: resolveAction(operation),
+    ...batch,
     ...(operation.input ? { input: operation.input } : {}),
     dependsOn: operation.dependencies,
     ...(operation.when ? { when: operation.when } : {}),
-    ...(items ? { items } : {}),
     ...(operation.type ? { type: operation.type } : {}),
     ...(operation.retry ? { retry: operation.retry } : {}),
     ...(operation.timeout_ms ? { timeoutMs: operation.timeout_ms } : {}),
@@ -26,14 +62,14 @@ function toOperation(operation: BatchOperation, resolveAction: (operation: Batch
 }
 
 /** A 004 batch body as an engine workflow submission. */
-export function toWorkflowSubmission(body: s.BatchBody, resolveAction: (operation: BatchOperation) => string): WorkflowSubmission {
+export function toWorkflowSubmission(body: s.BatchBody): WorkflowSubmission {
   return {
     name: body.name,
     ...(body.version ? { version: body.version } : {}),
     ...(body.parallel_limit ? { parallelLimit: body.parallel_limit } : {}),
     rollbackEnabled: body.rollback_enabled,
     labels: { source: 'batch', ...(body.storage_backend ? { storage_backend: body.storage_backend } : {}) },
-    operations: body.operations.map((operation) => toOperation(operation, resolveAction)),
+    operations: body.operations.map(toOperation),
   }
 }
 
@@ -43,10 +79,6 @@ export function batchRoutes({ engine }: SurfaceDeps): RouteDefinition[] {
     const workflow = await engine.workflows.get(id)
     if (!workflow) throw new ApiError(404, `No batch operation "${id}"`)
     return workflow
-  }
-  const resolveAction = (operation: BatchOperation): string => {
-    if (operation.action) return operation.action
-    throw new ApiError(422, `Operation "${operation.id}": give the provider action to run ("action")`)
   }
 
   return [
@@ -60,7 +92,7 @@ export function batchRoutes({ engine }: SurfaceDeps): RouteDefinition[] {
       action: 'execute',
       rateLimit: 'batch',
       body: s.batchBody,
-      handler: async ({ body }) => batchView(await engine.workflows.submit(toWorkflowSubmission(body, resolveAction))),
+      handler: async ({ body }) => batchView(await engine.workflows.submit(toWorkflowSubmission(body))),
     }),
     defineRoute({
       method: 'GET',
