@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { paginationQuery } from '../../middleware/pagination'
+import { maxWildcardPatternLength } from '../../identity/wildcard'
 
 /** `true`/`false` (also `1`/`0`) in a query string; zod's `coerce.boolean` would read "false" as true. */
 const queryBoolean = z
@@ -116,7 +117,7 @@ export const policyRule = z.object({
   effect: z
     .enum(['Allow', 'Deny', 'allow', 'deny'])
     .transform((effect) => (effect.toLowerCase() === 'allow' ? ('Allow' as const) : ('Deny' as const))),
-  resource: z.string().min(1).max(500).describe('Resource pattern, `*` wildcards (`servers:*`)'),
+  resource: z.string().min(1).max(maxWildcardPatternLength).describe('Resource pattern, `*` wildcards (`servers:*`)'),
   action: z
     .union([z.string().min(1).max(200), z.array(z.string().min(1).max(200)).min(1).max(100)])
     .transform((action) => (Array.isArray(action) ? action : [action]))
@@ -159,8 +160,8 @@ export const updatePolicyBody = z
 
 export const auditQuery = paginationQuery.extend({
   user_id: z.string().min(1).max(200).optional(),
-  action: z.string().min(1).max(200).optional(),
-  resource: z.string().min(1).max(500).optional(),
+  action: z.string().min(1).max(maxWildcardPatternLength).optional().describe('Exact, or a pattern with `*`'),
+  resource: z.string().min(1).max(maxWildcardPatternLength).optional().describe('Exact, or a pattern with `*`'),
   result: z.enum(['success', 'failure', 'denied']).optional(),
   from: isoDate.optional(),
   to: isoDate.optional(),
