@@ -2,7 +2,7 @@ import { createAccessTokens, type AccessClaims } from './access-tokens'
 import { AuthError, IdentityError } from './errors'
 import { createLockout } from './lockout'
 import { createTotpSecret, matchTotp, totpUrl } from './mfa'
-import { holds, toCanonicalPermission } from './permissions'
+import { coversGrants, holds, toCanonicalPermission } from './permissions'
 import { verifyDecoy, verifyPassword } from './passwords'
 import { createRoleStore } from './role-store'
 import { createSecretBox, loadSigningKey, type SecretBox } from './secrets'
@@ -207,6 +207,11 @@ export function createIdentity(options: IdentityOptions): Identity {
     can(principal, permission) {
       const held = 'permissions' in principal && principal.permissions instanceof Set ? principal.permissions : roles.grantsOf(principal.roles)
       return holds(held, toCanonicalPermission(permission))
+    },
+
+    covers(principal, roleNames) {
+      const held = 'permissions' in principal && principal.permissions instanceof Set ? principal.permissions : roles.grantsOf(principal.roles)
+      return coversGrants(held, roles.grantsOf(roleNames))
     },
 
     async checkPassword(userId, password) {

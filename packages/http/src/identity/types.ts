@@ -126,6 +126,11 @@ export interface Identity {
    * come from the in-memory role cache, which `ready()` and every async call fill.
    */
   can(principal: Principal | { roles: string[] }, permission: string): boolean
+  /**
+   * True when the principal holds every permission the roles grant: someone may only edit an
+   * account, or hand out roles, within their own rights. Synchronous, like `can`.
+   */
+  covers(principal: Principal | { roles: string[] }, roles: readonly string[]): boolean
   /** True when the password is the user's; for "change password" routes that ask for the current one. Not counted by the lockout. */
   checkPassword(userId: string, password: string): Promise<boolean>
   /** Creates the first administrator only when there are no users yet; returns undefined otherwise. */

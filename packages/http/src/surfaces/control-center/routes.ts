@@ -5,6 +5,7 @@ import { pageAnswer } from '../../middleware/pagination'
 import { ApiError } from '../../platform/errors'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
+import { assertMayGiveRoles, assertMayTouch, assertMayUpdate } from './account-rights'
 import * as s from './schemas'
 
 const version = '1.0.0'
@@ -57,6 +58,12 @@ function loginView(pair: TokenPair) {
 
 /** Every route of 004's "Control Center API" part, plus the extensions listed in docs/server.md. */
 export function controlCenterRoutes({ identity, policies, audit, providers, startedAt }: SurfaceDeps): RouteDefinition[] {
+  async function userOrNotFound(id: string): Promise<User> {
+    const user = await identity.users.get(id)
+    if (!user) throw new ApiError(404, `User ${id} not found`)
+    return user
+  }
+
   return [
     defineRoute({
       method: 'GET',
@@ -195,9 +202,7 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       body: s.createUserBody,
       response: s.createdUser,
       handler: async ({ body, principal, audit: note }) => {
-        if (body.roles?.length && !identity.can(principal!, 'users:assign_roles')) {
-          throw new ApiError(403, 'Permission denied: users:assign_roles is required to give roles')
-        }
+        if (body.roles?.length) assertMayGiveRoles(identity, principal!, body.roles)
         const user = await identity.users.create(body)
         note.resource = `users/${user.id}`
         note.details = { username: user.username, roles: user.roles }
@@ -214,11 +219,7 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       action: 'read',
       params: s.idParams,
       response: s.userView,
-      handler: async ({ params }) => {
-        const user = await identity.users.get(params.id)
-        if (!user) throw new ApiError(404, `User ${params.id} not found`)
-        return userView(user)
-      },
+      handler: async ({ params }) => userView(await userOrNotFound(params.id)),
     }),
     defineRoute({
       method: 'PUT',
@@ -233,9 +234,7 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       body: s.updateUserBody,
       response: s.message,
       handler: async ({ params, body, principal, audit: note }) => {
-        if (body.roles && !identity.can(principal!, 'users:assign_roles')) {
-          throw new ApiError(403, 'Permission denied: users:assign_roles is required to change roles')
-        }
+        assertMayUpdate(identity, principal!, await userOrNotFound(params.id), body)
         await identity.users.update(params.id, body)
         note.details = { fields: Object.keys(body) }
         return 'User updated successfully'
@@ -252,7 +251,8 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       audit: 'user.delete',
       params: s.idParams,
       response: s.message,
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
+        assertMayTouch(identity, principal!, await userOrNotFound(params.id))
         await identity.users.delete(params.id)
         return 'User deleted successfully'
       },
