@@ -8,7 +8,7 @@ import { createRoleStore } from './role-store'
 import { createSecretBox, loadSigningKey, type SecretBox } from './secrets'
 import { createKeyedQueue } from './serialize'
 import { createSessions } from './sessions'
-import type { Identity, IdentityOptions, Principal, TokenPair } from './types'
+import type { Identity, IdentityOptions, MfaStepUp, Principal, TokenPair } from './types'
 import { createUserStore, toPublicUser, type StoredUser } from './user-store'
 
 const day = 24 * 60 * 60
@@ -91,6 +91,25 @@ export function createIdentity(options: IdentityOptions): Identity {
     const user = await users.get(id)
     if (!user) throw new IdentityError('not_found', 'User not found')
     return user
+  }
+
+  /** The step-up check of MFA changes: a code (not replayed) or the password, counted by the lockout. */
+  async function assertStepUp(user: StoredUser, proof: MfaStepUp | undefined) {
+    if (user.mfa_secret === undefined) return
+    const { code, password } = proof ?? {}
+    if (!code && !password) throw new AuthError('step_up_required', 'Confirm with a current MFA code or your password', { status: 403 })
+    await lockout.assertOpen(user.username)
+    if (code) {
+      const step = matchTotp((await mfaSecrets()).open(user.mfa_secret), code, now())
+      if (step !== undefined && step > (user.mfa_last_step ?? -1)) {
+        await users.amend(user.id, { mfa_last_step: step })
+        return
+      }
+    } else if (await verifyPassword(user.password_hash, password!)) {
+      return
+    }
+    await lockout.recordFailure(user.username)
+    throw new AuthError('step_up_failed', code ? 'Invalid MFA code' : 'Invalid password', { status: 403 })
   }
 
   const identity: Identity = {
@@ -185,8 +204,9 @@ export function createIdentity(options: IdentityOptions): Identity {
     },
 
     mfa: {
-      async enroll(userId) {
+      async enroll(userId, proof) {
         const user = await userOrThrow(userId)
+        await assertStepUp(user, proof)
         const secret = createTotpSecret()
         await users.amend(user.id, { mfa_pending: (await mfaSecrets()).seal(secret) })
         return { secret, otpauthUrl: totpUrl(secret, issuer, user.username) }
@@ -198,7 +218,11 @@ export function createIdentity(options: IdentityOptions): Identity {
         if (step === undefined) throw new AuthError('mfa_invalid', 'Invalid MFA code')
         await users.amend(user.id, { mfa_secret: user.mfa_pending, mfa_pending: undefined, mfa_last_step: step })
       },
-      async disable(userId) {
+      async disable(userId, proof) {
+        await assertStepUp(await userOrThrow(userId), proof)
+        await users.amend(userId, { mfa_secret: undefined, mfa_pending: undefined, mfa_last_step: undefined })
+      },
+      async reset(userId) {
         await userOrThrow(userId)
         await users.amend(userId, { mfa_secret: undefined, mfa_pending: undefined, mfa_last_step: undefined })
       },

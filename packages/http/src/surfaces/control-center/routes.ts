@@ -139,13 +139,14 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
     defineRoute({
       method: 'POST',
       path: '/auth/mfa/enroll',
-      summary: 'Start TOTP enrolment for the caller (extension)',
+      summary: 'Start TOTP enrolment for the caller; once MFA is on, re-enrolling needs {"code"} or {"password"} (extension)',
       tags: ['auth'],
       resource: 'auth/mfa',
       action: 'enroll',
+      body: s.mfaStepUpBody,
       response: s.mfaEnrollResponse,
-      handler: async ({ principal }) => {
-        const enrolment = await identity.mfa.enroll(principal!.userId)
+      handler: async ({ principal, body }) => {
+        const enrolment = await identity.mfa.enroll(principal!.userId, body)
         return { secret: enrolment.secret, otpauth_url: enrolment.otpauthUrl }
       },
     }),
@@ -166,13 +167,14 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
     defineRoute({
       method: 'POST',
       path: '/auth/mfa/disable',
-      summary: "Turn off the caller's MFA (extension)",
+      summary: 'Turn off the caller\'s MFA; needs {"code"} (a current TOTP code) or {"password"} (extension)',
       tags: ['auth'],
       resource: 'auth/mfa',
       action: 'disable',
+      body: s.mfaStepUpBody,
       response: s.message,
-      handler: async ({ principal }) => {
-        await identity.mfa.disable(principal!.userId)
+      handler: async ({ principal, body }) => {
+        await identity.mfa.disable(principal!.userId, body)
         return 'MFA disabled'
       },
     }),
@@ -255,6 +257,24 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
         assertMayTouch(identity, principal!, await userOrNotFound(params.id))
         await identity.users.delete(params.id)
         return 'User deleted successfully'
+      },
+    }),
+
+    defineRoute({
+      method: 'DELETE',
+      path: '/users/:id/mfa',
+      summary: "Reset a user's MFA (for a lost authenticator); needs users:reset_mfa (extension)",
+      tags: ['users'],
+      permission: 'users:reset_mfa',
+      resource: 'users/:id/mfa',
+      action: 'reset_mfa',
+      audit: 'user.mfa_reset',
+      params: s.idParams,
+      response: s.message,
+      handler: async ({ params, principal }) => {
+        assertMayTouch(identity, principal!, await userOrNotFound(params.id))
+        await identity.mfa.reset(params.id)
+        return 'MFA reset'
       },
     }),
 

@@ -57,6 +57,15 @@ export const logoutBody = z
 export const mfaEnrollResponse = z.object({ secret: z.string(), otpauth_url: z.string() })
 export const mfaCodeBody = z.object({ code: z.string().regex(/^\d{6}$/, 'a 6-digit code') })
 
+/** The step-up proof MFA changes need once MFA is on: a current code or the password. */
+export const mfaStepUpBody = z
+  .object({
+    code: z.string().regex(/^\d{6}$/, 'a 6-digit code').optional().describe('A current TOTP code'),
+    password: z.string().min(1).max(1024).optional().describe('The account password, instead of a code'),
+  })
+  .strict()
+  .optional()
+
 // Users
 
 export const userView = z.object({
