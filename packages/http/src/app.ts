@@ -5,6 +5,7 @@ import type { PolicyStore } from './policies'
 import { recordAudit } from './middleware/audit'
 import { authenticate, bearerToken } from './middleware/authenticate'
 import { authorize } from './middleware/authorize'
+import { createClientIpResolver, type ClientIpResolver, type TrustProxy } from './middleware/client-ip'
 import { applyCors, type CorsConfig } from './middleware/cors'
 import { setRateLimitHeaders, type RateLimits } from './middleware/rate-limit'
 import { resolveRequestId } from './middleware/request-id'
@@ -23,6 +24,8 @@ export interface PlatformServices {
   audit?: AuditLog
   rateLimits: RateLimits
   cors?: CorsConfig
+  /** Which forwarding headers to believe for the client address (rate limits, audit, policies); none by default. */
+  trustProxy?: TrustProxy
   /** Where unexpected (500) errors are reported; `console.error` by default. */
   onUnexpectedError?: (error: unknown, event: H3Event) => void
 }
@@ -37,11 +40,11 @@ interface RequestState {
 
 const mutatingMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-function stateOf(event: H3Event): RequestState {
+function requestState(event: H3Event, clientIp: ClientIpResolver): RequestState {
   let state = event.context.provisio as RequestState | undefined
   if (!state) {
     const requestId = resolveRequestId(event)
-    state = { requestId, ip: getRequestIP(event) ?? 'unknown', headers: event.res.headers }
+    state = { requestId, ip: clientIp(getRequestIP(event) ?? 'unknown', event.req.headers), headers: event.res.headers }
     state.headers.set('X-Request-Id', requestId)
     event.context.provisio = state
   }
@@ -83,6 +86,8 @@ function allowedMethods(routes: RouteDefinition[], path: string): string[] {
  */
 export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformServices): H3 {
   const routes = [...surface.routes, ...documentationRoutes(surface)]
+  const clientIp = createClientIpResolver(services.trustProxy)
+  const stateOf = (event: H3Event) => requestState(event, clientIp)
   const reportUnexpected = services.onUnexpectedError ?? ((error: unknown) => console.error('[provisio] [http]', error))
 
   async function renderError(event: H3Event, thrown: unknown): Promise<unknown> {

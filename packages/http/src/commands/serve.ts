@@ -59,6 +59,7 @@ export const serveCommand = defineCommand({
       hosts: config.hosts as Record<string, string>,
       rateLimits: config.rateLimits,
       cors: config.cors,
+      trustProxy: config.trustProxy,
       providers: sandbox.statuses,
     })
     for (const surface of server.surfaces) console.log(`${surface.name.padEnd(15)} ${surface.url}  (docs ${surface.url}/docs)`)

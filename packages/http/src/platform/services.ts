@@ -3,6 +3,7 @@ import { createAuditLog, type AuditLog } from '../audit'
 import { createIdentity, type Identity } from '../identity'
 import { createPolicyStore, type PolicyStore } from '../policies'
 import type { PlatformServices } from '../app'
+import type { TrustProxy } from '../middleware/client-ip'
 import type { CorsConfig } from '../middleware/cors'
 import { createRateLimits, type RateLimitConfig, type RateLimits } from '../middleware/rate-limit'
 import type { ProviderStatus, SurfaceDeps } from './surface-deps'
@@ -18,6 +19,8 @@ export interface PlatformOptions {
   rateLimits?: RateLimits | Partial<RateLimitConfig>
   /** Allowed CORS origins; CORS is off when omitted. */
   cors?: CorsConfig
+  /** Proxy hops or proxy CIDRs whose `X-Forwarded-For` / `Forwarded` entries name the client; see docs/server.md. */
+  trustProxy?: TrustProxy
   /** What `/health` reports about providers (sandbox or live). */
   providers?: ProviderStatus[]
   onUnexpectedError?: PlatformServices['onUnexpectedError']
@@ -36,6 +39,6 @@ export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; 
   const rateLimits = isRateLimits(options.rateLimits) ? options.rateLimits : createRateLimits(options.rateLimits)
   return {
     deps: { engine: options.engine, identity, policies, audit, providers: options.providers ?? [], startedAt: Date.now() },
-    services: { identity, policies, audit, rateLimits, cors: options.cors, onUnexpectedError: options.onUnexpectedError },
+    services: { identity, policies, audit, rateLimits, cors: options.cors, trustProxy: options.trustProxy, onUnexpectedError: options.onUnexpectedError },
   }
 }
