@@ -11,6 +11,7 @@ const main = defineCommand({
   subCommands: {
     serve: () => import('./commands/serve').then((module) => module.serveCommand),
     users: () => import('./commands/users').then((module) => module.usersCommand),
+    policies: () => import('./commands/policies').then((module) => module.policiesCommand),
   },
 })
 

@@ -5,6 +5,7 @@ import { pageAnswer } from '../../middleware/pagination'
 import { ApiError } from '../../platform/errors'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
+import { assertKeepsPolicyAccess } from './policy-guard'
 import { assertMayGiveRoles, assertMayTouch, assertMayUpdate } from './account-rights'
 import * as s from './schemas'
 
@@ -330,12 +331,14 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       resource: 'policies',
       action: 'create',
       audit: 'policy.create',
+      query: s.policyWriteQuery,
       body: s.createPolicyBody,
       response: s.createdPolicy,
-      handler: async ({ body, audit: note }) => {
+      handler: async ({ body, query, principal, ip, audit: note }) => {
+        if (!query.force) await assertKeepsPolicyAccess(policies, principal!, body, ip)
         const policy = await policies.create(body)
         note.resource = `policies/${policy.id}`
-        note.details = { name: policy.name }
+        note.details = { name: policy.name, ...(query.force ? { forced: true } : {}) }
         return { id: policy.id, name: policy.name, version: policy.version }
       },
     }),
@@ -365,11 +368,15 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       action: 'update',
       audit: 'policy.update',
       params: s.idParams,
+      query: s.policyWriteQuery,
       body: s.updatePolicyBody,
       response: s.message,
-      handler: async ({ params, body, audit: note }) => {
+      handler: async ({ params, body, query, principal, ip, audit: note }) => {
+        const current = await policies.get(params.id)
+        if (!current) throw new ApiError(404, `Policy ${params.id} not found`)
+        if (!query.force) await assertKeepsPolicyAccess(policies, principal!, { ...current, ...body }, ip)
         await policies.update(params.id, body)
-        note.details = { fields: Object.keys(body) }
+        note.details = { fields: Object.keys(body), ...(query.force ? { forced: true } : {}) }
         return 'Policy updated successfully'
       },
     }),

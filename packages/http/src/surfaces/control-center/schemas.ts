@@ -154,6 +154,11 @@ export const createPolicyBody = z.object({
   enabled: z.boolean().optional(),
 })
 
+/** `?force=true` writes a policy even when it would deny its author editing policies. */
+export const policyWriteQuery = z.object({
+  force: queryBoolean.optional().describe('Apply even if the policy denies you updating policies (recover with `provisio policies disable`)'),
+})
+
 export const createdPolicy = policyView.pick({ id: true, name: true, version: true })
 
 export const updatePolicyBody = z
