@@ -1,5 +1,5 @@
 import { H3, defineWebSocketHandler, getRequestIP, getRouterParams, type H3Event } from 'h3'
-import type { AuditLog } from './audit'
+import type { AuditLog, RefusalSampler } from './audit'
 import type { Identity, Principal } from './identity'
 import type { PolicyStore } from './policies'
 import { recordAudit } from './middleware/audit'
@@ -22,6 +22,8 @@ export interface PlatformServices {
   /** Control-center policies, evaluated on surfaces with `policies: true`. */
   policies?: PolicyStore
   audit?: AuditLog
+  /** Thins out repeated 401/429 audit entries per client; every refusal is written when absent. */
+  refusals?: RefusalSampler
   rateLimits: RateLimits
   cors?: CorsConfig
   /** Which forwarding headers to believe for the client address (rate limits, audit, policies); none by default. */
@@ -66,6 +68,15 @@ function answer(event: H3Event, status: number, body: unknown): unknown {
   if (typeof body === 'object' && body !== null && !isPlainJson(body)) return body
   event.res.headers.set('Content-Type', 'application/json;charset=UTF-8')
   return JSON.stringify(body ?? null)
+}
+
+/**
+ * Refusals anyone can cause without an account (401, 429) are sampled per client, action and
+ * username, so a flood cannot fill the disk; every other answer is always written.
+ */
+function sampledRefusal(sampler: RefusalSampler | undefined, status: number, key: string): { record: boolean; suppressed: number } {
+  if (!sampler || (status !== 401 && status !== 429)) return { record: true, suppressed: 0 }
+  return sampler.admit(key)
 }
 
 /** Compiles a template such as `users/:id` once into a function filling it from the path parameters. */
@@ -155,19 +166,23 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
       } catch (error) {
         result = await renderError(event, error)
       }
-      if (audited && services.audit) {
+      const status = result instanceof Response ? result.status : (event.res.status ?? 200)
+      const userId = principal?.userId ?? note.userId ?? null
+      const username = principal?.username ?? note.username ?? null
+      const sample = audited && services.audit ? sampledRefusal(services.refusals, status, `${state.ip}|${status}|${auditAction}|${username ?? ''}`) : undefined
+      if (services.audit && sample?.record) {
         await recordAudit(
           services.audit,
           {
             action: auditAction,
             resource: note.resource ?? resource ?? event.url.pathname,
-            status: result instanceof Response ? result.status : (event.res.status ?? 200),
-            userId: principal?.userId ?? note.userId ?? null,
-            username: principal?.username ?? note.username ?? null,
+            status,
+            userId,
+            username,
             ip: state.ip,
             requestId: state.requestId,
             surface: surface.name,
-            details: { method: route.method, path: event.url.pathname, ...note.details },
+            details: { method: route.method, path: event.url.pathname, ...note.details, ...(sample.suppressed > 0 ? { suppressed: sample.suppressed } : {}) },
           },
           (error) => reportUnexpected(error, event),
         )

@@ -1,5 +1,5 @@
 import type { Engine } from '@provisio/engine'
-import { createAuditLog, type AuditLog } from '../audit'
+import { createAuditLog, createRefusalSampler, type AuditLog } from '../audit'
 import { createIdentity, type Identity } from '../identity'
 import { createPolicyStore, type PolicyStore } from '../policies'
 import type { PlatformServices } from '../app'
@@ -15,6 +15,11 @@ export interface PlatformOptions {
   identity?: Identity
   policies?: PolicyStore
   audit?: AuditLog
+  /**
+   * Of repeated 401/429 answers to one client (per action and username), only the first of each
+   * window is audited, the next written one counting the rest (`details.suppressed`). Default 60 000 ms.
+   */
+  auditRefusalWindowMs?: number
   /** Limiters shared by the surfaces, or requests per minute per bucket (004's 5/100/10 by default). */
   rateLimits?: RateLimits | Partial<RateLimitConfig>
   /** Allowed CORS origins; CORS is off when omitted. */
@@ -39,6 +44,6 @@ export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; 
   const rateLimits = isRateLimits(options.rateLimits) ? options.rateLimits : createRateLimits(options.rateLimits)
   return {
     deps: { engine: options.engine, identity, policies, audit, providers: options.providers ?? [], startedAt: Date.now() },
-    services: { identity, policies, audit, rateLimits, cors: options.cors, trustProxy: options.trustProxy, onUnexpectedError: options.onUnexpectedError },
+    services: { identity, policies, audit, refusals: createRefusalSampler({ windowMs: options.auditRefusalWindowMs }), rateLimits, cors: options.cors, trustProxy: options.trustProxy, onUnexpectedError: options.onUnexpectedError },
   }
 }
