@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import { H3, defineWebSocketHandler, getRequestIP, getRouterParams, type H3Event } from 'h3'
 import type { AuditLog, RefusalSampler } from './audit'
 import type { Identity, Principal } from './identity'
@@ -9,6 +10,7 @@ import { createClientIpResolver, type ClientIpResolver, type TrustProxy } from '
 import { applyCors, type CorsConfig } from './middleware/cors'
 import { setRateLimitHeaders, type RateLimits } from './middleware/rate-limit'
 import { resolveRequestId } from './middleware/request-id'
+import { setSecurityHeaders } from './middleware/security-headers'
 import { readJsonBody, readQuery, validateInput } from './middleware/validate'
 import { checkApiVersion } from './middleware/versioning'
 import { documentationRoutes } from './openapi/routes'
@@ -48,6 +50,7 @@ function requestState(event: H3Event, clientIp: ClientIpResolver): RequestState 
     const requestId = resolveRequestId(event)
     state = { requestId, ip: clientIp(getRequestIP(event) ?? 'unknown', event.req.headers), headers: event.res.headers }
     state.headers.set('X-Request-Id', requestId)
+    setSecurityHeaders(state.headers)
     event.context.provisio = state
   }
   return state
@@ -65,8 +68,11 @@ function isPlainJson(body: object): boolean {
  */
 function answer(event: H3Event, status: number, body: unknown): unknown {
   event.res.status = status
+  event.res.statusText = STATUS_CODES[status] ?? ''
   if (typeof body === 'object' && body !== null && !isPlainJson(body)) return body
   event.res.headers.set('Content-Type', 'application/json;charset=UTF-8')
+  // API answers hold tokens and account data: never kept by a browser or a shared cache.
+  event.res.headers.set('Cache-Control', 'no-store')
   return JSON.stringify(body ?? null)
 }
 
@@ -77,6 +83,12 @@ function answer(event: H3Event, status: number, body: unknown): unknown {
 function sampledRefusal(sampler: RefusalSampler | undefined, status: number, key: string): { record: boolean; suppressed: number } {
   if (!sampler || (status !== 401 && status !== 429)) return { record: true, suppressed: 0 }
   return sampler.admit(key)
+}
+
+/** A `Response` built without a reason phrase (`new Response(body)`) gets the standard one for its status. */
+function withReasonPhrase(value: unknown): unknown {
+  if (!(value instanceof Response) || value.statusText) return value
+  return new Response(value.body, { status: value.status, statusText: STATUS_CODES[value.status] ?? '', headers: value.headers })
 }
 
 /** Compiles a template such as `users/:id` once into a function filling it from the path parameters. */
@@ -162,7 +174,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
         }
         const data = await route.handler(ctx)
         // Raw answers (documents, files) get the staged headers merged in by h3.
-        result = route.raw ? data : answer(event, route.status ?? 200, surface.style.success(data))
+        result = route.raw ? withReasonPhrase(data) : answer(event, route.status ?? 200, surface.style.success(data))
       } catch (error) {
         result = await renderError(event, error)
       }

@@ -169,10 +169,12 @@ export function createIdentity(options: IdentityOptions): Identity {
     },
 
     async refresh(refreshToken) {
-      const { userId, familyId, sessionEpoch } = await sessions.rotate(refreshToken)
-      const user = await users.get(userId)
-      assertActive(user, sessionEpoch)
-      return issuePair(user, familyId)
+      let user: StoredUser | undefined
+      const { familyId } = await sessions.rotate(refreshToken, async ({ userId, sessionEpoch }) => {
+        user = await users.get(userId)
+        assertActive(user, sessionEpoch)
+      })
+      return issuePair(user!, familyId)
     },
 
     renewAccessToken(accessToken) {

@@ -9,6 +9,18 @@ const queryBoolean = z
 
 const isoDate = z.iso.datetime({ offset: true }).describe('ISO 8601 date and time')
 
+/**
+ * Names people read (users, roles, policies): no control characters (NUL, escapes) and no
+ * bidirectional controls (U+202E), which make one name display as another in lists and logs.
+ */
+const unsafeCharacters = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+const safeText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((value) => !unsafeCharacters.test(value), 'must not contain control characters or bidirectional controls')
+
 export const idParams = z.object({ id: z.string().min(1).max(200).describe('Identifier') })
 
 // Authentication
@@ -87,7 +99,7 @@ export const userListQuery = paginationQuery.extend({
 const roleName = z.string().min(1).max(100)
 
 export const createUserBody = z.object({
-  username: z.string().min(1).max(100),
+  username: safeText(1, 100),
   email: z.email().nullable().optional(),
   password: z.string().min(8).max(1024),
   roles: z.array(roleName).max(50).optional(),
@@ -116,7 +128,7 @@ export const roleView = z.object({
 
 export const createRoleBody = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, _ and -'),
-  description: z.string().max(500).optional(),
+  description: safeText(0, 500).optional(),
   permissions: z.array(z.string().min(1).max(200)).max(500),
 })
 
@@ -126,9 +138,9 @@ export const policyRule = z.object({
   effect: z
     .enum(['Allow', 'Deny', 'allow', 'deny'])
     .transform((effect) => (effect.toLowerCase() === 'allow' ? ('Allow' as const) : ('Deny' as const))),
-  resource: z.string().min(1).max(maxWildcardPatternLength).describe('Resource pattern, `*` wildcards (`servers:*`)'),
+  resource: safeText(1, maxWildcardPatternLength).describe('Resource pattern, `*` wildcards (`servers:*`)'),
   action: z
-    .union([z.string().min(1).max(200), z.array(z.string().min(1).max(200)).min(1).max(100)])
+    .union([safeText(1, 200), z.array(safeText(1, 200)).min(1).max(100)])
     .transform((action) => (Array.isArray(action) ? action : [action]))
     .describe('Action or list of actions, `*` for any'),
   condition: z.string().max(2000).optional().describe("Condition such as user.role == 'admin'"),
@@ -148,8 +160,8 @@ export const policyListQuery = paginationQuery.extend({
 })
 
 export const createPolicyBody = z.object({
-  name: z.string().min(1).max(100),
-  version: z.string().min(1).max(50).optional(),
+  name: safeText(1, 100),
+  version: safeText(1, 50).optional(),
   rules: z.array(policyRule).max(200),
   enabled: z.boolean().optional(),
 })
@@ -163,8 +175,8 @@ export const createdPolicy = policyView.pick({ id: true, name: true, version: tr
 
 export const updatePolicyBody = z
   .object({
-    name: z.string().min(1).max(100).optional(),
-    version: z.string().min(1).max(50).optional(),
+    name: safeText(1, 100).optional(),
+    version: safeText(1, 50).optional(),
     rules: z.array(policyRule).max(200).optional(),
     enabled: z.boolean().optional(),
   })
