@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { text } from 'node:stream/consumers'
 import { defineCommand } from 'citty'
 import { consola } from 'consola'
+import { IdentityError } from '../identity/errors'
 import { openDataDir } from './open-data-dir'
 import { dataArgs } from './shared-args'
 
@@ -26,7 +27,14 @@ export const resetPasswordCommand = defineCommand({
       }
       const generated = !args['password-stdin']
       const password = generated ? randomBytes(18).toString('base64url') : (await text(process.stdin)).replace(/\r?\n$/, '')
-      await identity.users.update(user.id, { password })
+      try {
+        await identity.users.update(user.id, { password })
+      } catch (error) {
+        if (!(error instanceof IdentityError)) throw error
+        consola.error(error.message)
+        process.exitCode = 1
+        return
+      }
       if (args['reset-mfa']) await identity.mfa.reset(user.id)
       await createAuditLog({ storage }).record({
         user_id: null,

@@ -1,4 +1,5 @@
 import { createTimeOrderedId } from '../identity/ids'
+import { hasUnsafeCharacters } from '../identity/text'
 import { lastSegment } from '../identity/keys'
 import { createKeyedQueue } from '../identity/serialize'
 import { pageOf } from '../identity/paging'
@@ -11,15 +12,15 @@ const policiesKey = 'policies'
 const policyKey = (id: string) => `policies:${id}`
 
 function checkName(name: unknown): string {
-  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 100) {
-    throw new PolicyError('invalid', 'name must be a non-empty string of at most 100 characters')
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 100 || hasUnsafeCharacters(name)) {
+    throw new PolicyError('invalid', 'name must be a non-empty string of at most 100 characters, without control or bidirectional characters')
   }
   return name.trim()
 }
 
 function checkVersion(version: unknown): string {
-  if (typeof version !== 'string' || version.trim().length === 0 || version.length > 50) {
-    throw new PolicyError('invalid', 'version must be a non-empty string of at most 50 characters')
+  if (typeof version !== 'string' || version.trim().length === 0 || version.length > 50 || hasUnsafeCharacters(version)) {
+    throw new PolicyError('invalid', 'version must be a non-empty string of at most 50 characters, without control or bidirectional characters')
   }
   return version.trim()
 }

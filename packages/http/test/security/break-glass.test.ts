@@ -94,6 +94,13 @@ describe('break-glass commands (child process, fs data dir)', { timeout: 120_000
     })
   })
 
+  it('users reset-password refuses a password below the policy with its message, not a stack trace', async () => {
+    const run = await provisio(['users', 'reset-password', 'admin', '--password-stdin', '--data-dir', dataDir], 'short\n')
+    expect(run.code).toBe(1)
+    expect(run.output).toMatch(/at least 8 characters/)
+    expect(run.output).not.toMatch(/\n\s+at /)
+  })
+
   it('while a server holds the data dir, the commands say to stop it and change nothing', async () => {
     const storage = await createConfiguredStorage(config())
     try {

@@ -99,6 +99,12 @@ describe('control-center: hardening', () => {
     expectEnvelopeError(answer.body)
   })
 
+  it('the stores refuse those characters too, for surfaces with schemas of their own', async () => {
+    await expect(t.identity.roles.create({ name: 'nul-role', description: 'a\u0000b', permissions: [] })).rejects.toMatchObject({ status: 422 })
+    await expect(t.server.policies.create({ name: 'a\u202Eb', rules: [] })).rejects.toMatchObject({ status: 422 })
+    await expect(t.server.policies.create({ name: 'ok', rules: [{ effect: 'Deny', resource: 'servers:*', action: ['re\u2066ad'] }] })).rejects.toMatchObject({ status: 422 })
+  })
+
   it.each(['0x10', '1e1', ' 16', '16.0', 'Infinity'])('limit=%s is refused with 400; only decimal digits are numbers', async (limit) => {
     const answer = await t.api('GET', `/users?limit=${encodeURIComponent(limit)}`, { token: t.adminToken })
     expect(answer.status).toBe(400)

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { paginationQuery } from '../../middleware/pagination'
+import { hasUnsafeCharacters } from '../../identity/text'
 import { maxWildcardPatternLength } from '../../identity/wildcard'
 
 /** `true`/`false` (also `1`/`0`) in a query string; zod's `coerce.boolean` would read "false" as true. */
@@ -9,17 +10,13 @@ const queryBoolean = z
 
 const isoDate = z.iso.datetime({ offset: true }).describe('ISO 8601 date and time')
 
-/**
- * Names people read (users, roles, policies): no control characters (NUL, escapes) and no
- * bidirectional controls (U+202E), which make one name display as another in lists and logs.
- */
-const unsafeCharacters = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+/** Names people read (users, roles, policies): see `hasUnsafeCharacters`. */
 const safeText = (min: number, max: number) =>
   z
     .string()
     .min(min)
     .max(max)
-    .refine((value) => !unsafeCharacters.test(value), 'must not contain control characters or bidirectional controls')
+    .refine((value) => !hasUnsafeCharacters(value), 'must not contain control characters or bidirectional controls')
 
 export const idParams = z.object({ id: z.string().min(1).max(200).describe('Identifier') })
 
