@@ -178,26 +178,27 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
       } catch (error) {
         result = await renderError(event, error)
       }
-      const status = result instanceof Response ? result.status : (event.res.status ?? 200)
-      const userId = principal?.userId ?? note.userId ?? null
-      const username = principal?.username ?? note.username ?? null
-      const sample = audited && services.audit ? sampledRefusal(services.refusals, status, `${state.ip}|${status}|${auditAction}|${username ?? ''}`) : undefined
-      if (services.audit && sample?.record) {
-        await recordAudit(
-          services.audit,
-          {
-            action: auditAction,
-            resource: note.resource ?? resource ?? event.url.pathname,
-            status,
-            userId,
-            username,
-            ip: state.ip,
-            requestId: state.requestId,
-            surface: surface.name,
-            details: { method: route.method, path: event.url.pathname, ...note.details, ...(sample.suppressed > 0 ? { suppressed: sample.suppressed } : {}) },
-          },
-          (error) => reportUnexpected(error, event),
-        )
+      if (audited && services.audit) {
+        const status = result instanceof Response ? result.status : (event.res.status ?? 200)
+        const username = principal?.username ?? note.username ?? null
+        const sample = sampledRefusal(services.refusals, status, `${state.ip}|${status}|${auditAction}|${username ?? ''}`)
+        if (sample.record) {
+          await recordAudit(
+            services.audit,
+            {
+              action: auditAction,
+              resource: note.resource ?? resource ?? event.url.pathname,
+              status,
+              userId: principal?.userId ?? note.userId ?? null,
+              username,
+              ip: state.ip,
+              requestId: state.requestId,
+              surface: surface.name,
+              details: { method: route.method, path: event.url.pathname, ...note.details, ...(sample.suppressed > 0 ? { suppressed: sample.suppressed } : {}) },
+            },
+            (error) => reportUnexpected(error, event),
+          )
+        }
       }
       return result
     }
