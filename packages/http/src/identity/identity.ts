@@ -245,6 +245,8 @@ export function createIdentity(options: IdentityOptions): Identity {
       return user ? verifyPassword(user.password_hash, password) : verifyDecoy(password)
     },
 
+    unlock: (username) => lockout.reset(username),
+
     async bootstrapAdmin(input) {
       const user = await users.createFirst({ ...input, roles: ['admin'], enabled: true })
       return user && toPublicUser(user)

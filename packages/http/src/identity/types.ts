@@ -150,6 +150,8 @@ export interface Identity {
   covers(principal: Principal | { roles: string[] }, roles: readonly string[]): boolean
   /** True when the password is the user's; for "change password" routes that ask for the current one. Not counted by the lockout. */
   checkPassword(userId: string, password: string): Promise<boolean>
+  /** Lifts a login lockout at once (an administrator's or the break-glass reset; otherwise it expires by itself). */
+  unlock(username: string): Promise<void>
   /** Creates the first administrator only when there are no users yet; returns undefined otherwise. */
   bootstrapAdmin(input: { username: string; password: string; email?: string }): Promise<User | undefined>
   /** Loads the signing key and the custom roles; optional, every other call does it when needed. */

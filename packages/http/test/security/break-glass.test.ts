@@ -78,11 +78,14 @@ describe('break-glass commands (child process, fs data dir)', { timeout: 120_000
     expect(run.output).toMatch(/No policy no-such-policy/)
   })
 
-  it('users reset-password sets a new password from stdin and can turn MFA off', async () => {
+  it('users reset-password sets a new password from stdin, lifts a lockout and can turn MFA off', async () => {
     await withDataDir(async (storage) => {
       const { identity } = openIdentity(storage, config())
       const admin = await identity.users.getByUsername('admin')
       await identity.mfa.enroll(admin!.id)
+      // Someone guessing has locked the account too.
+      for (let i = 0; i < 5; i++) await expect(identity.login({ username: 'admin', password: 'a guess' })).rejects.toMatchObject({ code: 'invalid_credentials' })
+      await expect(identity.login({ username: 'admin', password: 'old admin password' })).rejects.toMatchObject({ code: 'locked' })
     })
     const run = await provisio(['users', 'reset-password', 'admin', '--password-stdin', '--reset-mfa', '--data-dir', dataDir], 'new admin password\n')
     expect(run.code, run.output).toBe(0)
