@@ -1,15 +1,18 @@
+import { STATUS_CODES } from 'node:http'
 import type { Hooks, Peer } from 'crossws'
 import { H3, defineWebSocketHandler, getRequestIP, getRouterParams, type H3Event } from 'h3'
-import type { AuditLog } from './audit'
+import type { AuditLog, RefusalSampler } from './audit'
 import type { HttpMetrics } from './platform/http-metrics'
 import type { Identity, Principal } from './identity'
 import type { PolicyStore } from './policies'
 import { recordAudit } from './middleware/audit'
 import { authenticate, bearerToken } from './middleware/authenticate'
 import { authorize } from './middleware/authorize'
+import { createClientIpResolver, type ClientIpResolver, type TrustProxy } from './middleware/client-ip'
 import { applyCors, type CorsConfig } from './middleware/cors'
 import { setRateLimitHeaders, type RateLimits } from './middleware/rate-limit'
 import { resolveRequestId } from './middleware/request-id'
+import { setSecurityHeaders } from './middleware/security-headers'
 import { readJsonBody, readQuery, validateInput } from './middleware/validate'
 import { checkApiVersion } from './middleware/versioning'
 import { documentationRoutes } from './openapi/routes'
@@ -23,12 +26,16 @@ export interface PlatformServices {
   /** Control-center policies, evaluated on surfaces with `policies: true`. */
   policies?: PolicyStore
   audit?: AuditLog
+  /** Thins out repeated 401/429 audit entries per client; every refusal is written when absent. */
+  refusals?: RefusalSampler
   rateLimits: RateLimits
   cors?: CorsConfig
   /** Counts and times every answered request. */
   metrics?: HttpMetrics
   /** Open WebSocket connections of every surface, so that a closing server can say goodbye to them. */
   peers?: Set<Peer>
+  /** Which forwarding headers to believe for the client address (rate limits, audit, policies); none by default. */
+  trustProxy?: TrustProxy
   /** Where unexpected (500) errors are reported; `console.error` by default. */
   onUnexpectedError?: (error: unknown, event: H3Event) => void
 }
@@ -43,12 +50,13 @@ interface RequestState {
 
 const mutatingMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-function stateOf(event: H3Event): RequestState {
+function requestState(event: H3Event, clientIp: ClientIpResolver): RequestState {
   let state = event.context.provisio as RequestState | undefined
   if (!state) {
     const requestId = resolveRequestId(event)
-    state = { requestId, ip: getRequestIP(event) ?? 'unknown', headers: event.res.headers }
+    state = { requestId, ip: clientIp(getRequestIP(event) ?? 'unknown', event.req.headers), headers: event.res.headers }
     state.headers.set('X-Request-Id', requestId)
+    setSecurityHeaders(state.headers)
     event.context.provisio = state
   }
   return state
@@ -66,8 +74,11 @@ function isPlainJson(body: object): boolean {
  */
 function answer(event: H3Event, status: number, body: unknown): unknown {
   event.res.status = status
+  event.res.statusText = STATUS_CODES[status] ?? ''
   if (typeof body === 'object' && body !== null && !isPlainJson(body)) return body
   event.res.headers.set('Content-Type', 'application/json;charset=UTF-8')
+  // API answers hold tokens and account data: never kept by a browser or a shared cache.
+  event.res.headers.set('Cache-Control', 'no-store')
   return JSON.stringify(body ?? null)
 }
 
@@ -85,6 +96,21 @@ function trackPeers(hooks: Partial<Hooks>, peers: Set<Peer> | undefined): Partia
       return hooks.close?.(peer, details)
     },
   }
+}
+
+/**
+ * Refusals anyone can cause without an account (401, 429) are sampled per client, action and
+ * username, so a flood cannot fill the disk; every other answer is always written.
+ */
+function sampledRefusal(sampler: RefusalSampler | undefined, status: number, key: string): { record: boolean; suppressed: number } {
+  if (!sampler || (status !== 401 && status !== 429)) return { record: true, suppressed: 0 }
+  return sampler.admit(key)
+}
+
+/** A `Response` built without a reason phrase (`new Response(body)`) gets the standard one for its status. */
+function withReasonPhrase(value: unknown): unknown {
+  if (!(value instanceof Response) || value.statusText) return value
+  return new Response(value.body, { status: value.status, statusText: STATUS_CODES[value.status] ?? '', headers: value.headers })
 }
 
 /** Compiles a template such as `users/:id` once into a function filling it from the path parameters. */
@@ -105,6 +131,8 @@ function allowedMethods(routes: RouteDefinition[], path: string): string[] {
  */
 export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformServices): H3 {
   const routes = [...surface.routes, ...documentationRoutes(surface)]
+  const clientIp = createClientIpResolver(services.trustProxy)
+  const stateOf = (event: H3Event) => requestState(event, clientIp)
   const reportUnexpected = services.onUnexpectedError ?? ((error: unknown) => console.error('[provisio] [http]', error))
 
   async function renderError(event: H3Event, thrown: unknown): Promise<unknown> {
@@ -169,26 +197,31 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
         }
         const data = await route.handler(ctx)
         // Raw answers (documents, files) get the staged headers merged in by h3.
-        result = route.raw ? data : answer(event, route.status ?? 200, surface.style.success(data))
+        result = route.raw ? withReasonPhrase(data) : answer(event, route.status ?? 200, surface.style.success(data))
       } catch (error) {
         result = await renderError(event, error)
       }
       if (audited && services.audit) {
-        await recordAudit(
-          services.audit,
-          {
-            action: auditAction,
-            resource: note.resource ?? resource ?? event.url.pathname,
-            status: result instanceof Response ? result.status : (event.res.status ?? 200),
-            userId: principal?.userId ?? note.userId ?? null,
-            username: principal?.username ?? note.username ?? null,
-            ip: state.ip,
-            requestId: state.requestId,
-            surface: surface.name,
-            details: { method: route.method, path: event.url.pathname, ...note.details },
-          },
-          (error) => reportUnexpected(error, event),
-        )
+        const status = result instanceof Response ? result.status : (event.res.status ?? 200)
+        const username = principal?.username ?? note.username ?? null
+        const sample = sampledRefusal(services.refusals, status, `${state.ip}|${status}|${auditAction}|${username ?? ''}`)
+        if (sample.record) {
+          await recordAudit(
+            services.audit,
+            {
+              action: auditAction,
+              resource: note.resource ?? resource ?? event.url.pathname,
+              status,
+              userId: principal?.userId ?? note.userId ?? null,
+              username,
+              ip: state.ip,
+              requestId: state.requestId,
+              surface: surface.name,
+              details: { method: route.method, path: event.url.pathname, ...note.details, ...(sample.suppressed > 0 ? { suppressed: sample.suppressed } : {}) },
+            },
+            (error) => reportUnexpected(error, event),
+          )
+        }
       }
       services.metrics?.observe({
         surface: surface.name,

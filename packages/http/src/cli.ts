@@ -14,6 +14,7 @@ const main = defineCommand({
     jobs: () => import('./commands/jobs').then((module) => module.jobsCommand),
     workflows: () => import('./commands/workflows').then((module) => module.workflowsCommand),
     storage: () => import('./commands/storage').then((module) => module.storageCommand),
+    policies: () => import('./commands/policies').then((module) => module.policiesCommand),
   },
 })
 

@@ -1,6 +1,8 @@
+import type { Server as NodeServer } from 'node:http'
 import { serve, type H3 } from 'h3'
 import { plugin as ws } from 'crossws/server'
-import { buildSurfaceApp } from './platform/build-surface'
+import { answerClientErrors } from './middleware/client-errors'
+import { buildSurface } from './platform/build-surface'
 import { resolvePlatform, type PlatformOptions } from './platform/services'
 import type { SurfaceDeps } from './platform/surface-deps'
 import type { SurfaceModule } from './platform/types'
@@ -57,7 +59,7 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
   const servers: ReturnType<typeof serve>[] = []
   try {
     for (const module of resolveModules(options.surfaces)) {
-      const app = buildSurfaceApp(module, platform)
+      const { app, definition } = buildSurface(module, platform)
       const host = options.hosts?.[module.name] ?? module.defaultHost ?? options.host ?? '127.0.0.1'
       const server = serve(app, {
         port: options.ports?.[module.name] ?? module.defaultPort,
@@ -71,6 +73,8 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
       })
       servers.push(server)
       await server.ready()
+      // The node server exists once listening; Node's own refusals then answer in the surface's shape.
+      if (server.node?.server) answerClientErrors(server.node.server as NodeServer, definition.style)
       const address = server.node?.server?.address()
       const port = typeof address === 'object' && address ? address.port : Number(new URL(server.url!).port)
       const urlHost = host.includes(':') ? `[${host}]` : host

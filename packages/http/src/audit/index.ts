@@ -7,3 +7,7 @@ export { AuditError } from './errors'
 
 // Redaction
 export { redactSecrets } from './redact'
+
+// Sampling of repeated refusals
+export { createRefusalSampler } from './refusal-sampler'
+export type { RefusalSampler, RefusalSamplerOptions } from './refusal-sampler'

@@ -1,7 +1,7 @@
 import { createTimeOrderedId, timeOfId } from '../identity/ids'
 import { lastSegment } from '../identity/keys'
 import { pageOf } from '../identity/paging'
-import { matchWildcard } from '../identity/wildcard'
+import { matchWildcard, maxWildcardPatternLength } from '../identity/wildcard'
 import { AuditError } from './errors'
 import { redactSecrets } from './redact'
 import type { AuditEntry, AuditLog, AuditLogOptions } from './types'
@@ -79,6 +79,8 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
 
     async query(q = {}) {
       const { limit, offset } = pageOf(q)
+      const action = optionalString(q.action, 'action', maxWildcardPatternLength) ?? undefined
+      const resource = optionalString(q.resource, 'resource', maxWildcardPatternLength) ?? undefined
       const from = timeOf(q.from, 'from') ?? Number.NEGATIVE_INFINITY
       const to = timeOf(q.to, 'to') ?? Number.POSITIVE_INFINITY
       const base = q.user_id ? keys.userEntries(q.user_id) : keys.entries
@@ -90,13 +92,13 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
         })
         .sort()
         .reverse()
-      const filtered = q.action !== undefined || q.resource !== undefined || q.result !== undefined
+      const filtered = action !== undefined || resource !== undefined || q.result !== undefined
       if (!filtered) return { items: await read(ids.slice(offset, offset + limit)), total: ids.length }
       // These filters need the entries themselves; read them all in the (already narrowed) range.
       const matching = (await read(ids)).filter(
         (entry) =>
-          (q.action === undefined || matchWildcard(q.action, entry.action)) &&
-          (q.resource === undefined || matchWildcard(q.resource, entry.resource)) &&
+          (action === undefined || matchWildcard(action, entry.action)) &&
+          (resource === undefined || matchWildcard(resource, entry.resource)) &&
           (q.result === undefined || entry.result === q.result),
       )
       return { items: matching.slice(offset, offset + limit), total: matching.length }

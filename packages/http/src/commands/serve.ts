@@ -72,6 +72,7 @@ export const serveCommand = defineCommand({
       hosts: config.hosts as Record<string, string>,
       rateLimits: config.rateLimits,
       cors: config.cors,
+      trustProxy: config.trustProxy,
       providers: sandbox.statuses,
       dataDir: config.dataDir,
       workspacesRoot,

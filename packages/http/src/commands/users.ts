@@ -48,5 +48,5 @@ const addCommand = defineCommand({
 
 export const usersCommand = defineCommand({
   meta: { name: 'users', description: 'Manage users from the shell' },
-  subCommands: { add: addCommand },
+  subCommands: { add: addCommand, 'reset-password': () => import('./users-reset-password').then((module) => module.resetPasswordCommand) },
 })

@@ -27,6 +27,7 @@ const envKeys: Record<string, string> = {
   PROVISIO_RATE_LIMIT_GENERAL: 'rateLimits.general',
   PROVISIO_RATE_LIMIT_BATCH: 'rateLimits.batch',
   PROVISIO_CORS_ORIGINS: 'cors.origins',
+  PROVISIO_TRUST_PROXY: 'trustProxy',
   PROVISIO_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
   PROVISIO_ACCESS_TOKEN_TTL: 'accessTokenTtlSeconds',
   PROVISIO_REFRESH_TOKEN_TTL: 'refreshTokenTtlSeconds',
@@ -40,6 +41,8 @@ const numberKeys = /^(ports\.|rateLimits\.|shutdownGraceMs$|accessTokenTtlSecond
 /** Environment and flags give strings; numbers and lists are read as such so the schema sees typed values. */
 function typed(key: string, value: unknown): unknown {
   if (typeof value !== 'string') return value
+  // A hop count or a list of proxy ranges.
+  if (key === 'trustProxy') return /^\s*\d+\s*$/.test(value) ? Number(value) : value.split(',').map((part) => part.trim()).filter(Boolean)
   if (listKeys.has(key)) return value.split(',').map((part) => part.trim()).filter(Boolean)
   if (numberKeys.test(key) && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value)
   return value

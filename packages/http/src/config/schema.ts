@@ -1,5 +1,6 @@
 import { notificationEvents } from '@provisio/plugins'
 import { z } from 'zod'
+import { isAddressOrCidr } from '../middleware/client-ip'
 import { surfaceNames } from '../surfaces'
 
 const port = z.number().int().min(0).max(65535)
@@ -30,6 +31,13 @@ export const serveConfigSchema = z
     redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
     rateLimits: z.object({ auth: perMinute.optional(), general: perMinute.optional(), batch: perMinute.optional() }).strict().default({}),
     cors: z.object({ origins: z.array(z.string().min(1)) }).strict().optional(),
+    trustProxy: z
+      .union([
+        z.number().int().min(0).max(20),
+        z.array(z.string().refine(isAddressOrCidr, 'an IP address or CIDR range (10.0.0.0/8)')).min(1),
+      ])
+      .optional()
+      .describe('Reverse proxies whose X-Forwarded-For / Forwarded entries name the client: a hop count, or proxy addresses / CIDR ranges'),
     shutdownGraceMs: z.number().int().min(0).max(3_600_000).default(10_000),
     accessTokenTtlSeconds: z.number().int().min(30).optional(),
     webhooks: z

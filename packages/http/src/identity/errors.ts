@@ -8,6 +8,8 @@ export type AuthErrorCode =
   | 'expired'
   | 'revoked'
   | 'reused'
+  | 'step_up_required'
+  | 'step_up_failed'
 
 /** A login or token was refused. `status` is the HTTP status a surface should answer. */
 export class AuthError extends Error {

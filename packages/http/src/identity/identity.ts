@@ -2,13 +2,13 @@ import { createAccessTokens, type AccessClaims } from './access-tokens'
 import { AuthError, IdentityError } from './errors'
 import { createLockout } from './lockout'
 import { createTotpSecret, matchTotp, totpUrl } from './mfa'
-import { holds, toCanonicalPermission } from './permissions'
+import { coversGrants, holds, toCanonicalPermission } from './permissions'
 import { verifyDecoy, verifyPassword } from './passwords'
 import { createRoleStore } from './role-store'
 import { createSecretBox, loadSigningKey, type SecretBox } from './secrets'
 import { createKeyedQueue } from './serialize'
 import { createSessions } from './sessions'
-import type { Identity, IdentityOptions, Principal, TokenPair } from './types'
+import type { Identity, IdentityOptions, MfaStepUp, Principal, TokenPair } from './types'
 import { createUserStore, toPublicUser, type StoredUser } from './user-store'
 
 const day = 24 * 60 * 60
@@ -93,6 +93,25 @@ export function createIdentity(options: IdentityOptions): Identity {
     return user
   }
 
+  /** The step-up check of MFA changes: a code (not replayed) or the password, counted by the lockout. */
+  async function assertStepUp(user: StoredUser, proof: MfaStepUp | undefined) {
+    if (user.mfa_secret === undefined) return
+    const { code, password } = proof ?? {}
+    if (!code && !password) throw new AuthError('step_up_required', 'Confirm with a current MFA code or your password', { status: 403 })
+    await lockout.assertOpen(user.username)
+    if (code) {
+      const step = matchTotp((await mfaSecrets()).open(user.mfa_secret), code, now())
+      if (step !== undefined && step > (user.mfa_last_step ?? -1)) {
+        await users.amend(user.id, { mfa_last_step: step })
+        return
+      }
+    } else if (await verifyPassword(user.password_hash, password!)) {
+      return
+    }
+    await lockout.recordFailure(user.username)
+    throw new AuthError('step_up_failed', code ? 'Invalid MFA code' : 'Invalid password', { status: 403 })
+  }
+
   const identity: Identity = {
     users: {
       create: async (input) => toPublicUser(await users.create(input)),
@@ -150,10 +169,12 @@ export function createIdentity(options: IdentityOptions): Identity {
     },
 
     async refresh(refreshToken) {
-      const { userId, familyId, sessionEpoch } = await sessions.rotate(refreshToken)
-      const user = await users.get(userId)
-      assertActive(user, sessionEpoch)
-      return issuePair(user, familyId)
+      let user: StoredUser | undefined
+      const { familyId } = await sessions.rotate(refreshToken, async ({ userId, sessionEpoch }) => {
+        user = await users.get(userId)
+        assertActive(user, sessionEpoch)
+      })
+      return issuePair(user!, familyId)
     },
 
     renewAccessToken(accessToken) {
@@ -185,8 +206,9 @@ export function createIdentity(options: IdentityOptions): Identity {
     },
 
     mfa: {
-      async enroll(userId) {
+      async enroll(userId, proof) {
         const user = await userOrThrow(userId)
+        await assertStepUp(user, proof)
         const secret = createTotpSecret()
         await users.amend(user.id, { mfa_pending: (await mfaSecrets()).seal(secret) })
         return { secret, otpauthUrl: totpUrl(secret, issuer, user.username) }
@@ -198,7 +220,11 @@ export function createIdentity(options: IdentityOptions): Identity {
         if (step === undefined) throw new AuthError('mfa_invalid', 'Invalid MFA code')
         await users.amend(user.id, { mfa_secret: user.mfa_pending, mfa_pending: undefined, mfa_last_step: step })
       },
-      async disable(userId) {
+      async disable(userId, proof) {
+        await assertStepUp(await userOrThrow(userId), proof)
+        await users.amend(userId, { mfa_secret: undefined, mfa_pending: undefined, mfa_last_step: undefined })
+      },
+      async reset(userId) {
         await userOrThrow(userId)
         await users.amend(userId, { mfa_secret: undefined, mfa_pending: undefined, mfa_last_step: undefined })
       },
@@ -209,10 +235,17 @@ export function createIdentity(options: IdentityOptions): Identity {
       return holds(held, toCanonicalPermission(permission))
     },
 
+    covers(principal, roleNames) {
+      const held = 'permissions' in principal && principal.permissions instanceof Set ? principal.permissions : roles.grantsOf(principal.roles)
+      return coversGrants(held, roles.grantsOf(roleNames))
+    },
+
     async checkPassword(userId, password) {
       const user = await users.get(userId)
       return user ? verifyPassword(user.password_hash, password) : verifyDecoy(password)
     },
+
+    unlock: (username) => lockout.reset(username),
 
     async bootstrapAdmin(input) {
       const user = await users.createFirst({ ...input, roles: ['admin'], enabled: true })

@@ -1,6 +1,6 @@
 // Identity
 export { createIdentity } from './identity'
-export type { Identity, IdentityOptions, LockoutOptions, Principal, Role, TokenPair, User, UserInput, UserPatch, UserQuery } from './types'
+export type { Identity, IdentityOptions, LockoutOptions, MfaStepUp, Principal, Role, TokenPair, User, UserInput, UserPatch, UserQuery } from './types'
 
 // Errors
 export { AuthError, IdentityError } from './errors'

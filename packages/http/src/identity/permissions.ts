@@ -10,6 +10,7 @@ export type Surface = 'cloudlab' | 'provisioning' | 'tartvm' | 'orchestrator' | 
  */
 const canonical = [
   'users:read', 'users:create', 'users:update', 'users:delete', 'users:assign_roles',
+  'users:reset_password', 'users:reset_mfa', 'users:disable',
   'roles:read', 'roles:create', 'roles:update', 'roles:delete',
   'policies:read', 'policies:create', 'policies:update', 'policies:delete',
   'audit:read',
@@ -257,6 +258,15 @@ export function holds(held: ReadonlySet<string>, permission: string): boolean {
     if (grant.includes('*') && matchWildcard(grant, permission)) return true
   }
   return false
+}
+
+/**
+ * True when `held` grants everything `grants` (from `expandGrants`) does. A wildcard grant counts
+ * as the literal pattern, so `inventory:*.*` is covered by `*`, `inventory:*` or itself.
+ */
+export function coversGrants(held: ReadonlySet<string>, grants: ReadonlySet<string>): boolean {
+  for (const grant of grants) if (!holds(held, grant)) return false
+  return true
 }
 
 /** The names, in a surface's own vocabulary, of the permissions `held` grants (for CloudLab's `GET /api/auth/me`). */

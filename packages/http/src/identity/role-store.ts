@@ -2,6 +2,7 @@ import type { Storage } from 'unstorage'
 import { IdentityError } from './errors'
 import { identityKeys } from './keys'
 import { builtInRoles, expandGrants, isPermissionPattern, normalizeRoleName, permissions, toCanonicalPermission } from './permissions'
+import { hasUnsafeCharacters } from './text'
 import type { Role } from './types'
 
 interface StoredRole {
@@ -52,6 +53,7 @@ function checkDescription(description: unknown): string {
   if (typeof description !== 'string' || description.length > 500) {
     throw new IdentityError('invalid', 'description must be a string of at most 500 characters')
   }
+  if (hasUnsafeCharacters(description)) throw new IdentityError('invalid', 'description must not contain control characters or bidirectional controls')
   return description
 }
 

@@ -26,8 +26,12 @@ interface Expiring {
 
 export interface Sessions {
   issue(input: { userId: string; sessionEpoch: number; familyId?: string }): Promise<{ token: string; expiresAt: Date }>
-  /** Uses a refresh token up; the caller issues the next one in the same family. */
-  rotate(token: string): Promise<{ userId: string; familyId: string; sessionEpoch: number }>
+  /**
+   * Uses a refresh token up; the caller issues the next one in the same family. `accept` runs
+   * before the token is marked used: when it throws (a disabled account), the token is left as it
+   * was, so using it again later is not mistaken for theft.
+   */
+  rotate(token: string, accept?: (grant: { userId: string; sessionEpoch: number }) => Promise<void>): Promise<{ userId: string; familyId: string; sessionEpoch: number }>
   /** Ends the login the refresh token belongs to, when it belongs to `userId`. */
   revokeFamilyOf(token: string, userId: string): Promise<void>
   revokeAccessToken(jti: string, expiresAt: Date): Promise<void>
@@ -61,7 +65,7 @@ export function createSessions(options: { storage: Storage; ttlSeconds: number; 
       return { token, expiresAt: new Date(expiresAt) }
     },
 
-    rotate(token) {
+    rotate(token, accept) {
       if (typeof token !== 'string' || token.length === 0) {
         return Promise.reject(new AuthError('invalid_token', 'Invalid refresh token'))
       }
@@ -77,6 +81,7 @@ export function createSessions(options: { storage: Storage; ttlSeconds: number; 
           await revokeFamily(record.familyId)
           throw new AuthError('reused', 'Refresh token already used; the session has been revoked')
         }
+        await accept?.({ userId: record.userId, sessionEpoch: family.sessionEpoch })
         await storage.setItem(key, { ...record, usedAt: now() }, ttlOf(record.expiresAt))
         return { userId: record.userId, familyId: record.familyId, sessionEpoch: family.sessionEpoch }
       })

@@ -79,6 +79,17 @@ export interface UserPatch {
   password?: string
 }
 
+/**
+ * A fresh proof that the account holder is present, beyond the access token (which may have been
+ * issued before MFA was on, or stolen): a current TOTP code or the password. A wrong proof counts
+ * towards the login lockout and throws AuthError('step_up_failed', 403); none throws
+ * AuthError('step_up_required', 403).
+ */
+export interface MfaStepUp {
+  code?: string
+  password?: string
+}
+
 export interface UserQuery {
   role?: string
   enabled?: boolean
@@ -115,10 +126,16 @@ export interface Identity {
   /** Verifies signature, expiry, revocation, and that the user still exists and is enabled (a disabled or deleted user's tokens stop working at once). */
   verify(accessToken: string): Promise<Principal>
   mfa: {
-    /** Starts (or restarts) enrolment; MFA is required at login only after `confirm`. */
-    enroll(userId: string): Promise<{ secret: string; otpauthUrl: string }>
+    /**
+     * Starts (or restarts) enrolment; MFA is required at login only after `confirm`. Once MFA is
+     * on, re-enrolling needs `proof` (see `MfaStepUp`).
+     */
+    enroll(userId: string, proof?: MfaStepUp): Promise<{ secret: string; otpauthUrl: string }>
     confirm(userId: string, code: string): Promise<void>
-    disable(userId: string): Promise<void>
+    /** Turns MFA off; once it is on, only with `proof` (see `MfaStepUp`). */
+    disable(userId: string, proof?: MfaStepUp): Promise<void>
+    /** An administrator's reset: MFA off with no proof. The caller checks who may do it. */
+    reset(userId: string): Promise<void>
   }
   /**
    * True when the principal's roles grant the permission, given in any surface's vocabulary.
@@ -126,8 +143,15 @@ export interface Identity {
    * come from the in-memory role cache, which `ready()` and every async call fill.
    */
   can(principal: Principal | { roles: string[] }, permission: string): boolean
+  /**
+   * True when the principal holds every permission the roles grant: someone may only edit an
+   * account, or hand out roles, within their own rights. Synchronous, like `can`.
+   */
+  covers(principal: Principal | { roles: string[] }, roles: readonly string[]): boolean
   /** True when the password is the user's; for "change password" routes that ask for the current one. Not counted by the lockout. */
   checkPassword(userId: string, password: string): Promise<boolean>
+  /** Lifts a login lockout at once (an administrator's or the break-glass reset; otherwise it expires by itself). */
+  unlock(username: string): Promise<void>
   /** Creates the first administrator only when there are no users yet; returns undefined otherwise. */
   bootstrapAdmin(input: { username: string; password: string; email?: string }): Promise<User | undefined>
   /** Loads the signing key and the custom roles; optional, every other call does it when needed. */

@@ -1,21 +1,38 @@
-// Patterns come from stored roles and policies and from audit queries; the cache is
-// cleared when it grows so that caller-supplied patterns cannot make it grow without bound.
-const compiled = new Map<string, RegExp>()
-const cacheLimit = 1000
+/**
+ * Longest pattern accepted from a caller (audit queries, policy rules). The matcher is linear in
+ * the value for a given pattern, so the cap bounds the work of one match at pattern × value.
+ */
+export const maxWildcardPatternLength = 200
 
-/** True when `value` matches `pattern`, where `*` stands for any run of characters (none included). */
+/**
+ * True when `value` matches `pattern`, where `*` stands for any run of characters (none included).
+ *
+ * A two-pointer scan instead of a regular expression: on a mismatch it only moves the last `*` on
+ * by one character, never revisiting earlier stars, so a pattern such as `*a*a*a*b` against a long
+ * run of `a` costs pattern × value steps instead of growing with the power of the star count.
+ */
 export function matchWildcard(pattern: string, value: string): boolean {
   if (!pattern.includes('*')) return pattern === value
   if (pattern === '*') return true
-  let regexp = compiled.get(pattern)
-  if (!regexp) {
-    if (compiled.size >= cacheLimit) compiled.clear()
-    const source = pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')
-    regexp = new RegExp(`^${source}$`, 's')
-    compiled.set(pattern, regexp)
+  let p = 0
+  let v = 0
+  // Where the last `*` was seen, and the value position it is currently made to cover up to.
+  let star = -1
+  let starValue = 0
+  while (v < value.length) {
+    if (p < pattern.length && pattern[p] === '*') {
+      star = p++
+      starValue = v
+    } else if (p < pattern.length && pattern[p] === value[v]) {
+      p++
+      v++
+    } else if (star >= 0) {
+      p = star + 1
+      v = ++starValue
+    } else {
+      return false
+    }
   }
-  return regexp.test(value)
+  while (p < pattern.length && pattern[p] === '*') p++
+  return p === pattern.length
 }

@@ -3,10 +3,16 @@ import { z } from 'zod'
 export const defaultPageSize = 50
 export const maxPageSize = 1000
 
+/**
+ * Query values written in decimal digits become numbers; anything else is left for the number
+ * schema to refuse. `z.coerce.number` would take whatever `Number()` does: `0x10`, `1e3`, ` 7 `.
+ */
+const decimalDigits = (value: unknown) => (typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value)
+
 /** `limit` (default 50, at most 1000) and `offset` query parameters, as 004's "Pagination" describes. */
 export const paginationQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(maxPageSize).default(defaultPageSize).describe('Maximum number of items (1-1000)'),
-  offset: z.coerce.number().int().min(0).default(0).describe('Number of items to skip'),
+  limit: z.preprocess(decimalDigits, z.number().int().min(1).max(maxPageSize).default(defaultPageSize)).describe('Maximum number of items (1-1000)'),
+  offset: z.preprocess(decimalDigits, z.number().int().min(0).default(0)).describe('Number of items to skip'),
 })
 
 export interface PageWindow {

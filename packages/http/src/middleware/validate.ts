@@ -34,10 +34,22 @@ async function readBodyText(event: H3Event): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-/** Parses a JSON body; `undefined` when empty. Malformed JSON is a 400 in every style, over 1 MiB a 413. */
+/** `application/json` and `application/<anything>+json`, with or without parameters. */
+const jsonType = /^application\/([\w.-]+\+)?json\s*(;|$)/i
+
+/**
+ * Parses a JSON body; `undefined` when empty. Malformed JSON is a 400 in every style, over 1 MiB a
+ * 413, and a body not declared as JSON a 415: a browser sends `text/plain` or form bodies to any
+ * origin without asking first (no CORS preflight), so accepting them would let another site's page
+ * post a login or a change with the visitor's network position.
+ */
 export async function readJsonBody(event: H3Event): Promise<unknown> {
   const text = await readBodyText(event)
   if (text.trim() === '') return undefined
+  const type = event.req.headers.get('content-type') ?? ''
+  if (!jsonType.test(type)) {
+    throw new ApiError(415, `Send the body as JSON with Content-Type: application/json${type ? ` (got ${type.slice(0, 100)})` : ''}`)
+  }
   try {
     return JSON.parse(text)
   } catch {

@@ -2,10 +2,11 @@ import { resolve } from 'node:path'
 import type { Engine } from '@provisio/engine'
 import { collectEngineMetrics } from '@provisio/plugins'
 import { Registry } from 'prom-client'
-import { createAuditLog, type AuditLog } from '../audit'
+import { createAuditLog, createRefusalSampler, type AuditLog } from '../audit'
 import { createIdentity, type Identity } from '../identity'
 import { createPolicyStore, type PolicyStore } from '../policies'
 import type { PlatformServices } from '../app'
+import type { TrustProxy } from '../middleware/client-ip'
 import type { CorsConfig } from '../middleware/cors'
 import { createRateLimits, type RateLimitConfig, type RateLimits } from '../middleware/rate-limit'
 import { createHttpMetrics } from './http-metrics'
@@ -19,12 +20,19 @@ export interface PlatformOptions {
   identity?: Identity
   policies?: PolicyStore
   audit?: AuditLog
+  /**
+   * Of repeated 401/429 answers to one client (per action and username), only the first of each
+   * window is audited, the next written one counting the rest (`details.suppressed`). Default 60 000 ms.
+   */
+  auditRefusalWindowMs?: number
   /** Limiters shared by the surfaces, or requests per minute per bucket (004's 5/100/10 by default). */
   rateLimits?: RateLimits | Partial<RateLimitConfig>
   /** Allowed CORS origins; CORS is off when omitted. */
   cors?: CorsConfig
   /** The data directory, for the disk figures of the orchestrator's state routes. */
   dataDir?: string
+  /** Proxy hops or proxy CIDRs whose `X-Forwarded-For` / `Forwarded` entries name the client; see docs/server.md. */
+  trustProxy?: TrustProxy
   /** What `/health` reports about providers (sandbox or live). */
   providers?: ProviderStatus[]
   onUnexpectedError?: PlatformServices['onUnexpectedError']
@@ -63,7 +71,18 @@ export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; 
       dataDir: options.dataDir,
       metrics,
     },
-    services: { identity, policies, audit, rateLimits, cors: options.cors, onUnexpectedError: options.onUnexpectedError, metrics: createHttpMetrics(metrics), peers: new Set() },
+    services: {
+      identity,
+      policies,
+      audit,
+      refusals: createRefusalSampler({ windowMs: options.auditRefusalWindowMs }),
+      rateLimits,
+      cors: options.cors,
+      trustProxy: options.trustProxy,
+      onUnexpectedError: options.onUnexpectedError,
+      metrics: createHttpMetrics(metrics),
+      peers: new Set(),
+    },
     dispose: stopEngineMetrics,
   }
 }

@@ -1,4 +1,5 @@
-import { matchWildcard } from '../identity/wildcard'
+import { hasUnsafeCharacters } from '../identity/text'
+import { matchWildcard, maxWildcardPatternLength } from '../identity/wildcard'
 import { compileCondition, type ConditionInput } from './conditions'
 import { PolicyError } from './errors'
 import type { PolicyRule } from './types'
@@ -23,14 +24,14 @@ function normalizeRule(rule: unknown, index: number): PolicyRule {
   const { effect, resource, action, condition } = rule as Record<string, unknown>
   const effectName = typeof effect === 'string' ? effect.toLowerCase() : ''
   if (effectName !== 'allow' && effectName !== 'deny') fail(index, 'effect must be "Allow" or "Deny"')
-  if (typeof resource !== 'string' || resource.trim().length === 0 || resource.length > 200) {
-    fail(index, 'resource must be a non-empty string of at most 200 characters')
+  if (typeof resource !== 'string' || resource.trim().length === 0 || resource.length > maxWildcardPatternLength || hasUnsafeCharacters(resource)) {
+    fail(index, `resource must be a non-empty string of at most ${maxWildcardPatternLength} characters, without control or bidirectional characters`)
   }
   const actions = typeof action === 'string' ? [action] : action
   if (!Array.isArray(actions) || actions.length === 0 || actions.length > maxActions) {
     fail(index, `action must be a list of 1 to ${maxActions} action names`)
   }
-  if (!actions.every((name) => typeof name === 'string' && name.trim().length > 0 && name.length <= 100)) {
+  if (!actions.every((name) => typeof name === 'string' && name.trim().length > 0 && name.length <= 100 && !hasUnsafeCharacters(name))) {
     fail(index, 'every action must be a non-empty string of at most 100 characters')
   }
   const normalized: PolicyRule = {

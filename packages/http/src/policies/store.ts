@@ -1,25 +1,26 @@
 import { createTimeOrderedId } from '../identity/ids'
+import { hasUnsafeCharacters } from '../identity/text'
 import { lastSegment } from '../identity/keys'
 import { createKeyedQueue } from '../identity/serialize'
 import { pageOf } from '../identity/paging'
 import type { ConditionInput } from './conditions'
 import { PolicyError } from './errors'
 import { compileRule, normalizeRules, ruleApplies, type CompiledRule } from './rules'
-import type { Policy, PolicyStore, PolicyStoreOptions } from './types'
+import type { Policy, PolicyDecision, PolicyRequest, PolicyStore, PolicyStoreOptions } from './types'
 
 const policiesKey = 'policies'
 const policyKey = (id: string) => `policies:${id}`
 
 function checkName(name: unknown): string {
-  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 100) {
-    throw new PolicyError('invalid', 'name must be a non-empty string of at most 100 characters')
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 100 || hasUnsafeCharacters(name)) {
+    throw new PolicyError('invalid', 'name must be a non-empty string of at most 100 characters, without control or bidirectional characters')
   }
   return name.trim()
 }
 
 function checkVersion(version: unknown): string {
-  if (typeof version !== 'string' || version.trim().length === 0 || version.length > 50) {
-    throw new PolicyError('invalid', 'version must be a non-empty string of at most 50 characters')
+  if (typeof version !== 'string' || version.trim().length === 0 || version.length > 50 || hasUnsafeCharacters(version)) {
+    throw new PolicyError('invalid', 'version must be a non-empty string of at most 50 characters, without control or bidirectional characters')
   }
   return version.trim()
 }
@@ -27,6 +28,25 @@ function checkVersion(version: unknown): string {
 function checkEnabled(enabled: unknown): boolean {
   if (typeof enabled !== 'boolean') throw new PolicyError('invalid', 'enabled must be true or false')
   return enabled
+}
+
+/** 'deny' if an applying rule denies, 'allow' if one allows, else 'none'. */
+function decide(rules: CompiledRule[], request: PolicyRequest): PolicyDecision {
+  if (rules.length === 0) return 'none'
+  const roles = request.user.roles ?? []
+  const input: ConditionInput = {
+    user: { id: request.user.id, username: request.user.username, role: roles[0] ?? '', roles: [...roles] },
+    resource: request.resource,
+    action: request.action,
+    context: request.context ?? {},
+  }
+  let decision: 'allow' | 'none' = 'none'
+  for (const rule of rules) {
+    if (!ruleApplies(rule, input)) continue
+    if (rule.effect === 'Deny') return 'deny'
+    decision = 'allow'
+  }
+  return decision
 }
 
 /** Policies persisted one per key (`policies:<id>`), evaluated from a compiled in-memory copy. */
@@ -121,21 +141,14 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     async evaluate(request) {
       // Checked here too, so that the usual fresh copy costs no extra await.
       if (now() - loadedAt >= cacheTtlMs) await refresh()
-      if (compiled.length === 0) return 'none'
-      const roles = request.user.roles ?? []
-      const input: ConditionInput = {
-        user: { id: request.user.id, username: request.user.username, role: roles[0] ?? '', roles: [...roles] },
-        resource: request.resource,
-        action: request.action,
-        context: request.context ?? {},
-      }
-      let decision: 'allow' | 'none' = 'none'
-      for (const rule of compiled) {
-        if (!ruleApplies(rule, input)) continue
-        if (rule.effect === 'Deny') return 'deny'
-        decision = 'allow'
-      }
-      return decision
+      return decide(compiled, request)
+    },
+
+    async preview(change, request) {
+      const rules = normalizeRules(change.rules)
+      const others = (await readAll()).filter((policy) => policy.enabled && policy.id !== change.id)
+      const candidate = change.enabled === false ? [] : rules
+      return decide([...others.flatMap((policy) => policy.rules), ...candidate].map(compileRule), request)
     },
   }
 }

@@ -45,4 +45,10 @@ export interface PolicyStore {
   delete(id: string): Promise<void>
   /** 'deny' if any enabled matching rule denies; 'allow' if some allows; 'none' when no rule matches. */
   evaluate(request: PolicyRequest): Promise<PolicyDecision>
+  /**
+   * What `evaluate` would answer once `change` is written: the policy `id` (a new one when absent)
+   * with these rules, enabled unless `enabled` is false. Lets a write be refused that would lock
+   * its author out. Throws PolicyError for invalid rules, like `create`.
+   */
+  preview(change: { id?: string; rules: PolicyRule[]; enabled?: boolean }, request: PolicyRequest): Promise<PolicyDecision>
 }

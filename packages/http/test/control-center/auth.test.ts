@@ -129,7 +129,7 @@ describe('control-center: authentication', () => {
     const withCode = await t.api('POST', '/auth/login', { body: { username: 'mfa-user', password: 'mfa-user-password', mfa_code: totp(secret, 30) } })
     expect(withCode.status).toBe(200)
 
-    const off = await t.api('POST', '/auth/mfa/disable', { token: withCode.body.data.token })
+    const off = await t.api('POST', '/auth/mfa/disable', { token: withCode.body.data.token, body: { password: 'mfa-user-password' } })
     expect(off.status).toBe(200)
     expect((await t.api('POST', '/auth/login', { body: { username: 'mfa-user', password: 'mfa-user-password' } })).status).toBe(200)
   })

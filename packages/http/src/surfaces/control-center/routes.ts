@@ -5,6 +5,8 @@ import { pageAnswer } from '../../middleware/pagination'
 import { ApiError } from '../../platform/errors'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
+import { assertKeepsPolicyAccess } from './policy-guard'
+import { assertMayGiveRoles, assertMayTouch, assertMayUpdate } from './account-rights'
 import * as s from './schemas'
 
 const version = '1.0.0'
@@ -57,6 +59,12 @@ function loginView(pair: TokenPair) {
 
 /** Every route of 004's "Control Center API" part, plus the extensions listed in docs/server.md. */
 export function controlCenterRoutes({ identity, policies, audit, providers, startedAt }: SurfaceDeps): RouteDefinition[] {
+  async function userOrNotFound(id: string): Promise<User> {
+    const user = await identity.users.get(id)
+    if (!user) throw new ApiError(404, `User ${id} not found`)
+    return user
+  }
+
   return [
     defineRoute({
       method: 'GET',
@@ -132,13 +140,14 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
     defineRoute({
       method: 'POST',
       path: '/auth/mfa/enroll',
-      summary: 'Start TOTP enrolment for the caller (extension)',
+      summary: 'Start TOTP enrolment for the caller; once MFA is on, re-enrolling needs {"code"} or {"password"} (extension)',
       tags: ['auth'],
       resource: 'auth/mfa',
       action: 'enroll',
+      body: s.mfaStepUpBody,
       response: s.mfaEnrollResponse,
-      handler: async ({ principal }) => {
-        const enrolment = await identity.mfa.enroll(principal!.userId)
+      handler: async ({ principal, body }) => {
+        const enrolment = await identity.mfa.enroll(principal!.userId, body)
         return { secret: enrolment.secret, otpauth_url: enrolment.otpauthUrl }
       },
     }),
@@ -159,13 +168,14 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
     defineRoute({
       method: 'POST',
       path: '/auth/mfa/disable',
-      summary: "Turn off the caller's MFA (extension)",
+      summary: 'Turn off the caller\'s MFA; needs {"code"} (a current TOTP code) or {"password"} (extension)',
       tags: ['auth'],
       resource: 'auth/mfa',
       action: 'disable',
+      body: s.mfaStepUpBody,
       response: s.message,
-      handler: async ({ principal }) => {
-        await identity.mfa.disable(principal!.userId)
+      handler: async ({ principal, body }) => {
+        await identity.mfa.disable(principal!.userId, body)
         return 'MFA disabled'
       },
     }),
@@ -195,9 +205,7 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       body: s.createUserBody,
       response: s.createdUser,
       handler: async ({ body, principal, audit: note }) => {
-        if (body.roles?.length && !identity.can(principal!, 'users:assign_roles')) {
-          throw new ApiError(403, 'Permission denied: users:assign_roles is required to give roles')
-        }
+        if (body.roles?.length) assertMayGiveRoles(identity, principal!, body.roles)
         const user = await identity.users.create(body)
         note.resource = `users/${user.id}`
         note.details = { username: user.username, roles: user.roles }
@@ -214,11 +222,7 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       action: 'read',
       params: s.idParams,
       response: s.userView,
-      handler: async ({ params }) => {
-        const user = await identity.users.get(params.id)
-        if (!user) throw new ApiError(404, `User ${params.id} not found`)
-        return userView(user)
-      },
+      handler: async ({ params }) => userView(await userOrNotFound(params.id)),
     }),
     defineRoute({
       method: 'PUT',
@@ -233,9 +237,7 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       body: s.updateUserBody,
       response: s.message,
       handler: async ({ params, body, principal, audit: note }) => {
-        if (body.roles && !identity.can(principal!, 'users:assign_roles')) {
-          throw new ApiError(403, 'Permission denied: users:assign_roles is required to change roles')
-        }
+        assertMayUpdate(identity, principal!, await userOrNotFound(params.id), body)
         await identity.users.update(params.id, body)
         note.details = { fields: Object.keys(body) }
         return 'User updated successfully'
@@ -252,9 +254,28 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       audit: 'user.delete',
       params: s.idParams,
       response: s.message,
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
+        assertMayTouch(identity, principal!, await userOrNotFound(params.id))
         await identity.users.delete(params.id)
         return 'User deleted successfully'
+      },
+    }),
+
+    defineRoute({
+      method: 'DELETE',
+      path: '/users/:id/mfa',
+      summary: "Reset a user's MFA (for a lost authenticator); needs users:reset_mfa (extension)",
+      tags: ['users'],
+      permission: 'users:reset_mfa',
+      resource: 'users/:id/mfa',
+      action: 'reset_mfa',
+      audit: 'user.mfa_reset',
+      params: s.idParams,
+      response: s.message,
+      handler: async ({ params, principal }) => {
+        assertMayTouch(identity, principal!, await userOrNotFound(params.id))
+        await identity.mfa.reset(params.id)
+        return 'MFA reset'
       },
     }),
 
@@ -310,12 +331,14 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       resource: 'policies',
       action: 'create',
       audit: 'policy.create',
+      query: s.policyWriteQuery,
       body: s.createPolicyBody,
       response: s.createdPolicy,
-      handler: async ({ body, audit: note }) => {
+      handler: async ({ body, query, principal, ip, audit: note }) => {
+        if (!query.force) await assertKeepsPolicyAccess(policies, principal!, body, ip)
         const policy = await policies.create(body)
         note.resource = `policies/${policy.id}`
-        note.details = { name: policy.name }
+        note.details = { name: policy.name, ...(query.force ? { forced: true } : {}) }
         return { id: policy.id, name: policy.name, version: policy.version }
       },
     }),
@@ -345,11 +368,15 @@ export function controlCenterRoutes({ identity, policies, audit, providers, star
       action: 'update',
       audit: 'policy.update',
       params: s.idParams,
+      query: s.policyWriteQuery,
       body: s.updatePolicyBody,
       response: s.message,
-      handler: async ({ params, body, audit: note }) => {
+      handler: async ({ params, body, query, principal, ip, audit: note }) => {
+        const current = await policies.get(params.id)
+        if (!current) throw new ApiError(404, `Policy ${params.id} not found`)
+        if (!query.force) await assertKeepsPolicyAccess(policies, principal!, { ...current, ...body }, ip)
         await policies.update(params.id, body)
-        note.details = { fields: Object.keys(body) }
+        note.details = { fields: Object.keys(body), ...(query.force ? { forced: true } : {}) }
         return 'Policy updated successfully'
       },
     }),

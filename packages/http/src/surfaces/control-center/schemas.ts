@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { paginationQuery } from '../../middleware/pagination'
+import { hasUnsafeCharacters } from '../../identity/text'
+import { maxWildcardPatternLength } from '../../identity/wildcard'
 
 /** `true`/`false` (also `1`/`0`) in a query string; zod's `coerce.boolean` would read "false" as true. */
 const queryBoolean = z
@@ -7,6 +9,14 @@ const queryBoolean = z
   .transform((value) => value === 'true' || value === '1')
 
 const isoDate = z.iso.datetime({ offset: true }).describe('ISO 8601 date and time')
+
+/** Names people read (users, roles, policies): see `hasUnsafeCharacters`. */
+const safeText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((value) => !hasUnsafeCharacters(value), 'must not contain control characters or bidirectional controls')
 
 export const idParams = z.object({ id: z.string().min(1).max(200).describe('Identifier') })
 
@@ -56,6 +66,15 @@ export const logoutBody = z
 export const mfaEnrollResponse = z.object({ secret: z.string(), otpauth_url: z.string() })
 export const mfaCodeBody = z.object({ code: z.string().regex(/^\d{6}$/, 'a 6-digit code') })
 
+/** The step-up proof MFA changes need once MFA is on: a current code or the password. */
+export const mfaStepUpBody = z
+  .object({
+    code: z.string().regex(/^\d{6}$/, 'a 6-digit code').optional().describe('A current TOTP code'),
+    password: z.string().min(1).max(1024).optional().describe('The account password, instead of a code'),
+  })
+  .strict()
+  .optional()
+
 // Users
 
 export const userView = z.object({
@@ -77,7 +96,7 @@ export const userListQuery = paginationQuery.extend({
 const roleName = z.string().min(1).max(100)
 
 export const createUserBody = z.object({
-  username: z.string().min(1).max(100),
+  username: safeText(1, 100),
   email: z.email().nullable().optional(),
   password: z.string().min(8).max(1024),
   roles: z.array(roleName).max(50).optional(),
@@ -106,7 +125,7 @@ export const roleView = z.object({
 
 export const createRoleBody = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, _ and -'),
-  description: z.string().max(500).optional(),
+  description: safeText(0, 500).optional(),
   permissions: z.array(z.string().min(1).max(200)).max(500),
 })
 
@@ -116,9 +135,9 @@ export const policyRule = z.object({
   effect: z
     .enum(['Allow', 'Deny', 'allow', 'deny'])
     .transform((effect) => (effect.toLowerCase() === 'allow' ? ('Allow' as const) : ('Deny' as const))),
-  resource: z.string().min(1).max(500).describe('Resource pattern, `*` wildcards (`servers:*`)'),
+  resource: safeText(1, maxWildcardPatternLength).describe('Resource pattern, `*` wildcards (`servers:*`)'),
   action: z
-    .union([z.string().min(1).max(200), z.array(z.string().min(1).max(200)).min(1).max(100)])
+    .union([safeText(1, 200), z.array(safeText(1, 200)).min(1).max(100)])
     .transform((action) => (Array.isArray(action) ? action : [action]))
     .describe('Action or list of actions, `*` for any'),
   condition: z.string().max(2000).optional().describe("Condition such as user.role == 'admin'"),
@@ -138,18 +157,23 @@ export const policyListQuery = paginationQuery.extend({
 })
 
 export const createPolicyBody = z.object({
-  name: z.string().min(1).max(100),
-  version: z.string().min(1).max(50).optional(),
+  name: safeText(1, 100),
+  version: safeText(1, 50).optional(),
   rules: z.array(policyRule).max(200),
   enabled: z.boolean().optional(),
+})
+
+/** `?force=true` writes a policy even when it would deny its author editing policies. */
+export const policyWriteQuery = z.object({
+  force: queryBoolean.optional().describe('Apply even if the policy denies you updating policies (recover with `provisio policies disable`)'),
 })
 
 export const createdPolicy = policyView.pick({ id: true, name: true, version: true })
 
 export const updatePolicyBody = z
   .object({
-    name: z.string().min(1).max(100).optional(),
-    version: z.string().min(1).max(50).optional(),
+    name: safeText(1, 100).optional(),
+    version: safeText(1, 50).optional(),
     rules: z.array(policyRule).max(200).optional(),
     enabled: z.boolean().optional(),
   })
@@ -159,8 +183,8 @@ export const updatePolicyBody = z
 
 export const auditQuery = paginationQuery.extend({
   user_id: z.string().min(1).max(200).optional(),
-  action: z.string().min(1).max(200).optional(),
-  resource: z.string().min(1).max(500).optional(),
+  action: z.string().min(1).max(maxWildcardPatternLength).optional().describe('Exact, or a pattern with `*`'),
+  resource: z.string().min(1).max(maxWildcardPatternLength).optional().describe('Exact, or a pattern with `*`'),
   result: z.enum(['success', 'failure', 'denied']).optional(),
   from: isoDate.optional(),
   to: isoDate.optional(),
