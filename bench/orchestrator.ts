@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { H3, readBody, serve } from 'h3'
+import WebSocket, { WebSocketServer } from 'ws'
 import { createEngine, defineProvider, memoryStorage } from '@provisio/engine'
 import { createServer } from '@provisio/http'
 import { z } from 'zod'
@@ -50,7 +51,7 @@ async function post(url: string, headers: Record<string, string>, seconds: numbe
   return { rate: result.requests.average, non2xx: result.non2xx }
 }
 
-export async function benchSubmission() {
+async function submissionFigure() {
   const engine = createEngine({ storage: memoryStorage(), providers: [noop], concurrency: 64 })
   await engine.start()
   const server = await createServer({
@@ -99,4 +100,114 @@ export async function benchSubmission() {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) await benchSubmission()
+const CLIENTS = 100
+const LINES = 5_000
+
+/** Connects `count` clients to `url`; resolves once every one has received `done` frames matching `isEnd`. */
+async function clients(url: string, count: number, isEnd: (text: string) => boolean) {
+  let frames = 0
+  const connected = Array.from({ length: count }, () => {
+    const socket = new WebSocket(url)
+    // Listening from the start: the stream's first frame may come with the handshake.
+    const ended = new Promise<void>((resolve) => {
+      socket.on('message', (data) => {
+        frames++
+        if (isEnd(String(data))) resolve()
+      })
+    })
+    const open = new Promise<WebSocket>((resolve, reject) => {
+      socket.once('open', () => resolve(socket))
+      socket.once('error', reject)
+    })
+    return { open, ended }
+  })
+  const sockets = await Promise.all(connected.map((each) => each.open))
+  return { sockets, ended: Promise.all(connected.map((each) => each.ended)), frames: () => frames }
+}
+
+/** The raw baseline: a `ws` server sending each line, as the task stream frames it, to every client. */
+async function rawBroadcast(): Promise<number> {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+  await new Promise((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as { port: number }
+  const group = await clients(`ws://127.0.0.1:${port}`, CLIENTS, (text) => text.startsWith('{"type":"end"'))
+  const started = performance.now()
+  for (let seq = 0; seq < LINES; seq++) {
+    const frame = JSON.stringify({ type: 'output', data: { seq, line: `line ${seq} of the bench job` } })
+    for (const socket of server.clients) socket.send(frame)
+    // Yield now and then, as a job logging lines would.
+    if (seq % 100 === 99) await new Promise((resolve) => setImmediate(resolve))
+  }
+  for (const socket of server.clients) socket.send(JSON.stringify({ type: 'end', data: {} }))
+  await group.ended
+  const seconds = (performance.now() - started) / 1000
+  for (const socket of group.sockets) socket.close()
+  await new Promise((resolve) => server.close(resolve))
+  return (LINES * CLIENTS) / seconds
+}
+
+/** The orchestrator: one job logging LINES lines, followed by CLIENTS sockets on `/ws/tasks/{id}`. */
+async function surfaceFanOut(): Promise<number> {
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  const logger = defineProvider({
+    name: 'logger',
+    actions: {
+      lines: {
+        input: z.object({}),
+        run: async (ctx) => {
+          await gate
+          for (let seq = 0; seq < LINES; seq++) {
+            ctx.log(`line ${seq} of the bench job`)
+            if (seq % 100 === 99) await new Promise((resolve) => setImmediate(resolve))
+          }
+        },
+      },
+    },
+  })
+  const engine = createEngine({ storage: memoryStorage(), providers: [logger] })
+  await engine.start()
+  const server = await createServer({ engine, surfaces: ['orchestrator'], ports: { orchestrator: 0 }, rateLimits: { auth: 1_000, general: 100_000_000, batch: 1_000 } })
+  try {
+    await server.identity.users.create({ username: 'admin', password: 'bench-password', roles: ['admin'] })
+    const { accessToken } = await server.identity.login({ username: 'admin', password: 'bench-password' })
+    const job = await engine.jobs.submit({ provider: 'logger', action: 'lines', input: {} })
+    const url = `${server.url('orchestrator').replace('http', 'ws')}/ws/tasks/${job.id}?token=${accessToken}`
+    const group = await clients(url, CLIENTS, (text) => text.startsWith('{"type":"end"'))
+    const started = performance.now()
+    release()
+    await group.ended
+    const seconds = (performance.now() - started) / 1000
+    const expected = CLIENTS * (LINES + 2)
+    if (group.frames() < expected) throw new Error(`clients got ${group.frames()} frames, expected at least ${expected}`)
+    for (const socket of group.sockets) socket.close()
+    return (LINES * CLIENTS) / seconds
+  } finally {
+    await server.close({ force: true })
+    await engine.stop({ graceMs: 0 })
+  }
+}
+
+async function fanOutFigure() {
+  await rawBroadcast()
+  await surfaceFanOut()
+  const raw: number[] = []
+  const surface: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    raw.push(await rawBroadcast())
+    surface.push(await surfaceFanOut())
+  }
+  const each = (rates: number[]) => rates.map((rate) => Math.round(rate).toLocaleString('en')).join(', ')
+  const ratio = median(surface) / median(raw)
+  console.log(`orchestrator: one job's ${LINES.toLocaleString('en')} output lines to ${CLIENTS} WebSocket clients, ${ROUNDS} alternating rounds`)
+  console.log(`  raw ws broadcast                   ${Math.round(median(raw)).toLocaleString('en')} lines/s delivered  (${each(raw)})`)
+  console.log(`  /ws/tasks/{id} (live-output helper) ${Math.round(median(surface)).toLocaleString('en')} lines/s delivered  (${each(surface)}; ${(ratio * 100).toFixed(1)}% of raw ws; goal 50%)`)
+  return { raw: median(raw), surface: median(surface), ratio }
+}
+
+/** Both orchestrator figures (`npm run bench -- orchestrator`). */
+export async function benchOrchestrator() {
+  return { submission: await submissionFigure(), fanOut: await fanOutFigure() }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await (process.argv[2] === "fan-out" ? fanOutFigure() : benchOrchestrator())
