@@ -2,39 +2,12 @@
 // evaluation, validation, pagination headers, envelope) against a bare h3 route answering a
 // list of the same size, both with autocannon on this machine in one run. Goal: >= 60%.
 // Run: npm run bench (all benches) or node --conditions=source --import tsx bench/http.ts
-import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { userView } from '../packages/http/src/surfaces/control-center/routes'
 import { H3, serve } from 'h3'
 import { createEngine, memoryStorage } from '@provisio/engine'
 import { createServer } from '@provisio/http'
-
-// autocannon ships no types; this is the part of its API used here.
-interface AutocannonResult {
-  requests: { average: number }
-  non2xx: number
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
-  url: string
-  headers: Record<string, string>
-  connections: number
-  duration: number
-}) => Promise<AutocannonResult>
-
-const CONNECTIONS = 32
-const SECONDS = 4
-const ROUNDS = 3
-const WARMUP_SECONDS = 2
-
-async function load(url: string, headers: Record<string, string>, seconds: number): Promise<{ rate: number; non2xx: number }> {
-  const result = await autocannon({ url, headers, connections: CONNECTIONS, duration: seconds })
-  return { rate: result.requests.average, non2xx: result.non2xx }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
+import { alternate, CONNECTIONS, load, median, rates, ROUNDS, SECONDS, WARMUP_SECONDS } from './lib/load'
 
 export async function benchHttp() {
   // The engine's default storage: like the server's default fsStorage, it hands normal keys
@@ -65,25 +38,22 @@ export async function benchHttp() {
   const auth = { authorization: `Bearer ${accessToken}` }
   try {
     const bareUrl = `${bareServer.url!.replace(/\/$/, '')}/users`
-    await load(bareUrl, {}, WARMUP_SECONDS)
-    await load(surfaceUrl, auth, WARMUP_SECONDS)
-    // Bare and surface rounds alternate, so that both see the same machine (its speed moves by
-    // half within a minute); each side is its median round.
-    const bareRates: number[] = []
-    const surfaceRates: number[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      bareRates.push((await load(bareUrl, {}, SECONDS)).rate)
-      const surface = await load(surfaceUrl, auth, SECONDS)
-      if (surface.non2xx > 0) throw new Error(`control-center answered ${surface.non2xx} non-2xx responses during the run`)
-      surfaceRates.push(surface.rate)
-    }
+    await load(bareUrl, { seconds: WARMUP_SECONDS })
+    await load(surfaceUrl, { headers: auth, seconds: WARMUP_SECONDS })
+    const { baseline: bareRates, measured: surfaceRates } = await alternate(
+      async () => (await load(bareUrl, { seconds: SECONDS })).rate,
+      async () => {
+        const surface = await load(surfaceUrl, { headers: auth, seconds: SECONDS })
+        if (surface.non2xx > 0) throw new Error(`control-center answered ${surface.non2xx} non-2xx responses during the run`)
+        return surface.rate
+      },
+    )
     const h3 = median(bareRates)
     const surface = median(surfaceRates)
     const ratio = surface / h3
-    const each = (rates: number[]) => rates.map((rate) => Math.round(rate).toLocaleString('en')).join(', ')
     console.log(`http: GET /users, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s, autocannon in the same process`)
-    console.log(`  bare h3 route                      ${Math.round(h3).toLocaleString('en')} req/s  (${each(bareRates)})`)
-    console.log(`  control-center, authenticated      ${Math.round(surface).toLocaleString('en')} req/s  (${each(surfaceRates)}; ${(ratio * 100).toFixed(1)}% of bare h3; goal 60%)`)
+    console.log(`  bare h3 route                      ${Math.round(h3).toLocaleString('en')} req/s  (${rates(bareRates)})`)
+    console.log(`  control-center, authenticated      ${Math.round(surface).toLocaleString('en')} req/s  (${rates(surfaceRates)}; ${(ratio * 100).toFixed(1)}% of bare h3; goal 60%)`)
     return { bare: h3, surface, ratio }
   } finally {
     await bareServer.close(true)

@@ -6,50 +6,19 @@
 //    stream route, against a raw `ws` server broadcasting the same lines. Goal: >= 50%.
 // Run: npm run bench -- orchestrator
 import { randomUUID } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { H3, readBody, serve } from 'h3'
 import WebSocket, { WebSocketServer } from 'ws'
 import { createEngine, defineProvider, memoryStorage } from '@provisio/engine'
 import { createServer } from '@provisio/http'
 import { z } from 'zod'
-
-interface AutocannonResult {
-  requests: { average: number }
-  non2xx: number
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
-  url: string
-  method: 'POST'
-  headers: Record<string, string>
-  body: string
-  connections: number
-  duration: number
-}) => Promise<AutocannonResult>
-
-const CONNECTIONS = 32
-const SECONDS = 4
-const ROUNDS = 3
-const WARMUP_SECONDS = 2
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
+import { alternate, CONNECTIONS, load, median, rates, ROUNDS, SECONDS, WARMUP_SECONDS } from './lib/load'
 
 const noop = defineProvider({ name: 'noop', actions: { run: { input: z.object({ n: z.number().optional() }), run: () => null } } })
 
-async function post(url: string, headers: Record<string, string>, seconds: number) {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ provider: 'noop', action: 'run', input: { n: 1 } }),
-    connections: CONNECTIONS,
-    duration: seconds,
-  })
-  return { rate: result.requests.average, non2xx: result.non2xx }
-}
+const submission = JSON.stringify({ provider: 'noop', action: 'run', input: { n: 1 } })
+const post = (url: string, headers: Record<string, string>, seconds: number) =>
+  load(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: submission, seconds })
 
 async function submissionFigure() {
   const engine = createEngine({ storage: memoryStorage(), providers: [noop], concurrency: 64 })
@@ -75,22 +44,21 @@ async function submissionFigure() {
   try {
     await post(bareUrl, {}, WARMUP_SECONDS)
     await post(surfaceUrl, auth, WARMUP_SECONDS)
-    const bareRates: number[] = []
-    const surfaceRates: number[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      bareRates.push((await post(bareUrl, {}, SECONDS)).rate)
-      const surface = await post(surfaceUrl, auth, SECONDS)
-      if (surface.non2xx > 0) throw new Error(`POST /tasks answered ${surface.non2xx} non-2xx responses during the run`)
-      surfaceRates.push(surface.rate)
-    }
+    const { baseline: bareRates, measured: surfaceRates } = await alternate(
+      async () => (await post(bareUrl, {}, SECONDS)).rate,
+      async () => {
+        const surface = await post(surfaceUrl, auth, SECONDS)
+        if (surface.non2xx > 0) throw new Error(`POST /tasks answered ${surface.non2xx} non-2xx responses during the run`)
+        return surface.rate
+      },
+    )
     const h3 = median(bareRates)
     const surface = median(surfaceRates)
-    const each = (rates: number[]) => rates.map((rate) => Math.round(rate).toLocaleString('en')).join(', ')
     const { total } = await engine.jobs.list({ limit: 1 })
     console.log(`orchestrator: POST /tasks (one no-op job each), ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s`)
-    console.log(`  bare h3 POST route                 ${Math.round(h3).toLocaleString('en')} req/s  (${each(bareRates)})`)
+    console.log(`  bare h3 POST route                 ${Math.round(h3).toLocaleString('en')} req/s  (${rates(bareRates)})`)
     console.log(
-      `  orchestrator, authenticated        ${Math.round(surface).toLocaleString('en')} req/s  (${each(surfaceRates)}; ${((surface / h3) * 100).toFixed(1)}% of bare h3; goal 40%; ${total.toLocaleString('en')} jobs stored)`,
+      `  orchestrator, authenticated        ${Math.round(surface).toLocaleString('en')} req/s  (${rates(surfaceRates)}; ${((surface / h3) * 100).toFixed(1)}% of bare h3; goal 40%; ${total.toLocaleString('en')} jobs stored)`,
     )
     return { bare: h3, surface, ratio: surface / h3 }
   } finally {
@@ -191,17 +159,11 @@ async function surfaceFanOut(): Promise<number> {
 async function fanOutFigure() {
   await rawBroadcast()
   await surfaceFanOut()
-  const raw: number[] = []
-  const surface: number[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    raw.push(await rawBroadcast())
-    surface.push(await surfaceFanOut())
-  }
-  const each = (rates: number[]) => rates.map((rate) => Math.round(rate).toLocaleString('en')).join(', ')
+  const { baseline: raw, measured: surface } = await alternate(rawBroadcast, surfaceFanOut)
   const ratio = median(surface) / median(raw)
   console.log(`orchestrator: one job's ${LINES.toLocaleString('en')} output lines to ${CLIENTS} WebSocket clients, ${ROUNDS} alternating rounds`)
-  console.log(`  raw ws broadcast                   ${Math.round(median(raw)).toLocaleString('en')} lines/s delivered  (${each(raw)})`)
-  console.log(`  /ws/tasks/{id} (live-output helper) ${Math.round(median(surface)).toLocaleString('en')} lines/s delivered  (${each(surface)}; ${(ratio * 100).toFixed(1)}% of raw ws; goal 50%)`)
+  console.log(`  raw ws broadcast                   ${Math.round(median(raw)).toLocaleString('en')} lines/s delivered  (${rates(raw)})`)
+  console.log(`  /ws/tasks/{id} (live-output helper) ${Math.round(median(surface)).toLocaleString('en')} lines/s delivered  (${rates(surface)}; ${(ratio * 100).toFixed(1)}% of raw ws; goal 50%)`)
   return { raw: median(raw), surface: median(surface), ratio }
 }
 
