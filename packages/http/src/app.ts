@@ -255,9 +255,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
   for (const socket of surface.websockets ?? []) {
     const requireAuth = socket.auth ?? surface.auth
     const bucket = socket.rateLimit ?? 'general'
-    app.get(
-      socket.path,
-      defineWebSocketHandler(async (event) => {
+    const upgrade = defineWebSocketHandler(async (event) => {
         const auth = requireAuth ? await authenticate(services.identity, bearerToken(event) ?? event.url.searchParams.get('token') ?? undefined) : {}
         const principal = auth.principal
         // An upgrade is a request like any other: it spends the caller's budget, and a refusal says why (429).
@@ -265,8 +263,12 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
         setRateLimitHeaders(stateOf(event).headers, bucket === false ? await services.rateLimits.peek('general', key) : await services.rateLimits.consume(bucket, key))
         if (auth.error) throw auth.error
         return trackPeers(await socket.hooks(event, principal), services.peers)
-      }),
-    )
+    })
+    // A plain request to a WebSocket route gets its 426 in the surface's error shape.
+    app.get(socket.path, (event) => {
+      if (event.req.headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError(426, `${socket.path} is a WebSocket: connect with an Upgrade: websocket request`, { headers: { Upgrade: 'websocket' } })
+      return upgrade(event)
+    })
   }
 
   for (const path of new Set(routes.map((route) => route.path))) {
