@@ -25,6 +25,10 @@ export type { RateLimitConfig, RateLimits } from './middleware/rate-limit'
 export { paginationQuery, setPaginationHeaders } from './middleware/pagination'
 export { createOpenApiDocument } from './openapi/document'
 
+// Live output: follow a job or workflow, stream it over WebSocket or SSE
+export { batched, followJob, followWorkflow, liveEventStream, liveSocketHooks } from './live'
+export type { FollowOptions, JobStreamMessage, LiveEventStreamOptions, LiveSocketOptions, SocketClose, WorkflowStreamMessage } from './live'
+
 // Identity, policies and audit log, to share one of each with your own code
 export { createIdentity, AuthError, IdentityError } from './identity'
 export type { Identity, IdentityOptions, Principal, Role, TokenPair, User } from './identity'
