@@ -27,7 +27,7 @@ export { createOpenApiDocument } from './openapi/document'
 
 // Live output: follow a job or workflow, stream it over WebSocket or SSE
 export { batched, followJob, followWorkflow, liveEventStream, liveSocketHooks } from './live'
-export type { FollowOptions, JobStreamMessage, LiveEventStreamOptions, LiveSocketOptions, SocketClose, WorkflowStreamMessage } from './live'
+export type { FollowJobOptions, FollowOptions, JobStreamMessage, LiveEventStreamOptions, LiveSocketOptions, SocketClose, WorkflowStreamMessage } from './live'
 
 // Identity, policies and audit log, to share one of each with your own code
 export { createIdentity, AuthError, IdentityError } from './identity'

@@ -1,12 +1,12 @@
 import { finalJobStatuses, NotFoundError, type Engine, type JobRecord, type JobStatus, type OutputLine } from '@provisio/engine'
 import { AsyncQueue, linkedController, nextUnlessAborted } from './queue'
-import type { FollowOptions, JobStreamMessage } from './types'
+import type { FollowJobOptions, JobStreamMessage } from './types'
 
 type Item = { kind: 'status'; job: JobRecord } | ({ kind: 'line' } & OutputLine) | { kind: 'output-ended' } | { kind: 'failed'; error: unknown }
 
 /**
- * Follows one job: its record as it is now, every output line from line 0 exactly once and in
- * order, its status changes, and last its final record. Works the same for a job that is still
+ * Follows one job: its record as it is now, every output line from line 0 (or `from`) exactly
+ * once and in order, its status changes, and last its final record. Works the same for a job that is still
  * queued, one that runs, and one that ended long ago (backlog, then `end`).
  *
  * Lines come from `engine.jobs.output(id, { follow: true })`, status changes from `job:status`
@@ -19,7 +19,7 @@ type Item = { kind: 'status'; job: JobRecord } | ({ kind: 'line' } & OutputLine)
  * }
  * ```
  */
-export async function* followJob(engine: Engine, id: string, options: FollowOptions = {}): AsyncGenerator<JobStreamMessage> {
+export async function* followJob(engine: Engine, id: string, options: FollowJobOptions = {}): AsyncGenerator<JobStreamMessage> {
   const queue = new AsyncQueue<Item>()
   // Aborted by the caller's signal, and by the end of this generator (a consumer that stops early).
   const following = linkedController(options.signal)
@@ -30,7 +30,7 @@ export async function* followJob(engine: Engine, id: string, options: FollowOpti
   }
   engine.on('job:status', onStatus)
 
-  let cursor = 0
+  let cursor = Math.max(0, options.from ?? 0)
   const pumpOutput = async () => {
     const lines = engine.jobs.output(id, { from: cursor, follow: true })[Symbol.asyncIterator]()
     try {

@@ -2,7 +2,7 @@
 export { followJob } from './follow-job'
 export { followWorkflow } from './follow-workflow'
 export { batched } from './batch'
-export type { FollowOptions, JobStreamMessage, WorkflowStreamMessage } from './types'
+export type { FollowJobOptions, FollowOptions, JobStreamMessage, WorkflowStreamMessage } from './types'
 
 // Sinks
 export { liveSocketHooks } from './websocket'

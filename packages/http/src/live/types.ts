@@ -26,3 +26,8 @@ export interface FollowOptions {
   /** Stops following: the stream ends without an `end` message. */
   signal?: AbortSignal
 }
+
+export interface FollowJobOptions extends FollowOptions {
+  /** First output line to give, counted from 0 (a client that already has the lines before it). Default 0. */
+  from?: number
+}

@@ -57,6 +57,14 @@ describe('followJob', () => {
     expect(messages).toHaveLength(1 + 1200 + 1)
   })
 
+  it('from: a client that has the first lines already gets the rest, once each', async () => {
+    engine = await startEngine()
+    const job = await engine.jobs.submit({ provider: 'talker', action: 'talk', input: { count: 300, pauseMs: 2, every: 20 } })
+    const messages = await collect(followJob(engine, job.id, { from: 120 }))
+    expect(seqsOf(messages)).toEqual(Array.from({ length: 180 }, (_, index) => 120 + index))
+    expect(messages.at(-1)).toMatchObject({ type: 'end', job: { status: 'completed' } })
+  })
+
   it('a queued job: its pending record first, then running, its lines and the end', async () => {
     const gate = deferred()
     engine = await startEngine({ gates: new Map([['g', gate.promise]]), concurrency: 1 })
