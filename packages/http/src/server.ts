@@ -1,9 +1,9 @@
 import { serve, type H3 } from 'h3'
 import { plugin as ws } from 'crossws/server'
-import { buildSurfaceApp } from './platform/build-surface'
+import { buildSurface } from './platform/build-surface'
 import { resolvePlatform, type PlatformOptions } from './platform/services'
 import type { SurfaceDeps } from './platform/surface-deps'
-import type { SurfaceModule } from './platform/types'
+import type { SurfaceDefinition, SurfaceModule } from './platform/types'
 import { findSurfaceModule, surfaceModules } from './surfaces'
 
 export interface ServerOptions extends PlatformOptions {
@@ -55,9 +55,12 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
   const platform = resolvePlatform(options)
   const running: RunningSurface[] = []
   const servers: ReturnType<typeof serve>[] = []
+  const disposers: NonNullable<SurfaceDefinition['dispose']>[] = []
+  const dispose = () => Promise.all(disposers.splice(0).map((fn) => fn()))
   try {
     for (const module of resolveModules(options.surfaces)) {
-      const app = buildSurfaceApp(module, platform)
+      const { app, definition } = buildSurface(module, platform)
+      if (definition.dispose) disposers.push(definition.dispose)
       const host = options.hosts?.[module.name] ?? module.defaultHost ?? options.host ?? '127.0.0.1'
       const server = serve(app, {
         port: options.ports?.[module.name] ?? module.defaultPort,
@@ -78,6 +81,7 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
     }
   } catch (error) {
     await Promise.all(servers.map((server) => server.close(true)))
+    await dispose()
     throw error
   }
 
@@ -92,6 +96,7 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
     policies: platform.deps.policies,
     audit: platform.deps.audit,
     close: async ({ force = false } = {}) => {
+      await dispose()
       await Promise.all(servers.map((server) => server.close(force)))
     },
   }

@@ -32,6 +32,13 @@ export const serveConfigSchema = z
     shutdownGraceMs: z.number().int().min(0).max(3_600_000).default(10_000),
     accessTokenTtlSeconds: z.number().int().min(30).optional(),
     refreshTokenTtlSeconds: z.number().int().min(60).optional(),
+    tartvm: z
+      .object({
+        tokenFile: z.string().min(1).optional().describe('The X-Local-Token file (0600); default <dataDir>/tartvm/token'),
+        ui: z.string().min(1).optional().describe('A checkout of de taartenfabriek whose web page is served at /'),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((config, ctx) => {
