@@ -60,7 +60,8 @@ export async function startTartvm(options: StartOptions = {}): Promise<TartvmSer
   const tokenFile = options.surface?.tokenFile ?? join(root, 'secrets', 'token')
   const server = await createServer({
     engine,
-    surfaces: [tartvmModule({ refreshIntervalMs: 500, ...options.surface, tokenFile })],
+    // No background refresh unless a test asks: what a task changed shows through the refresh after it.
+    surfaces: [tartvmModule({ refreshIntervalMs: 60_000, ...options.surface, tokenFile })],
     ports: { tartvm: 0 },
   })
   const base = server.url('tartvm')
