@@ -59,8 +59,7 @@ export function tartvmSurface(deps: SurfaceDeps, options: TartvmOptions = {}): S
   const onJobStatus = ({ job }: { job: JobRecord }) => {
     if (job.provider !== 'tart' || !isFinished(job)) return
     const name = (job.input as { name?: unknown } | undefined)?.name
-    if (typeof name === 'string') inventory.forget(name)
-    void inventory.refresh().catch(() => {})
+    inventory.changed(typeof name === 'string' ? name : undefined)
   }
   engine.on('job:status', onJobStatus)
   if (engine.providers.has('tart')) inventory.start()

@@ -33,6 +33,7 @@ export class Inventory {
   private queued: Promise<VmModel[]> | undefined
   private timer: NodeJS.Timeout | undefined
   private firstLoad: Promise<void> | undefined
+  private settling: Promise<void> | undefined
 
   constructor(
     private readonly tart: () => TartCli,
@@ -55,14 +56,16 @@ export class Inventory {
     clearInterval(this.timer)
   }
 
-  /** The cached VMs by name, once the first fill has been tried. */
+  /** The cached VMs by name, once the first fill and any refresh after a change have been tried. */
   async list(): Promise<VmModel[]> {
     await this.firstLoad
+    await this.settling
     return [...this.vms.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
   async get(name: string): Promise<VmModel | undefined> {
     await this.firstLoad
+    await this.settling
     return this.vms.get(name)
   }
 
@@ -103,9 +106,20 @@ export class Inventory {
     return config
   }
 
-  /** Drops a VM's cached config (after it was changed or deleted). */
-  forget(name: string): void {
-    this.configs.delete(name)
+  /**
+   * Tart changed something (a task ended): drops the VM's cached config and refreshes. Reads wait
+   * for that refresh, so a client that saw the task end then sees its effect.
+   */
+  changed(name: string | undefined): void {
+    if (name !== undefined) this.configs.delete(name)
+    const settling: Promise<void> = this.refresh().then(
+      () => {},
+      () => {},
+    )
+    this.settling = settling
+    void settling.then(() => {
+      if (this.settling === settling) this.settling = undefined
+    })
   }
 
   private async load(): Promise<VmModel[]> {
