@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Makes sure the system tools the tests run for real are installed: ansible-playbook
 // (Debian package `ansible`, which also brings the vultr.cloud collection),
-// redis-server and chromium (the tartvm page test drives it with playwright-core). As root with apt-get it installs what is missing; otherwise it
-// stops with the exact command to type.
+// redis-server and chromium (the tartvm page test drives it with playwright-core).
+// As root with apt-get it installs what is missing; otherwise it stops with the
+// exact command to type.
 import { execFileSync, spawnSync } from 'node:child_process'
 
 const needed = [
