@@ -120,4 +120,12 @@ describe('tartvm surface: token, inventory and VM routes on the fake tart', () =
     expect(await app.api('POST', '/api/vms/ubuntu/start', { body: { extra_args: ['--dir', 'x'] } })).toMatchObject({ status: 501 })
     expect(await app.api('GET', '/')).toMatchObject({ status: 404, body: { detail: expect.stringMatching(/--tartvm-ui/) } })
   })
+
+  it('documents itself: OpenAPI with the VM paths as {target}, the task WebSocket, docs without a token', async () => {
+    app = await startTartvm()
+    const document = (await app.api('GET', '/openapi.json', { token: null })).body
+    expect(document.info.title).toBe('de taartenfabriek (tartvm) API')
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/vms', '/api/vms/{target}', '/api/tasks/{id}', '/api/vms/pull', '/ws/tasks/{id}']))
+    expect(document.paths['/api/vms/{target}'].get.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'target', in: 'path' })]))
+  })
 })

@@ -7,7 +7,7 @@ import { defineRoute, type RouteDefinition } from '../../platform/types'
 import { vmNotFound, type Inventory } from './inventory'
 import type { VmModel } from './models'
 import type { TartvmPage } from './page'
-import { cloneBody, configQuery, createBody, githubTokenBody, pullBody, startBody, taskParams, taskSchema, vmConfigSchema, vmSchema } from './schemas'
+import { cloneBody, configQuery, createBody, githubTokenBody, pullBody, startBody, taskParams, taskSchema, vmConfigSchema, vmSchema, vmTargetParams } from './schemas'
 import type { GithubTokenStore } from './settings'
 import type { TartCli } from './tart-cli'
 import type { TaskService } from './tasks'
@@ -151,6 +151,7 @@ export function tartvmRoutes(deps: TartvmRouteDeps): RouteDefinition[] {
       summary: 'One VM from the inventory (`/api/vms/{vm_name}`), or its config (`/api/vms/{vm_name}/config?force_refresh=true`)',
       description: 'VM names may be OCI references: `/` and `:` are accepted raw or URL-encoded.',
       ...local,
+      params: vmTargetParams,
       query: configQuery,
       response: z.union([vmSchema, vmConfigSchema]),
       handler: async ({ event, query }) => {
@@ -166,6 +167,7 @@ export function tartvmRoutes(deps: TartvmRouteDeps): RouteDefinition[] {
       path: '/api/vms/**:target',
       summary: 'Start, stop, delete or clone a VM (`/api/vms/{vm_name}/start|stop|delete|clone`): answers the new task (pending)',
       ...local,
+      params: vmTargetParams,
       body: z.unknown(),
       response: taskSchema,
       handler: ({ event, body: value }) => {
