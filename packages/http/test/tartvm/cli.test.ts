@@ -85,5 +85,38 @@ describe('provisio serve --surfaces tartvm', () => {
     } finally {
       second.child.kill('SIGKILL')
     }
-  })
+  }, 120_000)
+
+  it('a task in flight when the server is killed runs to its end after the restart', async () => {
+    const dataDir = join(dir, 'crash')
+    const args = ['--data-dir', dataDir, '--surfaces', 'tartvm', '--tartvm-port', '0']
+    const first = serve(args)
+    let taskId: string
+    let token: string
+    try {
+      const [, url] = await waitFor(first, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/)
+      ;[, token] = await waitFor(first, /X-Local-Token (\S+) /)
+      const answer = await fetch(`${url}/api/vms/pull`, { method: 'POST', headers: { 'x-local-token': token, 'content-type': 'application/json' }, body: JSON.stringify({ oci_url: 'ghcr.io/cirruslabs/debian:bookworm' }) })
+      const task = (await answer.json()) as { id: string; status: string }
+      expect(task.status).toBe('pending')
+      taskId = task.id
+      // No shutdown at all: the engine learns of the task from its storage alone.
+      first.child.kill('SIGKILL')
+      await first.exited
+    } finally {
+      first.child.kill('SIGKILL')
+    }
+
+    const second = serve(args)
+    try {
+      const [, url] = await waitFor(second, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/)
+      const read = async () => (await (await fetch(`${url}/api/tasks/${taskId}`, { headers: { 'x-local-token': token } })).json()) as { status: string; logs: string[] }
+      await expect.poll(async () => (await read()).status, { timeout: 20_000 }).toBe('completed')
+      expect((await read()).logs).toContain('100%')
+      second.child.kill('SIGTERM')
+      expect(await second.exited).toBe(0)
+    } finally {
+      second.child.kill('SIGKILL')
+    }
+  }, 120_000)
 })
