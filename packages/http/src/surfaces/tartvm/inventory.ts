@@ -12,6 +12,8 @@ export interface InventoryOptions {
 const LIST_TIMEOUT_MS = 30_000
 const GET_TIMEOUT_MS = 10_000
 const IP_TIMEOUT_MS = 4_000
+/** How long a read waits for the refresh that follows a finished task. */
+const SETTLE_WAIT_MS = 5_000
 /** `tart ip` calls at once during a refresh. */
 const IP_CONCURRENCY = 3
 
@@ -59,13 +61,13 @@ export class Inventory {
   /** The cached VMs by name, once the first fill and any refresh after a change have been tried. */
   async list(): Promise<VmModel[]> {
     await this.firstLoad
-    await this.settling
+    await this.settled()
     return [...this.vms.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
   async get(name: string): Promise<VmModel | undefined> {
     await this.firstLoad
-    await this.settling
+    await this.settled()
     return this.vms.get(name)
   }
 
@@ -120,6 +122,14 @@ export class Inventory {
     void settling.then(() => {
       if (this.settling === settling) this.settling = undefined
     })
+  }
+
+  /** Waits for the refresh after a change, but no longer than `SETTLE_WAIT_MS`: a slow tart must not stall reads. */
+  private async settled(): Promise<void> {
+    if (!this.settling) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.settling, new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_WAIT_MS)))])
+    clearTimeout(timer)
   }
 
   private async load(): Promise<VmModel[]> {
