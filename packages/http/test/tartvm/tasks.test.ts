@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFakeTart } from '@provisio/adapters/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { macos, startTartvm, watchTask, type TartvmServer } from './helpers'
+import { macos, startTartvm, type TartvmServer } from './helpers'
 
 const taskShape = {
   id: expect.stringMatching(/^[A-Za-z0-9_-]{11}$/),

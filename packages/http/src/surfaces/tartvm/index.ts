@@ -1,12 +1,11 @@
 import { dirname, join } from 'node:path'
-import type { Engine, JobRecord } from '@provisio/engine'
+import { finalJobStatuses, type Engine, type JobRecord } from '@provisio/engine'
 import type { H3Event } from 'h3'
 import { fastapiStyle } from '../../platform/error-styles'
 import { ApiError } from '../../platform/errors'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import type { SurfaceDefinition, SurfaceModule } from '../../platform/types'
 import { Inventory } from './inventory'
-import { isFinished } from './models'
 import { openPage } from './page'
 import { tartvmRoutes } from './routes'
 import { GithubTokenStore } from './settings'
@@ -57,7 +56,7 @@ export function tartvmSurface(deps: SurfaceDeps, options: TartvmOptions = {}): S
 
   // Whatever a tart job changed (by this surface or the orchestrator's), the inventory shows it.
   const onJobStatus = ({ job }: { job: JobRecord }) => {
-    if (job.provider !== 'tart' || !isFinished(job)) return
+    if (job.provider !== 'tart' || !finalJobStatuses.has(job.status)) return
     const name = (job.input as { name?: unknown } | undefined)?.name
     inventory.changed(typeof name === 'string' ? name : undefined)
   }

@@ -1,4 +1,4 @@
-import type { JobRecord, JobStatus } from '@provisio/engine'
+import type { JobStatus } from '@provisio/engine'
 
 /** 003's VM model. */
 export interface VmModel {
@@ -129,5 +129,3 @@ export function taskStatus(status: JobStatus): TaskStatus {
 }
 
 export const unixSeconds = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso) / 1000)
-
-export const isFinished = (job: JobRecord) => job.status === 'completed' || job.status === 'failed' || job.status === 'cancelled'
