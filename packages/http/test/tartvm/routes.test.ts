@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { H3, serve } from 'h3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { macos, startTartvm, type TartvmServer } from './helpers'
 
@@ -102,16 +103,48 @@ describe('tartvm surface: token, inventory and VM routes on the fake tart', () =
   })
 
   it('the routes the real page calls beyond 003 answer honestly or with a clear 501', async () => {
-    app = await startTartvm()
-    expect(await app.api('GET', '/api/settings/github-token')).toMatchObject({ status: 200, body: { configured: false, masked_token: null } })
-    expect(await app.api('GET', '/api/vms/available-images')).toMatchObject({ status: 200, body: [] })
-    expect(await app.api('POST', '/api/settings/github-token', { body: { token: 'ghp_abcdefghijkl' } })).toMatchObject({ status: 200, body: { status: 'success' } })
-    expect((await stat(join(dirname(app.tokenFile), 'github-token'))).mode & 0o777).toBe(0o600)
-    expect((await app.api('GET', '/api/settings/github-token')).body).toEqual({ configured: true, masked_token: 'ghp_...ijkl' })
-    const images = await app.api('GET', '/api/vms/available-images')
-    expect(images.status).toBe(501)
-    expect(images.body.detail).toMatch(/not implemented/)
-    expect(await app.api('POST', '/api/settings/github-token', { body: { token: null } })).toMatchObject({ body: { message: 'GitHub token cleared' } })
+    // A stand-in for GitHub's packages API, which the image list reads with the stored token.
+    const github = new H3()
+    const seen: string[] = []
+    github.get('/orgs/cirruslabs/packages', (event) => {
+      seen.push(`${event.req.headers.get('authorization')} ${event.url.search}`)
+      if (event.req.headers.get('authorization') !== 'Bearer ghp_abcdefghijkl') return new Response('{}', { status: 401 })
+      return [{ name: 'macos-tahoe-base', description: 'Tahoe' }, { name: 'ubuntu', description: 'not macOS' }, { name: 'macos-sequoia-xcode', description: null }]
+    })
+    github.get('/orgs/cirruslabs/packages/container/:name/versions', (event) =>
+      event.context.params!.name === 'macos-tahoe-base'
+        ? [
+            { updated_at: '2026-11-01T00:00:00Z', metadata: { container: { tags: ['26.1', 'latest'] } } },
+            { updated_at: '2026-10-01T00:00:00Z', metadata: { container: { tags: ['26.0'] } } },
+          ]
+        : [{ updated_at: '2026-09-01T00:00:00Z', metadata: { container: { tags: ['16.4'] } } }],
+    )
+    const standIn = serve(github, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false })
+    await standIn.ready()
+    try {
+      app = await startTartvm({ surface: { githubApiUrl: new URL(standIn.url!).origin } })
+      expect(await app.api('GET', '/api/settings/github-token')).toMatchObject({ status: 200, body: { configured: false, masked_token: null } })
+      expect(await app.api('GET', '/api/vms/available-images')).toMatchObject({ status: 200, body: [] })
+      expect(seen).toEqual([])
+      expect(await app.api('POST', '/api/settings/github-token', { body: { token: 'ghp_abcdefghijkl' } })).toMatchObject({ status: 200, body: { status: 'success' } })
+      expect((await stat(join(dirname(app.tokenFile), 'github-token'))).mode & 0o777).toBe(0o600)
+      expect((await app.api('GET', '/api/settings/github-token')).body).toEqual({ configured: true, masked_token: 'ghp_...ijkl' })
+      expect(await app.api('GET', '/api/vms/available-images')).toMatchObject({
+        status: 200,
+        body: [
+          { name: 'macos-sequoia-xcode', url: 'ghcr.io/cirruslabs/macos-sequoia-xcode:16.4', description: null, tags: ['16.4'], updated_at: '2026-09-01T00:00:00Z' },
+          { name: 'macos-tahoe-base', url: 'ghcr.io/cirruslabs/macos-tahoe-base:latest', description: 'Tahoe', tags: ['26.1', 'latest', '26.0'], updated_at: '2026-11-01T00:00:00Z' },
+        ],
+      })
+      expect(seen).toEqual(['Bearer ghp_abcdefghijkl ?package_type=container&per_page=100'])
+      await app.api('POST', '/api/settings/github-token', { body: { token: 'ghp_revoked_token' } })
+      expect(await app.api('GET', '/api/vms/available-images')).toMatchObject({ status: 502, body: { detail: 'The GitHub API answered 401 for /orgs/cirruslabs/packages' } })
+      expect(await app.api('POST', '/api/settings/github-token', { body: { token: null } })).toMatchObject({ body: { message: 'GitHub token cleared' } })
+      expect((await app.api('GET', '/api/settings/github-token')).body.configured).toBe(false)
+    } finally {
+      await standIn.close(true)
+    }
+
     const create = await app.api('POST', '/api/vms/create', { body: { name: 'x', source_vm: macos, cpu: 4, memory: 8, disk_size: 50 } })
     expect(create.status).toBe(501)
     expect(create.body.detail).toMatch(/not implemented by this server/)

@@ -27,6 +27,8 @@ export interface TartvmOptions {
   refreshIntervalMs?: number
   /** WebSocket keepalive interval (an empty text frame). Default 30 000 ms. */
   keepaliveMs?: number
+  /** The GitHub REST API, for the images the page offers to pull. Default `https://api.github.com`. */
+  githubApiUrl?: string
 }
 
 export const TARTVM_VERSION = '0.1.0'
@@ -76,7 +78,7 @@ export function tartvmSurface(deps: SurfaceDeps, options: TartvmOptions = {}): S
       if (!event.url.pathname.startsWith('/api/')) return
       if (!tokenMatches(token, event.req.headers.get('x-local-token'))) throw new ApiError(403, 'Invalid or missing X-Local-Token header')
     },
-    routes: tartvmRoutes({ inventory, tasks, tart, settings: new GithubTokenStore(join(dirname(tokenFile), 'github-token')), page, token: () => token, version: TARTVM_VERSION }),
+    routes: tartvmRoutes({ inventory, tasks, tart, settings: new GithubTokenStore(join(dirname(tokenFile), 'github-token')), page, token: () => token, version: TARTVM_VERSION, githubApiUrl: options.githubApiUrl ?? 'https://api.github.com' }),
     websockets: [taskSocket({ engine, tasks, token: () => token, keepaliveMs: options.keepaliveMs ?? 30_000 })],
     dispose: () => {
       engine.off('job:status', onJobStatus)

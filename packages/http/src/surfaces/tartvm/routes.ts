@@ -8,6 +8,7 @@ import { vmNotFound, type Inventory } from './inventory'
 import type { VmModel } from './models'
 import type { TartvmPage } from './page'
 import { cloneBody, configQuery, createBody, githubTokenBody, pullBody, startBody, taskParams, taskSchema, vmConfigSchema, vmSchema, vmTargetParams } from './schemas'
+import { listCirruslabsImages } from './github-images'
 import type { GithubTokenStore } from './settings'
 import type { TartCli } from './tart-cli'
 import type { TaskService } from './tasks'
@@ -20,6 +21,8 @@ export interface TartvmRouteDeps {
   page: TartvmPage | undefined
   token: () => string
   version: string
+  /** Base URL of the GitHub REST API, for the images the page offers to pull. */
+  githubApiUrl: string
 }
 
 /** Local routes: no rate limit (the page polls), tagged for the docs. */
@@ -119,11 +122,11 @@ export function tartvmRoutes(deps: TartvmRouteDeps): RouteDefinition[] {
     defineRoute({
       method: 'GET',
       path: '/api/vms/available-images',
-      summary: 'Images to pull from GitHub: empty without a GitHub token (as the real server); 501 with one',
+      summary: "cirruslabs' macOS images on GitHub (needs the GitHub token of the settings; empty without one, as the real server)",
       ...local,
-      handler: () => {
-        if (!deps.settings.get()) return []
-        throw notImplemented('Listing cirruslabs images from the GitHub API')
+      handler: ({ event }) => {
+        const token = deps.settings.get()
+        return token ? listCirruslabsImages(deps.githubApiUrl, token, event.req.signal) : []
       },
     }),
     defineRoute({
