@@ -50,9 +50,12 @@ export interface TartListEntry {
   State?: string
 }
 
+/** `running` when tart says so, `stopped` for stopped or suspended, `unknown` for any other state. */
 export function vmStatus(entry: { Running?: boolean; State?: string }): VmModel['status'] {
   if (entry.Running === true || entry.State === 'running') return 'running'
-  if (entry.State === 'stopped' || entry.State === 'suspended' || entry.Running === false) return 'stopped'
+  if (entry.State === 'stopped' || entry.State === 'suspended') return 'stopped'
+  // A tart too old to print `State` says only whether it runs.
+  if (entry.State === undefined && entry.Running === false) return 'stopped'
   return 'unknown'
 }
 
