@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Makes sure the system tools the tests run for real are installed: ansible-playbook
-// (Debian package `ansible`, which also brings the vultr.cloud collection) and
-// redis-server. As root with apt-get it installs what is missing; otherwise it
-// stops with the exact command to type.
+// (Debian package `ansible`, which also brings the vultr.cloud collection),
+// redis-server and chromium (the tartvm page test drives it with playwright-core).
+// As root with apt-get it installs what is missing; otherwise it stops with the
+// exact command to type.
 import { execFileSync, spawnSync } from 'node:child_process'
 
 const needed = [
   { command: 'ansible-playbook', pkg: 'ansible' },
   { command: 'redis-server', pkg: 'redis-server' },
+  { command: 'chromium', pkg: 'chromium' },
 ]
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0

@@ -163,6 +163,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
       let principal: Principal | undefined
       let result: unknown
       try {
+        if (surface.authenticate && route.auth !== false) await surface.authenticate(event)
         const token = authMode ? bearerToken(event) : undefined
         const auth = authMode ? await authenticate(services.identity, token) : {}
         principal = auth.principal

@@ -5,6 +5,8 @@ export type { ServerOptions, ProvisioServer, RunningSurface } from './server'
 // Surfaces
 export { controlCenter, controlCenterSurface, controlCenterModule } from './surfaces/control-center'
 export { orchestrator, orchestratorSurface, orchestratorModule } from './surfaces/orchestrator'
+export { tartvmModule, tartvmSurface } from './surfaces/tartvm'
+export type { TartvmOptions } from './surfaces/tartvm'
 export { surfaceModules, surfaceNames, findSurfaceModule } from './surfaces'
 
 // Platform, for building surfaces

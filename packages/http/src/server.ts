@@ -5,7 +5,7 @@ import { answerClientErrors } from './middleware/client-errors'
 import { buildSurface } from './platform/build-surface'
 import { resolvePlatform, type PlatformOptions } from './platform/services'
 import type { SurfaceDeps } from './platform/surface-deps'
-import type { SurfaceModule } from './platform/types'
+import type { SurfaceDefinition, SurfaceModule } from './platform/types'
 import { findSurfaceModule, surfaceModules } from './surfaces'
 
 export interface ServerOptions extends PlatformOptions {
@@ -57,9 +57,12 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
   const platform = resolvePlatform(options)
   const running: RunningSurface[] = []
   const servers: ReturnType<typeof serve>[] = []
+  const disposers: NonNullable<SurfaceDefinition['dispose']>[] = []
+  const dispose = () => Promise.all(disposers.splice(0).map((fn) => fn()))
   try {
     for (const module of resolveModules(options.surfaces)) {
       const { app, definition } = buildSurface(module, platform)
+      if (definition.dispose) disposers.push(definition.dispose)
       const host = options.hosts?.[module.name] ?? module.defaultHost ?? options.host ?? '127.0.0.1'
       const server = serve(app, {
         port: options.ports?.[module.name] ?? module.defaultPort,
@@ -83,6 +86,7 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
   } catch (error) {
     await Promise.all(servers.map((server) => server.close(true)))
     platform.dispose()
+    await dispose()
     throw error
   }
 
@@ -102,6 +106,7 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
         if (force) peer.terminate()
         else peer.close(1001, 'Server shutting down')
       }
+      await dispose()
       await Promise.all(servers.map((server) => server.close(force)))
       platform.dispose()
     },

@@ -22,9 +22,11 @@ export const serveCommand = defineCommand({
     host: { type: 'string', description: 'Bind address (default 127.0.0.1; env PROVISIO_HOST)', valueHint: 'address' },
     surfaces: { type: 'string', description: `Comma-separated surfaces to serve (default all: ${surfaceNames.join(', ')}; env PROVISIO_SURFACES)`, valueHint: 'a,b' },
     ...surfaceArgs,
+    'tartvm-ui': { type: 'string', description: 'A checkout of de taartenfabriek whose web page the tartvm surface serves at / (env PROVISIO_TARTVM_UI)', valueHint: 'dir' },
+    'tartvm-token-file': { type: 'string', description: "The tartvm X-Local-Token file (default <data-dir>/tartvm/token; env PROVISIO_TARTVM_TOKEN_FILE)", valueHint: 'file' },
   },
   async run({ args }) {
-    const flags: Record<string, unknown> = { ...dataFlags(args), host: args.host, surfaces: args.surfaces }
+    const flags: Record<string, unknown> = { ...dataFlags(args), host: args.host, surfaces: args.surfaces, 'tartvm.ui': args['tartvm-ui'], 'tartvm.tokenFile': args['tartvm-token-file'] }
     for (const name of surfaceNames) {
       flags[`ports.${name}`] = args[`${name}-port`]
       flags[`hosts.${name}`] = args[`${name}-host`]
@@ -33,7 +35,7 @@ export const serveCommand = defineCommand({
     if (file) consola.info(`Configuration: ${file}`)
 
     // The server's modules load once the configuration is known to be good.
-    const [{ createEngine }, { webhooks }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }, { storageDamageMessage }, { workspaces }] = await Promise.all([
+    const [{ createEngine }, { webhooks }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }, { storageDamageMessage }, { workspaces }, { serveSurfaces, tartvmBanner }] = await Promise.all([
       import('@provisio/engine'),
       import('@provisio/plugins'),
       import('../server'),
@@ -42,6 +44,7 @@ export const serveCommand = defineCommand({
       import('../runtime/storage'),
       import('./storage'),
       import('../workspaces'),
+      import('../runtime/tartvm'),
     ])
 
     const storage = await createConfiguredStorage(config).catch((error: unknown) => {
@@ -63,10 +66,11 @@ export const serveCommand = defineCommand({
 
     await ensureFirstAdmin(identity)
 
+    const served = serveSurfaces(config)
     const server = await createServer({
       engine,
       identity,
-      surfaces: config.surfaces,
+      surfaces: served.surfaces,
       host: config.host,
       ports: config.ports as Record<string, number>,
       hosts: config.hosts as Record<string, string>,
@@ -79,6 +83,7 @@ export const serveCommand = defineCommand({
     })
     for (const surface of server.surfaces) console.log(`${surface.name.padEnd(15)} ${surface.url}  (docs ${surface.url}/docs)`)
     if (webhookEndpoints.length) consola.info(`Webhooks: ${webhookEndpoints.map((endpoint) => endpoint.url).join(', ')}`)
+    if (served.tartvm) for (const line of tartvmBanner(server.url('tartvm'), served.tartvm, sandbox.statuses)) consola.info(line)
     for (const provider of sandbox.statuses) {
       if (provider.mode === 'sandbox') consola.warn(`SANDBOX MODE: ${provider.name} has no credentials and runs against a local stand-in at ${provider.endpoint}; nothing is created at ${provider.name}.`)
       else consola.info(`${provider.name}: live`)

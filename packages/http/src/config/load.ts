@@ -31,6 +31,8 @@ const envKeys: Record<string, string> = {
   PROVISIO_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
   PROVISIO_ACCESS_TOKEN_TTL: 'accessTokenTtlSeconds',
   PROVISIO_REFRESH_TOKEN_TTL: 'refreshTokenTtlSeconds',
+  PROVISIO_TARTVM_TOKEN_FILE: 'tartvm.tokenFile',
+  PROVISIO_TARTVM_UI: 'tartvm.ui',
   ...Object.fromEntries(surfaceNames.map((name) => [`PROVISIO_${name.toUpperCase().replaceAll('-', '_')}_PORT`, `ports.${name}`])),
   ...Object.fromEntries(surfaceNames.map((name) => [`PROVISIO_${name.toUpperCase().replaceAll('-', '_')}_HOST`, `hosts.${name}`])),
 }

@@ -60,6 +60,13 @@ export const serveConfigSchema = z
       .optional()
       .describe("004's webhook block: each endpoint gets the events it lists, signed with its secret"),
     refreshTokenTtlSeconds: z.number().int().min(60).optional(),
+    tartvm: z
+      .object({
+        tokenFile: z.string().min(1).optional().describe('The X-Local-Token file (0600); default <dataDir>/tartvm/token'),
+        ui: z.string().min(1).optional().describe('A checkout of de taartenfabriek whose web page is served at /'),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -14,9 +14,9 @@ function outputSchema(schema: z.ZodType): JsonSchema {
   return rest
 }
 
-/** `/users/:id` → `/users/{id}`. */
+/** `/users/:id` → `/users/{id}`; a catch-all `/vms/**:target` → `/vms/{target}`. */
 export function openApiPath(path: string): string {
-  return path.replace(/:(\w+)/g, '{$1}')
+  return path.replace(/\*\*:(\w+)/g, '{$1}').replace(/:(\w+)/g, '{$1}')
 }
 
 function operationId(route: RouteDefinition): string {

@@ -100,6 +100,13 @@ export interface SurfaceDefinition {
   policies: boolean
   routes: RouteDefinition[]
   websockets?: WebSocketRoute[]
+  /**
+   * The surface's own credential check, in place of Bearer tokens (tartvm's `X-Local-Token`): run
+   * first on every route whose `auth` is not `false`; throw an `ApiError` to refuse.
+   */
+  authenticate?: (event: H3Event) => void | Promise<void>
+  /** Stops what the surface runs in the background (timers, listeners); the server calls it on close. */
+  dispose?: () => void | Promise<void>
 }
 
 /** How the server finds a surface: its defaults and the factory that builds its definition. */
