@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes sure the system tools the tests run for real are installed: ansible-playbook
 // (Debian package `ansible`, which also brings the vultr.cloud collection),
-// redis-server and chromium (the tartvm page test drives it with playwright-core).
+// redis-server, chromium (the tartvm page test drives it with playwright-core) and
+// python3-requests (004's Python SDK example).
 // As root with apt-get it installs what is missing; otherwise it stops with the
 // exact command to type.
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -10,16 +11,18 @@ const needed = [
   { command: 'ansible-playbook', pkg: 'ansible' },
   { command: 'redis-server', pkg: 'redis-server' },
   { command: 'chromium', pkg: 'chromium' },
+  // 004's Python SDK example runs as written: it imports requests.
+  { command: 'python3', pkg: 'python3-requests', check: 'python3 -c "import requests"' },
 ]
 
-const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
-const missing = needed.filter(({ command }) => !has(command))
+const succeeds = (script) => spawnSync('sh', ['-c', script], { stdio: 'ignore' }).status === 0
+const missing = needed.filter(({ command, check }) => !succeeds(check ?? `command -v ${command}`))
 if (missing.length === 0) process.exit(0)
 
 const packages = missing.map(({ pkg }) => pkg)
 const command = `apt-get update && apt-get install -y ${packages.join(' ')}`
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
-if (!isRoot || !has('apt-get')) {
+if (!isRoot || !succeeds('command -v apt-get')) {
   console.error(`[provisio] the tests need ${missing.map(({ command }) => command).join(' and ')}. Install with:\n  sudo ${command}`)
   process.exit(1)
 }
