@@ -12,7 +12,7 @@ const needed = [
   { command: 'redis-server', pkg: 'redis-server' },
   { command: 'chromium', pkg: 'chromium' },
   // 004's Python SDK example runs as written: it imports requests.
-  { command: 'python3', pkg: 'python3-requests', check: 'python3 -c "import requests"' },
+  { command: 'python3', pkg: 'python3-requests', check: '/usr/bin/python3 -c "import requests"' },
 ]
 
 const succeeds = (script) => spawnSync('sh', ['-c', script], { stdio: 'ignore' }).status === 0

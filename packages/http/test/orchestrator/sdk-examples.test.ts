@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -10,6 +11,8 @@ import { startOrchestrator } from '../helpers'
 import { tempRoot } from '../workspaces/fixtures'
 
 const run = promisify(execFile)
+// Debian's python3, which the python3-requests package serves (another python3 may come first on PATH).
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 const sdk = join(import.meta.dirname, 'sdk')
 
 /** 004's example infra: `production`, its settings in `config.k` (read as YAML). */
@@ -47,7 +50,7 @@ describe("004's SDK examples against a real server", () => {
   }
 
   it('the Python requests client submits a server workflow and reads its task', async () => {
-    const { stdout } = await run('python3', [join(sdk, 'client.py')], { env })
+    const { stdout } = await run(python, [join(sdk, 'client.py')], { env })
     await expectServerCreated(stdout)
   })
 
