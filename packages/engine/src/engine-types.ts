@@ -19,6 +19,11 @@ export interface EngineOptions {
   stopGraceMs?: number
   /** Workflow settings, e.g. `undoRetry`: the retry policy of each undo job during rollback. */
   workflows?: WorkflowServiceOptions
+  /**
+   * Providers known but not available here, each with what to do about it (`{ vultr: 'set
+   * VULTR_API_KEY' }`): work submitted to them is refused with that text instead of "unknown provider".
+   */
+  unavailableProviders?: Record<string, string>
 }
 
 export interface OutputOptions {

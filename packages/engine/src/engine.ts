@@ -46,10 +46,17 @@ export class Engine extends (EventEmitter as new () => EngineEmitter) {
       events: this,
       hooks: this.hooks,
       scheduler: new Scheduler({ concurrency, concurrencyKeys: options.concurrencyKeys ?? {} }),
+      unavailableProviders: options.unavailableProviders,
     })
     this.jobs = this.jobService
     this.workflowService = createWorkflowService(
-      { jobs: this.jobService.forEngine, storage: this.storage, events: this, getAction: (provider, action) => this.getAction(provider, action) },
+      {
+        jobs: this.jobService.forEngine,
+        storage: this.storage,
+        events: this,
+        getAction: (provider, action) => this.getAction(provider, action),
+        unavailableProviders: options.unavailableProviders,
+      },
       // Enough runs admitted to keep every job slot busy with one to spare each; more only
       // grows the machine's children, which xstate copies on every spawn.
       { admissionWindow: Math.max(16, 2 * concurrency), ...options.workflows },

@@ -20,10 +20,11 @@ export const serveCommand = defineCommand({
     ...dataArgs,
     host: { type: 'string', description: 'Bind address (default 127.0.0.1; env PROVISIO_HOST)', valueHint: 'address' },
     surfaces: { type: 'string', description: `Comma-separated surfaces to serve (default all: ${surfaceNames.join(', ')}; env PROVISIO_SURFACES)`, valueHint: 'a,b' },
+    sandbox: { type: 'boolean', description: 'Run providers without credentials against local stand-ins, creating nothing real (env PROVISIO_SANDBOX=true); without it they are unavailable' },
     ...surfaceArgs,
   },
   async run({ args }) {
-    const flags: Record<string, unknown> = { ...dataFlags(args), host: args.host, surfaces: args.surfaces }
+    const flags: Record<string, unknown> = { ...dataFlags(args), host: args.host, surfaces: args.surfaces, sandbox: args.sandbox }
     for (const name of surfaceNames) {
       flags[`ports.${name}`] = args[`${name}-port`]
       flags[`hosts.${name}`] = args[`${name}-host`]
@@ -32,20 +33,24 @@ export const serveCommand = defineCommand({
     if (file) consola.info(`Configuration: ${file}`)
 
     // The server's modules load once the configuration is known to be good.
-    const [{ createEngine }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }] = await Promise.all([
+    const [{ createEngine }, { createServer, surfaceAddresses }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }, { assertPortsFree }] = await Promise.all([
       import('@provisio/engine'),
       import('../server'),
       import('../runtime/identity'),
       import('../runtime/providers'),
       import('../runtime/storage'),
+      import('../runtime/ports'),
     ])
 
+    // Nothing is written (data dir, key) until every port is known to be free.
+    await assertPortsFree(surfaceAddresses({ surfaces: config.surfaces, host: config.host, ports: config.ports as Record<string, number>, hosts: config.hosts as Record<string, string> }))
     const storage = await createConfiguredStorage(config)
     const { identity, keyPath, keyCreated } = openIdentity(storage, config)
     if (keyCreated) consola.info(`Created the JWT signing key ${keyPath} (mode 0600)`)
 
-    const sandbox = await resolveProviders(config.dataDir)
-    const engine = createEngine({ storage, providers: sandbox.providers, stopGraceMs: config.shutdownGraceMs })
+    if (config.sandbox) consola.warn('Sandbox mode (--sandbox): providers without credentials run against local stand-ins; nothing real is created.')
+    const sandbox = await resolveProviders({ dataDir: config.dataDir, sandbox: config.sandbox })
+    const engine = createEngine({ storage, providers: sandbox.providers, unavailableProviders: sandbox.unavailable, stopGraceMs: config.shutdownGraceMs })
     await engine.start()
 
     await ensureFirstAdmin(identity)
@@ -64,6 +69,7 @@ export const serveCommand = defineCommand({
     for (const surface of server.surfaces) console.log(`${surface.name.padEnd(15)} ${surface.url}  (docs ${surface.url}/docs)`)
     for (const provider of sandbox.statuses) {
       if (provider.mode === 'sandbox') consola.warn(`SANDBOX MODE: ${provider.name} has no credentials and runs against a local stand-in at ${provider.endpoint}; nothing is created at ${provider.name}.`)
+      else if (provider.mode === 'unavailable') consola.warn(`${provider.name}: unavailable (${provider.reason})`)
       else consola.info(`${provider.name}: live`)
     }
 

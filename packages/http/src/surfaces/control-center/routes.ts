@@ -5,9 +5,8 @@ import { pageAnswer } from '../../middleware/pagination'
 import { ApiError } from '../../platform/errors'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
+import { version } from '../../version'
 import * as s from './schemas'
-
-const version = '1.0.0'
 
 /** A user as the control-center answers it (also the bare route's body in bench/http.ts). */
 export function userView(user: User) {
