@@ -1,6 +1,6 @@
 import type { Storage } from 'unstorage'
-import type TypedEmitter from 'typed-emitter'
-import type { EngineEvents } from './events'
+import type { EventEmitter } from 'node:events'
+import type { EngineEventMap } from './events'
 import type { JobListQuery, JobRecord, JobSubmission, OutputLine, Page } from './jobs/types'
 import type { Plugin, PluginRoute } from './plugins/types'
 import type { Provider } from './providers/types'
@@ -58,4 +58,5 @@ export interface EngineHooks {
   afterJob: (ctx: JobHookContext) => void | Promise<void>
 }
 
-export type EngineEmitter = TypedEmitter<EngineEvents>
+/** Node's own typed `EventEmitter`: `on`, `once`, `off` and `emit` know each event's payload. */
+export type EngineEmitter = EventEmitter<EngineEventMap>

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import type { Storage } from 'unstorage'
-import type { EngineEmitter, EngineHooks, EngineOptions, JobsApi } from './engine-types'
+import type { EngineHooks, EngineOptions, JobsApi } from './engine-types'
 import { EngineStateError } from './errors'
+import type { EngineEventMap } from './events'
 import { Scheduler } from './jobs/scheduler'
 import { JobService } from './jobs/service'
 import { memoryStorage } from './storage/memory'
@@ -16,7 +17,7 @@ type Teardown = () => void | Promise<void>
  * An engine: providers, plugins, the job queue and the storage they share.
  * Typed events come from `on`, `once` and `off` (see `EngineEvents`).
  */
-export class Engine extends (EventEmitter as new () => EngineEmitter) {
+export class Engine extends EventEmitter<EngineEventMap> {
   readonly storage: Storage
   readonly jobs: JobsApi
   /** Workflows: batches of operations over a dependency DAG (see docs/workflows.md). */

@@ -67,7 +67,9 @@ describe('provisio CLI (child process)', () => {
       expect(run.output()).toMatch(/Created the first administrator "admin"/)
 
       const health = (await (await fetch(`${url}/health`)).json()) as any
-      expect(health).toMatchObject({ success: true, data: { status: 'healthy', sandbox: true } })
+      const { version } = JSON.parse(await readFile(join(root, 'packages/http/package.json'), 'utf8'))
+      expect(health).toMatchObject({ success: true, data: { status: 'healthy', sandbox: true, version } })
+      expect(((await (await fetch(`${url}/openapi.json`)).json()) as any).info.version).toBe(version)
       expect(health.data.providers.map((p: any) => `${p.name}:${p.mode}`)).toEqual(expect.arrayContaining(['exec:live', 'vultr:sandbox', 'upcloud:sandbox', 'tart:sandbox']))
 
       const key = await stat(join(dataDir, 'jwt-signing.key'))
@@ -142,7 +144,7 @@ describe('provisio CLI (child process)', () => {
     const run = start(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0' } })
     try {
       const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.2:\d+)/)
-      expect(run.output()).toMatch(/No users yet\. Restart with PROVISIO_ADMIN_PASSWORD .*or stop the server and create the first administrator with .?provisio users add admin --role admin/)
+      expect(run.output()).toMatch(/No users yet\. Restart with PROVISIO_ADMIN_PASSWORD .*or stop the server and create the first administrator with .?npx provisio users add admin --role admin/)
       expect(run.output()).toContain(join(cwd, 'provisio.yaml'))
       await stat(join(cwd, 'from-yaml', 'jwt-signing.key'))
       const answer = await fetch(`${url}/auth/login`, { method: 'POST', body: '{}' })

@@ -3,6 +3,7 @@ import { consola } from 'consola'
 import type { Identity } from '../identity'
 import { loadServeConfigOrExit } from '../config/load'
 import { surfaceNames } from '../surfaces'
+import { provisioCommand } from './invocation'
 import { dataArgs, dataFlags } from './shared-args'
 
 const envName = (name: string) => name.toUpperCase().replaceAll('-', '_')
@@ -107,7 +108,7 @@ async function ensureFirstAdmin(identity: Identity): Promise<void> {
   if ((await identity.users.count()) === 0) {
     consola.warn(
       'No users yet. Restart with PROVISIO_ADMIN_PASSWORD (and PROVISIO_ADMIN_USERNAME, default admin), ' +
-        'or stop the server and create the first administrator with `provisio users add admin --role admin --password-stdin`.',
+        `or stop the server and create the first administrator with \`${provisioCommand()} users add admin --role admin --password-stdin\`.`,
     )
   }
 }
