@@ -115,8 +115,11 @@ describe('packed tarballs in a scratch project', () => {
     }
   })
 
-  it('type-checks under moduleResolution nodenext (ESM and require)', async () => {
-    expect(await typecheck('nodenext', { module: 'nodenext', moduleResolution: 'nodenext' }, ['consumer.ts', 'consumer-cjs.cts'])).toBe('')
+  it('type-checks under moduleResolution nodenext (ESM and require), also with customConditions ["source"]', async () => {
+    const nodenext = { module: 'nodenext', moduleResolution: 'nodenext' }
+    expect(await typecheck('nodenext', nodenext, ['consumer.ts', 'consumer-cjs.cts'])).toBe('')
+    // Our sources use extensionless imports: reached through a published `source` condition they fail here.
+    expect(await typecheck('nodenext-source', { ...nodenext, customConditions: ['source'] }, ['consumer.ts'])).toBe('')
   })
 
   it('type-checks under moduleResolution bundler, also with customConditions ["source"]', async () => {
