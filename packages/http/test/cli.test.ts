@@ -63,7 +63,8 @@ describe('provisio CLI (child process)', () => {
     try {
       const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).toMatch(/Sandbox mode \(--sandbox\)/)
-      expect(run.output()).toMatch(/SANDBOX MODE: vultr/)
+      // The providers' lines follow the URLs.
+      await waitFor(run, /SANDBOX MODE: vultr/)
       expect(run.output()).toMatch(/Created the first administrator "admin"/)
 
       const health = (await (await fetch(`${url}/health`)).json()) as any
