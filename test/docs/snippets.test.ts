@@ -79,6 +79,8 @@ describe('documentation snippets', () => {
             timeout: 60_000,
           }).catch((error: { code: number; stdout: string; stderr: string }) => error)
           expect('code' in result ? result : { code: 0 }, `${snippet.where} failed:\n${'stderr' in result ? result.stderr : ''}`).toMatchObject({ code: 0 })
+          // A snippet that prints `undefined` shows a reader nothing: it asked for something that is not there.
+          expect(result.stdout.split('\n'), `${snippet.where} printed undefined`).not.toContain('undefined')
         } finally {
           await rm(cwd, { recursive: true, force: true })
         }
