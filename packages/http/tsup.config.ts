@@ -1,9 +1,12 @@
 import { defineConfig } from 'tsup'
 
-const shared = { format: ['esm'], dts: true, target: 'node20', sourcemap: true } as const
-
-export default defineConfig([
-  { ...shared, entry: ['src/index.ts'], clean: true },
-  // The `provisio` bin: runnable as a file, hence the hashbang.
-  { ...shared, entry: ['src/cli.ts'], banner: { js: '#!/usr/bin/env node' } },
-])
+// One build for both entries: two configs sharing dist raced (one's `clean` removed the other's
+// output). The `provisio` bin is bin/provisio.js, which imports dist/cli.js: no hashbang needed here.
+export default defineConfig({
+  entry: ['src/index.ts', 'src/cli.ts'],
+  format: ['esm'],
+  dts: true,
+  clean: true,
+  target: 'node20',
+  sourcemap: true,
+})

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createEngine } from '@provisio/engine'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describeWithTool } from '../../../test/helpers/system-tools'
 import { ansible, redactPlaybookInput } from '../src/ansible'
 import { errorForExitCode } from '../src/ansible/errors'
 import { countPlaybookTasks } from '../src/ansible/recap'
@@ -23,7 +24,7 @@ async function waitForFile(path: string, timeoutMs = 15_000): Promise<string> {
   }
 }
 
-describe('ansible: playbook.run', () => {
+describeWithTool('ansible-playbook')('ansible: playbook.run', () => {
   let dir: string
   beforeAll(() => {
     if (!findExecutable('ansible-playbook', { path: process.env.PATH })) {
@@ -167,7 +168,7 @@ describe('ansible: playbook.run', () => {
   })
 })
 
-describe('ansible: through the engine', () => {
+describeWithTool('ansible-playbook')('ansible: through the engine', () => {
   it('keeps the vault password and secret vars out of the job record and output', async () => {
     const engine = createEngine({ providers: [ansible({ inventory: ['localhost ansible_connection=local'] })] })
     await engine.start()
@@ -195,7 +196,7 @@ describe('ansible: through the engine', () => {
   })
 })
 
-describe('ansible: playbook.check', () => {
+describeWithTool('ansible-playbook')('ansible: playbook.check', () => {
   it('accepts a valid playbook without running it', async () => {
     const provider = ansible({ inventory: ['localhost ansible_connection=local'] })
     const ctx = createTestContext(provider)

@@ -2,8 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startVultrStandIn, type VultrStandIn } from '@provisio/adapters/testing'
+import { describeWithTool } from '../../../test/helpers/system-tools'
 
 // The real vultr.cloud collection (Debian's `ansible` package) is the judge of
 // the stand-in's fidelity: its modules must work against it unchanged.
@@ -69,7 +70,7 @@ const playbook = `
         state: absent
 `
 
-describe('vultr stand-in: the real ansible vultr.cloud collection', () => {
+describeWithTool('ansible-playbook')('vultr stand-in: the real ansible vultr.cloud collection', () => {
   it('lists the catalogues and creates, finds and deletes an instance', async () => {
     await requireCollection()
     const file = join(dir, 'playbook.yml')

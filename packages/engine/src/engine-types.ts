@@ -1,6 +1,6 @@
 import type { Storage } from 'unstorage'
-import type TypedEmitter from 'typed-emitter'
-import type { EngineEvents } from './events'
+import type { EventEmitter } from 'node:events'
+import type { EngineEventMap } from './events'
 import type { JobListQuery, JobRecord, JobSubmission, OutputLine, Page } from './jobs/types'
 import type { Plugin, PluginRoute } from './plugins/types'
 import type { Provider } from './providers/types'
@@ -19,6 +19,11 @@ export interface EngineOptions {
   stopGraceMs?: number
   /** Workflow settings, e.g. `undoRetry`: the retry policy of each undo job during rollback. */
   workflows?: WorkflowServiceOptions
+  /**
+   * Providers known but not available here, each with what to do about it (`{ vultr: 'set
+   * VULTR_API_KEY' }`): work submitted to them is refused with that text instead of "unknown provider".
+   */
+  unavailableProviders?: Record<string, string>
 }
 
 export interface OutputOptions {
@@ -53,4 +58,5 @@ export interface EngineHooks {
   afterJob: (ctx: JobHookContext) => void | Promise<void>
 }
 
-export type EngineEmitter = TypedEmitter<EngineEvents>
+/** Node's own typed `EventEmitter`: `on`, `once`, `off` and `emit` know each event's payload. */
+export type EngineEmitter = EventEmitter<EngineEventMap>

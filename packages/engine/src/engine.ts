@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events'
 import type { Storage } from 'unstorage'
-import type { EngineEmitter, EngineHooks, EngineOptions, JobsApi } from './engine-types'
+import type { EngineHooks, EngineOptions, JobsApi } from './engine-types'
 import { EngineStateError } from './errors'
+import type { EngineEventMap } from './events'
 import { Scheduler } from './jobs/scheduler'
 import { JobService } from './jobs/service'
 import { memoryStorage } from './storage/memory'
@@ -17,7 +18,7 @@ type Teardown = () => void | Promise<void>
  * An engine: providers, plugins, the job queue and the storage they share.
  * Typed events come from `on`, `once` and `off` (see `EngineEvents`).
  */
-export class Engine extends (EventEmitter as new () => EngineEmitter) {
+export class Engine extends EventEmitter<EngineEventMap> {
   readonly storage: Storage
   readonly jobs: JobsApi
   /** Workflows: batches of operations over a dependency DAG (see docs/workflows.md). */
@@ -49,10 +50,17 @@ export class Engine extends (EventEmitter as new () => EngineEmitter) {
       events: this,
       hooks: this.hooks,
       scheduler: new Scheduler({ concurrency, concurrencyKeys: options.concurrencyKeys ?? {} }),
+      unavailableProviders: options.unavailableProviders,
     })
     this.jobs = this.jobService
     this.workflowService = createWorkflowService(
-      { jobs: this.jobService.forEngine, storage: this.storage, events: this, getAction: (provider, action) => this.getAction(provider, action) },
+      {
+        jobs: this.jobService.forEngine,
+        storage: this.storage,
+        events: this,
+        getAction: (provider, action) => this.getAction(provider, action),
+        unavailableProviders: options.unavailableProviders,
+      },
       // Enough runs admitted to keep every job slot busy with one to spare each; more only
       // grows the machine's children, which xstate copies on every spawn.
       { admissionWindow: Math.max(16, 2 * concurrency), ...options.workflows },

@@ -2,7 +2,6 @@ import type { JobRecord, JobStatus } from './jobs/types'
 import type { CheckpointSummary, OperationRecord, OperationStatus, RollbackResult, WorkflowStatus, WorkflowSummary } from './workflows/types'
 
 /** Every event the engine emits, with its payload. */
-// A type alias, not an interface: typed-emitter needs an index-compatible map.
 export type EngineEvents = {
   'job:created': (event: { id: string; job: JobRecord }) => void
   'job:status': (event: { id: string; status: JobStatus; previous: JobStatus | null; job: JobRecord }) => void
@@ -23,3 +22,6 @@ export type EngineEvents = {
 }
 
 export type EngineEventName = keyof EngineEvents
+
+/** `EngineEvents` as Node's `EventEmitter<T>` wants it: each event's arguments as a tuple. */
+export type EngineEventMap = { [K in EngineEventName]: Parameters<EngineEvents[K]> }

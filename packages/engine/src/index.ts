@@ -1,7 +1,7 @@
 // Engine
 export { createEngine, Engine } from './engine'
 export type { EngineOptions, JobsApi, OutputOptions, EngineHooks, JobHookContext, EngineEmitter } from './engine-types'
-export type { EngineEvents, EngineEventName } from './events'
+export type { EngineEvents, EngineEventMap, EngineEventName } from './events'
 
 // Providers and plugins
 export { defineProvider } from './providers/define'

@@ -1,10 +1,12 @@
-import { defineCommand, runMain } from 'citty'
+import { defineCommand } from 'citty'
 import { consola, LogLevels } from 'consola'
+import { runCli } from './commands/runner'
+import { version } from './version'
 
 const main = defineCommand({
   meta: {
     name: 'provisio',
-    version: '0.1.0',
+    version,
     description: 'Provisio server. Options come from flags, PROVISIO_* variables and provisio.yaml (in that order of precedence); see docs/server.md',
   },
   // Loaded on use, so `--help` and configuration errors answer without loading the server.
@@ -20,4 +22,4 @@ const main = defineCommand({
 
 // consola goes quiet under test runners and CI; a server's start-up report must always show.
 consola.level = LogLevels.info
-void runMain(main)
+void runCli(main)

@@ -48,6 +48,25 @@ function resolveModules(selection: ServerOptions['surfaces']): SurfaceModule<Sur
   })
 }
 
+export interface SurfaceAddress {
+  name: string
+  host: string
+  port: number
+}
+
+/** Where each selected surface listens: its own host and port, else `host`, else its defaults. */
+export function surfaceAddresses(options: Pick<ServerOptions, 'surfaces' | 'host' | 'hosts' | 'ports'>): SurfaceAddress[] {
+  return resolveModules(options.surfaces).map((module) => addressOf(module, options))
+}
+
+function addressOf(module: SurfaceModule<SurfaceDeps>, options: Pick<ServerOptions, 'host' | 'hosts' | 'ports'>): SurfaceAddress {
+  return {
+    name: module.name,
+    host: options.hosts?.[module.name] ?? module.defaultHost ?? options.host ?? '127.0.0.1',
+    port: options.ports?.[module.name] ?? module.defaultPort,
+  }
+}
+
 /**
  * Serves each surface on its own port (cloudlab 8000, tartvm 8001 on 127.0.0.1, provisioning 8083,
  * orchestrator 9090, control-center 9080), sharing one identity, policy store, audit log and set of
@@ -63,9 +82,9 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
     for (const module of resolveModules(options.surfaces)) {
       const { app, definition } = buildSurface(module, platform)
       if (definition.dispose) disposers.push(definition.dispose)
-      const host = options.hosts?.[module.name] ?? module.defaultHost ?? options.host ?? '127.0.0.1'
+      const { host, port: requestedPort } = addressOf(module, options)
       const server = serve(app, {
-        port: options.ports?.[module.name] ?? module.defaultPort,
+        port: requestedPort,
         hostname: host,
         silent: true,
         // Signals belong to the process owner (the CLI), which also stops the engine.

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
@@ -56,16 +57,20 @@ describe('provisio CLI (child process)', () => {
   })
   afterAll(() => rm(dir, { recursive: true, force: true }))
 
-  it('serve prints the surface URL, answers /health in sandbox mode, creates a 0600 key, and stops on SIGTERM', async () => {
+  it('serve --sandbox prints the surface URL, answers /health in sandbox mode, creates a 0600 key, and stops on SIGTERM', async () => {
     const dataDir = join(dir, 'serve')
-    const run = start(['serve', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0'], { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } })
+    const run = start(['serve', '--sandbox', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--tartvm-port', '0'], { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } })
     try {
       const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
-      expect(run.output()).toMatch(/SANDBOX MODE: vultr/)
+      expect(run.output()).toMatch(/Sandbox mode \(--sandbox\)/)
+      // The providers' lines follow the URLs.
+      await waitFor(run, /SANDBOX MODE: vultr/)
       expect(run.output()).toMatch(/Created the first administrator "admin"/)
 
       const health = (await (await fetch(`${url}/health`)).json()) as any
-      expect(health).toMatchObject({ success: true, data: { status: 'healthy', sandbox: true } })
+      const { version } = JSON.parse(await readFile(join(root, 'packages/http/package.json'), 'utf8'))
+      expect(health).toMatchObject({ success: true, data: { status: 'healthy', sandbox: true, version } })
+      expect(((await (await fetch(`${url}/openapi.json`)).json()) as any).info.version).toBe(version)
       expect(health.data.providers.map((p: any) => `${p.name}:${p.mode}`)).toEqual(expect.arrayContaining(['exec:live', 'vultr:sandbox', 'upcloud:sandbox', 'tart:sandbox']))
 
       const key = await stat(join(dataDir, 'jwt-signing.key'))
@@ -84,6 +89,28 @@ describe('provisio CLI (child process)', () => {
     }
   })
 
+  it('without --sandbox, providers without credentials are unavailable and /health says how to configure them', async () => {
+    const run = start(['serve', '--data-dir', join(dir, 'live'), '--surfaces', 'control-center', '--control-center-port', '0'])
+    try {
+      const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
+      await waitFor(run, /vultr: unavailable \(no credentials: set VULTR_API_KEY, or start the server with --sandbox/)
+      expect(run.output()).not.toMatch(/SANDBOX MODE|Sandbox mode/)
+      const health = (await (await fetch(`${url}/health`)).json()) as any
+      expect(health.data.sandbox).toBe(false)
+      const modes = Object.fromEntries(health.data.providers.map((p: any) => [p.name, p]))
+      expect(modes.exec.mode).toBe('live')
+      for (const name of ['vultr', 'upcloud', 'tart']) {
+        expect(modes[name].mode).toBe('unavailable')
+        expect(modes[name].reason).toMatch(/--sandbox/)
+      }
+      expect(modes.upcloud.reason).toMatch(/UPCLOUD_TOKEN/)
+      run.child.kill('SIGTERM')
+      expect(await run.exited).toBe(0)
+    } finally {
+      run.child.kill('SIGKILL')
+    }
+  })
+
   it('users add creates an administrator from stdin; the next serve logs them in and keeps the key', async () => {
     const dataDir = join(dir, 'users')
     const add = start(['users', 'add', 'root', '--role', 'admin', '--password-stdin', '--data-dir', dataDir], { stdin: 'from-stdin-password\n' })
@@ -91,7 +118,7 @@ describe('provisio CLI (child process)', () => {
     expect(add.output()).toMatch(/Created user "root"/)
     const keyBefore = await stat(join(dataDir, 'jwt-signing.key'))
 
-    const run = start(['serve', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0'])
+    const run = start(['serve', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--tartvm-port', '0'])
     try {
       const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).not.toMatch(/No users yet/)
@@ -115,10 +142,10 @@ describe('provisio CLI (child process)', () => {
     await rm(cwd, { recursive: true, force: true })
     await import('node:fs/promises').then((fs) => fs.mkdir(cwd, { recursive: true }))
     await writeFile(join(cwd, 'provisio.yaml'), 'dataDir: ./from-yaml\nports:\n  control-center: 1\nhosts:\n  control-center: 127.0.0.2\nrateLimits:\n  auth: 2\n')
-    const run = start(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0' } })
+    const run = start(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0', PROVISIO_ORCHESTRATOR_PORT: '0', PROVISIO_TARTVM_PORT: '0' } })
     try {
       const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.2:\d+)/)
-      expect(run.output()).toMatch(/No users yet\. Restart with PROVISIO_ADMIN_PASSWORD .*or stop the server and create the first administrator with .?provisio users add admin --role admin/)
+      expect(run.output()).toMatch(/No users yet\. Restart with PROVISIO_ADMIN_PASSWORD .*or stop the server and create the first administrator with .?npx provisio users add admin --role admin/)
       expect(run.output()).toContain(join(cwd, 'provisio.yaml'))
       await stat(join(cwd, 'from-yaml', 'jwt-signing.key'))
       const answer = await fetch(`${url}/auth/login`, { method: 'POST', body: '{}' })
@@ -142,15 +169,71 @@ describe('provisio CLI (child process)', () => {
     expect(run.output()).toMatch(/portz: unknown key/)
   })
 
+  /** The error a failed command printed: one line, no stack trace. */
+  async function failure(run: Run, exitCode: number): Promise<string> {
+    expect(await run.exited).toBe(exitCode)
+    const lines = run.output().trim().split('\n').filter((line) => line.trim() !== '')
+    expect(run.output()).not.toMatch(/^\s+at /m)
+    expect(lines).toHaveLength(1)
+    return lines[0]
+  }
+
+  it('user errors are one line and exit 1: short password, duplicate user, unknown role, a key path that is a directory, a bad segment header', async () => {
+    const dataDir = join(dir, 'errors')
+    const add = (name: string, extra: string[] = [], stdin = 'long-enough-password\n') => start(['users', 'add', name, '--password-stdin', '--data-dir', dataDir, ...extra], { stdin })
+    const keyIsDir = join(dir, 'key-dir')
+    await mkdir(join(keyIsDir, 'jwt-signing.key'), { recursive: true })
+    // Each run holds the data dir while it runs: one after the other there, the other dir meanwhile.
+    const keyDir = failure(start(['users', 'add', 'ann', '--data-dir', keyIsDir]), 1)
+    expect(await failure(add('ann', [], 'short\n'), 1)).toMatch(/ERROR\s+Password must be at least 8 characters$/)
+    expect(await add('ann').exited).toBe(0)
+    expect(await failure(add('ann'), 1)).toMatch(/ERROR\s+Username already exists$/)
+    expect(await failure(add('bob', ['--role', 'wizard']), 1)).toMatch(/ERROR\s+Unknown role "wizard"$/)
+    expect(await keyDir).toContain(`${join(keyIsDir, 'jwt-signing.key')} is not a file`)
+
+    const [segment] = (await readdir(join(dataDir, 'data'))).filter((name) => name.endsWith('.log'))
+    await writeFile(join(dataDir, 'data', segment), 'not a segment header at all')
+    expect(await failure(add('carl'), 1)).toMatch(/00000001\.log is not a segment of this format/)
+    expect(await failure(start(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', '0']), 1)).toMatch(/is not a segment of this format/)
+  }, 120_000)
+
+  it('a port in use fails in one line before anything is written; unknown flags and commands are usage errors (exit 2)', async () => {
+    const taken = createServer()
+    await new Promise<void>((listening) => taken.listen(0, '127.0.0.1', listening))
+    const port = (taken.address() as { port: number }).port
+    try {
+      const dataDir = join(dir, 'port-taken')
+      const run = start(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', String(port)])
+      expect(await failure(run, 1)).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 \\(control-center\\) is already in use: stop what listens there or choose another with --control-center-port$`))
+      await expect(stat(dataDir)).rejects.toThrow(/ENOENT/)
+    } finally {
+      taken.close()
+    }
+    const [flag, nestedFlag, positional, command] = await Promise.all([
+      failure(start(['serve', '--prot', '9080']), 2),
+      failure(start(['users', 'add', 'x', '--rol', 'admin']), 2),
+      failure(start(['users', 'add']), 2),
+      failure(start(['frob']), 2),
+    ])
+    expect(flag).toMatch(/Unknown option --prot for .?provisio serve.?; see .?provisio serve --help/)
+    expect(nestedFlag).toMatch(/Unknown option --rol for .?provisio users add/)
+    expect(positional).toMatch(/Missing required positional argument: NAME/)
+    expect(command).toMatch(/Unknown command "frob"/)
+  }, 120_000)
+
   it('--help documents the commands and serve options', async () => {
-    const help = start(['serve', '--help'])
+    const [help, top, nested, version] = [start(['serve', '--help']), start(['--help']), start(['users', 'add', '--help']), start(['--version'])]
     expect(await help.exited).toBe(0)
     for (const option of ['--config', '--data-dir', '--host', '--surfaces', '--control-center-port', '--control-center-host', '--storage', '--redis-url', 'PROVISIO_DATA_DIR']) {
       expect(help.output()).toContain(option)
     }
-    const top = start(['--help'])
+    expect(help.output()).toContain('--sandbox')
     expect(await top.exited).toBe(0)
     expect(top.output()).toMatch(/serve/)
     expect(top.output()).toMatch(/users/)
-  })
+    expect(await nested.exited).toBe(0)
+    expect(nested.output()).toMatch(/USAGE provisio users add \[OPTIONS\] <NAME>/)
+    expect(await version.exited).toBe(0)
+    expect(version.output().trim()).toBe(JSON.parse(await readFile(join(root, 'packages/http/package.json'), 'utf8')).version)
+  }, 120_000)
 })

@@ -67,6 +67,8 @@ export interface JobServiceOptions {
   events: EngineEmitter
   hooks: { [K in keyof EngineHooks]: Set<EngineHooks[K]> }
   scheduler: Scheduler
+  /** Known providers that are not available, with what to do about it. */
+  unavailableProviders?: Readonly<Record<string, string>>
 }
 
 /** Submits, runs, persists and recovers jobs: the `jobs` API of an engine. */
@@ -256,7 +258,7 @@ export class JobService implements JobsApi {
       if (!parsed.success) throw ValidationError.fromZod('[provisio] [engine] invalid job submission', parsed.error)
       options = parsed.data
     }
-    const { registered, action } = findAction(this.options.providers, options.provider, options.action)
+    const { registered, action } = findAction(this.options.providers, options.provider, options.action, this.options.unavailableProviders)
     if (options.undo && !action.undo) {
       throw new ValidationError(`action "${options.provider}.${options.action}" cannot be undone`, [
         { path: 'undo', message: `action "${options.action}" of provider "${options.provider}" has no undo` },

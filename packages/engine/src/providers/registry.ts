@@ -29,8 +29,12 @@ export function findAction(
   providers: ReadonlyMap<string, RegisteredProvider>,
   providerName: string,
   actionName: string,
+  unavailable: Readonly<Record<string, string>> = {},
 ): { registered: RegisteredProvider; action: ActionDefinition } {
   const registered = providers.get(providerName)
+  if (!registered && Object.hasOwn(unavailable, providerName)) {
+    throw new ValidationError(`provider "${providerName}" is not configured`, [{ path: 'provider', message: unavailable[providerName] }])
+  }
   if (!registered) {
     throw new ValidationError(`unknown provider "${providerName}"`, [
       { path: 'provider', message: `no provider "${providerName}" is registered (registered: ${[...providers.keys()].join(', ') || 'none'})` },

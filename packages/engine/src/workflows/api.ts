@@ -24,6 +24,8 @@ export interface WorkflowHost {
   events: EngineEmitter
   /** Validates operations and tells whether an action can be undone. */
   getAction: (provider: string, action: string) => ActionDefinition | undefined
+  /** Known providers that are not available, with what to do about it. */
+  unavailableProviders?: Readonly<Record<string, string>>
 }
 
 export interface WorkflowServiceOptions {

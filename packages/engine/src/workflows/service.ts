@@ -351,7 +351,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
   const workflows: WorkflowService['workflows'] = {
     async submit(submission) {
       if (stopped) throw new ProvisioError('[provisio] [workflows] the engine is stopped', { code: 'engine_state' })
-      const { submission: spec, operations: normalized } = validateWorkflow(submission, host.getAction)
+      const { submission: spec, operations: normalized } = validateWorkflow(submission, host.getAction, host.unavailableProviders)
       const id = randomUUID()
       const operations = normalized.map((operation, index) => operationRecord(operation, initialState(operation), index))
       const header: WorkflowHeader = {

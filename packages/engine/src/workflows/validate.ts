@@ -48,7 +48,7 @@ export type ActionLookup = (provider: string, action: string) => ActionDefinitio
  * batch item merged into the input as `item`). Throws one `ValidationError`
  * listing every issue found.
  */
-export function validateWorkflow(submission: unknown, getAction: ActionLookup): ValidatedWorkflow {
+export function validateWorkflow(submission: unknown, getAction: ActionLookup, unavailable: Readonly<Record<string, string>> = {}): ValidatedWorkflow {
   const parsed = submissionSchema.safeParse(submission)
   if (!parsed.success) throw new ValidationError('invalid workflow', issuesFromZod(parsed.error))
 
@@ -56,7 +56,7 @@ export function validateWorkflow(submission: unknown, getAction: ActionLookup): 
   const operations = parsed.data.operations.map((spec, index) => normalize(spec, index, issues))
   const { dag, issues: dagIssues } = buildDag(operations, (index) => `operations.${index}`)
   issues.push(...dagIssues)
-  operations.forEach((operation, index) => issues.push(...inputIssues(operation, index, getAction)))
+  operations.forEach((operation, index) => issues.push(...inputIssues(operation, index, getAction, unavailable)))
   if (issues.length || !dag) throw new ValidationError(`invalid workflow "${parsed.data.name}"`, issues)
 
   const byId = new Map(operations.map((operation) => [operation.id, operation]))
@@ -88,8 +88,11 @@ function normalize(spec: z.output<typeof operationSchema>, index: number, issues
   }
 }
 
-function inputIssues(operation: NormalizedOperation, index: number, getAction: ActionLookup): ValidationIssue[] {
+function inputIssues(operation: NormalizedOperation, index: number, getAction: ActionLookup, unavailable: Readonly<Record<string, string>>): ValidationIssue[] {
   const action = getAction(operation.provider, operation.action)
+  if (!action && Object.hasOwn(unavailable, operation.provider)) {
+    return [{ path: `operations.${index}.provider`, message: `"${operation.id}": provider "${operation.provider}" is not configured: ${unavailable[operation.provider]}` }]
+  }
   if (!action) {
     return [
       {

@@ -167,6 +167,20 @@ describe('jobs: validation', () => {
     expect(await engine.storage.getKeys('jobs')).toEqual([])
   })
 
+  it('refuses work for an unavailable provider with what to do about it, for jobs and workflows', async () => {
+    const engine = await startEngine({ unavailableProviders: { vultr: 'set VULTR_API_KEY, or run with --sandbox' } })
+    const job = (await engine.jobs.submit({ provider: 'vultr', action: 'instance.create' }).catch((e: unknown) => e)) as ValidationError
+    expect(job).toBeInstanceOf(ValidationError)
+    expect(job.message).toBe('provider "vultr" is not configured: provider: set VULTR_API_KEY, or run with --sandbox')
+    const workflow = (await engine.workflows
+      .submit({ name: 'w', operations: [{ id: 'vm', provider: 'vultr', action: 'instance.create' }] })
+      .catch((e: unknown) => e)) as ValidationError
+    expect(workflow).toBeInstanceOf(ValidationError)
+    expect(workflow.issues).toEqual([{ path: 'operations.0.provider', message: '"vm": provider "vultr" is not configured: set VULTR_API_KEY, or run with --sandbox' }])
+    expect(await engine.storage.getKeys('jobs')).toEqual([])
+    expect(await engine.storage.getKeys('workflows')).toEqual([])
+  })
+
   it('rejects bad options (timeout, retry, labels)', async () => {
     const engine = await startEngine()
     const error = (await engine.jobs

@@ -4,6 +4,7 @@ import { consola } from 'consola'
 import type { Identity } from '../identity'
 import { loadServeConfigOrExit } from '../config/load'
 import { surfaceNames } from '../surfaces'
+import { provisioCommand } from './invocation'
 import { dataArgs, dataFlags } from './shared-args'
 
 const envName = (name: string) => name.toUpperCase().replaceAll('-', '_')
@@ -21,12 +22,20 @@ export const serveCommand = defineCommand({
     ...dataArgs,
     host: { type: 'string', description: 'Bind address (default 127.0.0.1; env PROVISIO_HOST)', valueHint: 'address' },
     surfaces: { type: 'string', description: `Comma-separated surfaces to serve (default all: ${surfaceNames.join(', ')}; env PROVISIO_SURFACES)`, valueHint: 'a,b' },
+    sandbox: { type: 'boolean', description: 'Run providers without credentials against local stand-ins, creating nothing real (env PROVISIO_SANDBOX=true); without it they are unavailable' },
     ...surfaceArgs,
     'tartvm-ui': { type: 'string', description: 'A checkout of de taartenfabriek whose web page the tartvm surface serves at / (env PROVISIO_TARTVM_UI)', valueHint: 'dir' },
     'tartvm-token-file': { type: 'string', description: "The tartvm X-Local-Token file (default <data-dir>/tartvm/token; env PROVISIO_TARTVM_TOKEN_FILE)", valueHint: 'file' },
   },
   async run({ args }) {
-    const flags: Record<string, unknown> = { ...dataFlags(args), host: args.host, surfaces: args.surfaces, 'tartvm.ui': args['tartvm-ui'], 'tartvm.tokenFile': args['tartvm-token-file'] }
+    const flags: Record<string, unknown> = {
+      ...dataFlags(args),
+      host: args.host,
+      surfaces: args.surfaces,
+      sandbox: args.sandbox,
+      'tartvm.ui': args['tartvm-ui'],
+      'tartvm.tokenFile': args['tartvm-token-file'],
+    }
     for (const name of surfaceNames) {
       flags[`ports.${name}`] = args[`${name}-port`]
       flags[`hosts.${name}`] = args[`${name}-host`]
@@ -35,7 +44,8 @@ export const serveCommand = defineCommand({
     if (file) consola.info(`Configuration: ${file}`)
 
     // The server's modules load once the configuration is known to be good.
-    const [{ createEngine }, { webhooks }, { createServer }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }, { storageDamageMessage }, { workspaces }, { serveSurfaces, tartvmBanner }] = await Promise.all([
+    const [{ createEngine }, { webhooks }, { createServer, surfaceAddresses }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }, { storageDamageMessage }, { workspaces }, { serveSurfaces, tartvmBanner }, { assertPortsFree }] =
+      await Promise.all([
       import('@provisio/engine'),
       import('@provisio/plugins'),
       import('../server'),
@@ -45,8 +55,11 @@ export const serveCommand = defineCommand({
       import('./storage'),
       import('../workspaces'),
       import('../runtime/tartvm'),
+      import('../runtime/ports'),
     ])
 
+    // Nothing is written (data dir, key, tartvm token) until every port is known to be free.
+    await assertPortsFree(surfaceAddresses({ surfaces: config.surfaces, host: config.host, ports: config.ports as Record<string, number>, hosts: config.hosts as Record<string, string> }))
     const storage = await createConfiguredStorage(config).catch((error: unknown) => {
       const damaged = storageDamageMessage(error, config.dataDir)
       if (!damaged) throw error
@@ -56,12 +69,13 @@ export const serveCommand = defineCommand({
     const { identity, keyPath, keyCreated } = openIdentity(storage, config)
     if (keyCreated) consola.info(`Created the JWT signing key ${keyPath} (mode 0600)`)
 
-    const sandbox = await resolveProviders(config.dataDir)
+    if (config.sandbox) consola.warn('Sandbox mode (--sandbox): providers without credentials run against local stand-ins; nothing real is created.')
+    const sandbox = await resolveProviders({ dataDir: config.dataDir, sandbox: config.sandbox })
     const webhookEndpoints = config.webhooks?.enabled ? config.webhooks.endpoints : []
     const workspacesRoot = join(config.dataDir, 'workspaces')
     const plugins = [workspaces({ root: workspacesRoot })]
     if (webhookEndpoints.length) plugins.push(webhooks({ endpoints: webhookEndpoints as Parameters<typeof webhooks>[0]['endpoints'] }))
-    const engine = createEngine({ storage, providers: sandbox.providers, plugins, stopGraceMs: config.shutdownGraceMs })
+    const engine = createEngine({ storage, providers: sandbox.providers, unavailableProviders: sandbox.unavailable, plugins, stopGraceMs: config.shutdownGraceMs })
     await engine.start()
 
     await ensureFirstAdmin(identity)
@@ -86,6 +100,7 @@ export const serveCommand = defineCommand({
     if (served.tartvm) for (const line of tartvmBanner(server.url('tartvm'), served.tartvm, sandbox.statuses)) consola.info(line)
     for (const provider of sandbox.statuses) {
       if (provider.mode === 'sandbox') consola.warn(`SANDBOX MODE: ${provider.name} has no credentials and runs against a local stand-in at ${provider.endpoint}; nothing is created at ${provider.name}.`)
+      else if (provider.mode === 'unavailable') consola.warn(`${provider.name}: unavailable (${provider.reason})`)
       else consola.info(`${provider.name}: live`)
     }
 
@@ -123,7 +138,7 @@ async function ensureFirstAdmin(identity: Identity): Promise<void> {
   if ((await identity.users.count()) === 0) {
     consola.warn(
       'No users yet. Restart with PROVISIO_ADMIN_PASSWORD (and PROVISIO_ADMIN_USERNAME, default admin), ' +
-        'or stop the server and create the first administrator with `provisio users add admin --role admin --password-stdin`.',
+        `or stop the server and create the first administrator with \`${provisioCommand()} users add admin --role admin --password-stdin\`.`,
     )
   }
 }

@@ -22,6 +22,7 @@ const envKeys: Record<string, string> = {
   PROVISIO_DATA_DIR: 'dataDir',
   PROVISIO_SURFACES: 'surfaces',
   PROVISIO_STORAGE: 'storage',
+  PROVISIO_SANDBOX: 'sandbox',
   PROVISIO_REDIS_URL: 'redisUrl',
   PROVISIO_RATE_LIMIT_AUTH: 'rateLimits.auth',
   PROVISIO_RATE_LIMIT_GENERAL: 'rateLimits.general',
@@ -38,6 +39,8 @@ const envKeys: Record<string, string> = {
 }
 
 const listKeys = new Set(['surfaces', 'cors.origins'])
+const booleanKeys = new Set(['sandbox'])
+const booleanWords: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false }
 const numberKeys = /^(ports\.|rateLimits\.|shutdownGraceMs$|accessTokenTtlSeconds$|refreshTokenTtlSeconds$)/
 
 /** Environment and flags give strings; numbers and lists are read as such so the schema sees typed values. */
@@ -46,6 +49,7 @@ function typed(key: string, value: unknown): unknown {
   // A hop count or a list of proxy ranges.
   if (key === 'trustProxy') return /^\s*\d+\s*$/.test(value) ? Number(value) : value.split(',').map((part) => part.trim()).filter(Boolean)
   if (listKeys.has(key)) return value.split(',').map((part) => part.trim()).filter(Boolean)
+  if (booleanKeys.has(key)) return booleanWords[value.trim().toLowerCase()] ?? value
   if (numberKeys.test(key) && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value)
   return value
 }

@@ -28,6 +28,7 @@ export const serveConfigSchema = z
     ports: portsSchema.default({}),
     hosts: hostsSchema.default({}),
     storage: z.enum(['fs', 'memory', 'redis']).default('fs'),
+    sandbox: z.boolean().default(false).describe('Run providers without credentials against local stand-ins instead of leaving them out'),
     redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
     rateLimits: z.object({ auth: perMinute.optional(), general: perMinute.optional(), batch: perMinute.optional() }).strict().default({}),
     cors: z.object({ origins: z.array(z.string().min(1)) }).strict().optional(),

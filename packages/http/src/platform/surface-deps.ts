@@ -5,11 +5,13 @@ import type { Identity } from '../identity'
 import type { PolicyStore } from '../policies'
 import type { Workspaces } from '../workspaces'
 
-/** Whether a provider talks to the real service or to a local stand-in (sandbox mode). */
+/** Whether a provider talks to the real service, to a local stand-in (sandbox mode), or is not available here. */
 export interface ProviderStatus {
   name: string
-  mode: 'sandbox' | 'live'
+  mode: 'sandbox' | 'live' | 'unavailable'
   endpoint?: string
+  /** Why an unavailable provider is left out, and how to configure it. */
+  reason?: string
 }
 
 /** What a surface's routes are built from; every surface factory receives the same object. */

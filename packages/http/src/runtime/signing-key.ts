@@ -18,8 +18,10 @@ export function ensureSigningKey(dataDir: string): { key: Uint8Array; path: stri
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
   }
+  const stat = statSync(path)
+  if (!stat.isFile()) throw new Error(`[provisio] [http] ${path} is not a file: remove it (a new key is created on start) or choose another data directory`)
   // A key readable by others would let them mint tokens: tighten it if someone loosened it.
-  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600)
+  if ((stat.mode & 0o077) !== 0) chmodSync(path, 0o600)
   const encoded = readFileSync(path, 'utf8').trim()
   const key = Buffer.from(encoded, 'base64url')
   if (key.length < 32) throw new Error(`[provisio] [http] ${path} holds a key shorter than 32 bytes; delete it to create a new one`)

@@ -52,6 +52,17 @@ describe('config: loadServeConfig', () => {
     expect(() => loadServeConfig({ env: { PROVISIO_STORAGE: 'redis' }, cwd: dir })).toThrow(/redisUrl: required when storage is "redis"/)
   })
 
+  it('reads sandbox from the file, PROVISIO_SANDBOX and --sandbox; off by default', async () => {
+    expect(loadServeConfig({ env: {}, cwd: dir }).config.sandbox).toBe(false)
+    expect(loadServeConfig({ env: { PROVISIO_SANDBOX: 'true' }, cwd: dir }).config.sandbox).toBe(true)
+    expect(loadServeConfig({ env: { PROVISIO_SANDBOX: '0' }, cwd: dir, flags: { sandbox: true } }).config.sandbox).toBe(true)
+    const path = join(dir, 'sandbox.yaml')
+    await writeFile(path, 'sandbox: true\n')
+    expect(loadServeConfig({ configPath: path, env: {}, cwd: dir }).config.sandbox).toBe(true)
+    expect(loadServeConfig({ configPath: path, env: { PROVISIO_SANDBOX: 'false' }, cwd: dir }).config.sandbox).toBe(false)
+    expect(() => loadServeConfig({ env: { PROVISIO_SANDBOX: 'maybe' }, cwd: dir })).toThrow(/sandbox: .*\(from environment variable PROVISIO_SANDBOX\)/)
+  })
+
   it('refuses a --config file that does not exist', () => {
     expect(() => loadServeConfig({ configPath: 'missing.yaml', env: {}, cwd: dir })).toThrow(/does not exist/)
   })

@@ -4,6 +4,7 @@ import { buildSurfaceApp } from '../../platform/build-surface'
 import { envelopeStyle } from '../../platform/error-styles'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import type { SurfaceDefinition, SurfaceModule } from '../../platform/types'
+import { version } from '../../version'
 import { controlCenterRoutes } from './routes'
 
 /** 004's Control Center API: authentication, users, roles, policies and the audit log. */
@@ -11,7 +12,7 @@ export function controlCenterSurface(deps: SurfaceDeps): SurfaceDefinition {
   return {
     name: 'control-center',
     title: 'Provisio Control Center API',
-    version: '1.0.0',
+    version,
     description: 'Authentication, users, roles, policies and audit logs. Envelope `{"success": true, "data": ...}`; errors `{"success": false, "error": "..."}`.',
     style: envelopeStyle,
     auth: true,

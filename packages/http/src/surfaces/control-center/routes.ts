@@ -7,9 +7,8 @@ import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
 import { assertKeepsPolicyAccess } from './policy-guard'
 import { assertMayGiveRoles, assertMayTouch, assertMayUpdate } from './account-rights'
+import { version } from '../../version'
 import * as s from './schemas'
-
-const version = '1.0.0'
 
 /** A user as the control-center answers it (also the bare route's body in bench/http.ts). */
 export function userView(user: User) {

@@ -209,7 +209,7 @@ export const healthView = z.object({
   surface: z.string(),
   version: z.string(),
   sandbox: z.boolean().describe('True when at least one provider runs against a local stand-in instead of the real service'),
-  providers: z.array(z.object({ name: z.string(), mode: z.enum(['sandbox', 'live']), endpoint: z.string().optional() })),
+  providers: z.array(z.object({ name: z.string(), mode: z.enum(['sandbox', 'live', 'unavailable']), endpoint: z.string().optional(), reason: z.string().optional() })),
   uptime_seconds: z.number(),
 })
 

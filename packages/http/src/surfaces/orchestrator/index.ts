@@ -6,6 +6,7 @@ import type { SurfaceDeps } from '../../platform/surface-deps'
 import type { SurfaceDefinition, SurfaceModule } from '../../platform/types'
 import { batchRoutes } from './batch'
 import { eventStreamRoute } from './event-stream'
+import { version } from '../../version'
 import { healthRoutes } from './health'
 import { metricsRoutes } from './metrics'
 import { rollbackRoutes } from './rollback'
@@ -19,7 +20,7 @@ export function orchestratorSurface(deps: SurfaceDeps): SurfaceDefinition {
   return {
     name: 'orchestrator',
     title: 'Provisio Orchestrator API',
-    version: '1.0.0',
+    version,
     description:
       'Tasks (engine jobs and workflows), workflow submissions, batch operations, state, rollback, Prometheus metrics and a WebSocket event stream. Envelope `{"success": true, "data": ...}`; errors `{"success": false, "error": "..."}`.',
     style: envelopeStyle,
