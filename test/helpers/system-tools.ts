@@ -5,7 +5,14 @@ import { describe } from 'vitest'
 export const systemTools = {
   'ansible-playbook': 'apt-get install -y ansible (or pipx install ansible)',
   'redis-server': 'apt-get install -y redis-server (or brew install redis)',
+  chromium: 'apt-get install -y chromium',
+  'python3-requests': 'apt-get install -y python3-requests',
 } as const
+
+/** How to tell that a tool is there, when it is not a command of that name. */
+const checks: Partial<Record<keyof typeof systemTools, string>> = {
+  'python3-requests': '/usr/bin/python3 -c "import requests"',
+}
 
 export type SystemTool = keyof typeof systemTools
 
@@ -16,7 +23,7 @@ export type SystemTool = keyof typeof systemTools
  */
 export function skipReason(command: SystemTool, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.CI === 'true') return undefined
-  const installed = spawnSync('/bin/sh', ['-c', `command -v ${command}`], { stdio: 'ignore', env }).status === 0
+  const installed = spawnSync('/bin/sh', ['-c', checks[command] ?? `command -v ${command}`], { stdio: 'ignore', env }).status === 0
   return installed ? undefined : `${command} is not installed; ${systemTools[command]}`
 }
 

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { upcloud } from '@provisio/adapters'
 import { startUpCloudStandIn, type UpCloudStandIn } from '@provisio/adapters/testing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, expect, it } from 'vitest'
+import { describeWithTool } from '../../../../test/helpers/system-tools'
 import { workspaces } from '../../src/workspaces'
 import { startOrchestrator } from '../helpers'
 import { tempRoot } from '../workspaces/fixtures'
@@ -18,7 +19,7 @@ const sdk = join(import.meta.dirname, 'sdk')
 /** 004's example infra: `production`, its settings in `config.k` (read as YAML). */
 const settings = 'servers:\n  - { name: web-01, provider: upcloud, plan: 1xCPU-2GB, zone: de-fra1 }\n'
 
-describe("004's SDK examples against a real server", () => {
+describeWithTool('python3-requests')("004's SDK examples against a real server", () => {
   let test: Awaited<ReturnType<typeof startOrchestrator>>
   let standIn: UpCloudStandIn
   let env: NodeJS.ProcessEnv

@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
+import { describeWithTool } from '../../../../test/helpers/system-tools'
 import { macos, startTartvm, type TartvmServer } from './helpers'
 
 const pageDir = fileURLToPath(new URL('./fixtures/page', import.meta.url))
 
-describe('tartvm web page (--tartvm-ui) in a real browser', () => {
+describeWithTool('chromium')('tartvm web page (--tartvm-ui) in a real browser', () => {
   let browser: Browser
   let app: TartvmServer | undefined
   let page: Page
