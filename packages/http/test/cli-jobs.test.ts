@@ -1,41 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { join } from 'node:path'
 import { verifyWebhookSignature } from '@provisio/plugins'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli, startCli, waitForOutput, type CliRun } from './cli-process'
 
-const root = resolve(import.meta.dirname, '../../..')
-const cli = join(root, 'packages/http/src/cli.ts')
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const secret = 'hook-secret'
 
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  for (const key of Object.keys(env)) if (/^(PROVISIO_|VULTR_|UPCLOUD_|VITEST|TEST$|NODE_ENV$)/.test(key)) delete env[key]
-  return { ...env, NO_COLOR: '1', ...extra }
-}
-
-/** Runs the CLI to its end: exit code, stdout and stderr. */
-async function provisio(args: string[], env: Record<string, string> = {}, cwd = root): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, cli, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => (stdout += chunk))
-  child.stderr.on('data', (chunk) => (stderr += chunk))
-  const [code] = (await once(child, 'exit')) as [number | null]
-  return { code, stdout, stderr }
-}
+/** Runs the CLI to its end, with the whole PATH (jobs run shell commands). */
+const provisio = (args: string[], env: Record<string, string> = {}, cwd?: string) => runCli(args, { env: { PATH: process.env.PATH!, ...env }, cwd })
 
 describe('provisio jobs and workflows against a running server, with webhooks from provisio.yaml', () => {
   let dir: string
-  let server: ChildProcess
-  let output = ''
+  let server: CliRun
   let orchestrator: string
   let token: string
   let receiver: Server
@@ -69,20 +49,9 @@ describe('provisio jobs and workflows against a running server, with webhooks fr
         `      secret: ${secret}`,
       ].join('\n'),
     )
-    server = spawn(process.execPath, ['--conditions=source', '--import', tsx, cli, 'serve', '--sandbox'], {
-      cwd: dir,
-      env: cleanEnv({ PROVISIO_ADMIN_PASSWORD: 'cli-admin-password' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    server.stdout!.on('data', (chunk) => (output += chunk))
-    server.stderr!.on('data', (chunk) => (output += chunk))
-    const deadline = Date.now() + 60_000
-    while (!/orchestrator\s+(http:\S+)/.test(output) || !/control-center\s+(http:\S+)/.test(output)) {
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`server did not start:\n${output}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    orchestrator = /orchestrator\s+(http:\S+)/.exec(output)![1]
-    const controlCenter = /control-center\s+(http:\S+)/.exec(output)![1]
+    server = startCli(['serve', '--sandbox'], { cwd: dir, env: { PATH: process.env.PATH!, PROVISIO_ADMIN_PASSWORD: 'cli-admin-password' } })
+    orchestrator = (await waitForOutput(server, /orchestrator\s+(http:\S+)/, 60_000))[1]
+    const controlCenter = (await waitForOutput(server, /control-center\s+(http:\S+)/, 60_000))[1]
     const login = await fetch(`${controlCenter}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -93,8 +62,8 @@ describe('provisio jobs and workflows against a running server, with webhooks fr
   }, 90_000)
 
   afterAll(async () => {
-    server?.kill('SIGTERM')
-    if (server && server.exitCode === null) await once(server, 'exit')
+    server?.child.kill('SIGTERM')
+    await server?.exited
     receiver?.close()
     await rm(dir, { recursive: true, force: true })
   })
@@ -170,23 +139,23 @@ describe('provisio jobs and workflows against a running server, with webhooks fr
   it('says what is wrong in one line with exit code 1', async () => {
     const noToken = await provisio(['jobs', 'list'], { PROVISIO_URL: orchestrator })
     expect(noToken.code).toBe(1)
-    expect(noToken.stderr.trim()).toMatch(/^provisio: No token: pass --token or set PROVISIO_TOKEN/)
+    expect(noToken.stderr.trim()).toMatch(/^ERROR\s+No token: pass --token or set PROVISIO_TOKEN/)
     const badToken = await provisio(['jobs', 'list', '--token', 'forged'], { PROVISIO_URL: orchestrator })
     expect(badToken.stderr.trim().split('\n')).toHaveLength(1)
-    expect(badToken.stderr).toMatch(/^provisio: 401: /)
+    expect(badToken.stderr.trim()).toMatch(/^ERROR\s+401: /)
     const unknown = await provisio(['jobs', 'get', 'no-such-task'], env)
-    expect(unknown.stderr.trim()).toBe('provisio: 404: No task "no-such-task"')
+    expect(unknown.stderr.trim()).toMatch(/^ERROR\s+404: No task "no-such-task"$/)
     const closed = createServer().listen(0, '127.0.0.1')
     await once(closed, 'listening')
     const port = (closed.address() as AddressInfo).port
     closed.close()
     const unreachable = await provisio(['jobs', 'list', '--url', `http://127.0.0.1:${port}`], env)
-    expect(unreachable.stderr.trim()).toBe(`provisio: Cannot reach http://127.0.0.1:${port}: ECONNREFUSED`)
+    expect(unreachable.stderr.trim()).toMatch(new RegExp(`^ERROR\\s+Cannot reach http://127\\.0\\.0\\.1:${port}: ECONNREFUSED$`))
     const missingFile = await provisio(['workflows', 'submit', join(dir, 'nope.yaml')], env)
     expect(missingFile.stderr.trim()).toMatch(/nope\.yaml: no such file$/)
     await writeFile(join(dir, 'bad.yaml'), 'name: x\noperations: [{ id: a, provider: exec, action: run, dependencies: [ghost] }]')
     const invalid = await provisio(['workflows', 'submit', join(dir, 'bad.yaml')], env)
     expect(invalid.code).toBe(1)
-    expect(invalid.stderr).toMatch(/^provisio: 422: .*ghost/)
+    expect(invalid.stderr.trim()).toMatch(/^ERROR\s+422: .*ghost/)
   })
 })

@@ -1,54 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { createRequire } from 'node:module'
-import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-
-const root = resolve(import.meta.dirname, '../../..')
-const cli = join(root, 'packages/http/src/cli.ts')
-// By URL, so that the CLI can run from any working directory (provisio.yaml lookup).
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
-
-/** The environment of a machine without cloud credentials, plus what a test adds. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  for (const key of Object.keys(env)) if (/^(PROVISIO_|VULTR_|UPCLOUD_|VITEST|TEST$|NODE_ENV$)/.test(key)) delete env[key]
-  return { ...env, PATH: '/usr/bin:/bin', NO_COLOR: '1', ...extra }
-}
-
-interface Run {
-  child: ChildProcess
-  output: () => string
-  exited: Promise<number | null>
-}
-
-function start(args: string[], options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {}): Run {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, cli, ...args], {
-    cwd: options.cwd ?? root,
-    env: cleanEnv(options.env),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  child.stdin!.end(options.stdin ?? '')
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)))
-  return { child, output: () => output, exited }
-}
-
-async function waitFor(run: Run, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const match = run.output().match(pattern)
-    if (match) return match
-    if (run.child.exitCode !== null) break
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`did not see ${pattern} in:\n${run.output()}`)
-}
+import { root, startCli, waitForOutput, type CliRun } from './cli-process'
 
 describe('provisio CLI (child process)', () => {
   let dir: string
@@ -59,12 +14,12 @@ describe('provisio CLI (child process)', () => {
 
   it('serve --sandbox prints the surface URL, answers /health in sandbox mode, creates a 0600 key, and stops on SIGTERM', async () => {
     const dataDir = join(dir, 'serve')
-    const run = start(['serve', '--sandbox', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--tartvm-port', '0'], { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } })
+    const run = startCli(['serve', '--sandbox', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--tartvm-port', '0'], { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } })
     try {
-      const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
+      const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).toMatch(/Sandbox mode \(--sandbox\)/)
       // The providers' lines follow the URLs.
-      await waitFor(run, /SANDBOX MODE: vultr/)
+      await waitForOutput(run, /SANDBOX MODE: vultr/)
       expect(run.output()).toMatch(/Created the first administrator "admin"/)
 
       const health = (await (await fetch(`${url}/health`)).json()) as any
@@ -90,10 +45,10 @@ describe('provisio CLI (child process)', () => {
   })
 
   it('without --sandbox, providers without credentials are unavailable and /health says how to configure them', async () => {
-    const run = start(['serve', '--data-dir', join(dir, 'live'), '--surfaces', 'control-center', '--control-center-port', '0'])
+    const run = startCli(['serve', '--data-dir', join(dir, 'live'), '--surfaces', 'control-center', '--control-center-port', '0'])
     try {
-      const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
-      await waitFor(run, /vultr: unavailable \(no credentials: set VULTR_API_KEY, or start the server with --sandbox/)
+      const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
+      await waitForOutput(run, /vultr: unavailable \(no credentials: set VULTR_API_KEY, or start the server with --sandbox/)
       expect(run.output()).not.toMatch(/SANDBOX MODE|Sandbox mode/)
       const health = (await (await fetch(`${url}/health`)).json()) as any
       expect(health.data.sandbox).toBe(false)
@@ -113,17 +68,17 @@ describe('provisio CLI (child process)', () => {
 
   it('users add creates an administrator from stdin; the next serve logs them in and keeps the key', async () => {
     const dataDir = join(dir, 'users')
-    const add = start(['users', 'add', 'root', '--role', 'admin', '--password-stdin', '--data-dir', dataDir], { stdin: 'from-stdin-password\n' })
+    const add = startCli(['users', 'add', 'root', '--role', 'admin', '--password-stdin', '--data-dir', dataDir], { stdin: 'from-stdin-password\n' })
     expect(await add.exited).toBe(0)
     expect(add.output()).toMatch(/Created user "root"/)
     const keyBefore = await stat(join(dataDir, 'jwt-signing.key'))
 
-    const run = start(['serve', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--tartvm-port', '0'])
+    const run = startCli(['serve', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--tartvm-port', '0'])
     try {
-      const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
+      const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).not.toMatch(/No users yet/)
       // The running server holds the data directory: the shell says so and where to go instead.
-      const meanwhile = start(['users', 'add', 'late', '--data-dir', dataDir])
+      const meanwhile = startCli(['users', 'add', 'late', '--data-dir', dataDir])
       expect(await meanwhile.exited).toBe(1)
       expect(meanwhile.output()).toMatch(/open in a running server \(process \d+\)\. Stop it and run this again, or create the user through its API \(POST \/users/)
       const login = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'root', password: 'from-stdin-password' }) })
@@ -142,9 +97,9 @@ describe('provisio CLI (child process)', () => {
     await rm(cwd, { recursive: true, force: true })
     await import('node:fs/promises').then((fs) => fs.mkdir(cwd, { recursive: true }))
     await writeFile(join(cwd, 'provisio.yaml'), 'dataDir: ./from-yaml\nports:\n  control-center: 1\nhosts:\n  control-center: 127.0.0.2\nrateLimits:\n  auth: 2\n')
-    const run = start(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0', PROVISIO_ORCHESTRATOR_PORT: '0', PROVISIO_TARTVM_PORT: '0' } })
+    const run = startCli(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0', PROVISIO_ORCHESTRATOR_PORT: '0', PROVISIO_TARTVM_PORT: '0' } })
     try {
-      const [, url] = await waitFor(run, /control-center\s+(http:\/\/127\.0\.0\.2:\d+)/)
+      const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.2:\d+)/)
       expect(run.output()).toMatch(/No users yet\. Restart with PROVISIO_ADMIN_PASSWORD .*or stop the server and create the first administrator with .?npx provisio users add admin --role admin/)
       expect(run.output()).toContain(join(cwd, 'provisio.yaml'))
       await stat(join(cwd, 'from-yaml', 'jwt-signing.key'))
@@ -161,7 +116,7 @@ describe('provisio CLI (child process)', () => {
     const cwd = join(dir, 'bad')
     await import('node:fs/promises').then((fs) => fs.mkdir(cwd, { recursive: true }))
     await writeFile(join(cwd, 'provisio.yaml'), 'storage: floppy\nrateLimits:\n  auth: many\nportz: {}\n')
-    const run = start(['serve'], { cwd })
+    const run = startCli(['serve'], { cwd })
     expect(await run.exited).toBe(2)
     expect(run.output()).not.toMatch(/at loadServeConfig/)
     expect(run.output()).toMatch(/storage: /)
@@ -170,7 +125,7 @@ describe('provisio CLI (child process)', () => {
   })
 
   /** The error a failed command printed: one line, no stack trace. */
-  async function failure(run: Run, exitCode: number): Promise<string> {
+  async function failure(run: CliRun, exitCode: number): Promise<string> {
     expect(await run.exited).toBe(exitCode)
     const lines = run.output().trim().split('\n').filter((line) => line.trim() !== '')
     expect(run.output()).not.toMatch(/^\s+at /m)
@@ -180,11 +135,11 @@ describe('provisio CLI (child process)', () => {
 
   it('user errors are one line and exit 1: short password, duplicate user, unknown role, a key path that is a directory, a bad segment header', async () => {
     const dataDir = join(dir, 'errors')
-    const add = (name: string, extra: string[] = [], stdin = 'long-enough-password\n') => start(['users', 'add', name, '--password-stdin', '--data-dir', dataDir, ...extra], { stdin })
+    const add = (name: string, extra: string[] = [], stdin = 'long-enough-password\n') => startCli(['users', 'add', name, '--password-stdin', '--data-dir', dataDir, ...extra], { stdin })
     const keyIsDir = join(dir, 'key-dir')
     await mkdir(join(keyIsDir, 'jwt-signing.key'), { recursive: true })
     // Each run holds the data dir while it runs: one after the other there, the other dir meanwhile.
-    const keyDir = failure(start(['users', 'add', 'ann', '--data-dir', keyIsDir]), 1)
+    const keyDir = failure(startCli(['users', 'add', 'ann', '--data-dir', keyIsDir]), 1)
     expect(await failure(add('ann', [], 'short\n'), 1)).toMatch(/ERROR\s+Password must be at least 8 characters$/)
     expect(await add('ann').exited).toBe(0)
     expect(await failure(add('ann'), 1)).toMatch(/ERROR\s+Username already exists$/)
@@ -194,7 +149,7 @@ describe('provisio CLI (child process)', () => {
     const [segment] = (await readdir(join(dataDir, 'data'))).filter((name) => name.endsWith('.log'))
     await writeFile(join(dataDir, 'data', segment), 'not a segment header at all')
     expect(await failure(add('carl'), 1)).toMatch(/00000001\.log is not a segment of this format/)
-    expect(await failure(start(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', '0']), 1)).toMatch(/is not a segment of this format/)
+    expect(await failure(startCli(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', '0']), 1)).toMatch(/is not a segment of this format/)
   }, 120_000)
 
   it('a port in use fails in one line before anything is written; unknown flags and commands are usage errors (exit 2)', async () => {
@@ -203,17 +158,17 @@ describe('provisio CLI (child process)', () => {
     const port = (taken.address() as { port: number }).port
     try {
       const dataDir = join(dir, 'port-taken')
-      const run = start(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', String(port)])
+      const run = startCli(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', String(port)])
       expect(await failure(run, 1)).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 \\(control-center\\) is already in use: stop what listens there or choose another with --control-center-port$`))
       await expect(stat(dataDir)).rejects.toThrow(/ENOENT/)
     } finally {
       taken.close()
     }
     const [flag, nestedFlag, positional, command] = await Promise.all([
-      failure(start(['serve', '--prot', '9080']), 2),
-      failure(start(['users', 'add', 'x', '--rol', 'admin']), 2),
-      failure(start(['users', 'add']), 2),
-      failure(start(['frob']), 2),
+      failure(startCli(['serve', '--prot', '9080']), 2),
+      failure(startCli(['users', 'add', 'x', '--rol', 'admin']), 2),
+      failure(startCli(['users', 'add']), 2),
+      failure(startCli(['frob']), 2),
     ])
     expect(flag).toMatch(/Unknown option --prot for .?provisio serve.?; see .?provisio serve --help/)
     expect(nestedFlag).toMatch(/Unknown option --rol for .?provisio users add/)
@@ -222,7 +177,7 @@ describe('provisio CLI (child process)', () => {
   }, 120_000)
 
   it('--help documents the commands and serve options', async () => {
-    const [help, top, nested, version] = [start(['serve', '--help']), start(['--help']), start(['users', 'add', '--help']), start(['--version'])]
+    const [help, top, nested, version] = [startCli(['serve', '--help']), startCli(['--help']), startCli(['users', 'add', '--help']), startCli(['--version'])]
     expect(await help.exited).toBe(0)
     for (const option of ['--config', '--data-dir', '--host', '--surfaces', '--control-center-port', '--control-center-host', '--storage', '--redis-url', 'PROVISIO_DATA_DIR']) {
       expect(help.output()).toContain(option)

@@ -61,6 +61,7 @@ function unknownFlags(args: string[], defs: ArgsDef): string[] {
   for (const [name, def] of Object.entries(defs)) {
     if (def.type === 'positional') continue
     known.add(name)
+    for (const alias of [(def as { alias?: string | string[] }).alias ?? []].flat()) known.add(alias)
     if (def.type === 'boolean') known.add(`no-${name}`)
   }
   const unknown: string[] = []

@@ -1,4 +1,5 @@
 import type { ArgsDef } from 'citty'
+import { CommandError } from '../runner'
 
 /** Options of every command that talks to a running server. */
 export const clientArgs = {
@@ -8,7 +9,7 @@ export const clientArgs = {
 } as const satisfies ArgsDef
 
 /** A failure to report as one line and exit 1: a refused request, an unreachable server, a bad file. */
-export class ClientError extends Error {}
+export class ClientError extends CommandError {}
 
 export interface OrchestratorClient {
   url: string
@@ -75,17 +76,5 @@ export function orchestratorClient(args: { url?: string; token?: string }, env: 
         }
       }
     },
-  }
-}
-
-/** Runs a client command: a `ClientError` is one line on stderr and exit code 1, never a stack trace. */
-export async function runClient(task: () => Promise<number | void>): Promise<void> {
-  try {
-    const code = await task()
-    if (code) process.exitCode = code
-  } catch (error) {
-    if (!(error instanceof ClientError)) throw error
-    console.error(`provisio: ${error.message}`)
-    process.exitCode = 1
   }
 }

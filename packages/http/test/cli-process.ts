@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+export const root = resolve(import.meta.dirname, '../../..')
+const cli = join(root, 'packages/http/src/cli.ts')
+// By URL, so that the CLI can run from any working directory (provisio.yaml lookup).
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
+
+/** The environment of a machine without cloud credentials or tart on the PATH, plus what a test adds. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  for (const key of Object.keys(env)) if (/^(PROVISIO_|VULTR_|UPCLOUD_|VITEST|TEST$|NODE_ENV$)/.test(key)) delete env[key]
+  return { ...env, PATH: '/usr/bin:/bin', NO_COLOR: '1', ...extra }
+}
+
+/** A `provisio` child process from the sources, with everything it printed (stdout and stderr, interleaved). */
+export interface CliRun {
+  child: ChildProcess
+  output: () => string
+  stdout: () => string
+  stderr: () => string
+  exited: Promise<number | null>
+}
+
+export function startCli(args: string[], options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {}): CliRun {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, cli, ...args], {
+    cwd: options.cwd ?? root,
+    env: cleanEnv(options.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let output = ''
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk) => {
+    output += chunk
+    stdout += chunk
+  })
+  child.stderr!.on('data', (chunk) => {
+    output += chunk
+    stderr += chunk
+  })
+  child.stdin!.end(options.stdin ?? '')
+  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)))
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr, exited }
+}
+
+/** Runs `provisio` to its end. */
+export async function runCli(args: string[], options: Parameters<typeof startCli>[1] = {}): Promise<{ code: number | null; output: string; stdout: string; stderr: string }> {
+  const run = startCli(args, options)
+  const code = await run.exited
+  return { code, output: run.output(), stdout: run.stdout(), stderr: run.stderr() }
+}
+
+/** Waits until the process printed `pattern`; throws with everything it printed when it exits or time runs out first. */
+export async function waitForOutput(run: CliRun, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const match = run.output().match(pattern)
+    if (match) return match
+    if (run.child.exitCode !== null) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`did not see ${pattern} in:\n${run.output()}`)
+}
