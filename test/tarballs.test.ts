@@ -86,8 +86,13 @@ describe('packed tarballs in a scratch project', () => {
       const target = join(modules, name)
       await mkdir(target)
       await run('tar', ['-xzf', join(tarballs, filename.replace(/^@provisio-/, 'provisio-')), '-C', target, '--strip-components=1'])
+      // Dependencies npm kept beside the workspace (a version only it needs) go beside the package too.
+      const nested = join(root, 'packages', name.replace('@provisio/', ''), 'node_modules')
+      const entries = await readdir(nested).catch(() => [])
+      if (entries.length) await mkdir(join(target, 'node_modules'))
+      for (const entry of entries) if (!entry.startsWith('.')) await symlink(join(nested, entry), join(target, 'node_modules', entry))
     }
-    // Third-party dependencies as installed for the repository (all hoisted to its top level).
+    // Third-party dependencies as installed for the repository's top level.
     for (const entry of await readdir(join(root, 'node_modules'))) {
       if (entry === '@provisio' || entry === '.bin' || entry.startsWith('.')) continue
       await symlink(join(root, 'node_modules', entry), join(modules, entry))

@@ -1,48 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCli, waitForOutput } from '../cli-process'
 
-const root = resolve(import.meta.dirname, '../../../..')
-const cli = join(root, 'packages/http/src/cli.ts')
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const pageDir = fileURLToPath(new URL('./fixtures/page', import.meta.url))
 
-interface Run {
-  child: ChildProcess
-  output: () => string
-  exited: Promise<number | null>
-}
-
-/** `provisio serve …` as a child process, on a machine without tart (the fake stands in). */
-function serve(args: string[]): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env }
-  for (const key of Object.keys(env)) if (/^(PROVISIO_|VITEST|TEST$|NODE_ENV$)/.test(key)) delete env[key]
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, cli, 'serve', ...args], {
-    cwd: root,
-    env: { ...env, PATH: '/usr/bin:/bin', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)))
-  return { child, output: () => output, exited }
-}
-
-async function waitFor(run: Run, pattern: RegExp, timeoutMs = 40_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const match = run.output().match(pattern)
-    if (match) return match
-    if (run.child.exitCode !== null) break
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`did not see ${pattern} in:\n${run.output()}`)
-}
+/** `provisio serve --sandbox …` as a child process, on a machine without tart (the fake stands in). */
+const serve = (args: string[]) => startCli(['serve', '--sandbox', ...args])
 
 describe('provisio serve --surfaces tartvm', () => {
   let dir: string
@@ -57,8 +23,8 @@ describe('provisio serve --surfaces tartvm', () => {
     const first = serve(args)
     let token: string
     try {
-      const [, url] = await waitFor(first, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/)
-      const [, shown] = await waitFor(first, /X-Local-Token (\S+) \(created in (\S+)\/tartvm\/token/)
+      const [, url] = await waitForOutput(first, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/, 40_000)
+      const [, shown] = await waitForOutput(first, /X-Local-Token (\S+) \(created in (\S+)\/tartvm\/token/, 40_000)
       token = shown
       expect(first.output()).toContain(`de taartenfabriek page at ${url}/`)
       expect(first.output()).toMatch(/tart is not installed here: VMs are those of the fake tart CLI/)
@@ -79,7 +45,7 @@ describe('provisio serve --surfaces tartvm', () => {
 
     const second = serve(args)
     try {
-      await waitFor(second, new RegExp(`X-Local-Token ${token} \\(read from `))
+      await waitForOutput(second, new RegExp(`X-Local-Token ${token} \\(read from `), 40_000)
       second.child.kill('SIGTERM')
       expect(await second.exited).toBe(0)
     } finally {
@@ -94,8 +60,8 @@ describe('provisio serve --surfaces tartvm', () => {
     let taskId: string
     let token: string
     try {
-      const [, url] = await waitFor(first, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/)
-      ;[, token] = await waitFor(first, /X-Local-Token (\S+) /)
+      const [, url] = await waitForOutput(first, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/, 40_000)
+      ;[, token] = await waitForOutput(first, /X-Local-Token (\S+) /, 40_000)
       const answer = await fetch(`${url}/api/vms/pull`, { method: 'POST', headers: { 'x-local-token': token, 'content-type': 'application/json' }, body: JSON.stringify({ oci_url: 'ghcr.io/cirruslabs/debian:bookworm' }) })
       const task = (await answer.json()) as { id: string; status: string }
       expect(task.status).toBe('pending')
@@ -109,7 +75,7 @@ describe('provisio serve --surfaces tartvm', () => {
 
     const second = serve(args)
     try {
-      const [, url] = await waitFor(second, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/)
+      const [, url] = await waitForOutput(second, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/, 40_000)
       const read = async () => (await (await fetch(`${url}/api/tasks/${taskId}`, { headers: { 'x-local-token': token } })).json()) as { status: string; logs: string[] }
       await expect.poll(async () => (await read()).status, { timeout: 20_000 }).toBe('completed')
       expect((await read()).logs).toContain('100%')
