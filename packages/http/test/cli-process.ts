@@ -8,10 +8,10 @@ const cli = join(root, 'packages/http/src/cli.ts')
 // By URL, so that the CLI can run from any working directory (provisio.yaml lookup).
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 
-/** The environment of a machine without cloud credentials or tart on the PATH, plus what a test adds. */
+/** The environment of a user's shell (not CI, no cloud credentials, no tart on the PATH), plus what a test adds. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env }
-  for (const key of Object.keys(env)) if (/^(PROVISIO_|VULTR_|UPCLOUD_|VITEST|TEST$|NODE_ENV$)/.test(key)) delete env[key]
+  for (const key of Object.keys(env)) if (/^(PROVISIO_|VULTR_|UPCLOUD_|VITEST|TEST$|NODE_ENV$|CI$)/.test(key)) delete env[key]
   return { ...env, PATH: '/usr/bin:/bin', NO_COLOR: '1', ...extra }
 }
 
