@@ -19,8 +19,15 @@ function tooLarge(close: boolean): ApiError {
 }
 
 async function readBodyText(event: H3Event): Promise<string> {
-  const declared = Number(event.req.headers.get('content-length') ?? 0)
-  if (declared > drainBytes) throw tooLarge(true)
+  const length = event.req.headers.get('content-length')
+  if (length !== null) {
+    // A declared length bounds what Node lets through: read it at once (the web stream costs a third of a small request).
+    const declared = Number(length)
+    if (declared > drainBytes) throw tooLarge(true)
+    const text = await event.req.text()
+    if (declared > maxBodyBytes) throw tooLarge(false)
+    return text
+  }
   const body = event.req.body
   if (!body) return ''
   const chunks: Uint8Array[] = []
