@@ -24,7 +24,7 @@ export async function load(
   url: string,
   options: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; seconds: number },
 ): Promise<{ rate: number; non2xx: number }> {
-  const result = await autocannon({ url, method: options.method, headers: options.headers ?? {}, body: options.body, connections: CONNECTIONS, duration: options.seconds })
+  const result = await autocannon({ url, method: options.method ?? 'GET', headers: options.headers ?? {}, body: options.body, connections: CONNECTIONS, duration: options.seconds })
   return { rate: result.requests.average, non2xx: result.non2xx }
 }
 
