@@ -91,3 +91,10 @@ export function toApiError(error: unknown): ApiError {
   }
   return new ApiError(500, 'Internal server error', { cause: error })
 }
+
+/** `value`, or a 404 saying which `what` (`task "42"`) does not exist. */
+export async function found<T>(value: Promise<T | undefined> | T | undefined, what: string): Promise<T> {
+  const resolved = await value
+  if (resolved === undefined || resolved === null) throw new ApiError(404, `No ${what}`)
+  return resolved
+}

@@ -1,5 +1,5 @@
 import type { OperationSpec, WorkflowSubmission } from '@provisio/engine'
-import { ApiError, type ValidationIssue } from '../../platform/errors'
+import { ApiError, found, type ValidationIssue } from '../../platform/errors'
 import { serverDrivers } from '../../workspaces'
 import { serverSettings } from '../../workspaces/settings'
 import { pageAnswer } from '../../middleware/pagination'
@@ -75,11 +75,7 @@ export function toWorkflowSubmission(body: s.BatchBody): WorkflowSubmission {
 
 /** `/batch/*`: batches are engine workflows; each request counts against the `batch` rate limit. */
 export function batchRoutes({ engine }: SurfaceDeps): RouteDefinition[] {
-  const batchOrThrow = async (id: string) => {
-    const workflow = await engine.workflows.get(id)
-    if (!workflow) throw new ApiError(404, `No batch operation "${id}"`)
-    return workflow
-  }
+  const batchOrThrow = (id: string) => found(engine.workflows.get(id), `batch operation "${id}"`)
 
   return [
     defineRoute({

@@ -1,4 +1,4 @@
-import { ApiError } from '../../platform/errors'
+import { found } from '../../platform/errors'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
 import * as s from './schemas'
@@ -6,11 +6,7 @@ import { checkpointView, rollbackView } from './views'
 
 /** `/rollback/*`: checkpoints of the engine's ledger of completed operations, and rollbacks that undo them. */
 export function rollbackRoutes({ engine }: SurfaceDeps): RouteDefinition[] {
-  const checkpointOrThrow = async (id: string) => {
-    const checkpoint = await engine.checkpoints.get(id)
-    if (!checkpoint) throw new ApiError(404, `No checkpoint "${id}"`)
-    return checkpoint
-  }
+  const checkpointOrThrow = (id: string) => found(engine.checkpoints.get(id), `checkpoint "${id}"`)
 
   return [
     defineRoute({

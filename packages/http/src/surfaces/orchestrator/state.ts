@@ -1,4 +1,4 @@
-import { ApiError } from '../../platform/errors'
+import { found } from '../../platform/errors'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
 import { directoryBytes, hostLoad } from './host-load'
@@ -24,11 +24,7 @@ async function probe<T>(check: () => Promise<T>): Promise<{ status: ComponentSta
 
 /** `/state/*`: workflow progress and history, this host's load, each component's health, statistics. */
 export function stateRoutes({ engine, providers, dataDir }: SurfaceDeps): RouteDefinition[] {
-  const workflowOrThrow = async (id: string) => {
-    const workflow = await engine.workflows.get(id)
-    if (!workflow) throw new ApiError(404, `No workflow "${id}"`)
-    return workflow
-  }
+  const workflowOrThrow = (id: string) => found(engine.workflows.get(id), `workflow "${id}"`)
 
   return [
     defineRoute({

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ApiError } from '../../platform/errors'
+import { found } from '../../platform/errors'
 import { pageAnswer } from '../../middleware/pagination'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
@@ -8,11 +8,7 @@ import { getTask, listTasks } from './tasks-source'
 
 /** `GET /tasks`, `GET /tasks/{id}`, and the extensions `POST /tasks` (one job) and `POST /tasks/{id}/cancel`. */
 export function taskRoutes({ engine }: SurfaceDeps): RouteDefinition[] {
-  const taskOrThrow = async (id: string) => {
-    const task = await getTask(engine, id)
-    if (!task) throw new ApiError(404, `No task "${id}"`)
-    return task
-  }
+  const taskOrThrow = (id: string) => found(getTask(engine, id), `task "${id}"`)
   return [
     defineRoute({
       method: 'GET',
