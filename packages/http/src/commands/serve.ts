@@ -23,6 +23,7 @@ export const serveCommand = defineCommand({
     host: { type: 'string', description: 'Bind address (default 127.0.0.1; env PROVISIO_HOST)', valueHint: 'address' },
     surfaces: { type: 'string', description: `Comma-separated surfaces to serve (default all: ${surfaceNames.join(', ')}; env PROVISIO_SURFACES)`, valueHint: 'a,b' },
     sandbox: { type: 'boolean', description: 'Run providers without credentials against local stand-ins, creating nothing real (env PROVISIO_SANDBOX=true); without it they are unavailable' },
+    'trust-proxy': { type: 'string', description: 'Believe X-Forwarded-For/Forwarded from this many proxy hops, or from these comma-separated proxy addresses/CIDRs (env PROVISIO_TRUST_PROXY)', valueHint: 'hops|cidrs' },
     ...surfaceArgs,
     'tartvm-ui': { type: 'string', description: 'A checkout of de taartenfabriek whose web page the tartvm surface serves at / (env PROVISIO_TARTVM_UI)', valueHint: 'dir' },
     'tartvm-token-file': { type: 'string', description: "The tartvm X-Local-Token file (default <data-dir>/tartvm/token; env PROVISIO_TARTVM_TOKEN_FILE)", valueHint: 'file' },
@@ -33,6 +34,7 @@ export const serveCommand = defineCommand({
       host: args.host,
       surfaces: args.surfaces,
       sandbox: args.sandbox,
+      trustProxy: args['trust-proxy'],
       'tartvm.ui': args['tartvm-ui'],
       'tartvm.tokenFile': args['tartvm-token-file'],
     }

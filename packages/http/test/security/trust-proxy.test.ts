@@ -36,6 +36,8 @@ describe('client address behind proxies', () => {
 
   it('trustProxy is read from PROVISIO_TRUST_PROXY (hops or ranges) and a bad range is a configuration error', () => {
     expect(loadServeConfig({ env: { PROVISIO_TRUST_PROXY: '2' }, cwd: '/nonexistent' }).config.trustProxy).toBe(2)
+    // `provisio serve --trust-proxy` hands its value over as a flag, read the same way.
+    expect(loadServeConfig({ flags: { trustProxy: '127.0.0.0/8' }, cwd: '/nonexistent' }).config.trustProxy).toEqual(['127.0.0.0/8'])
     expect(loadServeConfig({ env: { PROVISIO_TRUST_PROXY: '10.0.0.0/8, ::1' }, cwd: '/nonexistent' }).config.trustProxy).toEqual(['10.0.0.0/8', '::1'])
     expect(() => loadServeConfig({ env: { PROVISIO_TRUST_PROXY: '10.0.0.0/33' }, cwd: '/nonexistent' })).toThrow(ConfigError)
     expect(() => loadServeConfig({ env: { PROVISIO_TRUST_PROXY: 'proxy.example' }, cwd: '/nonexistent' })).toThrow(/trustProxy/)
