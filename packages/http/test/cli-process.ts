@@ -64,3 +64,19 @@ export async function waitForOutput(run: CliRun, pattern: RegExp, timeoutMs = 30
   }
   throw new Error(`did not see ${pattern} in:\n${run.output()}`)
 }
+
+/** The exit code, within `timeoutMs`; past it the process is killed and the error shows what it printed. */
+export async function exitedWithin(run: CliRun, timeoutMs = 30_000): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      run.child.kill('SIGKILL')
+      reject(new Error(`still running after ${timeoutMs} ms; it printed:\n${run.output()}`))
+    }, timeoutMs)
+  })
+  try {
+    return await Promise.race([run.exited, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}

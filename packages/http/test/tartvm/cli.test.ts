@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startCli, waitForOutput } from '../cli-process'
+import { exitedWithin, startCli, waitForOutput } from '../cli-process'
 
 const pageDir = fileURLToPath(new URL('./fixtures/page', import.meta.url))
 
@@ -38,7 +38,7 @@ describe('provisio serve --surfaces tartvm', () => {
       expect((await fetch(`${url}/api/vms`)).status).toBe(403)
 
       first.child.kill('SIGTERM')
-      expect(await first.exited).toBe(0)
+      expect(await exitedWithin(first)).toBe(0)
     } finally {
       first.child.kill('SIGKILL')
     }
@@ -47,7 +47,7 @@ describe('provisio serve --surfaces tartvm', () => {
     try {
       await waitForOutput(second, new RegExp(`X-Local-Token ${token} \\(read from `), 40_000)
       second.child.kill('SIGTERM')
-      expect(await second.exited).toBe(0)
+      expect(await exitedWithin(second)).toBe(0)
     } finally {
       second.child.kill('SIGKILL')
     }
@@ -76,11 +76,17 @@ describe('provisio serve --surfaces tartvm', () => {
     const second = serve(args)
     try {
       const [, url] = await waitForOutput(second, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/, 40_000)
-      const read = async () => (await (await fetch(`${url}/api/tasks/${taskId}`, { headers: { 'x-local-token': token } })).json()) as { status: string; logs: string[] }
-      await expect.poll(async () => (await read()).status, { timeout: 20_000 }).toBe('completed')
+      const read = async () =>
+        (await (await fetch(`${url}/api/tasks/${taskId}`, { headers: { 'x-local-token': token }, signal: AbortSignal.timeout(10_000) })).json()) as { status: string; logs: string[] }
+      await expect
+        .poll(async () => (await read()).status, { timeout: 30_000 })
+        .toBe('completed')
+        .catch((error: Error) => {
+          throw new Error(`${error.message}\nthe server printed:\n${second.output()}`)
+        })
       expect((await read()).logs).toContain('100%')
       second.child.kill('SIGTERM')
-      expect(await second.exited).toBe(0)
+      expect(await exitedWithin(second)).toBe(0)
     } finally {
       second.child.kill('SIGKILL')
     }
