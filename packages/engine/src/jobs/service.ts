@@ -615,6 +615,9 @@ export class JobService implements JobsApi {
           yield line
           cursor = line.seq + 1
         }
+        // Lines counted as stored but not found were lost with a crash before their chunk was
+        // written: skip them, or this loop would wait for them forever.
+        cursor = Math.max(cursor, log.stored)
         continue
       }
       for (const line of log.unstoredFrom(cursor)) {

@@ -79,3 +79,59 @@ describe('jobs: output', () => {
     expect(await collect(engine.jobs.output(job.id))).toEqual([{ seq: 0, line: 'sleeping 300 ms' }])
   })
 })
+
+describe('jobs: output lost with a crash', () => {
+  it('reading a restarted job skips the lines its record counted but no chunk holds, instead of waiting for them forever', async () => {
+    const { defineProvider, createEngine } = await import('../../src')
+    const { z } = await import('zod')
+    const inner = memoryDriver()
+    let dropOutput = true
+    // The first process "crashes" before its output chunks reach the disk: their writes are lost.
+    const driver = defineDriver(() => ({
+      ...inner,
+      name: 'lossy',
+      setItem(key: string, value: string, options: unknown) {
+        if (dropOutput && key.startsWith('output:')) return
+        return inner.setItem!(key, value, options as never)
+      },
+    }))
+    const storage = createStorage({ driver: driver() })
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const provider = defineProvider({
+      name: 'lossy',
+      actions: {
+        run: {
+          idempotent: true,
+          input: z.object({}),
+          run: async (ctx) => {
+            for (const line of ['one', 'two', 'three']) ctx.log(line)
+            ctx.progress(50)
+            await gate
+            return 'done'
+          },
+        },
+      },
+    })
+    const first = createEngine({ storage, providers: [provider] })
+    await first.start()
+    const job = await first.jobs.submit({ provider: 'lossy', action: 'run', input: {} })
+    const stored = async () => ((await storage.getItem<{ outputLines: number }>(`jobs:records:${job.id}`))?.outputLines ?? 0)
+    for (let tries = 0; (await stored()) < 3 && tries < 200; tries++) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(await stored()).toBe(3)
+
+    // A second process takes the store over; the first is gone without a word.
+    dropOutput = false
+    const second = createEngine({ storage, providers: [provider] })
+    await second.start()
+    const read = collect(second.jobs.output(job.id))
+    const late = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('output() never returned')), 2_000))
+    const lines = await Promise.race([read, late])
+    // The three lost lines are skipped; what the re-run logged (once it was written) follows them.
+    expect(lines.every((line) => line.seq >= 3)).toBe(true)
+    release()
+    await second.jobs.wait(job.id)
+    await second.stop({ graceMs: 0 })
+    await first.stop({ graceMs: 0 })
+  })
+})
