@@ -1,4 +1,3 @@
-import { found } from '../../platform/errors'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
 import { directoryBytes, hostLoad } from './host-load'
@@ -24,8 +23,6 @@ async function probe<T>(check: () => Promise<T>): Promise<{ status: ComponentSta
 
 /** `/state/*`: workflow progress and history, this host's load, each component's health, statistics. */
 export function stateRoutes({ engine, providers, dataDir }: SurfaceDeps): RouteDefinition[] {
-  const workflowOrThrow = (id: string) => found(engine.workflows.get(id), `workflow "${id}"`)
-
   return [
     defineRoute({
       method: 'GET',
@@ -36,8 +33,8 @@ export function stateRoutes({ engine, providers, dataDir }: SurfaceDeps): RouteD
       resource: 'workflows/:id',
       action: 'read',
       params: s.idParams,
+      // An unknown id is the engine's NotFoundError: a 404 through the engine-error mapper.
       handler: async ({ params }) => {
-        await workflowOrThrow(params.id)
         const progress = await engine.workflows.progress(params.id)
         return {
           workflow_id: progress.workflowId,
@@ -59,10 +56,7 @@ export function stateRoutes({ engine, providers, dataDir }: SurfaceDeps): RouteD
       resource: 'workflows/:id',
       action: 'read',
       params: s.idParams,
-      handler: async ({ params }) => {
-        await workflowOrThrow(params.id)
-        return engine.workflows.snapshots(params.id)
-      },
+      handler: ({ params }) => engine.workflows.snapshots(params.id),
     }),
     defineRoute({
       method: 'GET',
