@@ -1,0 +1,42 @@
+import { join } from 'node:path'
+import { fastapiStyle } from '../../platform/error-styles'
+import type { SurfaceDeps } from '../../platform/surface-deps'
+import type { SurfaceDefinition, SurfaceModule } from '../../platform/types'
+import { version } from '../../version'
+import { accountsPart } from './accounts'
+import type { CloudlabContext, CloudlabOptions } from './context'
+import { inventoryPart } from './inventory'
+import { operationsPart } from './operations'
+
+export type { CloudlabOptions } from './context'
+
+/** 000 and 001's CloudLab Manager API, with the real backend's forms beside the documented ones. */
+export function cloudlabSurface(deps: SurfaceDeps, options: CloudlabOptions = {}): SurfaceDefinition {
+  const dataDir = deps.dataDir ?? join('.provisio')
+  const context: CloudlabContext = {
+    deps,
+    servicesDir: options.servicesDir ?? join(dataDir, 'cloudlab', 'services'),
+    inventoryTypesDir: options.inventoryTypesDir ?? join(dataDir, 'cloudlab', 'inventory_types'),
+    ui: options.ui,
+  }
+  const parts = [accountsPart(context), operationsPart(context), inventoryPart(context)]
+  return {
+    name: 'cloudlab',
+    title: 'CloudLab Manager API',
+    version,
+    description: 'CloudLab Manager (seeds 000 and 001): services, jobs, instances, users, roles, audit and inventory. Errors are `{"detail": ...}`.',
+    style: fastapiStyle,
+    auth: true,
+    policies: false,
+    routes: parts.flatMap((part) => part.routes),
+    websockets: parts.flatMap((part) => part.websockets ?? []),
+    dispose: async () => {
+      for (const part of parts) await part.dispose?.()
+    },
+  }
+}
+
+/** The cloudlab surface with its options (directories, web UI): pass it in `createServer({ surfaces })`. */
+export function cloudlabModule(options: CloudlabOptions = {}): SurfaceModule<SurfaceDeps> {
+  return { name: 'cloudlab', defaultPort: 8000, create: (deps) => cloudlabSurface(deps, options) }
+}
