@@ -16,6 +16,22 @@ export interface CloudlabContext {
   servicesDir: string
   inventoryTypesDir: string
   ui?: string
+  /** The vault password set at first-run setup, kept encrypted; ansible jobs get it (accounts/vault.ts). */
+  vault: CloudlabVault
+}
+
+export interface CloudlabVault {
+  /** The decrypted vault password, or undefined before setup. */
+  password(): Promise<string | undefined>
+  store(password: string): Promise<void>
+}
+
+/** A permission as `GET /api/roles/permissions` lists it. */
+export interface CloudlabPermission {
+  codename: string
+  category: string
+  label: string
+  description: string
 }
 
 /** One part of the surface (accounts, operations, inventory): its routes, sockets and background work. */
@@ -23,4 +39,6 @@ export interface CloudlabPart {
   routes: RouteDefinition[]
   websockets?: WebSocketRoute[]
   dispose?: () => void | Promise<void>
+  /** Permissions the part adds at run time (the inventory's `inventory.{type}.{action}`). */
+  permissions?: () => Promise<CloudlabPermission[]>
 }

@@ -4,6 +4,7 @@ import type { SurfaceDeps } from '../../platform/surface-deps'
 import type { SurfaceDefinition, SurfaceModule } from '../../platform/types'
 import { version } from '../../version'
 import { accountsPart } from './accounts'
+import { createVault } from './accounts/vault'
 import type { CloudlabContext, CloudlabOptions } from './context'
 import { inventoryPart } from './inventory'
 import { operationsPart } from './operations'
@@ -18,6 +19,7 @@ export function cloudlabSurface(deps: SurfaceDeps, options: CloudlabOptions = {}
     servicesDir: options.servicesDir ?? join(dataDir, 'cloudlab', 'services'),
     inventoryTypesDir: options.inventoryTypesDir ?? join(dataDir, 'cloudlab', 'inventory_types'),
     ui: options.ui,
+    vault: createVault(deps),
   }
   const parts = [accountsPart(context), operationsPart(context), inventoryPart(context)]
   return {
