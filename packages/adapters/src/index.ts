@@ -22,13 +22,13 @@ export type {
   UpCloudZone,
 } from './upcloud'
 
-// HTTP client errors (Vultr, UpCloud)
-export { HttpError, WaitTimeoutError } from './utils/http-error'
+// Errors: every adapter throws a ProviderError (HTTP failures and waits that time out as its subclasses)
+export { ProviderError, HttpError, WaitTimeoutError } from './utils/error'
 
 // Local tools: exec, ansible, tart
-export { exec, execProvider, execConfigSchema, execRunInput, ExecError, inputsToEnv } from './exec'
-export type { ExecConfig, ExecOptions, ExecRunInput, ExecRunResult } from './exec'
-export { ansible, ansibleProvider, ansibleConfigSchema, playbookRunInput, playbookCheckInput, redactPlaybookInput, AnsibleError } from './ansible'
+export { exec, execProvider, execConfigSchema, execRunInput, inputsToEnv } from './exec'
+export type { ExecConfig, ExecErrorCode, ExecOptions, ExecRunInput, ExecRunResult } from './exec'
+export { ansible, ansibleProvider, ansibleConfigSchema, playbookRunInput, playbookCheckInput, redactPlaybookInput } from './ansible'
 export type { AnsibleConfig, AnsibleOptions, AnsibleErrorCode, HostRecap, InventoryInput, PlaybookRunInput, PlaybookRunResult, PlaybookCheckInput, PlaybookCheckResult } from './ansible'
-export { tart, tartProvider, tartConfigSchema, tartInputs, TartError } from './tart'
+export { tart, tartProvider, tartConfigSchema, tartInputs, TART_STDERR_PREFIX } from './tart'
 export type { TartConfig, TartOptions, TartErrorCode, TartRunResult, TartVmConfig, TartVmState, TartVmSummary } from './tart'

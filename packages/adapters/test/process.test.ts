@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createLineSplitter, isAlive, runProcess, startBackground } from '../src/utils/process'
+import { isAlive, runProcess, startBackground } from '../src/utils/process'
 
 async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000): Promise<T> {
   const until = Date.now() + timeoutMs
@@ -14,24 +14,25 @@ async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, t
   }
 }
 
-describe('createLineSplitter', () => {
-  it('splits on \\n, \\r\\n and a lone \\r across chunk boundaries', () => {
+describe('runProcess: lines', () => {
+  /** Runs node writing `chunks` one at a time, 20 ms apart, so each arrives in a chunk of its own. */
+  async function linesOf(chunks: string[]): Promise<string[]> {
     const lines: string[] = []
-    const splitter = createLineSplitter((line) => lines.push(line))
-    splitter.push('one\r')
-    splitter.push('\ntwo\nthr')
-    splitter.push('ee\r50%\r100%\n\nlast')
-    splitter.flush()
+    const script = `const chunks = ${JSON.stringify(chunks)}.map((hex) => Buffer.from(hex, 'hex'))
+const next = () => { const chunk = chunks.shift(); if (chunk) process.stdout.write(chunk, () => setTimeout(next, 20)) }
+next()`
+    await runProcess({ file: process.execPath, args: ['-e', script], onLine: (line) => lines.push(line) })
+    return lines
+  }
+
+  it('splits on \\n, \\r\\n and a lone \\r across chunk boundaries', async () => {
+    const lines = await linesOf(['one\r', '\ntwo\nthr', 'ee\r50%\r100%\n\nlast'].map((text) => Buffer.from(text).toString('hex')))
     expect(lines).toEqual(['one', 'two', 'three', '50%', '100%', '', 'last'])
   })
 
-  it('keeps multi-byte characters split between chunks', () => {
-    const lines: string[] = []
-    const splitter = createLineSplitter((line) => lines.push(line))
+  it('keeps multi-byte characters split between chunks', async () => {
     const bytes = Buffer.from('café ☕\n')
-    splitter.push(bytes.subarray(0, 4))
-    splitter.push(bytes.subarray(4))
-    splitter.flush()
+    const lines = await linesOf([bytes.subarray(0, 4).toString('hex'), bytes.subarray(4).toString('hex')])
     expect(lines).toEqual(['café ☕'])
   })
 })
@@ -55,6 +56,20 @@ describe('runProcess', () => {
     expect(result.exitCode).toBe(3)
     expect(result.aborted).toBe(false)
     expect(lines).toEqual(['out1', 'err1', 'out2'])
+  })
+
+  it('gives stderr lines to onStderrLine, apart from stdout, when asked', async () => {
+    const out: string[] = []
+    const err: string[] = []
+    const result = await runProcess({
+      file: 'bash',
+      args: ['-c', 'echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 2'],
+      onLine: (line) => out.push(line),
+      onStderrLine: (line) => err.push(line),
+    })
+    expect(result.exitCode).toBe(2)
+    expect(out).toEqual(['out1', 'out2'])
+    expect(err).toEqual(['err1', 'err2'])
   })
 
   it('passes cwd and env', async () => {

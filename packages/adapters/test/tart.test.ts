@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createEngine } from '@provisio/engine'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { tart } from '../src/tart'
+import { TART_STDERR_PREFIX, tart } from '../src/tart'
 import { createFakeTart, type FakeTart, type FakeTartOptions } from '../src/testing/tart'
 import { isAlive } from '../src/utils/process'
 import { createTestContext, runAction } from './fixtures/context'
@@ -164,6 +164,22 @@ describe('tart adapter against the fake tart', () => {
       message: '[provisio] [tart] tart pull timed out after 500 ms',
     })
     expect(Date.now() - startedAt).toBeLessThan(2500)
+  })
+
+  it("keeps tart's stderr apart: each stderr line is in the output with a [stderr] prefix, stdout lines without", async () => {
+    const { provider, ctx } = await setup()
+    await runAction(ctx, provider, 'vm.pull', { name: 'ghcr.io/cirruslabs/ubuntu:24.04' })
+    await expect(runAction(ctx, provider, 'vm.pull', { name: 'not a registry name' })).rejects.toMatchObject({
+      code: 'command_failed',
+      message: '[provisio] [tart] tart pull failed with exit code 1: invalid remote name: not a registry name',
+    })
+    expect(ctx.lines.filter((line) => !line.startsWith('$ '))).toEqual([
+      'pulling manifest...',
+      'pulling disk (22.0 GB compressed)...',
+      ...Array.from({ length: 11 }, (_, step) => `${step * 10}%`),
+      `${TART_STDERR_PREFIX}invalid remote name: not a registry name`,
+    ])
+    expect(TART_STDERR_PREFIX).toBe('[stderr] ')
   })
 
   it('rejects names that would read as options', async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
-import { startUpCloudStandIn } from './upcloud/standin'
-import { startVultrStandIn } from './vultr/standin'
+import { startUpCloudStandIn } from './upcloud'
+import { startVultrStandIn } from './vultr'
 
 const usage = `Usage: provisio-standin <vultr|upcloud> [options]
 

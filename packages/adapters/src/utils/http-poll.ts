@@ -1,5 +1,5 @@
-import { abortableDelay } from './http-delay'
-import { WaitTimeoutError } from './http-error'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { WaitTimeoutError } from './error'
 
 export interface PollOptions<T> {
   /** Reads the resource once. May return `undefined` when it is not visible yet. */
@@ -8,7 +8,9 @@ export interface PollOptions<T> {
   done: (value: T) => boolean
   /** One line describing the state; logged each time it changes. */
   describe: (value: T | undefined) => string
-  /** Starts the timeout error, e.g. `[provisio] [vultr] instance 1234 not ready`. */
+  /** Names the provider in the timeout error: `[provisio] [<provider>]`. */
+  provider: string
+  /** Starts the timeout error, e.g. `instance 1234 did not become ready`. */
   timeoutMessage: string
   intervalMs: number
   timeoutMs: number
@@ -36,8 +38,8 @@ export async function pollUntil<T>(options: PollOptions<T>): Promise<T> {
     const elapsed = Date.now() - startedAt
     options.onPoll?.(value, Math.min(1, elapsed / options.timeoutMs))
     if (elapsed >= options.timeoutMs) {
-      throw new WaitTimeoutError(`${options.timeoutMessage} after ${options.timeoutMs} ms (last state: ${state})`)
+      throw new WaitTimeoutError(options.provider, `${options.timeoutMessage} after ${options.timeoutMs} ms (last state: ${state})`)
     }
-    await abortableDelay(Math.min(options.intervalMs, options.timeoutMs - elapsed), options.signal)
+    await sleep(Math.min(options.intervalMs, options.timeoutMs - elapsed), undefined, { signal: options.signal })
   }
 }

@@ -1,6 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { HttpError } from './error'
 import { createRedactor } from './redact'
-import { abortableDelay, abortReason } from './http-delay'
-import { HttpError } from './http-error'
 import type { RateLimiter } from './rate-limiter'
 
 export interface HttpClientOptions {
@@ -97,7 +97,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000
   const log = (line: string) => options.log?.(redact.text(line))
-  const prefix = `[provisio] [${options.provider}]`
 
   const backoffMs = (retry: number) => {
     const ceiling = Math.min(maxRetryDelayMs, retryBaseMs * 2 ** retry)
@@ -114,7 +113,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
     for (let retry = 0; ; retry++) {
       const signal = options.signal
-      if (signal?.aborted) throw abortReason(signal)
+      if (signal?.aborted) throw signal.reason
       await options.rateLimiter?.acquire(signal)
       if (!requestOptions.quiet || retry > 0) log(`${method} ${target}${retry > 0 ? ` (retry ${retry} of ${retries})` : ''}`)
 
@@ -123,22 +122,22 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       try {
         response = await fetch(url, { method, headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
       } catch (error) {
-        if (signal?.aborted) throw abortReason(signal)
+        if (signal?.aborted) throw signal.reason
         const reason = timeout.aborted ? `no answer within ${requestTimeoutMs} ms` : describeNetworkError(error)
         if (retry < retries) {
           const wait = backoffMs(retry)
           log(`${method} ${target}: ${reason}; retrying in ${wait} ms`)
-          await abortableDelay(wait, signal)
+          await sleep(wait, undefined, { signal })
           continue
         }
-        throw new HttpError({ message: redact.text(`${prefix} ${method} ${target} failed: ${reason}`), status: 0, code: 'NETWORK_ERROR', method, path: target })
+        throw new HttpError(options.provider, redact.text(`${method} ${target} failed: ${reason}`), { status: 0, code: 'NETWORK_ERROR', method, path: target })
       }
 
       let parsed: unknown
       try {
         parsed = await readBody(response)
       } catch (error) {
-        if (signal?.aborted) throw abortReason(signal)
+        if (signal?.aborted) throw signal.reason
         throw error
       }
       if (response.ok) return parsed as T
@@ -149,11 +148,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const serverWait = retryAfterMs(response.headers.get('retry-after'))
         const wait = serverWait === undefined ? backoffMs(retry) : Math.min(serverWait, maxRetryAfterMs)
         log(`${method} ${target}: ${response.status} ${redact.text(detail)}; retrying in ${wait} ms`)
-        await abortableDelay(wait, signal)
+        await sleep(wait, undefined, { signal })
         continue
       }
-      throw new HttpError({
-        message: redact.text(`${prefix} ${method} ${target} failed: ${response.status} ${detail}`),
+      throw new HttpError(options.provider, redact.text(`${method} ${target} failed: ${response.status} ${detail}`), {
         status: response.status,
         code: code ?? `HTTP_${response.status}`,
         providerMessage: providerMessage === undefined ? undefined : redact.text(providerMessage),

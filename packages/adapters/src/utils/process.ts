@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process'
 import { accessSync, closeSync, constants as fsConstants, openSync, readFileSync, statSync } from 'node:fs'
 import { constants } from 'node:os'
 import { delimiter, join, resolve } from 'node:path'
-import { StringDecoder } from 'node:string_decoder'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
 import { execa } from 'execa'
 
 export interface RunProcessOptions {
@@ -16,8 +17,13 @@ export interface RunProcessOptions {
   signal?: AbortSignal
   /** Stops the process group after this long; the result says `timedOut`. */
   timeoutMs?: number
-  /** Each line of stdout and stderr, merged in the order they arrive, without its line break. */
+  /**
+   * Each line of stdout and stderr, merged in the order they arrive, without its line break.
+   * `\n`, `\r\n` and a lone `\r` (progress bars redraw with it) each end a line.
+   */
   onLine?: (line: string) => void
+  /** When set, stderr gets a pipe of its own and its lines come here instead of merged into `onLine`. */
+  onStderrLine?: (line: string) => void
   /** First signal sent to the group on abort or timeout; ansible wants SIGINT. Default SIGTERM. */
   stopSignal?: NodeJS.Signals
   /** How long the group gets to exit after `stopSignal` before SIGKILL. Default 1 000 ms. */
@@ -37,38 +43,6 @@ export interface ProcessResult {
   timedOut: boolean
   /** Set when the file could not be started at all (ENOENT, EACCES). */
   spawnError?: NodeJS.ErrnoException
-}
-
-/**
- * Splits a byte stream into lines. `\n`, `\r\n` and a lone `\r` (progress bars
- * redraw with it) each end a line; multi-byte characters split across chunks survive.
- */
-export function createLineSplitter(onLine: (line: string) => void): { push: (chunk: Buffer | string) => void; flush: () => void } {
-  const decoder = new StringDecoder('utf8')
-  let pending = ''
-  const drain = (text: string) => {
-    pending += text
-    let start = 0
-    for (let i = 0; i < pending.length; i++) {
-      const char = pending[i]
-      if (char !== '\n' && char !== '\r') continue
-      // A `\r` at the very end may be the first half of `\r\n`: wait for the next chunk.
-      if (char === '\r' && i === pending.length - 1) break
-      onLine(pending.slice(start, i))
-      if (char === '\r' && pending[i + 1] === '\n') i++
-      start = i + 1
-    }
-    pending = pending.slice(start)
-  }
-  return {
-    push: (chunk) => drain(typeof chunk === 'string' ? chunk : decoder.write(chunk)),
-    flush: () => {
-      drain(decoder.end())
-      if (pending.endsWith('\r')) pending = pending.slice(0, -1)
-      if (pending !== '') onLine(pending)
-      pending = ''
-    },
-  }
 }
 
 /** The path `file` resolves to through `PATH` (or relative to `cwd` when it has a slash), if it is an executable file. */
@@ -127,7 +101,6 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   const startedAt = performance.now()
   const stopSignal = options.stopSignal ?? 'SIGTERM'
   const graceMs = options.graceMs ?? 1000
-  const splitter = createLineSplitter(options.onLine ?? (() => {}))
   let stopReason: 'aborted' | 'timedOut' | undefined
   let killTimer: NodeJS.Timeout | undefined
   let timeoutTimer: NodeJS.Timeout | undefined
@@ -143,15 +116,16 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
     return { exitCode: 127, durationMs: 0, aborted: false, timedOut: false, spawnError }
   }
 
-  // One pipe for both streams, so lines keep the order the program wrote them in:
+  // Merged, one pipe for both streams, so lines keep the order the program wrote them in:
   // `sh` points stderr at stdout, then replaces itself with the program (same pid).
-  const child = execa('/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', executable, ...(options.args ?? [])], {
+  const separate = options.onStderrLine !== undefined
+  const child = execa('/bin/sh', ['-c', separate ? 'exec "$@"' : 'exec "$@" 2>&1', 'sh', executable, ...(options.args ?? [])], {
     cwd: options.cwd,
     env,
     extendEnv: false,
     detached: true,
     stdin: 'ignore',
-    stderr: 'ignore',
+    stderr: separate ? 'pipe' : 'ignore',
     buffer: false,
     reject: false,
     stripFinalNewline: false,
@@ -168,14 +142,14 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
   options.signal?.addEventListener('abort', onAbort, { once: true })
   if (options.timeoutMs !== undefined) timeoutTimer = setTimeout(() => stop('timedOut'), options.timeoutMs)
 
-  child.stdout?.on('data', (chunk: Buffer) => splitter.push(chunk))
+  const reading = [readLines(child.stdout, options.onLine), readLines(child.stderr, options.onStderrLine)]
   child.on('exit', () => {
     // The leader is gone; children that outlived a stop request get no more grace.
     if (stopReason && pid !== undefined) signalGroup(pid, 'SIGKILL')
   })
 
   const result = await child
-  splitter.flush()
+  await Promise.all(reading)
   options.signal?.removeEventListener('abort', onAbort)
   clearTimeout(killTimer)
   clearTimeout(timeoutTimer)
@@ -189,6 +163,17 @@ export async function runProcess(options: RunProcessOptions): Promise<ProcessRes
     aborted: stopReason === 'aborted',
     timedOut: stopReason === 'timedOut',
   }
+}
+
+/** Hands each line of a stream to `onLine`; resolves once the stream has ended. */
+async function readLines(stream: Readable | null, onLine: ((line: string) => void) | undefined): Promise<void> {
+  if (!stream) return
+  if (!onLine) {
+    stream.resume()
+    return
+  }
+  // The default `crlfDelay` joins a `\r\n` split between chunks; a lone `\r` ends a line.
+  for await (const line of createInterface({ input: stream })) onLine(line)
 }
 
 export interface BackgroundProcess {

@@ -1,4 +1,4 @@
-import { abortableDelay } from './http-delay'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface RateLimiter {
   /** Resolves once another request may start; rejects when `signal` aborts first. */
@@ -21,7 +21,7 @@ export function createRateLimiter(perSecond: number, windowMs = 1000): RateLimit
         started.push(now)
         return
       }
-      await abortableDelay(started[0]! + windowMs - now, signal)
+      await sleep(started[0]! + windowMs - now, undefined, { signal })
     }
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { definePlugin, type Plugin, type RetryPolicy } from '@provisio/engine'
-import { TaskQueue } from '../_internal/queue'
+import PQueue from 'p-queue'
 import { notificationEvents, watchNotifications, type Notification, type NotificationEvent } from '../notifications'
 import { deliver, type Delivery } from './delivery'
 import { signedBody } from './signature'
@@ -53,7 +53,8 @@ export function webhooks(options: WebhooksOptions): Plugin {
   return definePlugin({
     name: 'webhooks',
     async setup(engine) {
-      const queue = new TaskQueue(options.concurrency ?? 4, (error) => engine.emit('engine:error', { error, context: 'webhooks: delivery' }))
+      // In submission order, a few at once, so a burst of events never opens a burst of sockets.
+      const queue = new PQueue({ concurrency: options.concurrency ?? 4 })
       const stopping = new AbortController()
 
       const report = (error: Error, context: string) => {
@@ -64,17 +65,20 @@ export function webhooks(options: WebhooksOptions): Plugin {
 
       // Pending deliveries are stored before they are sent, so a stop or a crash resumes them on the next start.
       const send = (delivery: Delivery) =>
-        queue.add(async () => {
-          const pendingKey = `${PENDING_DELIVERIES_PREFIX}:${delivery.id}`
-          const outcome = await deliver(delivery, { retry, timeoutMs, stopping: stopping.signal })
-          if (outcome.status === 'delivered') return drop(pendingKey, `clearing delivery ${delivery.id}`)
-          if (outcome.status === 'interrupted') return keep(pendingKey, { ...delivery, attempts: outcome.attempts }, `keeping delivery ${delivery.id}`)
-          const { failed } = outcome
-          // Kept first, so whoever hears of the failure finds the delivery in storage.
-          await keep(`${FAILED_DELIVERIES_PREFIX}:${failed.id}`, failed, `keeping failed delivery ${failed.id}`)
-          await drop(pendingKey, `clearing delivery ${failed.id}`)
-          report(new Error(`[provisio] [webhooks] ${failed.event} to ${failed.url} failed after ${failed.attempts} attempt(s): ${failed.lastError}`), `delivery ${failed.id}`)
-        })
+        queue
+          .add(async () => {
+            const pendingKey = `${PENDING_DELIVERIES_PREFIX}:${delivery.id}`
+            const outcome = await deliver(delivery, { retry, timeoutMs, stopping: stopping.signal })
+            if (outcome.status === 'delivered') return drop(pendingKey, `clearing delivery ${delivery.id}`)
+            if (outcome.status === 'interrupted') return keep(pendingKey, { ...delivery, attempts: outcome.attempts }, `keeping delivery ${delivery.id}`)
+            const { failed } = outcome
+            // Kept first, so whoever hears of the failure finds the delivery in storage.
+            await keep(`${FAILED_DELIVERIES_PREFIX}:${failed.id}`, failed, `keeping failed delivery ${failed.id}`)
+            await drop(pendingKey, `clearing delivery ${failed.id}`)
+            report(new Error(`[provisio] [webhooks] ${failed.event} to ${failed.url} failed after ${failed.attempts} attempt(s): ${failed.lastError}`), `delivery ${failed.id}`)
+          })
+          // Each delivery handles its own failures: this is the net under it.
+          .catch((error: Error) => report(error, 'delivery'))
 
       const enqueue = (notification: Notification) => {
         for (const endpoint of options.endpoints) {
@@ -94,7 +98,7 @@ export function webhooks(options: WebhooksOptions): Plugin {
         unwatch()
         // Jobs the engine stopped have announced their end by now: each queued delivery gets one attempt, the rest stay pending.
         stopping.abort()
-        await queue.idle()
+        await queue.onIdle()
       }
     },
   })

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fakeTartScript } from './script'
+import { fakeTartScript } from './_tart/script'
 
 export interface FakeTartOptions {
   /** Directory for the executable and the VM state (created when missing). */

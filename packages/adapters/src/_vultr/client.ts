@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { ActionContext } from '@provisio/engine'
+import { createError } from '../utils/error'
 import { createHttpClient, type HttpClient, type QueryValue } from '../utils/http'
 import { sharedRateLimiter } from '../utils/rate-limiter'
 import { createRedactor } from '../utils/redact'
@@ -49,7 +50,7 @@ export async function listAll<T>(api: HttpClient, path: string, key: string, per
     cursor = page?.meta?.links?.next || undefined
     // A cursor seen twice would loop forever; the API never does that on purpose.
     if (cursor !== undefined) {
-      if (seen.has(cursor)) throw new Error(`[provisio] [vultr] GET ${path} returned the cursor ${cursor} twice`)
+      if (seen.has(cursor)) throw createError('vultr', `GET ${path} returned the cursor ${cursor} twice`, { code: 'CURSOR_LOOP' })
       seen.add(cursor)
     }
   } while (cursor)

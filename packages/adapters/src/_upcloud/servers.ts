@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { ActionContext, ActionDefinition } from '@provisio/engine'
 import type { HttpClient } from '../utils/http'
-import { isHttpStatus, WaitTimeoutError } from '../utils/http-error'
+import { createError, isHttpStatus, WaitTimeoutError } from '../utils/error'
 import { pollUntil } from '../utils/http-poll'
 import { upcloudSession as session } from './client'
 import type { UpCloudConfig } from './config'
@@ -31,7 +31,8 @@ function waitForState(
     read: () => getServer(api, uuid, true),
     done: (server) => server.state === wanted,
     describe: (server) => `server ${uuid}: ${server?.state ?? 'unknown'}`,
-    timeoutMessage: `[provisio] [upcloud] server ${uuid} did not reach state ${wanted}`,
+    provider: 'upcloud',
+    timeoutMessage: `server ${uuid} did not reach state ${wanted}`,
     intervalMs: ctx.config.pollIntervalMs,
     timeoutMs: options.timeoutMs ?? ctx.config.readyTimeoutMs,
     signal: ctx.signal,
@@ -131,7 +132,7 @@ async function resolveTemplate(api: HttpClient, template: string): Promise<strin
   const match = unwrapList(answer.storages, 'storage')
     .map(parseTemplate)
     .find((candidate) => candidate.title === template)
-  if (!match) throw new Error(`[provisio] [upcloud] no template titled "${template}"`)
+  if (!match) throw createError('upcloud', `no template titled "${template}"`, { code: 'TEMPLATE_NOT_FOUND' })
   return match.uuid
 }
 

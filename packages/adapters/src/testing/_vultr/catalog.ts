@@ -1,4 +1,4 @@
-import type { VultrOs, VultrPlan, VultrRegion } from '../../vultr/types'
+import type { VultrOs, VultrPlan, VultrRegion } from '../../_vultr/types'
 
 const standardOptions = ['ddos_protection', 'block_storage_storage_opt', 'block_storage_high_perf', 'load_balancers', 'kubernetes']
 

@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defineProvider } from '@provisio/engine'
 import { z } from 'zod'
-import { runProcess } from '../utils/process'
-import { createRedactor } from '../utils/redact'
-import { inputsToEnv, shellQuote } from './env'
-import { ExecError } from './errors'
+import { inputsToEnv, shellQuote } from './_exec/env'
+import { createError } from './utils/error'
+import { runProcess } from './utils/process'
+import { createRedactor } from './utils/redact'
 
-export { ExecError } from './errors'
-export { inputsToEnv } from './env'
+export { inputsToEnv } from './_exec/env'
+
+/** The `code` of a failed exec job's error. */
+export type ExecErrorCode = 'exit_code' | 'spawn' | 'aborted'
 
 const PROVIDER_NAME = 'exec'
 
@@ -108,15 +110,15 @@ export const execProvider = defineProvider<typeof execConfigSchema, { run: z.out
             onLine: log,
           })
           if (result.spawnError) {
-            throw new ExecError(`could not start ${config.shell}: ${result.spawnError.message}`, { code: 'spawn', cause: result.spawnError })
+            throw createError('exec', `could not start ${config.shell}: ${result.spawnError.message}`, { code: 'spawn', cause: result.spawnError })
           }
           if (result.aborted) {
             log(`[EXIT CODE: ${result.exitCode}]`)
-            throw new ExecError(`stopped (${result.signal ?? 'exit'}) because the job was cancelled or timed out`, { code: 'aborted', exitCode: result.exitCode })
+            throw createError('exec', `stopped (${result.signal ?? 'exit'}) because the job was cancelled or timed out`, { code: 'aborted', exitCode: result.exitCode })
           }
           if (result.exitCode !== 0) {
             log(`[EXIT CODE: ${result.exitCode}]`)
-            throw new ExecError(`command failed with exit code ${result.exitCode}`, { code: 'exit_code', exitCode: result.exitCode })
+            throw createError('exec', `command failed with exit code ${result.exitCode}`, { code: 'exit_code', exitCode: result.exitCode })
           }
           return { exitCode: result.exitCode, durationMs: result.durationMs }
         } catch (error) {

@@ -1,11 +1,11 @@
 import { defineProvider } from '@provisio/engine'
-import { planList, templateList, zoneList } from './catalog'
-import { upcloudApi } from './client'
-import { upcloudConfigSchema, type UpCloudOptions } from './config'
-import { listServers, serverCreate, serverDelete, serverGet, serverList, serverStart, serverStop } from './servers'
+import { planList, templateList, zoneList } from './_upcloud/catalog'
+import { upcloudApi } from './_upcloud/client'
+import { upcloudConfigSchema, type UpCloudOptions } from './_upcloud/config'
+import { listServers, serverCreate, serverDelete, serverGet, serverList, serverStart, serverStop } from './_upcloud/servers'
 
-export type { UpCloudConfig, UpCloudOptions } from './config'
-export type * from './types'
+export type { UpCloudConfig, UpCloudOptions } from './_upcloud/config'
+export type * from './_upcloud/types'
 
 /** The UpCloud provider (API 1.3) without configuration; `upcloud(options)` configures it. */
 export const upcloudProvider = defineProvider({

@@ -4,16 +4,16 @@ import { join, resolve } from 'node:path'
 import type { ActionContext } from '@provisio/engine'
 import { defineProvider } from '@provisio/engine'
 import { z } from 'zod'
-import { findExecutable, runProcess } from '../utils/process'
-import { createRedactor, type Redactor } from '../utils/redact'
-import { AnsibleError, errorForExitCode } from './errors'
-import { renderInventory } from './inventory'
-import { countPlaybookTasks, createRecapParser, type HostRecap } from './recap'
+import { findExecutable, runProcess } from './utils/process'
+import { createRedactor, type Redactor } from './utils/redact'
+import { errorForExitCode } from './_ansible/exit-codes'
+import { createError } from './utils/error'
+import { renderInventory } from './_ansible/inventory'
+import { countPlaybookTasks, createRecapParser, type HostRecap } from './_ansible/recap'
 
-export { AnsibleError } from './errors'
-export type { AnsibleErrorCode } from './errors'
-export type { HostRecap } from './recap'
-export type { InventoryInput } from './inventory'
+export type { AnsibleErrorCode } from './_ansible/exit-codes'
+export type { HostRecap } from './_ansible/recap'
+export type { InventoryInput } from './_ansible/inventory'
 
 const PROVIDER_NAME = 'ansible'
 
@@ -102,8 +102,7 @@ function redactorFor(input: RunInput): Redactor {
 function resolveBinary(config: AnsibleConfig): string {
   const binary = findExecutable(config.binary, { path: process.env.PATH })
   if (!binary) {
-    throw new AnsibleError(
-      `${config.binary} not found: install ansible (Debian/Ubuntu: apt-get install -y ansible; elsewhere: pip install ansible-core) or set the adapter's \`binary\``,
+    throw createError('ansible', `${config.binary} not found: install ansible (Debian/Ubuntu: apt-get install -y ansible; elsewhere: pip install ansible-core) or set the adapter's \`binary\``,
       { code: 'not_installed' },
     )
   }
@@ -144,7 +143,7 @@ async function invokePlaybook({ ctx, input, redact, options, onLine }: PlaybookI
         onLine?.(line)
       },
     })
-    if (result.spawnError) throw new AnsibleError(`could not start ${binary}: ${result.spawnError.message}`, { code: 'not_installed' })
+    if (result.spawnError) throw createError('ansible', `could not start ${binary}: ${result.spawnError.message}`, { code: 'not_installed' })
     return { ...result, lastError }
   } finally {
     await rm(tempDir, { recursive: true, force: true })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { ActionContext, ActionDefinition } from '@provisio/engine'
-import { isHttpStatus } from '../utils/http-error'
+import { isHttpStatus } from '../utils/error'
 import { pollUntil } from '../utils/http-poll'
 import type { HttpClient } from '../utils/http'
 import { listAll, vultrApi, vultrSession as session } from './client'
@@ -51,7 +51,8 @@ async function waitFor(
     },
     done,
     describe: (instance) => `instance ${id}: ${describe(instance)}`,
-    timeoutMessage: `[provisio] [vultr] instance ${id} did not become ${goal}`,
+    provider: 'vultr',
+    timeoutMessage: `instance ${id} did not become ${goal}`,
     intervalMs: ctx.config.pollIntervalMs,
     timeoutMs: options.timeoutMs ?? ctx.config.readyTimeoutMs,
     signal: ctx.signal,

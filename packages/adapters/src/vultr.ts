@@ -1,10 +1,10 @@
 import { defineProvider } from '@provisio/engine'
-import { osList, planList, regionList } from './catalog'
-import { vultrConfigSchema, type VultrOptions } from './config'
-import { instanceCreate, instanceDelete, instanceGet, instanceHalt, instanceList, instanceReboot, instanceStart, listInstances } from './instances'
+import { osList, planList, regionList } from './_vultr/catalog'
+import { vultrConfigSchema, type VultrOptions } from './_vultr/config'
+import { instanceCreate, instanceDelete, instanceGet, instanceHalt, instanceList, instanceReboot, instanceStart, listInstances } from './_vultr/instances'
 
-export type { VultrConfig, VultrOptions } from './config'
-export type { VultrInstance, VultrOs, VultrPlan, VultrRegion } from './types'
+export type { VultrConfig, VultrOptions } from './_vultr/config'
+export type { VultrInstance, VultrOs, VultrPlan, VultrRegion } from './_vultr/types'
 
 /** The Vultr provider (API v2) without configuration; `vultr(options)` configures it. */
 export const vultrProvider = defineProvider({

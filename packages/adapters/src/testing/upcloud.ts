@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import { BAD_JSON, createTimers, readJsonBody, StandInApiError as ApiError, startHttpStandIn, type HttpStandIn, type StandInRequest } from '../../utils/http-standin'
-import { upcloudPlans, upcloudTemplates, upcloudZones } from './catalog'
+import { BAD_JSON, createTimers, readJsonBody, StandInApiError as ApiError, startHttpStandIn, type HttpStandIn, type StandInRequest } from './_http'
+import { upcloudPlans, upcloudTemplates, upcloudZones } from './_upcloud/catalog'
 
 export interface UpCloudStandInOptions {
   /** API user accepted with HTTP Basic auth. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { BlockList, isIPv6 } from 'node:net'
-import type { VultrInstance } from '../../vultr/types'
+import type { VultrInstance } from '../_vultr/types'
 import {
   BAD_JSON,
   createTimers,
@@ -11,8 +11,8 @@ import {
   startHttpStandIn,
   type HttpStandIn,
   type StandInRequest,
-} from '../../utils/http-standin'
-import { vultrOperatingSystems, vultrPlans, vultrRegions } from './catalog'
+} from './_http'
+import { vultrOperatingSystems, vultrPlans, vultrRegions } from './_vultr/catalog'
 
 export interface VultrStandInOptions {
   /** The only API key accepted (`Authorization: Bearer <apiKey>`). */

@@ -4,14 +4,13 @@ import { join } from 'node:path'
 import type { ActionContext } from '@provisio/engine'
 import { defineProvider } from '@provisio/engine'
 import { z } from 'zod'
-import { findExecutable, isAlive, signalGroup, startBackground } from '../utils/process'
-import { parseJsonOutput, runTart } from './cli'
-import { TartError } from './errors'
-import { type TartGetOutput, type TartListEntry, type TartVmConfig, type TartVmSummary, toVmConfig, toVmSummary, vmFileName } from './vm'
+import { findExecutable, isAlive, signalGroup, startBackground } from './utils/process'
+import { parseJsonOutput, runTart } from './_tart/cli'
+import { createError, ProviderError } from './utils/error'
+import { type TartGetOutput, type TartListEntry, type TartVmConfig, type TartVmSummary, toVmConfig, toVmSummary, vmFileName } from './_tart/vm'
 
-export { TartError } from './errors'
-export type { TartErrorCode } from './errors'
-export type { TartVmConfig, TartVmState, TartVmSummary } from './vm'
+export type { TartErrorCode } from './_tart/cli'
+export type { TartVmConfig, TartVmState, TartVmSummary } from './_tart/vm'
 
 const PROVIDER_NAME = 'tart'
 
@@ -96,9 +95,19 @@ interface RunRecord {
 
 const runKey = (name: string) => `runs:${vmFileName(name)}`
 
+/** Marks an output line that tart wrote to stderr, as the tartvm server shows it. */
+export const TART_STDERR_PREFIX = '[stderr] '
+
+/** Runs a tart command for a job: the command line and tart's stderr lines go to the job's output. */
 function tartCommand(ctx: Ctx, args: string[], timeoutMs: number, onLine?: (line: string) => void) {
   ctx.log(`$ tart ${args.join(' ')}`)
-  return runTart(args, { binary: ctx.config.binary, signal: ctx.signal, timeoutMs, onLine })
+  return runTart(args, {
+    binary: ctx.config.binary,
+    signal: ctx.signal,
+    timeoutMs,
+    onLine,
+    onStderrLine: (line) => ctx.log(`${TART_STDERR_PREFIX}${line}`),
+  })
 }
 
 async function getVm(ctx: Ctx, name: string): Promise<TartVmConfig> {
@@ -125,7 +134,7 @@ async function stopVm(ctx: Ctx, name: string, timeout = ctx.config.stopTimeoutSe
   try {
     await tartCommand(ctx, ['stop', name, '--timeout', String(timeout)], timeout * 1000 + config.timeouts.stop)
   } catch (error) {
-    if (!(error instanceof TartError) || error.code === 'not_found' || error.code === 'aborted') throw error
+    if (!(error instanceof ProviderError) || error.code === 'not_found' || error.code === 'aborted') throw error
     ctx.log(`tart stop did not stop ${name} (${error.message}); falling back`)
     const run = await ctx.storage.getItem<RunRecord>(runKey(name))
     if (run && isAlive(run.pid)) {
@@ -148,7 +157,7 @@ async function readTail(path: string): Promise<string> {
 async function runVm(ctx: Ctx, input: Inputs['vm.run']): Promise<TartRunResult> {
   const { config } = ctx
   const binary = findExecutable(config.binary, { path: process.env.PATH })
-  if (!binary) throw new TartError(`${config.binary} not found: tart runs on macOS (brew install cirruslabs/cli/tart)`, { code: 'not_installed' })
+  if (!binary) throw createError('tart', `${config.binary} not found: tart runs on macOS (brew install cirruslabs/cli/tart)`, { code: 'not_installed' })
   const wait = input.wait ?? config.ipWaitSeconds
   await mkdir(config.vmLogDir, { recursive: true })
   const logPath = join(config.vmLogDir, `${vmFileName(input.name)}.log`)
@@ -182,15 +191,15 @@ async function runVm(ctx: Ctx, input: Inputs['vm.run']): Promise<TartRunResult> 
       await ctx.storage.removeItem(runKey(input.name))
       const reason = await readTail(logPath)
       const missing = /the specified VM "(.*)" does not exist/.exec(reason)
-      if (missing) throw new TartError(`the specified VM "${missing[1]}" does not exist`, { code: 'not_found' })
-      throw new TartError(`tart run ${input.name} exited before the VM got an IP address: ${reason || 'no output'}`, { code: 'command_failed' })
+      if (missing) throw createError('tart', `the specified VM "${missing[1]}" does not exist`, { code: 'not_found' })
+      throw createError('tart', `tart run ${input.name} exited before the VM got an IP address: ${reason || 'no output'}`, { code: 'command_failed' })
     }
-    const noIp = error instanceof TartError && (error.code === 'timeout' || /no IP address found/.test(error.message))
+    const noIp = error instanceof ProviderError && (error.code === 'timeout' || /no IP address found/.test(error.message))
     if (!noIp || input.requireIp) {
       ctx.log(`stopping ${input.name}: it is not usable`)
       await killRun(pid, config.killGraceMs)
       await ctx.storage.removeItem(runKey(input.name))
-      if (noIp) throw new TartError(`the VM "${input.name}" got no IP address within ${wait} s`, { code: 'no_ip', cause: error })
+      if (noIp) throw createError('tart', `the VM "${input.name}" got no IP address within ${wait} s`, { code: 'no_ip', cause: error })
       throw error
     }
     ctx.log(`no IP address for ${input.name} after ${wait} s; it keeps running`)
@@ -242,8 +251,8 @@ export const tartProvider = defineProvider<typeof tartConfigSchema, Inputs>({
           const result = await tartCommand(ctx, ['ip', input.name, '--wait', String(wait)], wait * 1000 + ctx.config.timeouts.ip)
           return { ip_address: result.lines.find((line) => line.trim())?.trim() ?? '' }
         } catch (error) {
-          if (error instanceof TartError && /no IP address found/.test(error.message)) {
-            throw new TartError(`the VM "${input.name}" has no IP address after ${wait} s: is it running?`, { code: 'no_ip', exitCode: error.exitCode })
+          if (error instanceof ProviderError && /no IP address found/.test(error.message)) {
+            throw createError('tart', `the VM "${input.name}" has no IP address after ${wait} s: is it running?`, { code: 'no_ip', exitCode: error.exitCode })
           }
           throw error
         }

@@ -1,0 +1,3 @@
+// Conformance suites for vitest: `@provisio/engine/testing`
+export { testProvider } from './provider'
+export type { ActionCall, ProviderStandIn } from './provider'
