@@ -1,5 +1,8 @@
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { ProviderStandIn } from '@provisio/engine/testing'
+import type { TartOptions } from '../tart'
 import { fakeTartScript } from './_tart/script'
 
 export interface FakeTartOptions {
@@ -102,5 +105,33 @@ export async function createFakeTart(options: FakeTartOptions): Promise<FakeTart
       }
       await rm(dir, { recursive: true, force: true })
     },
+  }
+}
+
+/**
+ * The tart provider's stand-in for the provider conformance suite: the fake tart in a
+ * temporary directory, with the seeded VMs and a pull that takes a minute.
+ *
+ * ```ts
+ * describe('providers: tart', () => testProvider(tartProvider, tartStandIn()))
+ * ```
+ */
+export function tartStandIn(): ProviderStandIn<TartOptions> {
+  return {
+    async start() {
+      const root = await mkdtemp(join(tmpdir(), 'provisio-tart-standin-'))
+      const fake = await createFakeTart({ dir: join(root, 'fake'), seed: true, pullDurationMs: 60_000 })
+      return {
+        options: { binary: fake.bin, vmLogDir: join(root, 'logs') },
+        async stop() {
+          await fake.cleanup()
+          await rm(root, { recursive: true, force: true })
+        },
+      }
+    },
+    succeeds: { action: 'vm.list', input: {} },
+    fails: { action: 'vm.get', input: { name: 'ghcr.io/nobody/missing:1' }, code: 'not_found' },
+    cancellable: { action: 'vm.pull', input: { name: 'ghcr.io/cirruslabs/ubuntu:24.04' } },
+    reversible: { action: 'vm.clone', input: { source: 'ubuntu', name: 'conformance/ubuntu:1' } },
   }
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { BAD_JSON, createTimers, readJsonBody, StandInApiError as ApiError, startHttpStandIn, type HttpStandIn, type StandInRequest } from './_http'
+import type { ProviderStandIn } from '@provisio/engine/testing'
+import type { UpCloudOptions } from '../_upcloud/config'
 import { upcloudPlans, upcloudTemplates, upcloudZones } from './_upcloud/catalog'
 
 export interface UpCloudStandInOptions {
@@ -242,4 +244,33 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
     notFound: () => new ApiError(404, 'The requested resource was not found.', 'NOT_FOUND'),
     internalError: (message) => new ApiError(500, message, 'INTERNAL_ERROR'),
   })
+}
+
+/**
+ * The UpCloud provider's stand-in for the provider conformance suite: this API on loopback,
+ * servers that start and stop in 50 ms, and a template list that answers too slowly to wait for.
+ *
+ * ```ts
+ * describe('providers: upcloud', () => testProvider(upcloudProvider, upcloudStandIn()))
+ * ```
+ */
+export function upcloudStandIn(): ProviderStandIn<UpCloudOptions> {
+  const username = 'conformance'
+  const password = 'UPW-CONFORMANCE-93A6F0D2'
+  return {
+    async start() {
+      const api = await startUpCloudStandIn({ username, password, readyAfterMs: 50, startAfterMs: 50, stopAfterMs: 50, hardStopAfterMs: 50 })
+      api.inject({ path: '/1.3/storage/template', delayMs: 60_000, count: Number.POSITIVE_INFINITY })
+      return { options: { username, password, baseUrl: api.apiUrl, pollIntervalMs: 20, retryBaseMs: 10, readyTimeoutMs: 10_000 }, stop: api.close }
+    },
+    succeeds: { action: 'zone.list', input: {} },
+    fails: { action: 'server.get', input: { uuid: '00000000-0000-4000-8000-000000000000' }, code: 'SERVER_NOT_FOUND' },
+    cancellable: { action: 'template.list', input: {} },
+    reversible: {
+      action: 'server.create',
+      // The template by UUID: resolving a title would read the slow template list.
+      input: { zone: 'de-fra1', title: 'conformance', hostname: 'conformance.example.com', plan: '1xCPU-1GB', template: upcloudTemplates[1]!.uuid },
+    },
+    secrets: [password],
+  }
 }

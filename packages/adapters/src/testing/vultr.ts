@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { BlockList, isIPv6 } from 'node:net'
+import type { ProviderStandIn } from '@provisio/engine/testing'
+import type { VultrOptions } from '../_vultr/config'
 import type { VultrInstance } from '../_vultr/types'
 import {
   BAD_JSON,
@@ -310,4 +312,28 @@ function subnetList(subnets: string[]): BlockList {
     list.addSubnet(address, prefix === undefined ? (family === 'ipv6' ? 128 : 32) : Number(prefix), family)
   }
   return list
+}
+
+/**
+ * The Vultr provider's stand-in for the provider conformance suite: this API on loopback,
+ * instances ready after 50 ms, and an OS catalogue that answers too slowly to wait for.
+ *
+ * ```ts
+ * describe('providers: vultr', () => testProvider(vultrProvider, vultrStandIn()))
+ * ```
+ */
+export function vultrStandIn(): ProviderStandIn<VultrOptions> {
+  const apiKey = 'VKEY-CONFORMANCE-7D41E2B9C05A'
+  return {
+    async start() {
+      const api = await startVultrStandIn({ apiKey, readyAfterMs: 50, powerDelayMs: 20 })
+      api.inject({ path: '/v2/os', delayMs: 60_000, count: Number.POSITIVE_INFINITY })
+      return { options: { apiKey, baseUrl: api.apiUrl, pollIntervalMs: 20, retryBaseMs: 10, readyTimeoutMs: 10_000 }, stop: api.close }
+    },
+    succeeds: { action: 'region.list', input: {} },
+    fails: { action: 'instance.get', input: { id: 'no-such-instance' }, code: 'HTTP_404' },
+    cancellable: { action: 'os.list', input: {} },
+    reversible: { action: 'instance.create', input: { region: 'ams', plan: 'vc2-1c-1gb', os_id: 2136, label: 'conformance' } },
+    secrets: [apiKey],
+  }
 }
