@@ -1,4 +1,3 @@
-export {}
 // Secret redaction (shared by every adapter)
 export { createRedactor, secretKeyPattern, REDACTED } from './utils/redact'
 export type { Redactor, RedactorOptions } from './utils/redact'

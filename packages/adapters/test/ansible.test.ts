@@ -201,7 +201,7 @@ describeWithTool('ansible-playbook')('ansible: playbook.check', () => {
     const provider = ansible({ inventory: ['localhost ansible_connection=local'] })
     const ctx = createTestContext(provider)
     expect(await runAction(ctx, provider, 'playbook.check', { playbook: 'site.yml', cwd: fixtures })).toEqual({ valid: true })
-    expect(ctx.lines[0]).toBe('$ ansible-playbook -i ' + ctx.lines[0].split(' ')[3] + ' --syntax-check site.yml')
+    expect(ctx.lines[0]).toBe(`$ ansible-playbook -i ${ctx.lines[0].split(' ')[3]} --syntax-check site.yml`)
     expect(ctx.lines).not.toContain('TASK [Say hello] ***************************************************************')
   })
 })

@@ -24,7 +24,7 @@ afterAll(async () => {
 
 async function requireCollection(): Promise<void> {
   const listed = await execa('ansible-galaxy', ['collection', 'list', 'vultr.cloud'], { reject: false, env: { ANSIBLE_NOCOLOR: '1' } }).catch(() => undefined)
-  if (!listed || listed.exitCode !== 0 || !/vultr\.cloud\s+\d/.test(listed.stdout)) {
+  if (listed?.exitCode !== 0 || !/vultr\.cloud\s+\d/.test(listed.stdout)) {
     throw new Error('the vultr.cloud ansible collection is missing: run `apt-get install -y ansible` (Debian\'s ansible package ships it)')
   }
 }

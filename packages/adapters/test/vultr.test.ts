@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { createEngine, ValidationError, type Engine, type JobRecord, type JobSubmission } from '@provisio/engine'
 import { vultr, type VultrInstance, type VultrOptions } from '@provisio/adapters'
 import { startVultrStandIn, type VultrStandIn, type VultrStandInOptions } from '@provisio/adapters/testing'
