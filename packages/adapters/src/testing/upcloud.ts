@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { BAD_JSON, createTimers, readJsonBody, StandInApiError as ApiError, startHttpStandIn, type HttpStandIn, type StandInRequest } from './_http'
 import type { ProviderStandIn } from '@provisio/engine/testing'
-import type { UpCloudOptions } from '../_upcloud/config'
+import type { UpCloudOptions } from '../upcloud'
 import { upcloudPlans, upcloudTemplates, upcloudZones } from './_upcloud/catalog'
 
 export interface UpCloudStandInOptions {

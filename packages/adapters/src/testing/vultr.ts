@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { BlockList, isIPv6 } from 'node:net'
 import type { ProviderStandIn } from '@provisio/engine/testing'
-import type { VultrOptions } from '../_vultr/config'
+import type { VultrOptions } from '../vultr'
 import type { VultrInstance } from '../_vultr/types'
 import {
   BAD_JSON,
