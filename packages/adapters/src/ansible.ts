@@ -102,7 +102,9 @@ function redactorFor(input: RunInput): Redactor {
 function resolveBinary(config: AnsibleConfig): string {
   const binary = findExecutable(config.binary, { path: process.env.PATH })
   if (!binary) {
-    throw createError('ansible', `${config.binary} not found: install ansible (Debian/Ubuntu: apt-get install -y ansible; elsewhere: pip install ansible-core) or set the adapter's \`binary\``,
+    throw createError(
+      'ansible',
+      `${config.binary} not found: install ansible (Debian/Ubuntu: apt-get install -y ansible; elsewhere: pip install ansible-core) or set the adapter's \`binary\``,
       { code: 'not_installed' },
     )
   }

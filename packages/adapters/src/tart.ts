@@ -1,13 +1,14 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { ActionContext } from '@provisio/engine'
 import { defineProvider } from '@provisio/engine'
 import { z } from 'zod'
-import { findExecutable, isAlive, signalGroup, startBackground } from './utils/process'
 import { parseJsonOutput, runTart } from './_tart/cli'
-import { createError, ProviderError } from './utils/error'
 import { type TartGetOutput, type TartListEntry, type TartVmConfig, type TartVmSummary, toVmConfig, toVmSummary, vmFileName } from './_tart/vm'
+import { createError, ProviderError } from './utils/error'
+import { findExecutable, isAlive, signalGroup, startBackground } from './utils/process'
 
 export type { TartErrorCode } from './_tart/cli'
 export type { TartVmConfig, TartVmState, TartVmSummary } from './_tart/vm'
@@ -119,7 +120,7 @@ async function getVm(ctx: Ctx, name: string): Promise<TartVmConfig> {
 async function killRun(pid: number, graceMs: number): Promise<void> {
   const waitForExit = async (ms: number) => {
     const until = Date.now() + ms
-    while (isAlive(pid) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50))
+    while (isAlive(pid) && Date.now() < until) await sleep(50)
   }
   signalGroup(pid, 'SIGTERM')
   await waitForExit(graceMs)

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 /** A fault the next matching requests meet before (or instead of) normal handling. */
 export interface InjectedFault {
@@ -45,10 +46,6 @@ export function createFaultQueue(): FaultQueue {
   }
 }
 
-/** Holds a request (an injected slow answer) without keeping the process alive. */
-export function holdFor(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref())
-}
 
 export function sendJson(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   if (body === undefined) {
@@ -197,7 +194,8 @@ export async function startHttpStandIn<State>(options: HttpStandInOptions<State>
     }
     const refuse = (error: StandInApiError) => answer(error.status, options.errorBody(error), error.headers)
     const fault = faults.take(url.pathname)
-    if (fault?.delayMs) await holdFor(fault.delayMs)
+    // Held without keeping the process alive.
+    if (fault?.delayMs) await sleep(fault.delayMs, undefined, { ref: false })
     if (fault?.status) {
       const error = options.faultError(fault.status)
       if (fault.retryAfterSeconds !== undefined) error.headers['retry-after'] = String(fault.retryAfterSeconds)
