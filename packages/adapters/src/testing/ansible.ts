@@ -50,7 +50,7 @@ export function ansibleStandIn(): ProviderStandIn<AnsibleOptions> {
       await mkdir(dir, { recursive: true })
       for (const [name, text] of Object.entries(playbooks)) await writeFile(join(dir, name), text)
       return {
-        options: { inventory: ['localhost ansible_connection=local'], tempDir: dir },
+        options: { inventory: ['localhost ansible_connection=local'] },
         stop: () => rm(dir, { recursive: true, force: true }),
       }
     },
