@@ -1,6 +1,7 @@
 import { defineWorkflowTemplate, type WorkflowTemplate } from '@provisio/engine'
 import { z } from 'zod'
 import { entryName, relativePath } from './paths'
+import { loadInfra } from './settings'
 import { buildInfraWorkflow } from './submission'
 import { DEFAULT_WORKSPACE, type Workspaces } from './workspaces'
 
@@ -28,7 +29,16 @@ export const clusterParams = infraParams
   })
   .strict()
 
+/** `cluster_create` (seed 002's workflow type): a cluster of the infra found by its name, whatever its type. */
+export const clusterCreateParams = infraParams
+  .extend({
+    settings: relativePath.default('settings.yaml'),
+    cluster_name: entryName,
+  })
+  .strict()
+
 export const SERVERS_TEMPLATE = 'workspace.servers'
+export const CLUSTER_CREATE_TEMPLATE = 'cluster_create'
 export const TASKSERV_TEMPLATE = 'workspace.taskserv'
 
 /** Template name of a cluster type: `cluster.<type>`. */
@@ -61,7 +71,13 @@ export function defineClusterTemplate(workspaces: Workspaces, type: string, opti
   })
 }
 
-/** The templates of the workspaces plugin: servers, taskservs, and the built-in cluster types. */
+/** The type of the named cluster, when the settings can be read; the plan reports what is wrong otherwise. */
+async function clusterType(workspaces: Workspaces, params: { workspace: string; infra: string; settings: string; cluster_name: string }): Promise<string | undefined> {
+  const loaded = await loadInfra(await workspaces.directory(params.workspace), params.infra, params.settings).catch(() => undefined)
+  return loaded?.settings.clusters.find((cluster) => cluster.name === params.cluster_name)?.type
+}
+
+/** The templates of the workspaces plugin: servers, taskservs, the built-in cluster types and `cluster_create`. */
 export function workspaceTemplates(workspaces: Workspaces): WorkflowTemplate<any>[] {
   return [
     defineWorkflowTemplate({
@@ -78,5 +94,15 @@ export function workspaceTemplates(workspaces: Workspaces): WorkflowTemplate<any
         buildInfraWorkflow(engine, workspaces, `taskserv/${params.operation}`, params, { kind: 'taskserv', taskserv: params.taskserv, operation: params.operation }),
     }),
     ...Object.entries(builtInClusterTypes).map(([type, options]) => defineClusterTemplate(workspaces, type, options)),
+    defineWorkflowTemplate({
+      name: CLUSTER_CREATE_TEMPLATE,
+      description: "Create a cluster of an infra by its name: its servers, then its taskservs (its own list, else its type's)",
+      params: clusterCreateParams,
+      async build(params, { engine }) {
+        const type = await clusterType(workspaces, params)
+        const taskservs = type === undefined ? [] : (builtInClusterTypes[type]?.taskservs ?? [])
+        return buildInfraWorkflow(engine, workspaces, 'cluster/create', params, { kind: 'cluster', cluster: params.cluster_name, taskservs })
+      },
+    }),
   ]
 }
