@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ansible, upcloud, vultr } from '@provisio/adapters'
@@ -55,6 +55,7 @@ export async function startProvisioning(options: Parameters<typeof startControlC
       await test.close()
       await vultrStandIn.close()
       await upcloudStandIn.close()
+      await rm(root, { recursive: true, force: true })
     },
   }
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { ApiError } from '../../platform/errors'
-import { loadInfra, WorkspaceError, type InfraSettings, type ServerSettings, type TaskservSettings, type Workspaces } from '../../workspaces'
+import { loadInfra, WorkspaceError, type InfraSettings, type ServerRecord, type ServerSettings, type TaskservSettings, type Workspaces } from '../../workspaces'
 import { kindOf } from '../../workspaces/paths'
 
 export interface TaskservRequest {
@@ -30,22 +30,35 @@ async function conventionalTaskserv(workspaceDir: string, name: string): Promise
 }
 
 /**
+ * Every host the workspace knows for an infra: the servers its settings list (with the address
+ * recorded when this system created them), then the servers created here that it does not list.
+ * All of them go in the inventory whatever the run targets, so that runs at the same time on one
+ * infra write the same inventory file rather than each other's subsets.
+ */
+function knownServers(file: InfraSettings | undefined, records: ServerRecord[], infra: string): ServerSettings[] {
+  const servers = new Map<string, ServerSettings>()
+  const recorded = (name: string) => records.find((each) => each.name === name && each.infra === infra) ?? records.find((each) => each.name === name)
+  for (const listed of file?.servers ?? []) {
+    const ip = recorded(listed.name)?.ip
+    servers.set(listed.name, listed.address || !ip ? listed : { ...listed, address: ip })
+  }
+  for (const record of records) {
+    if (servers.has(record.name)) continue
+    servers.set(record.name, record.ip ? { name: record.name, address: record.ip, vars: {} } : { name: record.name, provider: record.provider, vars: {} })
+  }
+  return [...servers.values()]
+}
+
+/**
  * The settings of one taskserv run, given with the request (`inlineInfra`): the taskserv as the
- * infra's settings list it (else its playbooks by convention), on the named servers, each as the
- * settings list it or as this system recorded it.
+ * infra's settings list it (else its playbooks by convention), run on the named servers.
  */
 export async function taskservSettings(workspaces: Workspaces, request: TaskservRequest): Promise<InfraSettings> {
   const workspaceDir = await workspaces.directory(request.workspace)
   const file = await settingsFile(workspaceDir, request)
-  const records = await workspaces.servers.list({ workspace: request.workspace })
-  const servers: ServerSettings[] = []
-  for (const name of request.servers) {
-    const listed = file?.servers.find((server) => server.name === name)
-    const record = records.find((each) => each.name === name && each.infra === request.infra) ?? records.find((each) => each.name === name)
-    if (listed) servers.push(listed.address || !record?.ip ? listed : { ...listed, address: record.ip })
-    else if (record) servers.push(record.ip ? { name, address: record.ip, vars: {} } : { name, provider: record.provider, vars: {} })
-    else throw new ApiError(404, `No server "${name}" in workspace "${request.workspace}": neither created here nor listed in infra "${request.infra}"`)
-  }
+  const servers = knownServers(file, await workspaces.servers.list({ workspace: request.workspace }), request.infra)
+  const unknown = request.servers.filter((name) => !servers.some((server) => server.name === name))
+  if (unknown.length) throw new ApiError(404, `No server ${unknown.map((name) => `"${name}"`).join(', ')} in workspace "${request.workspace}": neither created here nor listed in infra "${request.infra}"`)
   const taskserv = file?.taskservs.find((each) => each.name === request.name) ?? (await conventionalTaskserv(workspaceDir, request.name))
   return {
     servers,
