@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ansible, upcloud, vultr } from '@provisio/adapters'
 import { startUpCloudStandIn, startVultrStandIn, type UpCloudStandIn, type VultrStandIn } from '@provisio/adapters/testing'
+import type { Plugin } from '@provisio/engine'
 import { expect } from 'vitest'
 import { workspaces } from '../../src/workspaces'
 import { startControlCenter, type RequestOptions, type TestServer } from '../helpers'
@@ -21,7 +22,7 @@ export interface ProvisioningTest extends TestServer {
  * Control-center and provisioning over one engine with the workspaces plugin, ansible, and the
  * Vultr and UpCloud stand-ins; workspaces under a fresh temporary root.
  */
-export async function startProvisioning(options: Parameters<typeof startControlCenter>[0] = {}): Promise<ProvisioningTest> {
+export async function startProvisioning(options: Parameters<typeof startControlCenter>[0] & { plugins?: Plugin[] } = {}): Promise<ProvisioningTest> {
   const root = await mkdtemp(join(tmpdir(), 'provisio-prov-test-'))
   const vultrStandIn = await startVultrStandIn({ apiKey: 'vultr-key', port: 0, host: '127.0.0.1', readyAfterMs: 300, powerDelayMs: 50 })
   const upcloudStandIn = await startUpCloudStandIn({ username: 'u', password: 'p', port: 0, host: '127.0.0.1', readyAfterMs: 200, startAfterMs: 50, stopAfterMs: 50 })
@@ -33,7 +34,7 @@ export async function startProvisioning(options: Parameters<typeof startControlC
         upcloud({ username: 'u', password: 'p', baseUrl: upcloudStandIn.apiUrl, pollIntervalMs: 50 }),
         ansible(),
       ],
-      plugins: [workspaces({ root })],
+      plugins: [workspaces({ root }), ...(options.plugins ?? [])],
     },
     server: { surfaces: ['control-center', 'provisioning'], ports: { 'control-center': 0, provisioning: 0 }, workspacesRoot: root, ...options.server },
   })
