@@ -28,6 +28,10 @@ describe('provisio CLI (child process)', () => {
       expect(((await (await fetch(`${url}/openapi.json`)).json()) as any).info.version).toBe(version)
       expect(health.data.providers.map((p: any) => `${p.name}:${p.mode}`)).toEqual(expect.arrayContaining(['exec:live', 'vultr:sandbox', 'upcloud:sandbox', 'tart:sandbox']))
 
+      // Every surface is served by default, 002's provisioning among them.
+      const [, provisioningUrl] = await waitForOutput(run, /provisioning\s+(http:\/\/127\.0\.0\.1:\d+)/)
+      expect(await (await fetch(`${provisioningUrl}/health`)).json()).toEqual({ status: 'healthy', version, uptime_seconds: expect.any(Number) })
+
       const key = await stat(join(dataDir, 'jwt-signing.key'))
       expect(key.mode & 0o777).toBe(0o600)
 

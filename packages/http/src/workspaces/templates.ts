@@ -1,4 +1,4 @@
-import { defineWorkflowTemplate, type WorkflowTemplate } from '@provisio/engine'
+import { defineWorkflowTemplate, ValidationError, type WorkflowTemplate } from '@provisio/engine'
 import { z } from 'zod'
 import { entryName, relativePath } from './paths'
 import { loadInfra } from './settings'
@@ -34,6 +34,8 @@ export const clusterCreateParams = infraParams
   .extend({
     settings: relativePath.default('settings.yaml'),
     cluster_name: entryName,
+    /** 002's example parameter: when given, the number of servers the cluster lists (a mismatch is refused). */
+    node_count: z.number().int().min(1).optional(),
   })
   .strict()
 
@@ -71,10 +73,11 @@ export function defineClusterTemplate(workspaces: Workspaces, type: string, opti
   })
 }
 
-/** The type of the named cluster, when the settings can be read; the plan reports what is wrong otherwise. */
-async function clusterType(workspaces: Workspaces, params: { workspace: string; infra: string; settings: string; cluster_name: string }): Promise<string | undefined> {
+/** The named cluster, when the settings can be read and list it; the plan reports what is wrong otherwise. */
+async function findCluster(workspaces: Workspaces, params: { workspace: string; infra: string; settings: string; cluster_name: string }) {
   const loaded = await loadInfra(await workspaces.directory(params.workspace), params.infra, params.settings).catch(() => undefined)
-  return loaded?.settings.clusters.find((cluster) => cluster.name === params.cluster_name)?.type
+  const cluster = loaded?.settings.clusters.find((each) => each.name === params.cluster_name)
+  return cluster && { ...cluster, infraServers: loaded!.settings.servers.length }
 }
 
 /** The templates of the workspaces plugin: servers, taskservs, the built-in cluster types and `cluster_create`. */
@@ -99,8 +102,12 @@ export function workspaceTemplates(workspaces: Workspaces): WorkflowTemplate<any
       description: "Create a cluster of an infra by its name: its servers, then its taskservs (its own list, else its type's)",
       params: clusterCreateParams,
       async build(params, { engine }) {
-        const type = await clusterType(workspaces, params)
-        const taskservs = type === undefined ? [] : (builtInClusterTypes[type]?.taskservs ?? [])
+        const cluster = await findCluster(workspaces, params)
+        const servers = cluster && (cluster.servers?.length ?? cluster.infraServers)
+        if (params.node_count !== undefined && servers !== undefined && servers !== params.node_count) {
+          throw new ValidationError('node_count does not match the cluster', [{ path: 'node_count', message: `cluster ${params.cluster_name} has ${servers} server(s) in its settings, not ${params.node_count}` }])
+        }
+        const taskservs = cluster === undefined ? [] : (builtInClusterTypes[cluster.type]?.taskservs ?? [])
         return buildInfraWorkflow(engine, workspaces, 'cluster/create', params, { kind: 'cluster', cluster: params.cluster_name, taskservs })
       },
     }),

@@ -85,7 +85,7 @@ clusters:
   })
 
   it('cluster_create end to end: the cluster\'s servers at Vultr and UpCloud, then its taskserv on them', async () => {
-    const id = await post('/v1/workflows/submit', { workspace: 'default', workflow_type: 'cluster_create', parameters: { infra: 'lab', cluster_name: 'builders' } })
+    const id = await post('/v1/workflows/submit', { workspace: 'default', workflow_type: 'cluster_create', parameters: { infra: 'lab', cluster_name: 'builders', node_count: 2 } })
     const done = await t.settle(id)
     expectOperation(done, 'completed')
     const workflow = await t.prov('GET', `/v1/workflows/${id}`, { token: t.adminToken })
@@ -125,6 +125,9 @@ clusters:
     const invalid = await t.prov('POST', '/v1/workflows/submit', { token: t.adminToken, body: { workflow_type: 'cluster_create', parameters: { infra: 'lab', cluster_name: 'builders', node_count: 'three' } } })
     expectProvisioningError(invalid, 400)
     expect(invalid.body.message).toMatch(/invalid parameters of workflow type "cluster_create"/)
+    const mismatch = await t.prov('POST', '/v1/workflows/submit', { token: t.adminToken, body: { workflow_type: 'cluster_create', parameters: { infra: 'lab', cluster_name: 'builders', node_count: 3 } } })
+    expectProvisioningError(mismatch, 400)
+    expect(mismatch.body.message).toBe('node_count does not match the cluster')
   })
 
   it('a workflow type of another plugin: any registered template, e.g. cluster.buildkit in check mode', async () => {
