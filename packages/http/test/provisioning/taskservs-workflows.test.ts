@@ -127,7 +127,7 @@ clusters:
     expect(invalid.body.message).toMatch(/invalid parameters of workflow type "cluster_create"/)
     const mismatch = await t.prov('POST', '/v1/workflows/submit', { token: t.adminToken, body: { workflow_type: 'cluster_create', parameters: { infra: 'lab', cluster_name: 'builders', node_count: 3 } } })
     expectProvisioningError(mismatch, 400)
-    expect(mismatch.body.message).toBe('node_count does not match the cluster')
+    expect(mismatch.body.message).toBe('node_count does not match the cluster: node_count: cluster builders has 2 server(s) in its settings, not 3')
   })
 
   it('a workflow type of another plugin: any registered template, e.g. cluster.buildkit in check mode', async () => {
