@@ -73,11 +73,11 @@ export function defineClusterTemplate(workspaces: Workspaces, type: string, opti
   })
 }
 
-/** The named cluster, when the settings can be read and list it; the plan reports what is wrong otherwise. */
-async function findCluster(workspaces: Workspaces, params: { workspace: string; infra: string; settings: string; cluster_name: string }) {
+/** The named cluster's type and server count, when the settings can be read and list it; the plan reports what is wrong otherwise. */
+async function findCluster(workspaces: Workspaces, params: { workspace: string; infra: string; settings: string; cluster_name: string }): Promise<{ type: string; servers: number } | undefined> {
   const loaded = await loadInfra(await workspaces.directory(params.workspace), params.infra, params.settings).catch(() => undefined)
   const cluster = loaded?.settings.clusters.find((each) => each.name === params.cluster_name)
-  return cluster && { ...cluster, infraServers: loaded!.settings.servers.length }
+  return cluster && { type: cluster.type, servers: cluster.servers?.length ?? loaded!.settings.servers.length }
 }
 
 /** The templates of the workspaces plugin: servers, taskservs, the built-in cluster types and `cluster_create`. */
@@ -103,9 +103,8 @@ export function workspaceTemplates(workspaces: Workspaces): WorkflowTemplate<any
       params: clusterCreateParams,
       async build(params, { engine }) {
         const cluster = await findCluster(workspaces, params)
-        const servers = cluster && (cluster.servers?.length ?? cluster.infraServers)
-        if (params.node_count !== undefined && servers !== undefined && servers !== params.node_count) {
-          throw new ValidationError('node_count does not match the cluster', [{ path: 'node_count', message: `cluster ${params.cluster_name} has ${servers} server(s) in its settings, not ${params.node_count}` }])
+        if (params.node_count !== undefined && cluster !== undefined && cluster.servers !== params.node_count) {
+          throw new ValidationError('node_count does not match the cluster', [{ path: 'node_count', message: `cluster ${params.cluster_name} has ${cluster.servers} server(s) in its settings, not ${params.node_count}` }])
         }
         const taskservs = cluster === undefined ? [] : (builtInClusterTypes[cluster.type]?.taskservs ?? [])
         return buildInfraWorkflow(engine, workspaces, 'cluster/create', params, { kind: 'cluster', cluster: params.cluster_name, taskservs })
