@@ -5,6 +5,7 @@ export type { ServerOptions, ProvisioServer, RunningSurface } from './server'
 // Surfaces
 export { controlCenter, controlCenterSurface, controlCenterModule } from './surfaces/control-center'
 export { orchestrator, orchestratorSurface, orchestratorModule } from './surfaces/orchestrator'
+export { provisioning, provisioningSurface, provisioningModule } from './surfaces/provisioning'
 export { tartvmModule, tartvmSurface } from './surfaces/tartvm'
 export type { TartvmOptions } from './surfaces/tartvm'
 export { surfaceModules, surfaceNames, findSurfaceModule } from './surfaces'
@@ -49,6 +50,8 @@ export {
   infraSettings,
   planInfra,
   serverDrivers,
+  registerServerDriver,
+  serverDeletion,
   WorkspaceError,
   workspaceProvider,
   builtInClusterTypes,
@@ -56,5 +59,6 @@ export {
   defineClusterTemplate,
   SERVERS_TEMPLATE,
   TASKSERV_TEMPLATE,
+  CLUSTER_CREATE_TEMPLATE,
 } from './workspaces'
-export type { CreateWorkspace, InfraSettings, LoadedInfra, Plan, PlanRequest, ServerDriver, ServerRecord, ServerRecords, WorkspaceInfo, Workspaces } from './workspaces'
+export type { CreateWorkspace, InfraSettings, LiveState, LoadedInfra, Plan, PlanRequest, ProviderStep, ServerDriver, ServerRecord, ServerRecords, WorkspaceInfo, Workspaces } from './workspaces'

@@ -12,9 +12,10 @@ export type PlanRequest =
   | { kind: 'taskserv'; taskserv: string; operation: 'create' | 'delete' }
   /**
    * `taskservs`: the cluster type's own list, used when the cluster in settings names none;
-   * `cluster`: which cluster of that type, needed only when the infra has several.
+   * `cluster`: which cluster of that type, needed only when the infra has several. Without
+   * `clusterType`, the cluster is found by its name alone (`cluster_create`).
    */
-  | { kind: 'cluster'; clusterType: string; taskservs: string[]; cluster?: string }
+  | { kind: 'cluster'; clusterType?: string; taskservs: string[]; cluster?: string }
 
 export interface PlanEnv {
   workspace: string
@@ -107,7 +108,7 @@ class PlanBuilder {
         id: recordId,
         provider: 'workspace',
         action: 'record',
-        input: { ...ref, provider: driver.provider, from: `create:${server.name}` },
+        input: { ...ref, provider: driver.provider, from: `create:${server.name}`, ...(server.plan ? { plan: server.plan } : {}), ...(server.zone ? { zone: server.zone } : {}) },
         dependsOn: [`create:${server.name}`],
       })
       recordIds.push(recordId)
@@ -201,8 +202,11 @@ export async function planInfra(loaded: LoadedInfra, request: PlanRequest, env: 
     const [taskserv] = findTaskservs(builder, [request.taskserv])
     if (taskserv) await builder.runTaskservs([taskserv], selectServers(loaded, taskserv.servers), request.operation, [], new Set())
   } else {
-    const clusters = loaded.settings.clusters.filter((cluster) => cluster.type === request.clusterType && (request.cluster === undefined || cluster.name === request.cluster))
-    const wanted = request.cluster === undefined ? `of type "${request.clusterType}"` : `"${request.cluster}" of type "${request.clusterType}"`
+    const clusters = loaded.settings.clusters.filter(
+      (cluster) => (request.clusterType === undefined || cluster.type === request.clusterType) && (request.cluster === undefined || cluster.name === request.cluster),
+    )
+    const ofType = request.clusterType === undefined ? '' : ` of type "${request.clusterType}"`
+    const wanted = request.cluster === undefined ? ofType.trimStart() : `"${request.cluster}"${ofType}`
     if (clusters.length === 0) builder.issues.push(`no cluster ${wanted} in ${loaded.settingsPath}`)
     // 004's request names a cluster type, not a cluster: with several, which one is ambiguous.
     if (clusters.length > 1) builder.issues.push(`several clusters of type "${request.clusterType}" in ${loaded.settingsPath} (${clusters.map((cluster) => cluster.name).join(', ')}): name one with \`cluster\``)

@@ -8,13 +8,13 @@ import { WorkspaceError } from './errors'
 import { entryName } from './paths'
 import { planInfra, type PlanRequest } from './plan'
 import { serverDrivers } from './server-drivers'
-import { loadInfra } from './settings'
+import { inlineInfra, loadInfra } from './settings'
 import type { Workspaces } from './workspaces'
 
 export const planRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('servers'), wait: z.boolean() }),
   z.object({ kind: z.literal('taskserv'), taskserv: entryName, operation: z.enum(['create', 'delete']) }),
-  z.object({ kind: z.literal('cluster'), clusterType: entryName, taskservs: z.array(entryName), cluster: entryName.optional() }),
+  z.object({ kind: z.literal('cluster'), clusterType: entryName.optional(), taskservs: z.array(entryName), cluster: entryName.optional() }),
 ]) satisfies z.ZodType<PlanRequest>
 
 export const planInput = z.object({
@@ -25,14 +25,19 @@ export const planInput = z.object({
   /** Only plan (check mode): said in the output. */
   check: z.boolean().default(false),
   request: planRequest,
+  /** Settings given with the request (servers and taskservs of the provisioning surface) in place of the settings file. */
+  inline: z.unknown().optional(),
 })
 
 const serverInput = z.object({ workspace: entryName, infra: entryName, server: entryName })
 
 const recordInput = serverInput.extend({
-  provider: z.enum([...serverDrivers.keys()] as [string, ...string[]]),
+  // Checked when the record is made: plugins add drivers after this module loads.
+  provider: z.string().refine((name) => serverDrivers.has(name), 'a provider with a server driver'),
   /** The operation of the same workflow whose result is the created server. */
   from: z.string().min(1),
+  plan: z.string().min(1).optional(),
+  zone: z.string().min(1).optional(),
 })
 
 const inventoryInput = z.object({
@@ -54,7 +59,8 @@ export type PlanInput = z.input<typeof planInput>
 /**
  * The `workspace` provider: `plan` loads and validates an infra and writes the plan as its
  * output; `claim` reserves a server for the workflow about to create it; `record` keeps a
- * created server in the server records (undo forgets it); `inventory` writes the ansible
+ * created server in the server records (undo forgets it); `forget` removes the record of a
+ * server deleted at its provider; `inventory` writes the ansible
  * inventory of an infra's servers, addresses resolved when it runs.
  */
 export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
@@ -75,7 +81,7 @@ export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
         input: planInput,
         async run(ctx, input) {
           if (input.check) ctx.log('check mode: planning only, nothing is created')
-          const loaded = await loadInfra(input.workspaceDir, input.infra, input.settings)
+          const loaded = input.inline === undefined ? await loadInfra(input.workspaceDir, input.infra, input.settings) : inlineInfra(input.workspaceDir, input.infra, input.inline)
           const records = await workspaces.servers.list({ workspace: input.workspace, infra: input.infra })
           const plan = await planInfra(loaded, input.request, { workspace: input.workspace, getAction: (provider, action) => engine.getAction(provider, action), records })
           for (const line of plan.lines) ctx.log(line)
@@ -118,7 +124,18 @@ export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
           const created = workflow?.operations.find((operation) => operation.id === input.from)
           if (!created || created.status !== 'completed') throw new Error(`operation "${input.from}" of this workflow has not completed: nothing to record`)
           const { providerId, ip } = serverDrivers.get(input.provider)!.identify(created.result, input.server)
-          const record = { workspace: input.workspace, infra: input.infra, name: input.server, provider: input.provider, provider_id: providerId, ip, created_at: new Date().toISOString(), workflow_id: workflowId }
+          const record = {
+            workspace: input.workspace,
+            infra: input.infra,
+            name: input.server,
+            provider: input.provider,
+            provider_id: providerId,
+            ...(input.plan === undefined ? {} : { plan: input.plan }),
+            ...(input.zone === undefined ? {} : { zone: input.zone }),
+            ip,
+            created_at: new Date().toISOString(),
+            workflow_id: workflowId,
+          }
           await workspaces.servers.put(record)
           await claims.release(input.workspace, input.infra, input.server, workflowId)
           ctx.log(`recorded server ${input.server}: ${input.provider} ${providerId}, ${ip ?? 'no address yet'}`)
@@ -128,6 +145,16 @@ export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
           const removed = await workspaces.servers.remove(input.workspace, input.infra, input.server)
           ctx.log(removed ? `forgot server ${input.server}` : `server ${input.server} was not recorded`)
           return { removed }
+        },
+      },
+      forget: {
+        description: 'Remove the record of a server deleted at its provider',
+        idempotent: true,
+        input: serverInput,
+        async run(ctx, input) {
+          const removed = await workspaces.servers.remove(input.workspace, input.infra, input.server)
+          ctx.log(removed ? `forgot server ${input.server}` : `server ${input.server} was not recorded`)
+          return { server: input.server, removed }
         },
       },
       inventory: {

@@ -8,6 +8,9 @@ export interface ServerRecord {
   provider: string
   /** The provider's id: Vultr instance id, UpCloud uuid, tart VM name. */
   provider_id: string
+  /** The plan and zone (region) it was created with, when its settings gave them. */
+  plan?: string
+  zone?: string
   /** Public IPv4 once known, `null` when created without waiting. */
   ip: string | null
   created_at: string

@@ -102,6 +102,23 @@ function parseSettings(text: string, path: string): unknown {
   }
 }
 
+function settingsIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`).join('; ')
+}
+
+/** Where inline settings say they come from, in plan lines and errors. */
+export const INLINE_SETTINGS = '(request)'
+
+/**
+ * An infra whose settings come with a request rather than from a file (the provisioning
+ * surface's server and taskserv routes), validated like a settings file.
+ */
+export function inlineInfra(workspaceDir: string, infra: string, settings: unknown): LoadedInfra {
+  const parsed = infraSettings.safeParse(settings)
+  if (!parsed.success) throw new WorkspaceError(`settings of the request are invalid: ${settingsIssues(parsed.error)}`, 'invalid_settings')
+  return { workspaceDir, infra, infraDir: join(workspaceDir, infra), settingsPath: INLINE_SETTINGS, settings: parsed.data }
+}
+
 /**
  * Reads `<workspace>/<infra>/<settings>` (JSON when it ends in `.json`, YAML otherwise) and
  * validates it. Whatever is missing or wrong is a `WorkspaceError` naming the path.
@@ -115,9 +132,6 @@ export async function loadInfra(workspaceDir: string, infra: string, settings: s
   if ((await kindOf(settingsPath)) !== 'file') throw new WorkspaceError(`settings file ${settingsPath} does not exist`, 'missing_settings')
   const raw = parseSettings(await readFile(settingsPath, 'utf8'), settingsPath)
   const parsed = infraSettings.safeParse(raw ?? {})
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`)
-    throw new WorkspaceError(`settings file ${settingsPath} is invalid: ${issues.join('; ')}`, 'invalid_settings')
-  }
+  if (!parsed.success) throw new WorkspaceError(`settings file ${settingsPath} is invalid: ${settingsIssues(parsed.error)}`, 'invalid_settings')
   return { workspaceDir, infra, infraDir, settingsPath, settings: parsed.data }
 }

@@ -1,7 +1,7 @@
 import type { Engine, WorkflowSubmission } from '@provisio/engine'
 import { planInfra, PLAN_OPERATION, type PlanRequest } from './plan'
 import type { PlanInput } from './provider'
-import { loadInfra } from './settings'
+import { inlineInfra, loadInfra } from './settings'
 import type { Workspaces } from './workspaces'
 
 /** What every workspace submission names: where the infra is and how to run it. */
@@ -10,6 +10,8 @@ export interface InfraParams {
   infra: string
   settings: string
   check_mode: boolean
+  /** Settings given with the request, planned in place of the settings file (`inlineInfra`). */
+  inline?: unknown
 }
 
 /**
@@ -27,7 +29,15 @@ export async function buildInfraWorkflow(
   request: PlanRequest,
 ): Promise<WorkflowSubmission> {
   const workspaceDir = await workspaces.directory(params.workspace)
-  const planInput: PlanInput = { workspace: params.workspace, workspaceDir, infra: params.infra, settings: params.settings, check: params.check_mode, request }
+  const planInput: PlanInput = {
+    workspace: params.workspace,
+    workspaceDir,
+    infra: params.infra,
+    settings: params.settings,
+    check: params.check_mode,
+    request,
+    ...(params.inline === undefined ? {} : { inline: params.inline }),
+  }
   const submission: WorkflowSubmission = {
     name,
     labels: { workspace: params.workspace, infra: params.infra, settings: params.settings, check_mode: String(params.check_mode) },
@@ -35,7 +45,7 @@ export async function buildInfraWorkflow(
   }
   if (params.check_mode) return submission
   try {
-    const loaded = await loadInfra(workspaceDir, params.infra, params.settings)
+    const loaded = params.inline === undefined ? await loadInfra(workspaceDir, params.infra, params.settings) : inlineInfra(workspaceDir, params.infra, params.inline)
     const records = await workspaces.servers.list({ workspace: params.workspace, infra: params.infra })
     const plan = await planInfra(loaded, request, { workspace: params.workspace, getAction: (provider, action) => engine.getAction(provider, action), records })
     submission.operations.push(...plan.operations)

@@ -1,6 +1,7 @@
-import { defineWorkflowTemplate, type WorkflowTemplate } from '@provisio/engine'
+import { defineWorkflowTemplate, ValidationError, type WorkflowTemplate } from '@provisio/engine'
 import { z } from 'zod'
 import { entryName, relativePath } from './paths'
+import { loadInfra } from './settings'
 import { buildInfraWorkflow } from './submission'
 import { DEFAULT_WORKSPACE, type Workspaces } from './workspaces'
 
@@ -28,7 +29,18 @@ export const clusterParams = infraParams
   })
   .strict()
 
+/** `cluster_create` (seed 002's workflow type): a cluster of the infra found by its name, whatever its type. */
+export const clusterCreateParams = infraParams
+  .extend({
+    settings: relativePath.default('settings.yaml'),
+    cluster_name: entryName,
+    /** 002's example parameter: when given, the number of servers the cluster lists (a mismatch is refused). */
+    node_count: z.number().int().min(1).optional(),
+  })
+  .strict()
+
 export const SERVERS_TEMPLATE = 'workspace.servers'
+export const CLUSTER_CREATE_TEMPLATE = 'cluster_create'
 export const TASKSERV_TEMPLATE = 'workspace.taskserv'
 
 /** Template name of a cluster type: `cluster.<type>`. */
@@ -61,7 +73,14 @@ export function defineClusterTemplate(workspaces: Workspaces, type: string, opti
   })
 }
 
-/** The templates of the workspaces plugin: servers, taskservs, and the built-in cluster types. */
+/** The named cluster's type and server count, when the settings can be read and list it; the plan reports what is wrong otherwise. */
+async function findCluster(workspaces: Workspaces, params: { workspace: string; infra: string; settings: string; cluster_name: string }): Promise<{ type: string; servers: number } | undefined> {
+  const loaded = await loadInfra(await workspaces.directory(params.workspace), params.infra, params.settings).catch(() => undefined)
+  const cluster = loaded?.settings.clusters.find((each) => each.name === params.cluster_name)
+  return cluster && { type: cluster.type, servers: cluster.servers?.length ?? loaded!.settings.servers.length }
+}
+
+/** The templates of the workspaces plugin: servers, taskservs, the built-in cluster types and `cluster_create`. */
 export function workspaceTemplates(workspaces: Workspaces): WorkflowTemplate<any>[] {
   return [
     defineWorkflowTemplate({
@@ -78,5 +97,18 @@ export function workspaceTemplates(workspaces: Workspaces): WorkflowTemplate<any
         buildInfraWorkflow(engine, workspaces, `taskserv/${params.operation}`, params, { kind: 'taskserv', taskserv: params.taskserv, operation: params.operation }),
     }),
     ...Object.entries(builtInClusterTypes).map(([type, options]) => defineClusterTemplate(workspaces, type, options)),
+    defineWorkflowTemplate({
+      name: CLUSTER_CREATE_TEMPLATE,
+      description: "Create a cluster of an infra by its name: its servers, then its taskservs (its own list, else its type's)",
+      params: clusterCreateParams,
+      async build(params, { engine }) {
+        const cluster = await findCluster(workspaces, params)
+        if (params.node_count !== undefined && cluster !== undefined && cluster.servers !== params.node_count) {
+          throw new ValidationError('node_count does not match the cluster', [{ path: 'node_count', message: `cluster ${params.cluster_name} has ${cluster.servers} server(s) in its settings, not ${params.node_count}` }])
+        }
+        const taskservs = cluster === undefined ? [] : (builtInClusterTypes[cluster.type]?.taskservs ?? [])
+        return buildInfraWorkflow(engine, workspaces, 'cluster/create', params, { kind: 'cluster', cluster: params.cluster_name, taskservs })
+      },
+    }),
   ]
 }

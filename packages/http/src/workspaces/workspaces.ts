@@ -12,6 +12,8 @@ export interface WorkspaceInfo {
   /** Absolute path of its directory. */
   path: string
   created_at?: string
+  /** When work was last submitted on it (`touch`); absent when never. */
+  last_used?: string
 }
 
 interface StoredWorkspace {
@@ -51,6 +53,8 @@ export interface Workspaces {
   /** The user's active workspace: the one they chose while it still exists, else `default`. */
   active: (userId: string) => Promise<string>
   activate: (userId: string, name: string) => Promise<void>
+  /** Notes that work was submitted on a workspace now: its `last_used`. */
+  touch: (name: string) => Promise<void>
   servers: ServerRecords
 }
 
@@ -58,6 +62,7 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
   const root = resolve(options.root)
   const registered = prefixStorage(options.storage, 'workspaces:registered')
   const activeStore = prefixStorage(options.storage, 'workspaces:active')
+  const lastUsed = prefixStorage(options.storage, 'workspaces:last-used')
 
   async function ensureDefault(): Promise<string> {
     const path = join(root, DEFAULT_WORKSPACE)
@@ -96,6 +101,8 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
       if (known.some((workspace) => workspace.path !== path && isInside(path, workspace.path))) continue
       byName.set(entry.name, { name: entry.name, path })
     }
+    const used = await Promise.all([...byName.keys()].map(async (name) => [name, await lastUsed.getItem<string>(name)] as const))
+    for (const [name, at] of used) if (at) byName.set(name, { ...byName.get(name)!, last_used: at })
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name))
   }
 
@@ -130,6 +137,7 @@ export function createWorkspaces(options: WorkspacesOptions): Workspaces {
       if (!(await find(name))) throw new NotFoundError(`no workspace "${name}"`)
       await activeStore.setItem(userId, name)
     },
+    touch: (name) => lastUsed.setItem(name, new Date().toISOString()),
     servers: serverRecords(options.storage),
   }
 }

@@ -281,7 +281,7 @@ clusters:
       'taskserv kubernetes: install with ansible-playbook taskservs/kubernetes.yml on cp-1, worker-1',
     ])
     expect(upcloudStandIn.state.servers.size).toBe(0)
-    expect(test.engine.templates.list().map((template) => template.name)).toEqual(['cluster.buildkit', 'cluster.kubernetes', 'workspace.servers', 'workspace.taskserv'])
+    expect(test.engine.templates.list().map((template) => template.name)).toEqual(['cluster_create', 'cluster.buildkit', 'cluster.kubernetes', 'workspace.servers', 'workspace.taskserv'])
   })
 
   it('submits on the caller\'s active workspace', async () => {

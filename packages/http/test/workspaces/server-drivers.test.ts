@@ -12,10 +12,15 @@ describe('server drivers', () => {
       for (const step of driver.createSteps({ ...server, provider: name }, { wait: true })) {
         expect(provider.actions[step.action].input.safeParse(step.input).success, `${name} ${step.action}`).toBe(true)
       }
-      const removal = driver.deleteStep('some-id')
-      expect(provider.actions[removal.action].input.safeParse(removal.input).success, `${name} ${removal.action}`).toBe(true)
+      for (const removal of [...driver.deleteSteps('some-id'), driver.listStep]) {
+        expect(provider.actions[removal.action].input.safeParse(removal.input).success, `${name} ${removal.action}`).toBe(true)
+      }
     }
-    expect(serverDrivers.get('upcloud')!.deleteStep('u-1')).toEqual({ action: 'server.delete', input: { uuid: 'u-1', storages: true } })
+    // UpCloud deletes only stopped servers.
+    expect(serverDrivers.get('upcloud')!.deleteSteps('u-1')).toEqual([
+      { action: 'server.stop', input: { uuid: 'u-1' } },
+      { action: 'server.delete', input: { uuid: 'u-1', storages: true } },
+    ])
   })
 
   it('read the provider id and public IPv4 from what the create action returned', () => {
