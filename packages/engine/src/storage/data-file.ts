@@ -1,0 +1,285 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import * as lmdb from 'lmdb'
+import { CHECKSUM_BYTES, valueDamage } from './checksum'
+
+/** The file that holds an LMDB environment's data, in its directory. */
+export const DATA_FILE = 'data.mdb'
+
+/** Bytes of a data file that hold nothing readable. */
+export interface DataFileDamage {
+  /** Where the damage starts. */
+  offset: number
+  /** Bytes it covers: a page, a value, or the part of the file that is missing. */
+  length: number
+  reason: string
+}
+
+export interface DataFileScan {
+  file: string
+  bytes: number
+  /** Entries of the store read intact. */
+  entries: number
+  /** In the order found: the meta pages and the file's length first, then the pages in key order. */
+  damage: DataFileDamage[]
+}
+
+/** Receives each intact entry, in key order: its key, and its value's text bytes (checksum checked and removed). */
+export type EntryReader = (key: string, text: Buffer) => void
+
+// LMDB's on-disk format (liblmdb mdb.c, data format 2, 64-bit): every page starts with a
+// 24-byte header (page number u64, txnid u64, pad u16, flags u16, lower u16, upper u16), the two
+// meta pages hold an MDB_meta after it, branch and leaf pages an array of node offsets.
+const MAGIC = 0xbeefc0de
+const DATA_FORMAT = 2
+const PAGE_HEADER = 24
+const P_BRANCH = 0x01
+const P_LEAF = 0x02
+const P_OVERFLOW = 0x04
+const P_META = 0x08
+const F_BIGDATA = 0x01
+const F_SUBDATA = 0x02
+const NODE_HEADER = 8
+// In MDB_meta: the free-page database at 24, the main database at 72, each an MDB_db of 48
+// bytes (pad u32 (the page size, in the free database's), flags u16, depth u16, 4 counts u64, root u64).
+const FREE_DB = 24
+const MAIN_DB = 72
+const LAST_PAGE = 120
+const TXNID = 128
+const NO_PAGE = 0xffffffffffffffffn
+const MAX_DEPTH = 32
+
+/** lmdb's decoder of its key encoding (ordered-binary): exported at run time, missing from its types. */
+const bufferToKeyValue = (lmdb as unknown as { bufferToKeyValue(bytes: Buffer): unknown }).bufferToKeyValue
+
+interface Meta {
+  page: number
+  txnid: bigint
+  pageSize: number
+  lastPage: number
+  free: Tree
+  main: Tree
+}
+
+interface Tree {
+  root: bigint
+  entries: bigint
+}
+
+/**
+ * Reads an LMDB data file page by page, without LMDB and without changing
+ * it, and reports what is damaged: meta pages, a file shorter than its meta
+ * page says, pages that are not what their parent says they are, values whose
+ * checksum fails, keys out of order. LMDB itself would take an empty file for
+ * a new store, fall back to the older meta page silently, and crash on a page
+ * past the end of a cut file (it maps the file into memory): this is how a
+ * store is checked before LMDB opens it. Past a damaged page the reading
+ * continues with the next one, so `read` gets every intact entry.
+ */
+export function scanDataFile(file: string, read?: EntryReader): DataFileScan {
+  const fd = openSync(file, 'r')
+  try {
+    return new DataFileScanner(file, fd, fstatSync(fd).size, read).scan()
+  } finally {
+    closeSync(fd)
+  }
+}
+
+class DataFileScanner {
+  private readonly damage: DataFileDamage[] = []
+  private readonly visited = new Set<number>()
+  private pageSize = 0
+  private lastPage = 0
+  private entries = 0
+  private previousKey: Buffer | undefined
+
+  constructor(
+    private readonly file: string,
+    private readonly fd: number,
+    private readonly bytes: number,
+    private readonly read: EntryReader | undefined,
+  ) {}
+
+  scan(): DataFileScan {
+    const meta = this.readMetas()
+    if (meta) {
+      this.pageSize = meta.pageSize
+      this.lastPage = meta.lastPage
+      const expected = (meta.lastPage + 1) * meta.pageSize
+      if (this.bytes < expected) {
+        this.report(this.bytes, expected - this.bytes, `the file ends at byte ${this.bytes}, but meta page ${meta.page} (transaction ${meta.txnid}) says it holds ${meta.lastPage + 1} pages of ${meta.pageSize} bytes (${expected} bytes): it was cut short`)
+      }
+      this.walk(meta.main.root, 0, true)
+      // The free-page list: damage there makes LMDB hand out pages that are in use.
+      this.walk(meta.free.root, 0, false)
+      if (!this.damage.length && BigInt(this.entries) !== meta.main.entries) {
+        this.report(meta.page * meta.pageSize, meta.pageSize, `the store holds ${this.entries} entries, but meta page ${meta.page} records ${meta.main.entries}`)
+      }
+    }
+    return { file: this.file, bytes: this.bytes, entries: this.entries, damage: this.damage }
+  }
+
+  /** The meta page LMDB would use (the newer of the two), once both are found intact; damage otherwise. */
+  private readMetas(): Meta | undefined {
+    if (this.bytes === 0) {
+      this.report(0, 0, 'the file is empty (an LMDB data file starts with two meta pages), so LMDB would take it for a new store')
+      return undefined
+    }
+    const first = this.readMeta(0, 0)
+    // The second meta page is one page in; without the first, its page size is found by trying each size LMDB allows.
+    const sizes = typeof first === 'string' ? [4096, 8192, 16384, 32768, 65536, 1024, 2048, 512] : [first.pageSize]
+    let second: Meta | string = `the file ends before meta page 1`
+    for (const size of sizes) {
+      second = this.readMeta(1, size)
+      if (typeof second !== 'string') break
+    }
+    const pageSize = typeof first !== 'string' ? first.pageSize : typeof second !== 'string' ? second.pageSize : 0
+    if (typeof first === 'string') this.report(0, pageSize || this.bytes, first)
+    if (typeof second === 'string') {
+      if (pageSize) this.report(pageSize, pageSize, second)
+      return undefined
+    }
+    if (typeof first === 'string') return undefined
+    // Each commit writes the meta page of its transaction's parity: the two are one transaction apart.
+    const gap = first.txnid > second.txnid ? first.txnid - second.txnid : second.txnid - first.txnid
+    if (gap !== 1n && !(first.txnid === 0n && second.txnid === 0n)) {
+      const older = first.txnid < second.txnid ? first : second
+      this.report(older.page * pageSize, pageSize, `meta pages 0 and 1 record transactions ${first.txnid} and ${second.txnid}, which are not consecutive: one of them is damaged`)
+      return undefined
+    }
+    return first.txnid > second.txnid ? first : second
+  }
+
+  private readMeta(page: number, pageSize: number): Meta | string {
+    const at = page * pageSize
+    const bytes = this.readAt(at, PAGE_HEADER + TXNID + 8)
+    if (bytes.length < PAGE_HEADER + TXNID + 8) return `the file ends within meta page ${page} (${this.bytes} bytes)`
+    const meta = PAGE_HEADER
+    if (bytes.readUInt32LE(meta) !== MAGIC) return `meta page ${page} (byte ${at}) does not hold LMDB's magic number`
+    const format = bytes.readUInt32LE(meta + 4)
+    if (format !== DATA_FORMAT) return `meta page ${page} is of LMDB data format ${format}, not ${DATA_FORMAT}`
+    if (!(bytes.readUInt16LE(18) & P_META) || bytes.readBigUInt64LE(0) !== BigInt(page)) return `meta page ${page} has a damaged page header`
+    const size = bytes.readUInt32LE(meta + FREE_DB)
+    if (size < 512 || size > 65536 || (size & (size - 1)) !== 0) return `meta page ${page} records a page size of ${size} bytes, which LMDB never writes`
+    if (page === 1 && size !== pageSize) return `meta page 1 records a page size of ${size} bytes, meta page 0 one of ${pageSize}`
+    const tree = (at: number): Tree => ({ entries: bytes.readBigUInt64LE(meta + at + 32), root: bytes.readBigUInt64LE(meta + at + 40) })
+    const lastPage = bytes.readBigUInt64LE(meta + LAST_PAGE)
+    if (lastPage > BigInt(Number.MAX_SAFE_INTEGER) / BigInt(size)) return `meta page ${page} records a last page of ${lastPage}, past any file`
+    return { page, txnid: bytes.readBigUInt64LE(meta + TXNID), pageSize: size, lastPage: Number(lastPage), free: tree(FREE_DB), main: tree(MAIN_DB) }
+  }
+
+  /** Reads the tree under `root` in key order; `entries`: whether its leaves are the store's entries (else LMDB's own records). */
+  private walk(root: bigint, depth: number, entries: boolean, parent?: number): void {
+    if (root === NO_PAGE) return
+    const pgno = Number(root)
+    const where = parent === undefined ? 'the root page' : `page ${pgno} (a child of page ${parent})`
+    if (root > BigInt(this.lastPage)) {
+      this.report(parent === undefined ? 0 : parent * this.pageSize, this.pageSize, `${where} is past the last page, ${this.lastPage}, the meta page records`)
+      return
+    }
+    // Past the end of a cut file: reported once, as the cut.
+    if ((pgno + 1) * this.pageSize > this.bytes) return
+    if (this.visited.has(pgno) || depth > MAX_DEPTH) {
+      this.report(pgno * this.pageSize, this.pageSize, `${where} is reached twice: the tree's links are damaged`)
+      return
+    }
+    this.visited.add(pgno)
+    const at = pgno * this.pageSize
+    const page = this.readAt(at, this.pageSize)
+    const header = this.pageHeaderDamage(page, pgno)
+    if (header) {
+      this.report(at, this.pageSize, `${where}: ${header}`)
+      return
+    }
+    const flags = page.readUInt16LE(18)
+    const count = page.readUInt16LE(20) >> 1
+    for (let n = 0; n < count; n++) {
+      const nodeAt = page.readUInt16LE(PAGE_HEADER + 2 * n) + PAGE_HEADER
+      const keyAt = nodeAt + NODE_HEADER
+      const keySize = nodeAt + NODE_HEADER <= page.length ? page.readUInt16LE(nodeAt + 6) : 0
+      if (nodeAt < PAGE_HEADER + 2 * count || keyAt + keySize > page.length) {
+        this.report(at, this.pageSize, `node ${n} of page ${pgno} lies outside the page: the page is damaged`)
+        return
+      }
+      const low = page.readUInt16LE(nodeAt) + page.readUInt16LE(nodeAt + 2) * 0x10000
+      const nodeFlags = page.readUInt16LE(nodeAt + 4)
+      if (flags & P_BRANCH) {
+        this.walk(BigInt(low + nodeFlags * 0x100000000), depth + 1, entries, pgno)
+        continue
+      }
+      const key = page.subarray(keyAt, keyAt + keySize)
+      if (nodeFlags & F_SUBDATA) {
+        // A named database: its records are LMDB's, its tree is checked like the main one.
+        this.entries += entries ? 1 : 0
+        if (keyAt + keySize + 48 <= page.length) this.walk(page.readBigUInt64LE(keyAt + keySize + 40), depth + 1, false, pgno)
+        continue
+      }
+      const value = this.readValue(page, pgno, keyAt + keySize, low, nodeFlags)
+      if (typeof value === 'string') {
+        this.report(at + nodeAt, keyAt + keySize - nodeAt, `${value} (key ${describeKey(key)})`)
+        continue
+      }
+      if (!entries) continue
+      if (this.previousKey && Buffer.compare(key, this.previousKey) <= 0) {
+        this.report(at + nodeAt, keyAt + keySize - nodeAt, `key ${describeKey(key)} on page ${pgno} is out of order (after ${describeKey(this.previousKey)}): its bytes are damaged`)
+        continue
+      }
+      const damage = valueDamage(value.bytes)
+      if (damage) {
+        this.report(value.at, value.bytes.length, `${damage} (key ${describeKey(key)})`)
+        continue
+      }
+      this.previousKey = Buffer.from(key)
+      this.entries++
+      this.read?.(String(bufferToKeyValue(key)), value.bytes.subarray(CHECKSUM_BYTES))
+    }
+  }
+
+  /** What is wrong with the header of a branch or leaf page, if anything. */
+  private pageHeaderDamage(page: Buffer, pgno: number): string | undefined {
+    const recorded = page.readBigUInt64LE(0)
+    if (recorded !== BigInt(pgno)) return `it holds the header of page ${recorded}`
+    const flags = page.readUInt16LE(18)
+    if (flags !== P_BRANCH && flags !== P_LEAF) return `it is not a branch or leaf page (flags 0x${flags.toString(16)})`
+    const lower = page.readUInt16LE(20)
+    const upper = page.readUInt16LE(22)
+    if (lower > upper || PAGE_HEADER + upper > this.pageSize) return `its free-space bounds (${lower}, ${upper}) do not fit its ${this.pageSize} bytes`
+    return undefined
+  }
+
+  /** A leaf node's value, from the page or its overflow pages; a string says what is wrong. */
+  private readValue(page: Buffer, pgno: number, dataAt: number, size: number, flags: number): { at: number; bytes: Buffer } | string {
+    if (!(flags & F_BIGDATA)) {
+      if (dataAt + size > page.length) return `a value of ${size} bytes runs past the end of page ${pgno}`
+      return { at: pgno * this.pageSize + dataAt, bytes: page.subarray(dataAt, dataAt + size) }
+    }
+    if (dataAt + 8 > page.length) return `the overflow page number runs past the end of page ${pgno}`
+    const first = page.readBigUInt64LE(dataAt)
+    const at = Number(first) * this.pageSize
+    if (first > BigInt(this.lastPage)) return `its overflow page ${first} is past the last page, ${this.lastPage}`
+    const bytes = this.readAt(at, PAGE_HEADER + size)
+    if (bytes.length < PAGE_HEADER + size) return `its overflow pages from ${first} run past the end of the file`
+    if (bytes.readBigUInt64LE(0) !== first || !(bytes.readUInt16LE(18) & P_OVERFLOW)) return `its overflow page ${first} has a damaged header`
+    if (bytes.readUInt32LE(20) * this.pageSize < PAGE_HEADER + size) return `its overflow pages from ${first} are fewer than its ${size} bytes need`
+    return { at: at + PAGE_HEADER, bytes: bytes.subarray(PAGE_HEADER) }
+  }
+
+  private readAt(position: number, length: number): Buffer {
+    const bytes = Buffer.alloc(Math.max(0, Math.min(length, this.bytes - position)))
+    for (let done = 0; done < bytes.length; ) {
+      const read = readSync(this.fd, bytes, done, bytes.length - done, position + done)
+      if (read === 0) return bytes.subarray(0, done)
+      done += read
+    }
+    return bytes
+  }
+
+  private report(offset: number, length: number, reason: string): void {
+    this.damage.push({ offset, length, reason })
+  }
+}
+
+/** A key for a message: its text when it reads as text, else its bytes in hex. */
+function describeKey(key: Buffer): string {
+  const text = key.toString('utf8')
+  return /^[\x20-\x7e]*$/.test(text) ? JSON.stringify(text) : `0x${key.toString('hex')}`
+}
