@@ -118,7 +118,12 @@ class DataFileScanner {
     return { file: this.file, bytes: this.bytes, entries: this.entries, damage: this.damage }
   }
 
-  /** The meta page LMDB would use (the newer of the two), once both are found intact; damage otherwise. */
+  /**
+   * The meta page whose tree to read: the newer of the two when both are
+   * intact and agree. Otherwise the damage is reported and the tree of the
+   * intact one, or of the older one, is read, for check and salvage: LMDB
+   * keeps the tree of the transaction before the last one intact.
+   */
   private readMetas(): Meta | undefined {
     if (this.bytes === 0) {
       this.report(0, 0, 'the file is empty (an LMDB data file starts with two meta pages), so LMDB would take it for a new store')
@@ -127,7 +132,7 @@ class DataFileScanner {
     const first = this.readMeta(0, 0)
     // The second meta page is one page in; without the first, its page size is found by trying each size LMDB allows.
     const sizes = typeof first === 'string' ? [4096, 8192, 16384, 32768, 65536, 1024, 2048, 512] : [first.pageSize]
-    let second: Meta | string = `the file ends before meta page 1`
+    let second: Meta | string = 'the file ends before meta page 1'
     for (const size of sizes) {
       second = this.readMeta(1, size)
       if (typeof second !== 'string') break
@@ -136,17 +141,16 @@ class DataFileScanner {
     if (typeof first === 'string') this.report(0, pageSize || this.bytes, first)
     if (typeof second === 'string') {
       if (pageSize) this.report(pageSize, pageSize, second)
-      return undefined
+      return typeof first === 'string' ? undefined : first
     }
-    if (typeof first === 'string') return undefined
+    if (typeof first === 'string') return second
+    const [older, newer] = first.txnid < second.txnid ? [first, second] : [second, first]
     // Each commit writes the meta page of its transaction's parity: the two are one transaction apart.
-    const gap = first.txnid > second.txnid ? first.txnid - second.txnid : second.txnid - first.txnid
-    if (gap !== 1n && !(first.txnid === 0n && second.txnid === 0n)) {
-      const older = first.txnid < second.txnid ? first : second
-      this.report(older.page * pageSize, pageSize, `meta pages 0 and 1 record transactions ${first.txnid} and ${second.txnid}, which are not consecutive: one of them is damaged`)
-      return undefined
+    if (newer.txnid - older.txnid !== 1n && newer.txnid !== 0n) {
+      this.report(0, 2 * pageSize, `meta pages 0 and 1 record transactions ${first.txnid} and ${second.txnid}, which are not consecutive: one of them is damaged`)
+      return older
     }
-    return first.txnid > second.txnid ? first : second
+    return newer
   }
 
   private readMeta(page: number, pageSize: number): Meta | string {
