@@ -22,11 +22,9 @@ export function valueText(bytes: Uint8Array): string {
 }
 
 /**
- * The LMDB value encoder of the `lmdb` driver: strings (unstorage's
- * serialised values) stored as their CRC32 and UTF-8 bytes, and checked on
- * every read. It is the root database's own encoder, so a caller working on
- * `getInstance()` directly (an atomic claim in a transaction) reads and
- * writes the same strings the driver does.
+ * The LMDB value encoder of the `lmdb` driver's database: strings
+ * (unstorage's serialised values) stored as their CRC32 and UTF-8 bytes, and
+ * checked on every read. `file` names the data file in the error.
  */
 export function checksummedStrings(file: string) {
   return {

@@ -4,6 +4,8 @@ import { CHECKSUM_BYTES, valueDamage } from './checksum'
 
 /** The file that holds an LMDB environment's data, in its directory. */
 export const DATA_FILE = 'data.mdb'
+/** The named database that holds the storage's entries; the root's other named databases are callers' own. */
+export const DATA_DATABASE = 'provisio'
 
 /** Bytes of a data file that hold nothing readable. */
 export interface DataFileDamage {
@@ -65,6 +67,9 @@ interface Tree {
   entries: bigint
 }
 
+/** What a tree's leaves hold: the root's named databases, the storage's entries, or records of LMDB or a caller. */
+type TreeKind = 'main' | 'entries' | 'other'
+
 /**
  * Reads an LMDB data file page by page, without LMDB and without changing
  * it, and reports what is damaged: meta pages, a file shorter than its meta
@@ -108,12 +113,9 @@ class DataFileScanner {
       if (this.bytes < expected) {
         this.report(this.bytes, expected - this.bytes, `the file ends at byte ${this.bytes}, but meta page ${meta.page} (transaction ${meta.txnid}) says it holds ${meta.lastPage + 1} pages of ${meta.pageSize} bytes (${expected} bytes): it was cut short`)
       }
-      this.walk(meta.main.root, 0, true)
+      this.walkTree('the main database', meta.main, 'main', meta.page * meta.pageSize)
       // The free-page list: damage there makes LMDB hand out pages that are in use.
-      this.walk(meta.free.root, 0, false)
-      if (!this.damage.length && BigInt(this.entries) !== meta.main.entries) {
-        this.report(meta.page * meta.pageSize, meta.pageSize, `the store holds ${this.entries} entries, but meta page ${meta.page} records ${meta.main.entries}`)
-      }
+      this.walkTree('the free-page list', meta.free, 'other', meta.page * meta.pageSize)
     }
     return { file: this.file, bytes: this.bytes, entries: this.entries, damage: this.damage }
   }
@@ -171,8 +173,18 @@ class DataFileScanner {
     return { page, txnid: bytes.readBigUInt64LE(meta + TXNID), pageSize: size, lastPage: Number(lastPage), free: tree(FREE_DB), main: tree(MAIN_DB) }
   }
 
-  /** Reads the tree under `root` in key order; `entries`: whether its leaves are the store's entries (else LMDB's own records). */
-  private walk(root: bigint, depth: number, entries: boolean, parent?: number): void {
+  /** Reads a tree and checks its entry count against the one its parent records (at `recordedAt`), when the tree is otherwise intact. */
+  private walkTree(name: string, tree: Tree, kind: TreeKind, recordedAt: number): void {
+    const damage = this.damage.length
+    const counted = { entries: 0 }
+    this.walk(tree.root, 0, kind, counted)
+    if (this.damage.length === damage && BigInt(counted.entries) !== tree.entries) {
+      this.report(recordedAt, 48, `${name} holds ${counted.entries} entries, but ${tree.entries} are recorded for it`)
+    }
+  }
+
+  /** Reads the tree under `root` in key order, counting its leaf entries into `count`. */
+  private walk(root: bigint, depth: number, kind: TreeKind, counted: { entries: number }, parent?: number): void {
     if (root === NO_PAGE) return
     const pgno = Number(root)
     const where = parent === undefined ? 'the root page' : `page ${pgno} (a child of page ${parent})`
@@ -207,14 +219,17 @@ class DataFileScanner {
       const low = page.readUInt16LE(nodeAt) + page.readUInt16LE(nodeAt + 2) * 0x10000
       const nodeFlags = page.readUInt16LE(nodeAt + 4)
       if (flags & P_BRANCH) {
-        this.walk(BigInt(low + nodeFlags * 0x100000000), depth + 1, entries, pgno)
+        this.walk(BigInt(low + nodeFlags * 0x100000000), depth + 1, kind, counted, pgno)
         continue
       }
       const key = page.subarray(keyAt, keyAt + keySize)
-      if (nodeFlags & F_SUBDATA) {
-        // A named database: its records are LMDB's, its tree is checked like the main one.
-        this.entries += entries ? 1 : 0
-        if (keyAt + keySize + 48 <= page.length) this.walk(page.readBigUInt64LE(keyAt + keySize + 40), depth + 1, false, pgno)
+      counted.entries++
+      if (kind === 'main' && nodeFlags & F_SUBDATA && keyAt + keySize + 48 <= page.length) {
+        // A named database, its MDB_db in the node: the storage's own, or a caller's (checked like LMDB's own records).
+        const db = keyAt + keySize
+        const tree = { entries: page.readBigUInt64LE(db + 32), root: page.readBigUInt64LE(db + 40) }
+        const name = key.toString('utf8').replace(/\0$/, '')
+        this.walkTree(`the database ${JSON.stringify(name)}`, tree, name === DATA_DATABASE ? 'entries' : 'other', at + db)
         continue
       }
       const value = this.readValue(page, pgno, keyAt + keySize, low, nodeFlags)
@@ -222,7 +237,7 @@ class DataFileScanner {
         this.report(at + nodeAt, keyAt + keySize - nodeAt, `${value} (key ${describeKey(key)})`)
         continue
       }
-      if (!entries) continue
+      if (kind !== 'entries') continue
       if (this.previousKey && Buffer.compare(key, this.previousKey) <= 0) {
         this.report(at + nodeAt, keyAt + keySize - nodeAt, `key ${describeKey(key)} on page ${pgno} is out of order (after ${describeKey(this.previousKey)}): its bytes are damaged`)
         continue

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { open, type RootDatabase } from 'lmdb'
+import { type Database, open, type RootDatabase } from 'lmdb'
 import { defineDriver } from 'unstorage'
 import { StorageCorruptionError } from '../errors'
 import { checksummedStrings } from './checksum'
-import { DATA_FILE, scanDataFile } from './data-file'
+import { DATA_DATABASE, DATA_FILE, scanDataFile } from './data-file'
 import { lockDirectory } from './lock'
 
 export interface LmdbDriverOptions {
@@ -32,9 +32,10 @@ interface PendingWrite {
  *   `StorageCorruptionError` naming the file, the byte and what is wrong.
  * - Exclusive: the directory is locked for this process (a `LOCK` file).
  *
- * `getInstance()` is the LMDB `RootDatabase`: its values are the same strings
- * (checked the same way), so a caller can read and write in one of its
- * transactions, e.g. to claim a job atomically.
+ * `getInstance()` is the LMDB `RootDatabase`. The entries are in its database
+ * named `provisio` (values: the strings unstorage stores, checksummed); a
+ * caller keeps records of its own in another named database (`openDB`), with
+ * LMDB's transactions for atomic read-and-write, e.g. to claim a job.
  */
 export const lmdbDriver = defineDriver((options: LmdbDriverOptions) => {
   if (!options?.base) throw new Error(`[provisio] [${DRIVER_NAME}] missing required option \`base\``)
@@ -42,34 +43,38 @@ export const lmdbDriver = defineDriver((options: LmdbDriverOptions) => {
   const file = join(dir, DATA_FILE)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const lock = lockDirectory(dir)
-  let root: RootDatabase<string, string>
+  let root: RootDatabase
+  let data: Database<string, string>
   try {
     if (existsSync(file)) {
       const [damage] = scanDataFile(file).damage
       if (damage) throw new StorageCorruptionError(file, damage.offset, damage.reason)
     }
-    root = open<string, string>({
+    root = open({
       path: dir,
       noSubdir: false,
       // Measured here: a commit that flushes inside the write lock is both faster than overlapping
       // the flush with the next commit and resolves only once durable (see docs/storage.md).
       overlappingSync: false,
-      encoder: checksummedStrings(file),
       permissionsMode: 0o600,
     } as Parameters<typeof open>[0])
+    // A named database of its own: the root's keys are the names of databases (a caller's own, e.g. job claims), never entries.
+    data = root.openDB<string, string>({ name: DATA_DATABASE, encoder: checksummedStrings(file) } as { name: string })
   } catch (error) {
     lock.release()
     throw error
   }
 
   const pending = new Map<string, PendingWrite>()
+  let closing: Promise<void> | undefined
   const write = (key: string, value: string | undefined): Promise<void> => {
+    if (closing) return Promise.reject(new Error(`[provisio] [${DRIVER_NAME}] ${dir} is closed`))
     const accepted: PendingWrite = { value }
     pending.set(key, accepted)
     const settle = () => {
       if (pending.get(key) === accepted) pending.delete(key)
     }
-    return (value === undefined ? root.remove(key) : root.put(key, value)).then(settle, (error: unknown) => {
+    return (value === undefined ? data.remove(key) : data.put(key, value)).then(settle, (error: unknown) => {
       settle()
       throw error
     })
@@ -77,7 +82,7 @@ export const lmdbDriver = defineDriver((options: LmdbDriverOptions) => {
   const keys = (base: string | undefined): string[] => {
     const prefix = base ?? ''
     const found = new Set<string>()
-    for (const key of root.getKeys({ start: prefix })) {
+    for (const key of data.getKeys({ start: prefix })) {
       if (!key.startsWith(prefix)) break
       found.add(key)
     }
@@ -87,7 +92,6 @@ export const lmdbDriver = defineDriver((options: LmdbDriverOptions) => {
     }
     return [...found]
   }
-  let closing: Promise<void> | undefined
 
   return {
     name: DRIVER_NAME,
@@ -95,11 +99,11 @@ export const lmdbDriver = defineDriver((options: LmdbDriverOptions) => {
     getInstance: () => root,
     hasItem(key: string) {
       const accepted = pending.get(key)
-      return accepted ? accepted.value !== undefined : root.doesExist(key)
+      return accepted ? accepted.value !== undefined : data.doesExist(key)
     },
     getItem(key: string) {
       const accepted = pending.get(key)
-      return accepted ? (accepted.value ?? null) : (root.get(key) ?? null)
+      return accepted ? (accepted.value ?? null) : (data.get(key) ?? null)
     },
     setItem: (key: string, value: string) => write(key, value),
     async setItems(items: Array<{ key: string; value: string }>) {
@@ -111,8 +115,11 @@ export const lmdbDriver = defineDriver((options: LmdbDriverOptions) => {
       await Promise.all(keys(base).map((key) => write(key, undefined)))
     },
     dispose() {
-      // LMDB's close waits for the writes it has accepted.
-      closing ??= root.close().finally(() => lock.release())
+      // The last transaction holds every write accepted before it (a failed one was reported to its writers); then LMDB closes.
+      const close = () => root.close()
+      closing ??= Promise.resolve(data.committed)
+        .then(close, close)
+        .finally(() => lock.release())
       return closing
     },
   }

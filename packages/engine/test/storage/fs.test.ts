@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
 import type { RootDatabase } from 'lmdb'
-import { createEngine, fsStorage, lmdbDriver } from '../../src'
+import { checkFsStorage, createEngine, fsStorage, lmdbDriver } from '../../src'
 import { tempDir, testProvider } from '../helpers'
 
 const tsxArgs = ['--conditions=source', '--import', 'tsx']
@@ -123,21 +123,28 @@ describe('storage: fsStorage', () => {
     await storage.dispose()
   })
 
-  it('hands out its LMDB root database, whose values are the strings the storage reads, for atomic read-and-write', async () => {
-    const storage = fsStorage({ base: tempDir() })
+  it('hands out its LMDB root database, where a caller keeps records of its own in a named database, atomically', async () => {
+    const base = tempDir()
+    const storage = fsStorage({ base })
     await storage.setItem('jobs:records:a', { id: 'a', status: 'pending' })
-    const root = storage.getMount('').driver.getInstance!() as RootDatabase<string, string>
-    expect(root.get('jobs:records:a')).toBe('{"id":"a","status":"pending"}')
-    const claim = () =>
-      root.transactionSync(() => {
-        if (root.get('jobs:claims:a') !== undefined) return false
-        root.putSync('jobs:claims:a', JSON.stringify({ worker: 'w1' }))
+    const root = storage.getMount('').driver.getInstance!() as RootDatabase
+    const claims = root.openDB<{ worker: string }, string>({ name: 'claims', encoding: 'json' })
+    const claim = (worker: string) =>
+      claims.transaction(() => {
+        if (claims.get('a') !== undefined) return false
+        claims.put('a', { worker })
         return true
       })
-    expect([claim(), claim()]).toEqual([true, false])
-    expect(await storage.getItem('jobs:claims:a')).toEqual({ worker: 'w1' })
-    expect(() => root.putSync('jobs:claims:b', { not: 'a string' } as never)).toThrow(/values are strings/)
+    expect(await Promise.all([claim('w1'), claim('w2')])).toEqual([true, false])
+    expect(claims.get('a')).toEqual({ worker: 'w1' })
+    // The storage's keys are its own: the named database is not among them, and clear() leaves it be.
+    expect(await storage.getKeys('')).toEqual(['jobs:records:a'])
+    await storage.clear()
+    expect(claims.get('a')).toEqual({ worker: 'w1' })
+    await storage.setItem('jobs:records:b', { id: 'b' })
     await storage.dispose()
+    // The open check reads the caller's database too, and counts only the storage's entries.
+    expect(checkFsStorage(base)).toMatchObject({ healthy: true, keys: 1 })
   })
 
   it('never applies a torn record when the writer is killed mid-write', async () => {
