@@ -30,10 +30,9 @@ export function checksummedStrings(file: string) {
   return {
     encode(value: unknown): Buffer {
       if (typeof value !== 'string') throw new TypeError(`[provisio] [lmdb] values are strings (unstorage's serialised form), got ${typeof value}`)
-      const text = Buffer.from(value, 'utf8')
-      const bytes = Buffer.allocUnsafe(CHECKSUM_BYTES + text.length)
-      bytes.writeUInt32LE(crc32(text), 0)
-      text.copy(bytes, CHECKSUM_BYTES)
+      const bytes = Buffer.allocUnsafe(CHECKSUM_BYTES + Buffer.byteLength(value))
+      bytes.write(value, CHECKSUM_BYTES, 'utf8')
+      bytes.writeUInt32LE(crc32(bytes.subarray(CHECKSUM_BYTES)), 0)
       return bytes
     },
     decode(bytes: Uint8Array): string {
