@@ -3,6 +3,8 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: ["src/index.ts", "src/testing/index.ts"],
   format: ['esm'],
+  // vitest is the suite's peer: the user's own copy runs it.
+  external: ['vitest'],
   dts: true,
   clean: true,
   target: 'node20',

@@ -7,7 +7,7 @@ import type { Provider } from './providers/types'
 import type { WorkflowServiceOptions } from './workflows/api'
 
 export interface EngineOptions {
-  /** Any unstorage `Storage`; memory when omitted. Use `fsStorage({ base })` for a durable, log-structured data directory. */
+  /** Any unstorage `Storage`; memory when omitted. Use `fsStorage({ base })` for a durable data directory (LMDB). */
   storage?: Storage
   providers?: Provider<any>[]
   plugins?: Plugin[]

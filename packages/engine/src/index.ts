@@ -23,11 +23,13 @@ export { defineWorkflowTemplate, TemplateRegistry } from './templates'
 export type { TemplateContext, TemplateSummary, WorkflowTemplate } from './templates'
 
 // Storage
-export { fsStorage, fsLogDriver } from './storage/fs'
+export { fsStorage } from './storage/fs'
+export { lmdbDriver } from './storage/lmdb'
 export { memoryStorage } from './storage/memory'
 export type { FsStorageOptions } from './storage/fs'
+export type { LmdbDriverOptions } from './storage/lmdb'
 export { checkFsStorage, salvageFsStorage } from './storage/salvage'
-export type { StorageCheckReport, StorageDamage, StorageSalvageReport, StorageSegmentReport } from './storage/salvage'
+export type { StorageCheckReport, StorageDamage, StorageSalvageReport } from './storage/salvage'
 
 // Errors
 export { ProvisioError, ValidationError, NotFoundError, EngineStateError, DataDirectoryLockedError, StorageCorruptionError } from './errors'

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -137,7 +137,7 @@ describe('provisio CLI (child process)', () => {
     return lines[0]
   }
 
-  it('user errors are one line and exit 1: short password, duplicate user, unknown role, a key path that is a directory, a bad segment header', async () => {
+  it('user errors are one line and exit 1: short password, duplicate user, unknown role, a key path that is a directory, a data file with a bad header', async () => {
     const dataDir = join(dir, 'errors')
     const add = (name: string, extra: string[] = [], stdin = 'long-enough-password\n') => startCli(['users', 'add', name, '--password-stdin', '--data-dir', dataDir, ...extra], { stdin })
     const keyIsDir = join(dir, 'key-dir')
@@ -150,10 +150,13 @@ describe('provisio CLI (child process)', () => {
     expect(await failure(add('bob', ['--role', 'wizard']), 1)).toMatch(/ERROR\s+Unknown role "wizard"$/)
     expect(await keyDir).toContain(`${join(keyIsDir, 'jwt-signing.key')} is not a file`)
 
-    const [segment] = (await readdir(join(dataDir, 'data'))).filter((name) => name.endsWith('.log'))
-    await writeFile(join(dataDir, 'data', segment), 'not a segment header at all')
-    expect(await failure(add('carl'), 1)).toMatch(/00000001\.log.*does not start with a segment header/)
-    expect(await failure(startCli(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', '0']), 1)).toMatch(/00000001\.log.*does not start with a segment header/)
+    const file = join(dataDir, 'data', 'data.mdb')
+    const bytes = await readFile(file)
+    bytes.write('not an LMDB meta page at all', 24)
+    await writeFile(file, bytes)
+    const refusal = /data\.mdb is corrupt at byte 0: meta page 0 \(byte 0\) does not hold LMDB's magic number/
+    expect(await failure(add('carl'), 1)).toMatch(refusal)
+    expect(await failure(startCli(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', '0']), 1)).toMatch(refusal)
   }, 120_000)
 
   it('a port in use fails in one line before anything is written; unknown flags and commands are usage errors (exit 2)', async () => {

@@ -31,18 +31,19 @@ describe('provisio storage (child process)', () => {
   it('serve refuses a damaged store in one line; check reports it; salvage writes a data dir the server starts on with the users intact', async () => {
     const dataDir = join(dir, 'damaged')
     await dataDirWithUsers(dataDir)
-    const segment = join(dataDir, 'data', '00000001.log')
-    // One flipped byte in the middle of the log, inside one user's record.
+    const segment = join(dataDir, 'data', 'data.mdb')
+    // One flipped byte inside one user's record. Each user was a transaction of its own, so the
+    // file also holds older copies of the record on pages LMDB has freed: every copy is flipped.
     const bytes = readFileSync(segment)
-    const at = bytes.indexOf(`"username":"${username(DAMAGED_USER)}"`)
-    expect(at).toBeGreaterThan(bytes.length / 4)
-    bytes[at + 3] ^= 0x20
+    const record = `"username":"${username(DAMAGED_USER)}"`
+    for (let at = bytes.indexOf(record); at !== -1; at = bytes.indexOf(record, at + 1)) bytes[at + 3] ^= 0x20
+    expect(bytes.indexOf(record)).toBe(-1)
     writeFileSync(segment, bytes)
 
     const serve = await runCli(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', '0'])
     expect(serve.code).toBe(1)
     const refusal = new RegExp(
-      `The storage of ${dataDir} is damaged: ${segment} is corrupt at byte (\\d+): record of \\d+ bytes fails its CRC32 check, and an intact record follows at byte \\d+, so a crash did not cause it\\. Nothing was changed\\. ` +
+      `The storage of ${dataDir} is damaged: ${segment} is corrupt at byte (\\d+): a value of \\d+ bytes fails its CRC32 check \\(key "[^"]+"\\)\\. Nothing was changed\\. ` +
         `List every damaged range with .?provisio storage check --data-dir ${dataDir}.?, and copy every readable record into a new data dir with .?provisio storage salvage --data-dir ${dataDir} --out NEWDIR`,
     )
     const [, offset] = serve.output.match(refusal) ?? ['', '']
@@ -53,8 +54,8 @@ describe('provisio storage (child process)', () => {
 
     const check = await runCli(['storage', 'check', '--data-dir', dataDir])
     expect(check.code).toBe(1)
-    expect(check.output).toMatch(/00000001\.log {2}\d+ bytes, \d+ records/)
-    expect(check.output).toMatch(new RegExp(`DAMAGED at byte ${offset} \\(\\d+ bytes\\): record of \\d+ bytes fails its CRC32 check`))
+    expect(check.output).toMatch(/data\.mdb {2}\d+ bytes, \d+ records/)
+    expect(check.output).toMatch(new RegExp(`DAMAGED at byte ${offset} \\(\\d+ bytes\\): a value of \\d+ bytes fails its CRC32 check`))
     expect(check.output).toMatch(/DAMAGED: 1 damaged range; the server refuses to start on this store/)
 
     const out = join(dir, 'salvaged')
@@ -93,13 +94,13 @@ describe('provisio storage (child process)', () => {
     // Seven CLI runs, each loading TypeScript sources through tsx.
   }, 120_000)
 
-  it('serve refuses an empty segment file instead of starting as a new store', async () => {
+  it('serve refuses an empty data file instead of starting as a new store', async () => {
     const dataDir = join(dir, 'emptied')
     await dataDirWithUsers(dataDir)
-    writeFileSync(join(dataDir, 'data', '00000001.log'), '')
+    writeFileSync(join(dataDir, 'data', 'data.mdb'), '')
     const serve = await runCli(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', '0'])
     expect(serve.code).toBe(1)
-    expect(serve.output).toMatch(/00000001\.log is corrupt at byte 0: the file is empty \(a segment starts with a 8-byte header\)\. Nothing was changed\./)
+    expect(serve.output).toMatch(/data\.mdb is corrupt at byte 0: the file is empty \(an LMDB data file starts with two meta pages\), so LMDB would take it for a new store\. Nothing was changed\./)
     expect(serve.output).not.toMatch(/Created the first administrator|No users yet/)
     const check = await runCli(['storage', 'check', '--data-dir', dataDir])
     expect(check.code).toBe(1)

@@ -62,13 +62,13 @@ export class StorageCorruptionError extends ProvisioError {
   constructor(
     /** The damaged file. */
     readonly file: string,
-    /** Byte offset in `file` where the damage starts. */
-    readonly offset: number,
+    /** Byte offset in `file` where the damage starts, when known (a damaged value met on reading has none). */
+    readonly offset: number | undefined,
     /** What is wrong there. */
     readonly reason: string,
   ) {
     super(
-      `[provisio] [fs-storage] ${file} is corrupt at byte ${offset}: ${reason}. The store was not opened and nothing in it was changed. ` +
+      `[provisio] [fs-storage] ${file} is corrupt${offset === undefined ? `: ${reason}. The read was refused` : ` at byte ${offset}: ${reason}. The store was not opened and nothing in it was changed`}. ` +
         'Copy every readable record into a new directory with `provisio storage salvage --data-dir DIR --out NEWDIR` (salvageFsStorage() in @provisio/engine)',
       { code: 'storage_corrupt' },
     )

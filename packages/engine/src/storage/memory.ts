@@ -1,16 +1,14 @@
+import { createStorage, type Storage } from 'unstorage'
 import memoryDriver from 'unstorage/drivers/memory'
-import type { Storage } from 'unstorage'
-import { directStorage } from './direct'
 
 /**
- * unstorage's memory driver in a `Storage` whose item calls skip key
- * normalisation for keys already normal: what an engine uses when it is given
- * no storage. Behaves as `createStorage()` does.
+ * unstorage's memory driver in a `Storage`: what an engine uses when it is
+ * given no storage.
  *
  * ```ts
  * const engine = createEngine({ storage: memoryStorage() })
  * ```
  */
 export function memoryStorage(): Storage {
-  return directStorage(memoryDriver())
+  return createStorage({ driver: memoryDriver() })
 }

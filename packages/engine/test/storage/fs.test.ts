@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process'
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
-import { createEngine, fsLogDriver, fsStorage } from '../../src'
+import type { RootDatabase } from 'lmdb'
+import { checkFsStorage, createEngine, fsStorage, lmdbDriver } from '../../src'
 import { tempDir, testProvider } from '../helpers'
 
 const tsxArgs = ['--conditions=source', '--import', 'tsx']
-const segment = (base: string, id = 1) => join(base, `${String(id).padStart(8, '0')}.log`)
+const dataFile = (base: string) => join(base, 'data.mdb')
 
 describe('storage: fsStorage', () => {
   it('stores, lists by prefix, reads and removes items', async () => {
@@ -32,7 +33,7 @@ describe('storage: fsStorage', () => {
     await storage.setItem('unicode', 'zwölf € 🚀')
     await storage.dispose()
     // What a server stores (password hashes among it) is readable by its owner only.
-    expect(statSync(segment(base)).mode & 0o777).toBe(0o600)
+    expect(statSync(dataFile(base)).mode & 0o777).toBe(0o600)
 
     const reopened = fsStorage({ base })
     expect((await reopened.getKeys('')).sort()).toEqual(['jobs:index:status:pending:a', 'other:thing', 'unicode'])
@@ -63,7 +64,7 @@ describe('storage: fsStorage', () => {
     await expect(storage.setItem('after', 1)).rejects.toThrow(/closed/)
 
     // unstorage's clear(base) skips a driver mounted at the root, so the driver is called directly.
-    const driver = fsLogDriver({ base })
+    const driver = lmdbDriver({ base })
     await driver.clear!('batch', {})
     expect((await driver.getKeys('', {})).sort()).toEqual(['kept', 'late'])
     await driver.dispose!()
@@ -75,12 +76,12 @@ describe('storage: fsStorage', () => {
     await reopened.dispose()
   })
 
-  it('resolves a thousand concurrent writes, each durable, in a few group commits', async () => {
+  it('resolves a thousand concurrent writes, each durable, in a few transactions', async () => {
     const base = tempDir()
     const storage = fsStorage({ base })
     const started = performance.now()
     await Promise.all(Array.from({ length: 1000 }, (_, n) => storage.setItem(`many:${n}`, { n })))
-    // One file write and flush per key took seconds; a group commit takes milliseconds.
+    // One disk flush per key takes seconds; one per transaction of a burst takes milliseconds.
     expect(performance.now() - started).toBeLessThan(2000)
     await storage.dispose()
     const reopened = fsStorage({ base })
@@ -109,65 +110,41 @@ describe('storage: fsStorage', () => {
     await storage.dispose()
   })
 
-  it('truncates a torn tail on open and keeps every record before it', async () => {
+  it('reuses the pages of rewritten values instead of growing (what compaction did for the log)', async () => {
     const base = tempDir()
     const storage = fsStorage({ base })
-    for (const n of [1, 2, 3]) await storage.setItem(`k:${n}`, { n })
+    const write = (round: number) => storage.setItems(Array.from({ length: 200 }, (_, n) => ({ key: `jobs:records:${n}`, value: { n, round, payload: 'x'.repeat(400) } })))
+    await write(0)
+    const firstSize = statSync(dataFile(base)).size
+    for (let round = 1; round <= 50; round++) await write(round)
+    // 50 rewrites of about 100 kB: a log would hold 5 MB until compacted; LMDB frees each old page once no reader needs it.
+    expect(statSync(dataFile(base)).size).toBeLessThan(firstSize * 3)
+    expect(await storage.getItem('jobs:records:7')).toMatchObject({ n: 7, round: 50 })
     await storage.dispose()
-    const intact = statSync(segment(base)).size
-
-    // A record cut short: a header that promises more bytes than follow.
-    appendFileSync(segment(base), Buffer.from([1, 2, 3, 4, 1, 3, 0, 100, 0, 0, 0, 0x6b, 0x3a]))
-    let reopened = fsStorage({ base })
-    expect(statSync(segment(base)).size).toBe(intact)
-    expect((await reopened.getKeys('k')).sort()).toEqual(['k:1', 'k:2', 'k:3'])
-    await reopened.setItem('k:4', { n: 4 })
-    await reopened.dispose()
-
-    // A complete record whose bytes were damaged: its CRC no longer matches.
-    const bytes = readFileSync(segment(base))
-    bytes[bytes.length - 2] ^= 0xff
-    writeFileSync(segment(base), bytes)
-    reopened = fsStorage({ base })
-    expect((await reopened.getKeys('k')).sort()).toEqual(['k:1', 'k:2', 'k:3'])
-    expect(await reopened.getItem('k:3')).toEqual({ n: 3 })
-    await reopened.dispose()
   })
 
-  it('refuses to open a sealed segment that is damaged in the middle', async () => {
+  it('hands out its LMDB root database, where a caller keeps records of its own in a named database, atomically', async () => {
     const base = tempDir()
-    const storage = fsStorage({ base, segmentBytes: 200 })
-    for (let n = 0; n < 10; n++) await storage.setItem(`k:${n}`, 'x'.repeat(100))
-    await storage.dispose()
-    const bytes = readFileSync(segment(base, 2))
-    bytes[20] ^= 0xff
-    writeFileSync(segment(base, 2), bytes)
-    expect(() => fsStorage({ base })).toThrow(/00000002\.log is corrupt at byte 8/)
-    // The failed open released the lock.
-    expect(existsSync(join(base, 'LOCK'))).toBe(false)
-  })
-
-  it('imports a directory of the old one-file-per-key layout once, moving the files into legacy/', async () => {
-    const base = tempDir()
-    mkdirSync(join(base, 'jobs', 'records'), { recursive: true })
-    mkdirSync(join(base, 'jobs', 'index', 'status', 'pending'), { recursive: true })
-    writeFileSync(join(base, 'jobs', 'records', 'a'), '{"id":"a"}')
-    writeFileSync(join(base, 'jobs', 'records', 'b.tmp-0123456789ab'), '{"id":"b","torn')
-    writeFileSync(join(base, 'jobs', 'index', 'status', 'pending', 'a'), '')
-    writeFileSync(join(base, 'top'), 'level')
-
     const storage = fsStorage({ base })
-    expect((await storage.getKeys('')).sort()).toEqual(['jobs:index:status:pending:a', 'jobs:records:a', 'top'])
-    expect(await storage.getItem('jobs:records:a')).toEqual({ id: 'a' })
-    expect(existsSync(join(base, 'legacy', 'jobs', 'records', 'a'))).toBe(true)
-    expect(existsSync(join(base, 'jobs'))).toBe(false)
-    await storage.removeItem('top')
+    await storage.setItem('jobs:records:a', { id: 'a', status: 'pending' })
+    const root = storage.getMount('').driver.getInstance!() as RootDatabase
+    const claims = root.openDB<{ worker: string }, string>({ name: 'claims', encoding: 'json' })
+    const claim = (worker: string) =>
+      claims.transaction(() => {
+        if (claims.get('a') !== undefined) return false
+        claims.put('a', { worker })
+        return true
+      })
+    expect(await Promise.all([claim('w1'), claim('w2')])).toEqual([true, false])
+    expect(claims.get('a')).toEqual({ worker: 'w1' })
+    // The storage's keys are its own: the named database is not among them, and clear() leaves it be.
+    expect(await storage.getKeys('')).toEqual(['jobs:records:a'])
+    await storage.clear()
+    expect(claims.get('a')).toEqual({ worker: 'w1' })
+    await storage.setItem('jobs:records:b', { id: 'b' })
     await storage.dispose()
-
-    // Imported once: the legacy files are a backup now, and a removal sticks.
-    const reopened = fsStorage({ base })
-    expect((await reopened.getKeys('')).sort()).toEqual(['jobs:index:status:pending:a', 'jobs:records:a'])
-    await reopened.dispose()
+    // The open check reads the caller's database too, and counts only the storage's entries.
+    expect(checkFsStorage(base)).toMatchObject({ healthy: true, keys: 1 })
   })
 
   it('never applies a torn record when the writer is killed mid-write', async () => {
@@ -179,6 +156,7 @@ describe('storage: fsStorage', () => {
       child.kill('SIGKILL')
       await new Promise((resolve) => child.once('exit', resolve))
       const storage = fsStorage({ base })
+      // LMDB commits a transaction whole or not at all: every record is one whole write.
       const keys = await storage.getKeys('records')
       expect(keys.length).toBe(8)
       for (const key of keys) {

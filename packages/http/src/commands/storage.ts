@@ -13,7 +13,7 @@ const STORE_DIR = 'data'
 export function storageDamageMessage(error: unknown, dataDir: string): string | undefined {
   if (!(error instanceof StorageCorruptionError)) return undefined
   return (
-    `The storage of ${dataDir} is damaged: ${error.file} is corrupt at byte ${error.offset}: ${error.reason}. Nothing was changed. ` +
+    `The storage of ${dataDir} is damaged: ${error.file} is corrupt${error.offset === undefined ? '' : ` at byte ${error.offset}`}: ${error.reason}. Nothing was changed. ` +
     `List every damaged range with \`provisio storage check --data-dir ${dataDir}\`, and copy every readable record into a new data dir with \`provisio storage salvage --data-dir ${dataDir} --out NEWDIR\`.`
   )
 }
@@ -51,17 +51,13 @@ async function orExit<T>(work: () => T | Promise<T>): Promise<T> {
 const count = (n: number, thing: string) => `${n} ${thing}${n === 1 ? '' : 's'}`
 
 function printReport(report: StorageCheckReport): void {
-  console.log(`Store ${report.dir}: ${count(report.segments.length, 'segment file')}, ${count(report.records, 'intact record')}, ${count(report.keys, 'key')}`)
-  for (const segment of report.segments) {
-    console.log(`  ${relative(report.dir, segment.file)}  ${count(segment.bytes, 'byte')}, ${count(segment.records, 'record')}`)
-    for (const damage of segment.damage) console.log(`    DAMAGED at byte ${damage.offset} (${count(damage.length, 'byte')}): ${damage.reason}`)
-    const torn = segment.tornTail
-    if (torn) console.log(`    torn write at byte ${torn.offset} (${count(torn.length, 'byte')}, never acknowledged): ${torn.reason}; the next start truncates it`)
-  }
+  console.log(`Store ${report.dir}: ${count(report.keys, 'intact key')}, ${count(report.damage.length, 'damaged range')}`)
+  console.log(`  ${relative(report.dir, report.file)}  ${count(report.bytes, 'byte')}, ${count(report.keys, 'record')}`)
+  for (const damage of report.damage) console.log(`    DAMAGED at byte ${damage.offset} (${count(damage.length, 'byte')}): ${damage.reason}`)
 }
 
 const checkCommand = defineCommand({
-  meta: { name: 'check', description: 'Read every record of the data dir\'s storage and report damage, changing nothing (exit 1 when damaged; the server must be stopped)' },
+  meta: { name: 'check', description: 'Read every page and record of the data dir\'s storage and report damage, changing nothing (exit 1 when damaged; the server must be stopped)' },
   args: storageArgs,
   async run({ args }) {
     const dataDir = fsDataDir(args)
@@ -105,7 +101,7 @@ const salvageCommand = defineCommand({
     printReport(report)
     const skipped = report.damage.reduce((sum, damage) => sum + damage.length, 0)
     console.log(`Salvaged ${count(report.copied, 'key')} into ${out} (${count(report.damage.length, 'damaged range')}, ${count(skipped, 'byte')}, skipped).`)
-    if (report.damage.length) console.log('A key whose latest change was in a damaged range has its previous value (or is missing): review the ranges above.')
+    if (report.damage.length) console.log('A key whose record was in a damaged range is missing from the copy: review the ranges above.')
     console.log(`Start the server on it with --data-dir ${out}; ${dataDir} is left as it was.`)
   },
 })

@@ -3,7 +3,7 @@ import { fsStorage } from '@provisio/engine'
 import { createStorage, type Storage } from 'unstorage'
 import type { ServeConfig } from '../config/schema'
 
-/** The engine's storage for a configuration: the log-structured store under `<dataDir>/data`, memory, or Redis. */
+/** The engine's storage for a configuration: LMDB under `<dataDir>/data` (fsStorage), memory, or Redis. */
 export async function createConfiguredStorage(config: Pick<ServeConfig, 'storage' | 'dataDir' | 'redisUrl'>): Promise<Storage> {
   switch (config.storage) {
     case 'memory':
