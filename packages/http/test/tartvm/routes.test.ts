@@ -155,5 +155,17 @@ describe('tartvm surface: token, inventory and VM routes on the fake tart', () =
     expect(document.info.title).toBe('de taartenfabriek (tartvm) API')
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/vms', '/api/vms/{target}', '/api/tasks/{id}', '/api/vms/pull', '/ws/tasks/{id}']))
     expect(document.paths['/api/vms/{target}'].get.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'target', in: 'path' })]))
+    // The X-Local-Token scheme: on every /api route but health, `?token=` on the WebSocket, none on the page.
+    expect(document.components.securitySchemes).toMatchObject({
+      localToken: { type: 'apiKey', in: 'header', name: 'X-Local-Token' },
+      localTokenQuery: { type: 'apiKey', in: 'query', name: 'token' },
+    })
+    expect(document.paths['/api/vms'].get.security).toEqual([{ localToken: [] }])
+    expect(document.paths['/api/vms/pull'].post.security).toEqual([{ localToken: [] }])
+    expect(document.paths['/api/vms'].get.responses['403']).toMatchObject({ description: 'Invalid or missing X-Local-Token header' })
+    expect(document.paths['/api/health'].get.security).toEqual([])
+    expect(document.paths['/'].get.security).toEqual([])
+    expect(document.paths['/ws/tasks/{id}'].get.security).toEqual([{ localTokenQuery: [] }])
+    expect(document.paths['/ws/tasks/{id}'].get.responses['403']).toBeDefined()
   })
 })

@@ -42,6 +42,7 @@ export function taskSocket(options: TaskSocketOptions): WebSocketRoute {
     path: '/ws/tasks/:id',
     summary: "A task's updates: its JSON now, again on every change, the final JSON, then close 1000 (token in ?token=)",
     auth: false,
+    credential: true,
     rateLimit: false,
     async hooks(event) {
       if (!tokenMatches(options.token(), event.url.searchParams.get('token'))) throw refused('Invalid or missing token')
