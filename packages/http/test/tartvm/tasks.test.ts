@@ -90,6 +90,8 @@ describe('tartvm tasks on the fake tart', () => {
     expect(failing.error).toMatch(/tart pull failed with exit code 1: invalid remote name: not a registry name/)
     expect(failing.stderr).toBe(failing.error)
     expect(failing.logs.at(-1)).toBe(`[stderr] ${failing.error}`)
+    // The tart adapter marks tart's own stderr lines in the job output: shown as they are, never prefixed twice.
+    expect(failing.logs.filter((line: string) => line.startsWith('[stderr] [stderr]'))).toEqual([])
 
     for (const body of [{}, { oci_url: '' }, { oci_url: 42 }]) {
       const refused = await app.api('POST', '/api/vms/pull', { body })
