@@ -54,12 +54,18 @@ async function submissionFigure() {
     const bareRates: number[] = []
     const surfaceRates: number[] = []
     const engineRates: number[] = []
+    const cpu = { bare: [] as number[], surface: [] as number[], engine: [] as number[] }
     for (let round = 0; round < ROUNDS; round++) {
-      bareRates.push((await post(bareUrl, {}, SECONDS)).rate)
+      const bareRound = await post(bareUrl, {}, SECONDS)
+      bareRates.push(bareRound.rate)
+      cpu.bare.push(bareRound.cpuMicros)
       const surfaceRound = await post(surfaceUrl, auth, SECONDS)
       if (surfaceRound.non2xx > 0) throw new Error(`POST /tasks answered ${surfaceRound.non2xx} non-2xx responses during the run`)
       surfaceRates.push(surfaceRound.rate)
-      engineRates.push((await post(`${bareUrl.replace(/\/tasks$/, '')}/engine/tasks`, {}, SECONDS)).rate)
+      cpu.surface.push(surfaceRound.cpuMicros)
+      const engineRound = await post(`${bareUrl.replace(/\/tasks$/, '')}/engine/tasks`, {}, SECONDS)
+      engineRates.push(engineRound.rate)
+      cpu.engine.push(engineRound.cpuMicros)
     }
     const h3 = median(bareRates)
     const surface = median(surfaceRates)
@@ -72,6 +78,10 @@ async function submissionFigure() {
     )
     console.log(
       `  bare h3 route submitting the job   ${Math.round(bareEngine).toLocaleString('en')} req/s  (${rates(engineRates)}; the orchestrator does ${((surface / bareEngine) * 100).toFixed(1)}% of it: the platform's share, the engine's left out)`,
+    )
+    const [bareCpu, surfaceCpu, engineCpu] = [median(cpu.bare), median(cpu.surface), median(cpu.engine)]
+    console.log(
+      `  CPU per request (this process)     bare ${bareCpu.toFixed(0)} µs, orchestrator ${surfaceCpu.toFixed(0)} µs, bare route submitting ${engineCpu.toFixed(0)} µs: the orchestrator at ${((bareCpu / surfaceCpu) * 100).toFixed(1)}% of bare h3 by CPU`,
     )
     return { bare: h3, surface, ratio: surface / h3 }
   } finally {

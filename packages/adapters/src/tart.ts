@@ -58,11 +58,26 @@ export const tartInputs = {
     wait: z.number().int().min(0).optional(),
     /** Fail (and stop the VM) when no IP appears in time; with `false` the job completes with `ip_address: null`. */
     requireIp: z.boolean().default(true),
+    /** More `tart run` options (`--dir`, `--net-bridged` …), passed after the others as separate arguments. */
+    extraArgs: z.array(z.string()).default([]),
   }),
   'vm.stop': z.object({ name: vmName, timeout: z.number().int().min(0).optional() }),
   'vm.delete': z.object({ name: vmName }),
   'vm.pull': z.object({ name: vmName, concurrency: z.number().int().positive().optional() }),
   'vm.clone': z.object({ source: vmName, name: vmName }),
+  'vm.create': z.object({
+    source: vmName,
+    name: vmName,
+    cpu: z.number().int().positive().optional(),
+    /** In MB. */
+    memory: z.number().int().positive().optional(),
+    /** In GB; tart only grows disks. */
+    diskSize: z.number().int().positive().optional(),
+    /** Start the new VM (as `vm.run`) once it is cloned and set. */
+    run: z
+      .object({ vnc: z.boolean().default(false), wait: z.number().int().min(0).optional(), requireIp: z.boolean().default(true) })
+      .optional(),
+  }),
   'vm.set': z
     .object({
       name: vmName,
@@ -155,14 +170,14 @@ async function readTail(path: string): Promise<string> {
   return text.trim().split('\n').at(-1) ?? ''
 }
 
-async function runVm(ctx: Ctx, input: Inputs['vm.run']): Promise<TartRunResult> {
+async function runVm(ctx: Ctx, input: Omit<Inputs['vm.run'], 'extraArgs'> & { extraArgs?: string[] }): Promise<TartRunResult> {
   const { config } = ctx
   const binary = findExecutable(config.binary, { path: process.env.PATH })
   if (!binary) throw createError('tart', `${config.binary} not found: tart runs on macOS (brew install cirruslabs/cli/tart)`, { code: 'not_installed' })
   const wait = input.wait ?? config.ipWaitSeconds
   await mkdir(config.vmLogDir, { recursive: true })
   const logPath = join(config.vmLogDir, `${vmFileName(input.name)}.log`)
-  const args = ['run', input.name, '--no-graphics', ...(input.vnc ? ['--vnc'] : [])]
+  const args = ['run', input.name, '--no-graphics', ...(input.vnc ? ['--vnc'] : []), ...(input.extraArgs ?? [])]
   ctx.log(`$ tart ${args.join(' ')} (detached, log ${logPath})`)
   const { pid } = startBackground({ file: binary, args, logPath })
   await ctx.storage.setItem<RunRecord>(runKey(input.name), { pid, logPath, startedAt: new Date().toISOString() })
@@ -212,6 +227,41 @@ async function runVm(ctx: Ctx, input: Inputs['vm.run']): Promise<TartRunResult> 
   const vncUrl = input.vnc ? (/vnc:\/\/\S+?(?=\.\.\.|\s|$)/.exec(await readFile(logPath, 'utf8').catch(() => ''))?.[0] ?? (ip ? `vnc://${ip}` : null)) : null
   if (ip) ctx.log(`${input.name} is running at ${ip}`)
   return { ip_address: ip, vnc_url: vncUrl, pid, log_path: logPath }
+}
+
+export interface TartCreateResult {
+  name: string
+  source: string
+  /** The settings tart refused (a disk cannot shrink): the VM is kept with what it had. */
+  warnings: string[]
+  run: TartRunResult | null
+}
+
+/**
+ * Clones `source`, then sets each setting with its own `tart set`, so one that tart refuses leaves
+ * the others applied (a warning, as de taartenfabriek's create), then optionally starts the VM.
+ */
+async function createVm(ctx: Ctx, input: Inputs['vm.create']): Promise<TartCreateResult> {
+  await tartCommand(ctx, ['clone', input.source, input.name], ctx.config.timeouts.clone)
+  const settings: Array<[flag: string, value: number | undefined]> = [
+    ['--cpu', input.cpu],
+    ['--memory', input.memory],
+    ['--disk-size', input.diskSize],
+  ]
+  const warnings: string[] = []
+  for (const [flag, value] of settings) {
+    if (value === undefined) continue
+    try {
+      await tartCommand(ctx, ['set', input.name, flag, String(value)], ctx.config.timeouts.set)
+    } catch (error) {
+      if (!(error instanceof TartError) || error.code !== 'command_failed') throw error
+      const warning = `tart set ${flag} ${value} was refused: ${error.message}`
+      ctx.log(`warning: ${warning}`)
+      warnings.push(warning)
+    }
+  }
+  const run = input.run ? await runVm(ctx, { name: input.name, ...input.run }) : null
+  return { name: input.name, source: input.source, warnings, run }
 }
 
 /**
@@ -301,6 +351,16 @@ export const tartProvider = defineProvider<typeof tartConfigSchema, Inputs>({
         return { name: input.name, source: input.source }
       },
       async undo(ctx, input) {
+        await tartCommand(ctx, ['delete', input.name], ctx.config.timeouts.delete)
+      },
+    },
+    'vm.create': {
+      description: 'Clone a VM, set its CPU, memory (MB) and disk (GB), optionally start it; undo stops and deletes it',
+      input: tartInputs['vm.create'],
+      run: createVm,
+      async undo(ctx, input) {
+        // A VM whose run already ended has nothing to stop; the delete then says what is left.
+        if (input.run) await stopVm(ctx, input.name).catch(() => undefined)
         await tartCommand(ctx, ['delete', input.name], ctx.config.timeouts.delete)
       },
     },

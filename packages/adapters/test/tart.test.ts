@@ -82,6 +82,34 @@ describe('tart adapter against the fake tart', () => {
     await expect(runAction(ctx, provider, 'vm.get', { name: clone })).rejects.toMatchObject({ code: 'not_found' })
   })
 
+  it('vm.create clones, sets each setting (a refused one is a warning), optionally starts; undo stops and deletes', async () => {
+    const { provider, ctx } = await setup()
+    const created = await runAction(ctx, provider, 'vm.create', { source: macos, name: 'dev', cpu: 6, memory: 16384, diskSize: 40 })
+    expect(created).toEqual({ name: 'dev', source: macos, warnings: [expect.stringContaining('disk size can only be increased')], run: null })
+    expect(await runAction(ctx, provider, 'vm.get', { name: 'dev' })).toMatchObject({ cpu: 6, memory: 16384, disk: 50, running: false })
+    expect(ctx.lines).toEqual(expect.arrayContaining(['$ tart clone ' + macos + ' dev', '$ tart set dev --cpu 6', '$ tart set dev --memory 16384', '$ tart set dev --disk-size 40']))
+
+    const started = await runAction(ctx, provider, 'vm.create', { source: 'ubuntu', name: 'ci/ubuntu:7', run: { vnc: true, requireIp: false, wait: 5 } })
+    expect(started).toMatchObject({ name: 'ci/ubuntu:7', warnings: [], run: { ip_address: expect.stringMatching(/^192\.168\.64\./) } })
+    expect(isAlive(started.run.pid)).toBe(true)
+    await provider.actions['vm.create'].undo!(ctx, { source: 'ubuntu', name: 'ci/ubuntu:7', run: { vnc: true, requireIp: false } }, started)
+    expect(isAlive(started.run.pid)).toBe(false)
+    await expect(runAction(ctx, provider, 'vm.get', { name: 'ci/ubuntu:7' })).rejects.toMatchObject({ code: 'not_found' })
+    await expect(runAction(ctx, provider, 'vm.create', { source: 'missing', name: 'x' })).rejects.toMatchObject({ code: 'not_found' })
+  })
+
+  it('vm.run passes extraArgs to tart run; tart refusing one fails the run with its message', async () => {
+    const { provider, ctx } = await setup()
+    const result = await runAction(ctx, provider, 'vm.run', { name: 'ubuntu', wait: 5, extraArgs: ['--dir', 'src:/tmp', '--no-audio'] })
+    expect(result.ip_address).toMatch(/^192\.168\.64\./)
+    expect(ctx.lines[0]).toBe(`$ tart run ubuntu --no-graphics --dir src:/tmp --no-audio (detached, log ${result.log_path})`)
+    await runAction(ctx, provider, 'vm.stop', { name: 'ubuntu', timeout: 5 })
+    await expect(runAction(ctx, provider, 'vm.run', { name: 'ubuntu', wait: 5, extraArgs: ['--bogus'] })).rejects.toMatchObject({
+      code: 'command_failed',
+      message: expect.stringContaining("Error: Unknown option '--bogus'"),
+    })
+  })
+
   it('vm.run starts a detached VM that outlives the job, then vm.ip, vm.delete (refused) and vm.stop', async () => {
     const { provider, ctx } = await setup()
     const result = await runAction(ctx, provider, 'vm.run', { name: macos, vnc: true, wait: 10 })

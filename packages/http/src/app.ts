@@ -153,6 +153,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
     const audited = route.audit !== false && (route.audit !== undefined || mutatingMethods.has(route.method))
     const auditAction = typeof route.audit === 'string' ? route.audit : `${route.resource?.split('/')[0] ?? surface.name}.${route.action ?? route.method.toLowerCase()}`
     const resourceOf = route.resource === undefined ? undefined : compileTemplate(route.resource)
+    const observe = services.metrics?.forRoute(surface.name, route.method, route.path)
 
     return async (event: H3Event): Promise<unknown> => {
       const started = performance.now()
@@ -224,13 +225,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
           )
         }
       }
-      services.metrics?.observe({
-        surface: surface.name,
-        method: route.method,
-        route: route.path,
-        status: result instanceof Response ? result.status : (event.res.status ?? 200),
-        seconds: (performance.now() - started) / 1000,
-      })
+      observe?.(result instanceof Response ? result.status : (event.res.status ?? 200), (performance.now() - started) / 1000)
       return result
     }
   }
@@ -240,15 +235,23 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
     onError: (error, event) => renderError(event, error),
   })
 
-  app.use((event) => {
-    stateOf(event)
-    const preflight = applyCors(event, services.cors)
-    if (preflight) return preflight
-    checkApiVersion(event)
-  })
+  /**
+   * What every request goes through first (request state, CORS preflight, API version), run by
+   * each handler itself: every path ends in one (a route, a WebSocket, a 405 or the 404), and h3's
+   * middleware chain would cost a promise chain per request for the same thing.
+   */
+  const withGlobalSteps =
+    (handler: (event: H3Event) => unknown) =>
+    (event: H3Event): unknown => {
+      stateOf(event)
+      const preflight = applyCors(event, services.cors)
+      if (preflight) return preflight
+      checkApiVersion(event)
+      return handler(event)
+    }
 
   for (const route of routes) {
-    const handler = routeHandler(route)
+    const handler = withGlobalSteps(routeHandler(route))
     app.on(route.method, route.path, handler)
     if (route.method === 'GET') app.on('HEAD', route.path, handler)
   }
@@ -266,23 +269,32 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
         return trackPeers(await socket.hooks(event, principal), services.peers)
     })
     // A plain request to a WebSocket route gets its 426 in the surface's error shape.
-    app.get(socket.path, (event) => {
-      if (event.req.headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError(426, `${socket.path} is a WebSocket: connect with an Upgrade: websocket request`, { headers: { Upgrade: 'websocket' } })
-      return upgrade(event)
-    })
+    app.get(
+      socket.path,
+      withGlobalSteps((event) => {
+        if (event.req.headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError(426, `${socket.path} is a WebSocket: connect with an Upgrade: websocket request`, { headers: { Upgrade: 'websocket' } })
+        return upgrade(event)
+      }),
+    )
   }
 
   for (const path of new Set(routes.map((route) => route.path))) {
     const methods = allowedMethods(routes, path)
     const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].join(', ')
-    app.all(path, (event) => {
-      stateOf(event).headers.set('Allow', allow)
-      throw new ApiError(405, `Method ${event.req.method} is not allowed on ${path}; allowed: ${allow}`)
-    })
+    app.all(
+      path,
+      withGlobalSteps((event) => {
+        stateOf(event).headers.set('Allow', allow)
+        throw new ApiError(405, `Method ${event.req.method} is not allowed on ${path}; allowed: ${allow}`)
+      }),
+    )
   }
-  app.all('/**', (event) => {
-    throw new ApiError(404, `No route matches ${event.req.method} ${event.url.pathname}`)
-  })
+  app.all(
+    '/**',
+    withGlobalSteps((event) => {
+      throw new ApiError(404, `No route matches ${event.req.method} ${event.url.pathname}`)
+    }),
+  )
 
   return app
 }

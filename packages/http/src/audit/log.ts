@@ -72,8 +72,9 @@ export function createAuditLog(options: AuditLogOptions): AuditLog {
       if (requestId !== null) entry.request_id = requestId
       const surface = optionalString(input.surface, 'surface', 50)
       if (surface !== null) entry.surface = surface
-      await storage.setItem(keys.entry(id), entry)
-      if (entry.user_id !== null) await storage.setItem(keys.userEntry(entry.user_id, id), 1)
+      // The entry and its user index are independent keys: written together, not one after the other.
+      if (entry.user_id === null) await storage.setItem(keys.entry(id), entry)
+      else await Promise.all([storage.setItem(keys.entry(id), entry), storage.setItem(keys.userEntry(entry.user_id, id), 1)])
       return entry
     },
 

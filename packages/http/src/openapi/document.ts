@@ -43,11 +43,29 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): 
 
 const errorRef = { $ref: '#/components/schemas/Error' }
 
+/** Routes check the surface's own credential unless they opt out (`auth: false`), as `createSurfaceApp` runs `authenticate`. */
+const usesCredential = (route: RouteDefinition, surface: SurfaceDefinition) => surface.credential !== undefined && route.auth !== false
+
+function security(route: RouteDefinition, surface: SurfaceDefinition): JsonSchema[] {
+  if (route.auth ?? surface.auth) return [{ bearerAuth: [] }]
+  return usesCredential(route, surface) ? [{ [surface.credential!.scheme]: [] }] : []
+}
+
+function securitySchemes(surface: SurfaceDefinition): JsonSchema {
+  const credential = surface.credential
+  const schemes: JsonSchema = { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }
+  if (!credential) return schemes
+  schemes[credential.scheme] = { type: 'apiKey', in: 'header', name: credential.header, description: credential.description }
+  if (credential.query) schemes[`${credential.scheme}Query`] = { type: 'apiKey', in: 'query', name: credential.query, description: credential.description }
+  return schemes
+}
+
 function errorResponses(route: RouteDefinition, surface: SurfaceDefinition): Record<string, JsonSchema> {
   const statuses = new Map<number, string>()
   const auth = route.auth ?? surface.auth
   if (route.body || route.query || route.params) statuses.set(400, 'Invalid request parameters or malformed JSON')
   if (auth) statuses.set(401, 'Authentication required or invalid')
+  if (usesCredential(route, surface)) statuses.set(surface.credential!.refusal.status, surface.credential!.refusal.description)
   if (auth && (route.permission || (surface.policies && route.resource))) statuses.set(403, 'Permission denied')
   if (route.params) statuses.set(404, 'Resource not found')
   if (route.body) statuses.set(surface.style.validationStatus.body, 'Validation error')
@@ -59,7 +77,6 @@ function errorResponses(route: RouteDefinition, surface: SurfaceDefinition): Rec
 }
 
 function operation(route: RouteDefinition, surface: SurfaceDefinition): JsonSchema {
-  const auth = route.auth ?? surface.auth
   const status = String(route.status ?? 200)
   const success = route.raw
     ? { description: route.summary }
@@ -72,7 +89,7 @@ function operation(route: RouteDefinition, surface: SurfaceDefinition): JsonSche
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     ...(route.tags ? { tags: route.tags } : {}),
-    security: auth ? [{ bearerAuth: [] }] : [],
+    security: security(route, surface),
     parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: inputSchema(route.body) } } } } : {}),
     responses: { [status]: success, ...(route.raw ? {} : errorResponses(route, surface)) },
@@ -94,8 +111,11 @@ export function createOpenApiDocument(surface: SurfaceDefinition, routes: RouteD
     paths[path].get = {
       operationId: operationId({ method: 'GET', path: socket.path } as RouteDefinition),
       summary: `${socket.summary} (WebSocket)`,
-      security: (socket.auth ?? surface.auth) ? [{ bearerAuth: [] }] : [],
-      responses: { '101': { description: 'Switching Protocols: the WebSocket is open' } },
+      security: (socket.auth ?? surface.auth) ? [{ bearerAuth: [] }] : socket.credential && surface.credential?.query ? [{ [`${surface.credential.scheme}Query`]: [] }] : [],
+      responses: {
+        '101': { description: 'Switching Protocols: the WebSocket is open' },
+        ...(socket.credential && surface.credential ? { [String(surface.credential.refusal.status)]: { description: `The handshake is refused: ${surface.credential.refusal.description}` } } : {}),
+      },
     }
   }
   return {
@@ -103,7 +123,7 @@ export function createOpenApiDocument(surface: SurfaceDefinition, routes: RouteD
     info: { title: surface.title, version: surface.version, ...(surface.description ? { description: surface.description } : {}) },
     paths,
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: securitySchemes(surface),
       schemas: { Error: surface.style.errorSchema },
     },
   }

@@ -84,7 +84,22 @@ export interface WebSocketRoute {
   auth?: boolean
   /** The rate-limit bucket each upgrade counts against: default `general`; `false` counts nothing. */
   rateLimit?: RateLimitBucket | false
+  /** The hooks check the surface's own `credential` in its query parameter (documented so; the hooks refuse). */
+  credential?: boolean
   hooks: (event: H3Event, principal: Principal | undefined) => Partial<Hooks> | Promise<Partial<Hooks>>
+}
+
+/** A surface's own credential (what its `authenticate` checks), as its OpenAPI document names it. */
+export interface SurfaceCredential {
+  /** The security scheme's name (`localToken`). */
+  scheme: string
+  /** The header routes take it in (`X-Local-Token`). */
+  header: string
+  /** The query parameter WebSockets with `credential: true` take it in (`token`). */
+  query?: string
+  description: string
+  /** The status and message of a refusal. */
+  refusal: { status: number; description: string }
 }
 
 /** A surface: one API document served on its own port, declared as data and built by `createSurfaceApp`. */
@@ -105,6 +120,8 @@ export interface SurfaceDefinition {
    * first on every route whose `auth` is not `false`; throw an `ApiError` to refuse.
    */
   authenticate?: (event: H3Event) => void | Promise<void>
+  /** What `authenticate` reads, for the OpenAPI document (its security scheme and refusal). */
+  credential?: SurfaceCredential
   /** Stops what the surface runs in the background (timers, listeners); the server calls it on close. */
   dispose?: () => void | Promise<void>
 }

@@ -128,14 +128,41 @@ export interface SocketResult {
   reason: string
 }
 
+const taskSocketUrl = (base: string, id: string, token: string | undefined) =>
+  `${base.replace(/^http/, 'ws')}/ws/tasks/${encodeURIComponent(id)}${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`
+
 /** Opens `/ws/tasks/{id}` and collects every frame until the server closes it. */
 export function watchTask(base: string, id: string, token: string | undefined): Promise<SocketResult> {
-  const query = token === undefined ? '' : `?token=${encodeURIComponent(token)}`
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/ws/tasks/${encodeURIComponent(id)}${query}`)
+    const socket = new WebSocket(taskSocketUrl(base, id, token))
     const frames: string[] = []
     socket.on('message', (data) => frames.push(data.toString()))
     socket.on('close', (code, reason) => resolve({ frames, code, reason: reason.toString() }))
+    socket.on('error', reject)
+  })
+}
+
+export interface Refusal {
+  /** Set when the server accepted the socket (the refusal test then fails on it). */
+  opened: boolean
+  status: number
+  body: string
+}
+
+/** Tries `/ws/tasks/{id}`, expecting the handshake to be refused: the HTTP answer the server gave instead. */
+export function refusedUpgrade(base: string, id: string, token: string | undefined): Promise<Refusal> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(taskSocketUrl(base, id, token))
+    socket.on('open', () => {
+      socket.terminate()
+      resolve({ opened: true, status: 101, body: '' })
+    })
+    socket.on('unexpected-response', (_request, response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => (body += chunk))
+      response.on('end', () => resolve({ opened: false, status: response.statusCode ?? 0, body }))
+    })
     socket.on('error', reject)
   })
 }

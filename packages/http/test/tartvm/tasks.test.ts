@@ -90,6 +90,8 @@ describe('tartvm tasks on the fake tart', () => {
     expect(failing.error).toMatch(/tart pull failed with exit code 1: invalid remote name: not a registry name/)
     expect(failing.stderr).toBe(failing.error)
     expect(failing.logs.at(-1)).toBe(`[stderr] ${failing.error}`)
+    // The tart adapter marks tart's own stderr lines in the job output: shown as they are, never prefixed twice.
+    expect(failing.logs.filter((line: string) => line.startsWith('[stderr] [stderr]'))).toEqual([])
 
     for (const body of [{}, { oci_url: '' }, { oci_url: 42 }]) {
       const refused = await app.api('POST', '/api/vms/pull', { body })
@@ -111,6 +113,53 @@ describe('tartvm tasks on the fake tart', () => {
     expect(clone).toMatchObject({ status: 'completed', result: { new_vm_name: 'ubuntu-2' } })
     await expect.poll(async () => (await app!.api('GET', '/api/vms/ubuntu-2')).body, { timeout: 5_000 }).toMatchObject({ source: 'local' })
     expect(await app.api('GET', '/api/tasks/nope')).toMatchObject({ status: 404, body: { detail: 'Task not found' } })
+  })
+
+  it('create clones a pulled image and sets CPU, memory and disk; a refused setting is a warning, as the real server', async () => {
+    app = await startTartvm()
+    const { body: task } = await app.api('POST', '/api/vms/create', { body: { name: 'dev', source_vm: macos, cpu: 6, memory: 16, disk_size: 80 } })
+    expect(task).toMatchObject({ ...taskShape, action: 'create_vm', status: 'pending', vm_name: 'dev' })
+    const done = await app.waitTask(task.id)
+    expect(done).toMatchObject({
+      status: 'completed',
+      exit_code: 0,
+      command: [app.fake.bin, 'clone', macos, 'dev'],
+      result: { message: `VM 'dev' created successfully from ${macos}`, name: 'dev', source: macos, cpu: 6, memory: '16GB', disk_size: '80GB' },
+    })
+    expect(done.logs).toEqual([`$ tart clone ${macos} dev`, '$ tart set dev --cpu 6', '$ tart set dev --memory 16384', '$ tart set dev --disk-size 80'])
+    expect((await app.api('GET', '/api/vms/dev/config?force_refresh=true')).body).toMatchObject({ name: 'dev', cpu: 6, memory: '16G', disk_size: '80G' })
+
+    const smaller = await app.waitTask((await app.api('POST', '/api/vms/create', { body: { name: 'small', source_vm: 'ubuntu', cpu: 2, memory: 4, disk_size: 10 } })).body.id)
+    expect(smaller.status).toBe('completed')
+    expect(smaller.logs.at(-1)).toMatch(/^warning: tart set --disk-size 10 was refused: .*disk size can only be increased/)
+    expect((await app.api('GET', '/api/vms/small/config?force_refresh=true')).body).toMatchObject({ disk_size: '20G' })
+
+    const missing = await app.waitTask((await app.api('POST', '/api/vms/create', { body: { name: 'y', source_vm: 'nope', cpu: 2, memory: 4, disk_size: 50 } })).body.id)
+    expect(missing).toMatchObject({ status: 'failed', error: 'the specified VM "nope" does not exist' })
+    const refused = await app.api('POST', '/api/vms/create', { body: { name: 'z', source_vm: macos, cpu: 'four', memory: 4, disk_size: 50 } })
+    expect(refused.status).toBe(422)
+    expect(refused.body.detail[0]).toMatchObject({ loc: ['body', 'cpu'] })
+  })
+
+  it('clone with start_after_clone starts the clone in the same task; start passes extra_args to tart run', async () => {
+    app = await startTartvm()
+    const clone = await app.waitTask((await app.api('POST', '/api/vms/ubuntu/clone', { body: { new_name: 'ci/ubuntu:1', start_after_clone: true } })).body.id)
+    expect(clone).toMatchObject({
+      status: 'completed',
+      action: 'clone_vm',
+      result: { message: 'VM cloned successfully: ci/ubuntu:1', new_vm_name: 'ci/ubuntu:1', started: true, ip_address: expect.stringMatching(/^192\.168\.64\./), pid: expect.any(String) },
+    })
+    expect(clone.result.vnc_url).toBe(`vnc://${clone.result.ip_address}`)
+    await expect.poll(async () => (await app!.api('GET', '/api/vms/ci/ubuntu:1')).body, { timeout: 5_000 }).toMatchObject({ status: 'running', ip_address: clone.result.ip_address })
+
+    const start = await app.waitTask((await app.api('POST', '/api/vms/ubuntu/start', { body: { extra_args: ['--dir', 'src:/tmp', '--no-audio'] } })).body.id)
+    expect(start).toMatchObject({ status: 'completed', command: [app.fake.bin, 'run', 'ubuntu', '--no-graphics', '--vnc', '--dir', 'src:/tmp', '--no-audio'] })
+    expect(start.logs[0]).toMatch(/^\$ tart run ubuntu --no-graphics --vnc --dir src:\/tmp --no-audio \(detached/)
+    await app.waitTask((await app.api('POST', '/api/vms/ubuntu/stop', { body: {} })).body.id)
+    // tart itself judges the options: one it does not know fails the task with its message.
+    const bogus = await app.waitTask((await app.api('POST', '/api/vms/ubuntu/start', { body: { extra_args: ['--bogus'] } })).body.id)
+    expect(bogus).toMatchObject({ status: 'failed', error: expect.stringContaining("Error: Unknown option '--bogus'") })
+    expect((await app.api('POST', '/api/vms/ubuntu/start', { body: { extra_args: '--dir' } })).status).toBe(422)
   })
 
   it('tasks are engine jobs: they survive a server restart and show in the engine job list', async () => {

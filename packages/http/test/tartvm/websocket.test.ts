@@ -1,6 +1,6 @@
 import WebSocket from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
-import { macos, startTartvm, watchTask, type TartvmServer } from './helpers'
+import { macos, refusedUpgrade, startTartvm, watchTask, type TartvmServer } from './helpers'
 
 const tasksOf = (frames: string[]) => frames.filter((frame) => frame !== '').map((frame) => JSON.parse(frame))
 
@@ -57,16 +57,19 @@ describe('tartvm task WebSocket /ws/tasks/{id}?token=', () => {
     expect(tasksOf(frames).at(-1).result.ip_address).toMatch(/^192\.168\.64\./)
   })
 
-  it('a missing or wrong token, or an unknown task, closes with 1008 and sends nothing', async () => {
+  it('a missing or wrong token, or an unknown task, is refused before accept: HTTP 403, as the real server (close 1008 before accept)', async () => {
     app = await startTartvm()
     const { body: task } = await app.api('POST', '/api/vms/ubuntu/delete', { body: {} })
     for (const token of [undefined, '', 'wrong']) {
-      const { frames, code } = await watchTask(app.base, task.id, token)
-      expect(code, `token ${token}`).toBe(1008)
-      expect(frames).toEqual([])
+      const refusal = await refusedUpgrade(app.base, task.id, token)
+      expect(refusal, `token ${token}`).toMatchObject({ opened: false, status: 403 })
+      expect(JSON.parse(refusal.body)).toEqual({ detail: 'Invalid or missing token' })
     }
-    const unknown = await watchTask(app.base, 'no-such-task', app.token)
-    expect(unknown).toMatchObject({ code: 1008, frames: [], reason: 'Task not found' })
+    const unknown = await refusedUpgrade(app.base, 'no-such-task', app.token)
+    expect(unknown).toMatchObject({ opened: false, status: 403 })
+    expect(JSON.parse(unknown.body)).toEqual({ detail: 'Task not found' })
+    // The same task with the right token is accepted.
+    expect((await watchTask(app.base, task.id, app.token)).code).toBe(1000)
   })
 
   it('a client that leaves early stops following without disturbing the task', async () => {

@@ -56,11 +56,6 @@ const home = __HOME__
     args.splice(index, 2)
     return value
   }
-  const has = (args, name) => {
-    const index = args.indexOf(name)
-    if (index !== -1) args.splice(index, 1)
-    return index !== -1
-  }
   const summary = (vm) => ({ Source: vm.Source, Name: vm.Name, Disk: vm.Disk, Size: Math.round(Number(vm.Size)), Accessed: vm.Accessed, Running: vm.State === 'running', State: vm.State })
 
   const [command, ...args] = process.argv.slice(2)
@@ -100,9 +95,22 @@ const home = __HOME__
       break
     }
     case 'run': {
-      const vnc = has(args, '--vnc') || has(args, '--vnc-experimental')
-      has(args, '--no-graphics')
-      const vm = mustRead(args[0])
+      // tart run's options as tart 2.x parses them: anything else is a usage error (exit 64).
+      const runFlags = ['--no-graphics', '--graphics', '--serial', '--no-audio', '--no-clipboard', '--recovery', '--vnc', '--vnc-experimental', '--nested', '--net-softnet', '--net-softnet-expose', '--net-host', '--suspendable', '--capture-system-keys', '--no-trackpad', '--no-pointer', '--no-keyboard']
+      const runOptions = ['--serial-path', '--disk', '--rosetta', '--dir', '--net-bridged', '--net-softnet-allow', '--root-disk-opts']
+      const positional = []
+      let vnc = false
+      for (let index = 0; index < args.length; index++) {
+        const arg = args[index]
+        const option = arg.split('=')[0]
+        if (runFlags.includes(arg)) vnc = vnc || arg === '--vnc' || arg === '--vnc-experimental'
+        else if (runOptions.includes(option)) {
+          if (option === arg && ++index >= args.length) fail("Error: Missing value for '" + arg + "'", 64)
+        } else if (arg.startsWith('-')) fail("Error: Unknown option '" + arg + "'", 64)
+        else positional.push(arg)
+      }
+      if (positional.length !== 1) fail(positional.length ? "Error: Unexpected argument '" + positional[1] + "'" : "Error: Missing expected argument '<name>'", 64)
+      const vm = mustRead(positional[0])
       if (vm.State === 'running') fail('the VM "' + vm.Name + '" is already running', 1)
       write({ ...vm, State: 'running', runPid: process.pid, startedAt: Date.now(), Accessed: new Date().toISOString() })
       if (vnc) console.log('Opening vnc://:' + Math.random().toString(36).slice(2, 10) + '@127.0.0.1:5900...')

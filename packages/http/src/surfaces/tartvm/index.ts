@@ -74,6 +74,13 @@ export function tartvmSurface(deps: SurfaceDeps, options: TartvmOptions = {}): S
     style: fastapiStyle,
     auth: false,
     policies: false,
+    credential: {
+      scheme: 'localToken',
+      header: 'X-Local-Token',
+      query: 'token',
+      description: 'The local token: created on first start in the token file (mode 0600), shown once at start',
+      refusal: { status: 403, description: 'Invalid or missing X-Local-Token header' },
+    },
     authenticate: (event: H3Event) => {
       if (!event.url.pathname.startsWith('/api/')) return
       if (!tokenMatches(token, event.req.headers.get('x-local-token'))) throw new ApiError(403, 'Invalid or missing X-Local-Token header')

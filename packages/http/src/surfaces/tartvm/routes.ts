@@ -28,8 +28,6 @@ export interface TartvmRouteDeps {
 /** Local routes: no rate limit (the page polls), tagged for the docs. */
 const local = { rateLimit: false as const, tags: ['tartvm'] }
 
-const notImplemented = (what: string) => new ApiError(501, `${what} is not implemented by this server`)
-
 /** The `{vm_name:path}` part after `/api/vms/`, URL-decoded once: OCI names keep their `/` and `:`, sent raw or encoded. */
 function vmPath(event: H3Event): string {
   const rest = event.url.pathname.slice('/api/vms/'.length)
@@ -53,16 +51,17 @@ export function tartvmRoutes(deps: TartvmRouteDeps): RouteDefinition[] {
   const vmActions: Record<string, (name: string, value: unknown) => Promise<unknown>> = {
     start: async (name, value) => {
       const { extra_args } = body(startBody, value) as z.output<typeof startBody>
-      if (extra_args.length > 0) throw notImplemented('Passing extra_args to tart run')
       // Always with VNC, as the real server; the task completes without an IP when none appears.
-      return (await tasks.submit('start_vm', { name, vnc: true, requireIp: false })).toJSON()
+      return (await tasks.submit('start_vm', { name, vnc: true, requireIp: false, extraArgs: extra_args })).toJSON()
     },
     stop: async (name) => (await tasks.submit('stop_vm', { name })).toJSON(),
     delete: async (name) => (await tasks.submit('delete_vm', { name })).toJSON(),
     clone: async (name, value) => {
       const request = body(cloneBody, value) as z.output<typeof cloneBody>
-      if (request.start_after_clone) throw notImplemented('Starting a VM in the same task as its clone (start_after_clone)')
-      return (await tasks.submit('clone_vm', { source: name, name: request.new_name })).toJSON()
+      const input = { source: name, name: request.new_name }
+      // Cloned and started in one task, started as the start route does.
+      const task = request.start_after_clone ? tasks.submit('clone_vm', { ...input, run: { vnc: true, requireIp: false } }, 'vm.create') : tasks.submit('clone_vm', input)
+      return (await task).toJSON()
     },
   }
 
@@ -141,11 +140,13 @@ export function tartvmRoutes(deps: TartvmRouteDeps): RouteDefinition[] {
     defineRoute({
       method: 'POST',
       path: '/api/vms/create',
-      summary: 'Create a VM from a pulled image with CPU, memory and disk settings: 501, not implemented',
+      summary: 'Create a VM from a pulled image with CPU, memory (GB) and disk (GB): `tart clone`, then `tart set`; answers the new task (pending)',
       ...local,
       body: createBody,
-      handler: () => {
-        throw notImplemented('Creating a VM with settings (clone, then tart set) in one task')
+      response: taskSchema,
+      handler: async ({ body: request }) => {
+        const input = { source: request.source_vm, name: request.name, cpu: request.cpu, memory: request.memory * 1024, diskSize: request.disk_size }
+        return (await tasks.submit('create_vm', input)).toJSON()
       },
     }),
     defineRoute({

@@ -38,7 +38,7 @@ export const taskSchema = z.object({
 
 export const pullBody = z.object({ oci_url: z.string().trim().min(1, 'oci_url must not be empty') })
 
-/** The real server's optional start body: `vnc` is always on there; extra `tart run` arguments are not supported here. */
+/** The real server's optional start body: `vnc` is always on there; `extra_args` are more `tart run` options. */
 export const startBody = z
   .object({ vnc: z.boolean().optional(), extra_args: z.array(z.string()).default([]) })
   .nullish()
@@ -46,6 +46,7 @@ export const startBody = z
 
 export const cloneBody = z.object({ new_name: z.string().trim().min(1, 'new_name must not be empty'), start_after_clone: z.boolean().default(false) })
 
+/** The real page's create form: a VM cloned from a pulled image, memory and disk in GB. */
 export const createBody = z.object({
   name: z.string().trim().min(1),
   source_vm: z.string().trim().min(1),

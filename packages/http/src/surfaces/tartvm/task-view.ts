@@ -12,20 +12,18 @@ interface TaskKind {
 }
 
 const nameOf = (input: Record<string, unknown>) => String(input.name)
+const extraArgsOf = (input: Record<string, unknown>) => (Array.isArray(input.extraArgs) ? input.extraArgs.map(String) : [])
+
+/** What a started VM reports: the tart adapter's `vm.run` result as the real server shows it. */
+function started(run: Record<string, unknown>) {
+  const ip = typeof run.ip_address === 'string' ? run.ip_address : null
+  return { ip_address: ip, vnc_url: ip ? `vnc://${ip}` : null, pid: run.pid === undefined ? null : String(run.pid), log_path: run.log_path ?? null }
+}
 
 export const taskKinds: Record<string, TaskKind> = {
   start_vm: {
-    command: (tart, input) => [tart, 'run', nameOf(input), '--no-graphics', '--vnc'],
-    result: (input, result) => {
-      const ip = typeof result.ip_address === 'string' ? result.ip_address : null
-      return {
-        message: `VM '${nameOf(input)}' started successfully`,
-        ip_address: ip,
-        vnc_url: ip ? `vnc://${ip}` : null,
-        pid: result.pid === undefined ? null : String(result.pid),
-        log_path: result.log_path ?? null,
-      }
-    },
+    command: (tart, input) => [tart, 'run', nameOf(input), '--no-graphics', '--vnc', ...extraArgsOf(input)],
+    result: (input, result) => ({ message: `VM '${nameOf(input)}' started successfully`, ...started(result) }),
   },
   stop_vm: {
     command: (tart, input, stopTimeout) => [tart, 'stop', nameOf(input), '--timeout', String(input.timeout ?? stopTimeout)],
@@ -41,7 +39,23 @@ export const taskKinds: Record<string, TaskKind> = {
   },
   clone_vm: {
     command: (tart, input) => [tart, 'clone', String(input.source), nameOf(input)],
-    result: (input) => ({ message: `VM cloned successfully: ${nameOf(input)}`, new_vm_name: nameOf(input) }),
+    result: (input, result) => {
+      const cloned = { message: `VM cloned successfully: ${nameOf(input)}`, new_vm_name: nameOf(input) }
+      // A clone with start_after_clone ran `vm.create`, whose `run` is the start.
+      const run = result.run as Record<string, unknown> | null | undefined
+      return run ? { ...cloned, started: true, ...started(run) } : cloned
+    },
+  },
+  create_vm: {
+    command: (tart, input) => [tart, 'clone', String(input.source), nameOf(input)],
+    result: (input) => ({
+      message: `VM '${nameOf(input)}' created successfully from ${String(input.source)}`,
+      name: nameOf(input),
+      source: String(input.source),
+      cpu: input.cpu,
+      memory: `${Number(input.memory) / 1024}GB`,
+      disk_size: `${String(input.diskSize)}GB`,
+    }),
   },
 }
 

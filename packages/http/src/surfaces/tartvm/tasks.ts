@@ -3,14 +3,16 @@ import type { Engine, JobRecord } from '@provisio/engine'
 import { ApiError } from '../../platform/errors'
 import { MAX_TASK_LOGS, TaskView, type TartFacts } from './task-view'
 
-export type TaskKindName = 'start_vm' | 'stop_vm' | 'delete_vm' | 'pull_vm' | 'clone_vm'
+export type TaskKindName = 'start_vm' | 'stop_vm' | 'delete_vm' | 'pull_vm' | 'clone_vm' | 'create_vm'
 
+/** The tart adapter's action for each kind, unless the task says otherwise (a clone that also starts). */
 const jobActions: Record<TaskKindName, string> = {
   start_vm: 'vm.run',
   stop_vm: 'vm.stop',
   delete_vm: 'vm.delete',
   pull_vm: 'vm.pull',
   clone_vm: 'vm.clone',
+  create_vm: 'vm.create',
 }
 
 /** Labels that make a job a tartvm task. */
@@ -32,11 +34,11 @@ export class TaskService {
     private readonly tart: () => TartFacts,
   ) {}
 
-  async submit(kind: TaskKindName, input: Record<string, unknown>): Promise<TaskView> {
+  async submit(kind: TaskKindName, input: Record<string, unknown>, action = jobActions[kind]): Promise<TaskView> {
     const id = randomBytes(8).toString('base64url')
     const job = await this.engine.jobs.submit({
       provider: 'tart',
-      action: jobActions[kind],
+      action,
       input,
       labels: { ...SURFACE_LABEL, [TASK_LABEL]: id, 'tartvm.action': kind },
     })

@@ -1,5 +1,6 @@
 import type { Engine, JobRecord } from '@provisio/engine'
 import { batched, followJob, liveSocketHooks } from '../../live'
+import { ApiError } from '../../platform/errors'
 import type { WebSocketRoute } from '../../platform/types'
 import type { TaskModel } from './models'
 import type { TaskService } from './tasks'
@@ -29,23 +30,25 @@ async function* taskUpdates(options: TaskSocketOptions, job: JobRecord, signal: 
   }
 }
 
-/** A socket refused before anything is sent: closed at once with 1008 (policy violation). */
-const refused = (reason: string) => ({
-  open: (peer: { close: (code?: number, reason?: string) => void }) => peer.close(1008, reason),
-})
+/**
+ * The real server closes with 1008 before `accept()`, which its ASGI server answers as an HTTP 403
+ * refusing the handshake: the same here, with the reason in the `{"detail"}` shape.
+ */
+const refused = (reason: string) => new ApiError(403, reason)
 
-/** `/ws/tasks/{id}?token=`: task updates; a missing or wrong token, or an unknown task, closes with 1008. */
+/** `/ws/tasks/{id}?token=`: task updates; a missing or wrong token, or an unknown task, refuses the handshake with 403. */
 export function taskSocket(options: TaskSocketOptions): WebSocketRoute {
   return {
     path: '/ws/tasks/:id',
     summary: "A task's updates: its JSON now, again on every change, the final JSON, then close 1000 (token in ?token=)",
     auth: false,
+    credential: true,
     rateLimit: false,
     async hooks(event) {
-      if (!tokenMatches(options.token(), event.url.searchParams.get('token'))) return refused('Invalid or missing token')
+      if (!tokenMatches(options.token(), event.url.searchParams.get('token'))) throw refused('Invalid or missing token')
       const id = decodeURIComponent(event.context.params?.id ?? '')
       const job = await options.tasks.job(id).catch(() => undefined)
-      if (!job) return refused('Task not found')
+      if (!job) throw refused('Task not found')
       return liveSocketHooks<TaskModel>({
         source: (signal) => taskUpdates(options, job, signal),
         format: (task) => JSON.stringify(task),
