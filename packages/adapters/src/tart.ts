@@ -254,7 +254,7 @@ async function createVm(ctx: Ctx, input: Inputs['vm.create']): Promise<TartCreat
     try {
       await tartCommand(ctx, ['set', input.name, flag, String(value)], ctx.config.timeouts.set)
     } catch (error) {
-      if (!(error instanceof TartError) || error.code !== 'command_failed') throw error
+      if (!(error instanceof ProviderError) || error.code !== 'command_failed') throw error
       const warning = `tart set ${flag} ${value} was refused: ${error.message}`
       ctx.log(`warning: ${warning}`)
       warnings.push(warning)
