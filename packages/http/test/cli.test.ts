@@ -14,7 +14,7 @@ describe('provisio CLI (child process)', () => {
 
   it('serve --sandbox prints the surface URL, answers /health in sandbox mode, creates a 0600 key, and stops on SIGTERM', async () => {
     const dataDir = join(dir, 'serve')
-    const run = startCli(['serve', '--sandbox', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--tartvm-port', '0'], { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } })
+    const run = startCli(['serve', '--sandbox', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--tartvm-port', '0', '--cloudlab-port', '0'], { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } })
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).toMatch(/Sandbox mode \(--sandbox\)/)
@@ -73,7 +73,7 @@ describe('provisio CLI (child process)', () => {
     expect(add.output()).toMatch(/Created user "root"/)
     const keyBefore = await stat(join(dataDir, 'jwt-signing.key'))
 
-    const run = startCli(['serve', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--tartvm-port', '0'])
+    const run = startCli(['serve', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--tartvm-port', '0', '--cloudlab-port', '0'])
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).not.toMatch(/No users yet/)

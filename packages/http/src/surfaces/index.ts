@@ -1,5 +1,6 @@
 import type { SurfaceDeps } from '../platform/surface-deps'
 import type { SurfaceModule } from '../platform/types'
+import { cloudlabModule } from './cloudlab'
 import { controlCenterModule } from './control-center'
 import { orchestratorModule } from './orchestrator'
 import { tartvmModule } from './tartvm'
@@ -7,9 +8,9 @@ import { tartvmModule } from './tartvm'
 /**
  * Every surface the server knows. Adding one is a folder under `surfaces/` exporting a
  * `SurfaceModule` and a line here; the server, CLI flags (`--<name>-port`), config keys and
- * OpenAPI follow. Planned: cloudlab 8000, provisioning 8083.
+ * OpenAPI follow. Planned: provisioning 8083.
  */
-export const surfaceModules: readonly SurfaceModule<SurfaceDeps>[] = [controlCenterModule, orchestratorModule, tartvmModule()]
+export const surfaceModules: readonly SurfaceModule<SurfaceDeps>[] = [cloudlabModule(), controlCenterModule, orchestratorModule, tartvmModule()]
 
 export const surfaceNames: readonly string[] = surfaceModules.map((module) => module.name)
 
