@@ -56,7 +56,7 @@ describe('cloudlab users, roles, permissions and audit', () => {
 
   it('custom roles: create, rename, change permissions, refuse duplicates, system roles and roles in use', async () => {
     const catalog = (await app.api('GET', '/api/roles/permissions')).body.permissions
-    const id = (codename: string) => Object.values(catalog).flat().find((p: any) => p.codename === codename)!.id as number
+    const id = (codename: string): number => (Object.values(catalog).flat() as any[]).find((p) => p.codename === codename).id
     const created = await app.api('POST', '/api/roles', { body: { name: 'Service Operator', description: 'Deploys', permission_ids: [id('services.view'), id('services.deploy')] } })
     expect(created.status).toBe(200)
     expect(created.body).toMatchObject({ name: 'Service Operator', description: 'Deploys', is_system: false, user_count: 0 })
