@@ -88,7 +88,7 @@ export const serveCommand = defineCommand({
     const engine = createEngine({ storage, providers: sandbox.providers, unavailableProviders: sandbox.unavailable, plugins, stopGraceMs: config.shutdownGraceMs })
     await engine.start()
 
-    await ensureFirstAdmin(identity)
+    await ensureFirstAdmin(identity, (config.surfaces ?? surfaceNames).includes('cloudlab'))
 
     const served = serveSurfaces(config)
     const server = await createServer({
@@ -140,8 +140,11 @@ export const serveCommand = defineCommand({
   },
 })
 
-/** `PROVISIO_ADMIN_PASSWORD` creates the first administrator; without it and without users, say how to make one. */
-async function ensureFirstAdmin(identity: Identity): Promise<void> {
+/**
+ * `PROVISIO_ADMIN_PASSWORD` creates the first administrator; without it and without users, say how
+ * to make one (CloudLab's first-run setup page is one way when that surface is served).
+ */
+async function ensureFirstAdmin(identity: Identity, cloudlabSetup: boolean): Promise<void> {
   const password = process.env.PROVISIO_ADMIN_PASSWORD
   if (password) {
     const username = process.env.PROVISIO_ADMIN_USERNAME || 'admin'
@@ -152,7 +155,8 @@ async function ensureFirstAdmin(identity: Identity): Promise<void> {
   if ((await identity.users.count()) === 0) {
     consola.warn(
       'No users yet. Restart with PROVISIO_ADMIN_PASSWORD (and PROVISIO_ADMIN_USERNAME, default admin), ' +
-        `or stop the server and create the first administrator with \`${provisioCommand()} users add admin --role admin --password-stdin\`.`,
+        `or stop the server and create the first administrator with \`${provisioCommand()} users add admin --role admin --password-stdin\`` +
+        (cloudlabSetup ? ', or run first-run setup on the cloudlab surface (POST /api/auth/setup, or its UI).' : '.'),
     )
   }
 }
