@@ -182,6 +182,14 @@ describe('cloudlab first run and auth', () => {
     expect(await app.api('DELETE', '/api/auth/status', { token: null })).toMatchObject({ status: 405, body: { detail: 'Method Not Allowed' } })
   })
 
+  it('the OpenAPI document lists both forms of the accounts routes', async () => {
+    const doc = await app.api('GET', '/openapi.json', { token: null })
+    expect(doc.status).toBe(200)
+    for (const path of ['/api/auth/status', '/api/auth/setup-required', '/api/auth/accept-invite', '/api/auth/invite/{token}', '/api/auth/reset-password', '/api/auth/password-reset/{token}', '/api/users/invite', '/api/users/{id}/roles', '/api/roles/permissions', '/api/audit']) {
+      expect(doc.body.paths).toHaveProperty([path])
+    }
+  })
+
   it('logout ends the token', async () => {
     const own = await app.login('admin', adminPassword)
     expect((await app.api('POST', '/api/auth/logout', { token: own })).body).toEqual({ status: 'ok' })
