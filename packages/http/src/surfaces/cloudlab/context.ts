@@ -27,6 +27,22 @@ export interface CloudlabContext {
   publicUrl?: string
   /** Every permission: the static ones, then what the parts add at run time (`inventory.{type}.{action}`). */
   permissions: () => Promise<CloudlabPermission[]>
+  /** Every user with CloudLab's profile fields (the inventory's `user_sync`, who started a job). */
+  users: () => Promise<CloudlabUser[]>
+}
+
+/** A user as CloudLab shows one: the shared identity's record with CloudLab's profile. */
+export interface CloudlabUser {
+  id: string
+  username: string
+  email: string | null
+  display_name: string
+  ssh_public_key: string | null
+  /** Role names as CloudLab shows them (`super-admin`). */
+  roles: string[]
+  is_active: boolean
+  /** `invited` until the invite is accepted, then `active`, or `inactive` once deactivated. */
+  status: 'active' | 'invited' | 'inactive'
 }
 
 export interface CloudlabVault {

@@ -37,8 +37,10 @@ export function cloudlabSurface(deps: SurfaceDeps, options: CloudlabOptions = {}
     mail: options.mail,
     publicUrl: options.publicUrl,
     permissions: async () => mergePermissions((await Promise.all(parts.map((part) => part.permissions?.() ?? []))).flat()),
+    users: () => accounts.users(),
   }
-  parts = [accountsPart(context), operationsPart(context), inventoryPart(context)]
+  const accounts = accountsPart(context)
+  parts = [accounts, operationsPart(context), inventoryPart(context)]
   return {
     name: 'cloudlab',
     title: 'CloudLab Manager API',

@@ -201,21 +201,11 @@ export function authRoutes(kit: AccountsKit): RouteDefinition[] {
       path: '/api/auth/ssh-keys',
       summary: "Every user's SSH public key (for the deploy dialog's key picker)",
       tags,
-      handler: async (ctx) => {
-        const keys = []
-        for (const user of await kit.directory.allUsers()) {
-          const profile = await kit.profiles.get(user.id)
-          if (!profile.ssh_public_key) continue
-          keys.push({
-            user_id: user.id,
-            username: user.username,
-            display_name: profile.display_name ?? user.username,
-            ssh_public_key: profile.ssh_public_key,
-            is_self: user.id === ctx.principal!.userId,
-          })
-        }
-        return { keys }
-      },
+      handler: async (ctx) => ({
+        keys: (await kit.context.users())
+          .filter((user) => user.ssh_public_key)
+          .map((user) => ({ user_id: user.id, username: user.username, display_name: user.display_name, ssh_public_key: user.ssh_public_key, is_self: user.id === ctx.principal!.userId })),
+      }),
     }),
     defineRoute({
       method: 'POST',
