@@ -1,3 +1,4 @@
+import type { Storage } from 'unstorage'
 import type { Identity, Role, User } from '../../../identity'
 import { ApiError } from '../../../platform/errors'
 import type { CloudlabPermission } from '../context'
@@ -57,7 +58,7 @@ const systemDescriptions: Record<string, string> = { admin: 'Full system access'
  */
 export function createDirectory(options: {
   identity: Identity
-  storage: import('unstorage').Storage
+  storage: Storage
   profiles: Profiles
   roleIds: Numbering
   permissionIds: Numbering
@@ -167,10 +168,14 @@ export function createDirectory(options: {
 
     /** Identity role names for numeric ids; 400 naming the ids that are no role. */
     async roleNames(ids: readonly number[]): Promise<string[]> {
-      const names = await Promise.all(ids.map(async (id) => ({ id, role: await roleIds.nameOf(id).then((name) => (name === undefined ? undefined : identity.roles.get(name))) })))
-      const unknown = names.filter((entry) => !entry.role).map((entry) => entry.id)
+      const roleOf = async (id: number) => {
+        const name = await roleIds.nameOf(id)
+        return name === undefined ? undefined : identity.roles.get(name)
+      }
+      const roles = await Promise.all(ids.map(roleOf))
+      const unknown = ids.filter((_, index) => !roles[index])
       if (unknown.length > 0) throw new ApiError(400, `Role not found: ${unknown.join(', ')}`)
-      return [...new Set(names.map((entry) => entry.role!.name))]
+      return [...new Set(roles.map((role) => role!.name))]
     },
 
     /** Codenames for numeric permission ids; 400 naming the ids that are no permission. */

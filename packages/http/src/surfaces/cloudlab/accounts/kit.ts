@@ -37,5 +37,5 @@ export async function tokenResponse(kit: AccountsKit, user: User, accessToken: s
 
 /** True once any active user exists (CloudLab's `setup_complete`). */
 export async function setupComplete(kit: AccountsKit): Promise<boolean> {
-  return (await kit.directory.allUsers()).some((user) => user.enabled)
+  return (await kit.identity.users.list({ enabled: true, limit: 1 })).total > 0
 }

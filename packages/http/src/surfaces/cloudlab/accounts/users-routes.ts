@@ -4,6 +4,7 @@ import type { Principal, User } from '../../../identity'
 import { ApiError } from '../../../platform/errors'
 import { defineRoute, type RouteDefinition } from '../../../platform/types'
 import { changePassword, updateProfile } from './auth-routes'
+import type { UserView } from './directory'
 import { linkBase, type AccountsKit } from './kit'
 import { assignRolesBody, changePasswordBody, inviteBody, profileBody, userParams, userUpdateBody, usersQuery } from './schemas'
 
@@ -24,9 +25,10 @@ async function sendInvite(kit: AccountsKit, event: H3Event, user: User, token: s
   })
 }
 
-function matches(search: string, user: User, displayName: string): boolean {
+/** The users search: a substring of the username, e-mail address or display name, any case. */
+function matches(search: string, user: UserView): boolean {
   const needle = search.toLowerCase()
-  return [user.username, user.email ?? '', displayName].some((value) => value.toLowerCase().includes(needle))
+  return [user.username, user.email ?? '', user.display_name].some((value) => value.toLowerCase().includes(needle))
 }
 
 export function usersRoutes(kit: AccountsKit): RouteDefinition[] {
@@ -67,7 +69,7 @@ export function usersRoutes(kit: AccountsKit): RouteDefinition[] {
       handler: async (ctx) => {
         const views = await Promise.all((await kit.directory.allUsers()).map((user) => kit.directory.userView(user)))
         const search = ctx.query.search?.trim()
-        const users = search ? views.filter((view) => matches(search, { username: view.username, email: view.email } as User, view.display_name)) : views
+        const users = search ? views.filter((view) => matches(search, view)) : views
         if (ctx.query.page === undefined && ctx.query.per_page === undefined) return { users }
         const page = ctx.query.page ?? 1
         const perPage = ctx.query.per_page ?? 50
