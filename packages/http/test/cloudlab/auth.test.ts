@@ -121,6 +121,9 @@ describe('cloudlab first run and auth', () => {
     const viaUsers = await app.api('PUT', '/api/users/profile', { token, body: { display_name: 'Admin Two' } })
     expect(viaUsers.body.display_name).toBe('Admin Two')
     expect((await app.api('GET', '/api/auth/me', { token })).body.email).toBe('admin@example.com')
+    // The UI's form sends "" for no address: that clears it.
+    expect((await app.api('PUT', '/api/auth/me', { token, body: { display_name: 'Admin Two', email: '' } })).body.email).toBeNull()
+    expect((await app.api('PUT', '/api/auth/me', { token, body: { email: 'admin@example.com' } })).body.email).toBe('admin@example.com')
 
     const other = await app.userWith('other_user', [])
     expect(await app.api('PUT', '/api/auth/me', { token: other.token, body: { email: 'admin@example.com' } })).toMatchObject({ status: 400, body: { detail: 'Email already in use' } })

@@ -20,6 +20,7 @@ const tags = ['auth']
 /** Signs in after a password was set here (setup, invite, reset), so the answer carries a token. */
 async function signIn(kit: AccountsKit, ctx: RouteContext, username: string, password: string) {
   const pair = await kit.identity.login({ username, password, ip: ctx.ip })
+  ctx.audit.resource ??= `users/${pair.user.id}`
   ctx.audit.userId = pair.user.id
   ctx.audit.username = pair.user.username
   return tokenResponse(kit, pair.user, pair.accessToken)
@@ -48,8 +49,8 @@ async function resetPassword(kit: AccountsKit, ctx: RouteContext, token: string,
   return { status: 'ok' }
 }
 
-export async function updateProfile(kit: AccountsKit, userId: string, body: { display_name?: string; email?: string }) {
-  if (body.email !== undefined && (await kit.directory.emailTaken(body.email, userId))) throw new ApiError(400, 'Email already in use')
+export async function updateProfile(kit: AccountsKit, userId: string, body: { display_name?: string; email?: string | null }) {
+  if (body.email && (await kit.directory.emailTaken(body.email, userId))) throw new ApiError(400, 'Email already in use')
   if (body.email !== undefined) await kit.identity.users.update(userId, { email: body.email })
   if (body.display_name !== undefined) await kit.profiles.update(userId, { display_name: body.display_name || null })
   return kit.directory.userView(await kit.directory.user(userId))

@@ -14,6 +14,8 @@ export const email = z
   .max(254)
   .transform((value) => value.toLowerCase())
 const displayName = z.string().trim().max(100, 'Value error, Display name must be at most 100 characters')
+/** The UI's profile and edit forms send `""` for a user without an address: that clears it. */
+const emailOrNone = z.union([z.literal('').transform(() => null), email])
 
 export const setupBody = z.object({
   username,
@@ -24,7 +26,7 @@ export const setupBody = z.object({
 
 export const loginBody = z.object({ username: z.string().max(200), password: z.string().max(1024) })
 
-export const profileBody = z.object({ display_name: displayName.optional(), email: email.optional() })
+export const profileBody = z.object({ display_name: displayName.optional(), email: emailOrNone.optional() })
 
 export const changePasswordBody = z.object({ current_password: z.string().max(1024), new_password: newPassword })
 
@@ -73,7 +75,7 @@ export const usersQuery = z.object({
   per_page: z.coerce.number().int().min(1).max(200).optional(),
 })
 
-export const userUpdateBody = z.object({ display_name: displayName.optional(), email: email.optional(), is_active: z.boolean().optional() })
+export const userUpdateBody = z.object({ display_name: displayName.optional(), email: emailOrNone.optional(), is_active: z.boolean().optional() })
 
 export const assignRolesBody = z.object({ role_ids: z.array(roleId).max(50) })
 
