@@ -95,7 +95,8 @@ describe('cloudlab users, roles, permissions and audit', () => {
   })
 
   it('invite (both forms): inactive user with the role; the answer carries the token; duplicates and bad input refused', async () => {
-    const roleId = (await app.api('POST', '/api/roles', { body: { name: 'Auditor', permission_ids: [] } })).body.id
+    // The UI's create dialog sends no permission_ids.
+    const roleId = (await app.api('POST', '/api/roles', { body: { name: 'Auditor', description: '' } })).body.id
     // The UI sends one `role_id`.
     const invited = await app.api('POST', '/api/users/invite', { body: { username: 'new_user', email: 'New@Example.com', display_name: 'New User', role_id: roleId } })
     expect(invited.status).toBe(200)
