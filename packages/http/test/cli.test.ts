@@ -97,7 +97,7 @@ describe('provisio CLI (child process)', () => {
     await rm(cwd, { recursive: true, force: true })
     await import('node:fs/promises').then((fs) => fs.mkdir(cwd, { recursive: true }))
     await writeFile(join(cwd, 'provisio.yaml'), 'dataDir: ./from-yaml\nports:\n  control-center: 1\nhosts:\n  control-center: 127.0.0.2\nrateLimits:\n  auth: 2\n')
-    const run = startCli(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0', PROVISIO_ORCHESTRATOR_PORT: '0', PROVISIO_TARTVM_PORT: '0' } })
+    const run = startCli(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0', PROVISIO_ORCHESTRATOR_PORT: '0', PROVISIO_TARTVM_PORT: '0', PROVISIO_CLOUDLAB_PORT: '0' } })
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.2:\d+)/)
       expect(run.output()).toMatch(/No users yet\. Restart with PROVISIO_ADMIN_PASSWORD .*or stop the server and create the first administrator with .?npx provisio users add admin --role admin/)
