@@ -199,3 +199,30 @@ describe('cloudlab first run and auth', () => {
     expect((await app.api('GET', '/api/auth/me', { token: own })).status).toBe(401)
   })
 })
+
+describe('cloudlab auth routes share the per-IP auth rate limit', () => {
+  it('login, accept-invite, forgot- and reset-password answer 429 with Retry-After once the budget is spent', async () => {
+    const app = await startCloudlab({ rateLimits: { auth: 3 } })
+    try {
+      // Setup spent one; two more pass.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        expect((await app.api('POST', '/api/auth/login', { token: null, body: { username: 'admin', password: 'wrong-password' } })).status).toBe(401)
+      }
+      for (const [path, body] of [
+        ['/api/auth/login', { username: 'admin', password: adminPassword }],
+        ['/api/auth/accept-invite', { token: 'x', password: 'long-enough' }],
+        ['/api/auth/forgot-password', { email: 'a@example.com' }],
+        ['/api/auth/reset-password', { token: 'x', password: 'long-enough' }],
+      ] as const) {
+        const refused = await app.api('POST', path, { token: null, body })
+        expect({ path, status: refused.status }).toEqual({ path, status: 429 })
+        expect(typeof refused.body.detail).toBe('string')
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+      }
+      // Authenticated routes count against the caller's own budget.
+      expect((await app.api('GET', '/api/auth/me')).status).toBe(200)
+    } finally {
+      await app.close()
+    }
+  })
+})
