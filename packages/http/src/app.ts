@@ -166,7 +166,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
       try {
         if (surface.authenticate && route.auth !== false) await surface.authenticate(event)
         const token = authMode ? bearerToken(event) : undefined
-        const auth = authMode ? await authenticate(services.identity, token) : {}
+        const auth = authMode ? await authenticate(services.identity, token, surface.messages) : {}
         principal = auth.principal
         const key = bucket !== 'auth' && principal ? `user:${principal.userId}` : `ip:${state.ip}`
         const budget = bucket === false ? await services.rateLimits.peek('general', key) : await services.rateLimits.consume(bucket, key)
@@ -182,6 +182,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
             resource,
             action: route.action,
             context: { ip: state.ip, method: route.method, path: event.url.pathname },
+            permissionDenied: surface.messages?.permissionDenied,
           })
         }
 
@@ -260,7 +261,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
     const requireAuth = socket.auth ?? surface.auth
     const bucket = socket.rateLimit ?? 'general'
     const upgrade = defineWebSocketHandler(async (event) => {
-        const auth = requireAuth ? await authenticate(services.identity, bearerToken(event) ?? event.url.searchParams.get('token') ?? undefined) : {}
+        const auth = requireAuth ? await authenticate(services.identity, bearerToken(event) ?? event.url.searchParams.get('token') ?? undefined, surface.messages) : {}
         const principal = auth.principal
         // An upgrade is a request like any other: it spends the caller's budget, and a refusal says why (429).
         const key = principal ? `user:${principal.userId}` : `ip:${stateOf(event).ip}`
@@ -285,14 +286,17 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
       path,
       withGlobalSteps((event) => {
         stateOf(event).headers.set('Allow', allow)
-        throw new ApiError(405, `Method ${event.req.method} is not allowed on ${path}; allowed: ${allow}`)
+        throw new ApiError(405, surface.messages?.methodNotAllowed ?? `Method ${event.req.method} is not allowed on ${path}; allowed: ${allow}`)
       }),
     )
   }
   app.all(
     '/**',
-    withGlobalSteps((event) => {
-      throw new ApiError(404, `No route matches ${event.req.method} ${event.url.pathname}`)
+    withGlobalSteps(async (event) => {
+      const method = event.req.method
+      const page = surface.fallback && (method === 'GET' || method === 'HEAD') ? await surface.fallback(event) : undefined
+      if (page) return withReasonPhrase(page)
+      throw new ApiError(404, surface.messages?.notFound ?? `No route matches ${method} ${event.url.pathname}`)
     }),
   )
 

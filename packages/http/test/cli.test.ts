@@ -14,7 +14,7 @@ describe('provisio CLI (child process)', () => {
 
   it('serve --sandbox prints the surface URL, answers /health in sandbox mode, creates a 0600 key, and stops on SIGTERM', async () => {
     const dataDir = join(dir, 'serve')
-    const run = startCli(['serve', '--sandbox', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--provisioning-port', '0', '--tartvm-port', '0'], { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } })
+    const run = startCli(['serve', '--sandbox', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--provisioning-port', '0', '--tartvm-port', '0', '--cloudlab-port', '0'], { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } })
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).toMatch(/Sandbox mode \(--sandbox\)/)
@@ -77,7 +77,7 @@ describe('provisio CLI (child process)', () => {
     expect(add.output()).toMatch(/Created user "root"/)
     const keyBefore = await stat(join(dataDir, 'jwt-signing.key'))
 
-    const run = startCli(['serve', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--provisioning-port', '0', '--tartvm-port', '0'])
+    const run = startCli(['serve', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--provisioning-port', '0', '--tartvm-port', '0', '--cloudlab-port', '0'])
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).not.toMatch(/No users yet/)
@@ -101,7 +101,7 @@ describe('provisio CLI (child process)', () => {
     await rm(cwd, { recursive: true, force: true })
     await import('node:fs/promises').then((fs) => fs.mkdir(cwd, { recursive: true }))
     await writeFile(join(cwd, 'provisio.yaml'), 'dataDir: ./from-yaml\nports:\n  control-center: 1\nhosts:\n  control-center: 127.0.0.2\nrateLimits:\n  auth: 2\n')
-    const run = startCli(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0', PROVISIO_ORCHESTRATOR_PORT: '0', PROVISIO_PROVISIONING_PORT: '0', PROVISIO_TARTVM_PORT: '0' } })
+    const run = startCli(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0', PROVISIO_ORCHESTRATOR_PORT: '0', PROVISIO_PROVISIONING_PORT: '0', PROVISIO_TARTVM_PORT: '0', PROVISIO_CLOUDLAB_PORT: '0' } })
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.2:\d+)/)
       expect(run.output()).toMatch(/No users yet\. Restart with PROVISIO_ADMIN_PASSWORD .*or stop the server and create the first administrator with .?npx provisio users add admin --role admin/)

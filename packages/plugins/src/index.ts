@@ -26,5 +26,5 @@ export { collectEngineMetrics, defaultDurationBuckets, metrics } from './metrics
 export type { MetricsOptions, MetricsPlugin } from './metrics'
 
 // Mail
-export { defaultSubject, mail, messageText } from './mail'
+export { defaultSubject, mail, messageText, openMailTransport } from './mail'
 export type { MailOptions, MailTransporter, SmtpOptions } from './mail'

@@ -27,6 +27,10 @@ export const serveCommand = defineCommand({
     ...surfaceArgs,
     'tartvm-ui': { type: 'string', description: 'A checkout of de taartenfabriek whose web page the tartvm surface serves at / (env PROVISIO_TARTVM_UI)', valueHint: 'dir' },
     'tartvm-token-file': { type: 'string', description: "The tartvm X-Local-Token file (default <data-dir>/tartvm/token; env PROVISIO_TARTVM_TOKEN_FILE)", valueHint: 'file' },
+    'cloudlab-services-dir': { type: 'string', description: "An existing CloudLab Manager's services/ folder, used as it is (default <data-dir>/cloudlab/services; env PROVISIO_CLOUDLAB_SERVICES_DIR)", valueHint: 'dir' },
+    'cloudlab-inventory-types-dir': { type: 'string', description: "An existing CloudLab Manager's inventory_types/ folder (default <data-dir>/cloudlab/inventory_types; env PROVISIO_CLOUDLAB_INVENTORY_TYPES_DIR)", valueHint: 'dir' },
+    'cloudlab-ui': { type: 'string', description: 'A built CloudLab Manager frontend (frontend/dist) served at / by the cloudlab surface (env PROVISIO_CLOUDLAB_UI)', valueHint: 'dir' },
+    'cloudlab-public-url': { type: 'string', description: 'Where users reach the CloudLab UI, for links in invite and reset mails (env PROVISIO_CLOUDLAB_PUBLIC_URL)', valueHint: 'url' },
   },
   async run({ args }) {
     const flags: Record<string, unknown> = {
@@ -37,6 +41,10 @@ export const serveCommand = defineCommand({
       trustProxy: args['trust-proxy'],
       'tartvm.ui': args['tartvm-ui'],
       'tartvm.tokenFile': args['tartvm-token-file'],
+      'cloudlab.servicesDir': args['cloudlab-services-dir'],
+      'cloudlab.inventoryTypesDir': args['cloudlab-inventory-types-dir'],
+      'cloudlab.ui': args['cloudlab-ui'],
+      'cloudlab.publicUrl': args['cloudlab-public-url'],
     }
     for (const name of surfaceNames) {
       flags[`ports.${name}`] = args[`${name}-port`]
@@ -80,7 +88,7 @@ export const serveCommand = defineCommand({
     const engine = createEngine({ storage, providers: sandbox.providers, unavailableProviders: sandbox.unavailable, plugins, stopGraceMs: config.shutdownGraceMs })
     await engine.start()
 
-    await ensureFirstAdmin(identity)
+    await ensureFirstAdmin(identity, (config.surfaces ?? surfaceNames).includes('cloudlab'))
 
     const served = serveSurfaces(config)
     const server = await createServer({
@@ -100,6 +108,10 @@ export const serveCommand = defineCommand({
     for (const surface of server.surfaces) console.log(`${surface.name.padEnd(15)} ${surface.url}  (docs ${surface.url}/docs)`)
     if (webhookEndpoints.length) consola.info(`Webhooks: ${webhookEndpoints.map((endpoint) => endpoint.url).join(', ')}`)
     if (served.tartvm) for (const line of tartvmBanner(server.url('tartvm'), served.tartvm, sandbox.statuses)) consola.info(line)
+    if (server.surfaces.some((surface) => surface.name === 'cloudlab')) {
+      const url = server.url('cloudlab')
+      consola.info(config.cloudlab.ui ? `cloudlab: CloudLab Manager UI at ${url}/` : `cloudlab: API at ${url}/api (no UI: --cloudlab-ui <CloudLab Manager frontend/dist> serves it)`)
+    }
     for (const provider of sandbox.statuses) {
       if (provider.mode === 'sandbox') consola.warn(`SANDBOX MODE: ${provider.name} has no credentials and runs against a local stand-in at ${provider.endpoint}; nothing is created at ${provider.name}.`)
       else if (provider.mode === 'unavailable') consola.warn(`${provider.name}: unavailable (${provider.reason})`)
@@ -128,8 +140,11 @@ export const serveCommand = defineCommand({
   },
 })
 
-/** `PROVISIO_ADMIN_PASSWORD` creates the first administrator; without it and without users, say how to make one. */
-async function ensureFirstAdmin(identity: Identity): Promise<void> {
+/**
+ * `PROVISIO_ADMIN_PASSWORD` creates the first administrator; without it and without users, say how
+ * to make one (CloudLab's first-run setup page is one way when that surface is served).
+ */
+async function ensureFirstAdmin(identity: Identity, cloudlabSetup: boolean): Promise<void> {
   const password = process.env.PROVISIO_ADMIN_PASSWORD
   if (password) {
     const username = process.env.PROVISIO_ADMIN_USERNAME || 'admin'
@@ -140,7 +155,8 @@ async function ensureFirstAdmin(identity: Identity): Promise<void> {
   if ((await identity.users.count()) === 0) {
     consola.warn(
       'No users yet. Restart with PROVISIO_ADMIN_PASSWORD (and PROVISIO_ADMIN_USERNAME, default admin), ' +
-        `or stop the server and create the first administrator with \`${provisioCommand()} users add admin --role admin --password-stdin\`.`,
+        `or stop the server and create the first administrator with \`${provisioCommand()} users add admin --role admin --password-stdin\`` +
+        (cloudlabSetup ? ', or run first-run setup on the cloudlab surface (POST /api/auth/setup, or its UI).' : '.'),
     )
   }
 }

@@ -34,14 +34,24 @@ const envKeys: Record<string, string> = {
   PROVISIO_REFRESH_TOKEN_TTL: 'refreshTokenTtlSeconds',
   PROVISIO_TARTVM_TOKEN_FILE: 'tartvm.tokenFile',
   PROVISIO_TARTVM_UI: 'tartvm.ui',
+  PROVISIO_CLOUDLAB_SERVICES_DIR: 'cloudlab.servicesDir',
+  PROVISIO_CLOUDLAB_INVENTORY_TYPES_DIR: 'cloudlab.inventoryTypesDir',
+  PROVISIO_CLOUDLAB_UI: 'cloudlab.ui',
+  PROVISIO_CLOUDLAB_PUBLIC_URL: 'cloudlab.publicUrl',
+  PROVISIO_CLOUDLAB_SMTP_HOST: 'cloudlab.smtp.host',
+  PROVISIO_CLOUDLAB_SMTP_PORT: 'cloudlab.smtp.port',
+  PROVISIO_CLOUDLAB_SMTP_SECURE: 'cloudlab.smtp.secure',
+  PROVISIO_CLOUDLAB_SMTP_USER: 'cloudlab.smtp.user',
+  PROVISIO_CLOUDLAB_SMTP_PASSWORD: 'cloudlab.smtp.password',
+  PROVISIO_CLOUDLAB_SMTP_FROM: 'cloudlab.smtp.from',
   ...Object.fromEntries(surfaceNames.map((name) => [`PROVISIO_${name.toUpperCase().replaceAll('-', '_')}_PORT`, `ports.${name}`])),
   ...Object.fromEntries(surfaceNames.map((name) => [`PROVISIO_${name.toUpperCase().replaceAll('-', '_')}_HOST`, `hosts.${name}`])),
 }
 
 const listKeys = new Set(['surfaces', 'cors.origins'])
-const booleanKeys = new Set(['sandbox'])
+const booleanKeys = new Set(['sandbox', 'cloudlab.smtp.secure'])
 const booleanWords: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false }
-const numberKeys = /^(ports\.|rateLimits\.|shutdownGraceMs$|accessTokenTtlSeconds$|refreshTokenTtlSeconds$)/
+const numberKeys = /^(ports\.|rateLimits\.|shutdownGraceMs$|accessTokenTtlSeconds$|refreshTokenTtlSeconds$|cloudlab\.smtp\.port$)/
 
 /** Environment and flags give strings; numbers and lists are read as such so the schema sees typed values. */
 function typed(key: string, value: unknown): unknown {

@@ -68,6 +68,27 @@ export const serveConfigSchema = z
       })
       .strict()
       .default({}),
+    cloudlab: z
+      .object({
+        servicesDir: z.string().min(1).optional().describe("An existing CloudLab Manager's services/ folder, used as it is; default <dataDir>/cloudlab/services"),
+        inventoryTypesDir: z.string().min(1).optional().describe("An existing CloudLab Manager's inventory_types/ folder; default <dataDir>/cloudlab/inventory_types"),
+        ui: z.string().min(1).optional().describe("A built CloudLab Manager frontend (its frontend/dist) served at /"),
+        publicUrl: z.url({ protocol: /^https?$/ }).optional().describe('Where users reach the UI, for the links in invite and reset mails; default the origin of each request'),
+        smtp: z
+          .object({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).default(587),
+            secure: z.boolean().default(false).describe('TLS from the start (port 465); otherwise STARTTLS when offered'),
+            user: z.string().min(1).optional(),
+            password: z.string().min(1).optional(),
+            from: z.string().min(3).describe('Sender of the invite and reset mails'),
+          })
+          .strict()
+          .optional()
+          .describe('The SMTP server of the invite and password-reset mails; without it no mail is sent'),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -252,6 +252,10 @@ export function createIdentity(options: IdentityOptions): Identity {
       return user && toPublicUser(user)
     },
 
+    async secretBox(purpose) {
+      return createSecretBox(await signingKey(), purpose)
+    },
+
     async ready() {
       await signingKey()
       await roles.refresh()

@@ -1,5 +1,6 @@
 // Identity
 export { createIdentity } from './identity'
+export type { SecretBox } from './secrets'
 export type { Identity, IdentityOptions, LockoutOptions, MfaStepUp, Principal, Role, TokenPair, User, UserInput, UserPatch, UserQuery } from './types'
 
 // Errors

@@ -1,3 +1,4 @@
+import type { SecretBox } from './secrets'
 import type { Storage } from 'unstorage'
 
 export interface LockoutOptions {
@@ -154,6 +155,11 @@ export interface Identity {
   unlock(username: string): Promise<void>
   /** Creates the first administrator only when there are no users yet; returns undefined otherwise. */
   bootstrapAdmin(input: { username: string; password: string; email?: string }): Promise<User | undefined>
+  /**
+   * AES-256-GCM under a key derived from the signing key and `purpose`: secrets a surface keeps in
+   * storage (CloudLab's vault password) are useless without the key.
+   */
+  secretBox(purpose: string): Promise<SecretBox>
   /** Loads the signing key and the custom roles; optional, every other call does it when needed. */
   ready(): Promise<void>
   /** Deletes expired revocations, refresh tokens and lockout records; returns how many. */

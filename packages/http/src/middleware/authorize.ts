@@ -12,6 +12,8 @@ export interface AuthorizeInput {
   resource?: string
   action?: string
   context?: Record<string, unknown>
+  /** The refusal's text; default `Permission denied: <permission> is required`. */
+  permissionDenied?: (permission: string) => string
 }
 
 /** `users/42` → `users:42`, the form policy rules match with wildcards (`users:*`). */
@@ -38,6 +40,6 @@ export async function authorize(input: AuthorizeInput): Promise<void> {
     if (decision === 'allow') return
   }
   if (permission && !identity.can(principal, permission)) {
-    throw new ApiError(403, `Permission denied: ${permission} is required`)
+    throw new ApiError(403, input.permissionDenied?.(permission) ?? `Permission denied: ${permission} is required`)
   }
 }

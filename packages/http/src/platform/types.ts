@@ -102,6 +102,20 @@ export interface SurfaceCredential {
   refusal: { status: number; description: string }
 }
 
+/** The platform's refusals in a surface's own words, where its document fixes them (CloudLab's FastAPI texts). */
+export interface SurfaceMessages {
+  /** A protected route called without a Bearer token. */
+  notAuthenticated?: string
+  /** Headers sent with that refusal (`WWW-Authenticate: Bearer`). */
+  notAuthenticatedHeaders?: Record<string, string>
+  /** The caller lacks the route's permission. */
+  permissionDenied?: (permission: string) => string
+  /** No route matches the path. */
+  notFound?: string
+  /** The path exists, the method does not. */
+  methodNotAllowed?: string
+}
+
 /** A surface: one API document served on its own port, declared as data and built by `createSurfaceApp`. */
 export interface SurfaceDefinition {
   name: string
@@ -122,6 +136,12 @@ export interface SurfaceDefinition {
   authenticate?: (event: H3Event) => void | Promise<void>
   /** What `authenticate` reads, for the OpenAPI document (its security scheme and refusal). */
   credential?: SurfaceCredential
+  messages?: SurfaceMessages
+  /**
+   * Answers a GET or HEAD that no route matched (a web UI's files and its client routes) before the
+   * 404; `undefined` lets the 404 go out.
+   */
+  fallback?: (event: H3Event) => Response | undefined | Promise<Response | undefined>
   /** Stops what the surface runs in the background (timers, listeners); the server calls it on close. */
   dispose?: () => void | Promise<void>
 }

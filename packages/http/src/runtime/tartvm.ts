@@ -4,6 +4,7 @@ import type { ProviderStatus, SurfaceDeps } from '../platform/surface-deps'
 import type { SurfaceModule } from '../platform/types'
 import { surfaceNames } from '../surfaces'
 import { openLocalToken, tartvmModule, type LocalToken } from '../surfaces/tartvm'
+import { configuredCloudlab } from './cloudlab'
 
 export interface ServeSurfaces {
   /** What `createServer({ surfaces })` gets: names, and the tartvm module built from the configuration. */
@@ -12,9 +13,12 @@ export interface ServeSurfaces {
   tartvm?: LocalToken & { ui?: string }
 }
 
-/** The configured surfaces; tartvm's token lives under the data dir unless `tartvm.tokenFile` says otherwise. */
+/**
+ * The configured surfaces; tartvm's token lives under the data dir unless `tartvm.tokenFile` says
+ * otherwise, cloudlab's folders too unless `cloudlab.*Dir` say otherwise.
+ */
 export function serveSurfaces(config: ServeConfig): ServeSurfaces {
-  const selected = config.surfaces ?? [...surfaceNames]
+  const selected = (config.surfaces ?? [...surfaceNames]).map((name) => (name === 'cloudlab' ? configuredCloudlab(config) : name))
   if (!selected.includes('tartvm')) return { surfaces: selected }
   const tokenFile = config.tartvm.tokenFile ?? join(config.dataDir, 'tartvm', 'token')
   const token = openLocalToken(tokenFile)

@@ -1,5 +1,6 @@
 import type { SurfaceDeps } from '../platform/surface-deps'
 import type { SurfaceModule } from '../platform/types'
+import { cloudlabModule } from './cloudlab'
 import { controlCenterModule } from './control-center'
 import { orchestratorModule } from './orchestrator'
 import { provisioningModule } from './provisioning'
@@ -8,9 +9,9 @@ import { tartvmModule } from './tartvm'
 /**
  * Every surface the server knows. Adding one is a folder under `surfaces/` exporting a
  * `SurfaceModule` and a line here; the server, CLI flags (`--<name>-port`), config keys and
- * OpenAPI follow. Planned: cloudlab 8000.
+ * OpenAPI follow.
  */
-export const surfaceModules: readonly SurfaceModule<SurfaceDeps>[] = [controlCenterModule, orchestratorModule, provisioningModule, tartvmModule()]
+export const surfaceModules: readonly SurfaceModule<SurfaceDeps>[] = [cloudlabModule(), controlCenterModule, orchestratorModule, provisioningModule, tartvmModule()]
 
 export const surfaceNames: readonly string[] = surfaceModules.map((module) => module.name)
 

@@ -1,3 +1,3 @@
-export { mail } from './plugin'
+export { mail, openMailTransport } from './plugin'
 export type { MailOptions, MailTransporter, SmtpOptions } from './plugin'
 export { defaultSubject, messageText } from './message'

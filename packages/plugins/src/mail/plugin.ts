@@ -32,6 +32,14 @@ export interface MailOptions {
 
 const isTransporter = (transport: MailOptions['transport']): transport is MailTransporter => typeof (transport as MailTransporter).sendMail === 'function'
 
+/**
+ * A transporter for `transport`: nodemailer's SMTP transport for server settings, a transporter
+ * handed in as it is. `own` says whether it was made here, so whoever holds it closes it.
+ */
+export function openMailTransport(transport: SmtpOptions | MailTransporter): { transporter: MailTransporter; own: boolean } {
+  return isTransporter(transport) ? { transporter: transport, own: false } : { transporter: createTransport(transport), own: true }
+}
+
 /** Sends a mail through nodemailer when a task or batch ends the way `on` lists. */
 export function mail(options: MailOptions): Plugin {
   const on = options.on ?? ['task.failed', 'batch.failed']
@@ -42,8 +50,7 @@ export function mail(options: MailOptions): Plugin {
   return definePlugin({
     name: 'mail',
     setup(engine) {
-      const ownTransport = !isTransporter(options.transport)
-      const transporter: MailTransporter = isTransporter(options.transport) ? options.transport : createTransport(options.transport)
+      const { transporter, own: ownTransport } = openMailTransport(options.transport)
       const sending = new Set<Promise<void>>()
 
       const send = (notification: Notification) => {

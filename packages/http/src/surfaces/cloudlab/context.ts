@@ -1,5 +1,6 @@
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import type { RouteDefinition, WebSocketRoute } from '../../platform/types'
+import type { CloudlabMailOptions } from './accounts/mailer'
 
 export interface CloudlabOptions {
   /** An existing CloudLab Manager's `services/` folder, used as it is. Default `<dataDir>/cloudlab/services`. */
@@ -8,6 +9,10 @@ export interface CloudlabOptions {
   inventoryTypesDir?: string
   /** A built CloudLab Manager `frontend/` (vite's `dist`) served at `/` with the index.html fallback. */
   ui?: string
+  /** SMTP server and sender of the invite and password-reset mails; without it no mail is sent (the invite answer still carries its token). */
+  mail?: CloudlabMailOptions
+  /** The address users reach the UI at, for links in mails; default the origin each request came to. */
+  publicUrl?: string
 }
 
 /** What every part of the cloudlab surface is built from. */
@@ -18,6 +23,26 @@ export interface CloudlabContext {
   ui?: string
   /** The vault password set at first-run setup, kept encrypted; ansible jobs get it (accounts/vault.ts). */
   vault: CloudlabVault
+  mail?: CloudlabMailOptions
+  publicUrl?: string
+  /** Every permission: the static ones, then what the parts add at run time (`inventory.{type}.{action}`). */
+  permissions: () => Promise<CloudlabPermission[]>
+  /** Every user with CloudLab's profile fields (the inventory's `user_sync`, who started a job). */
+  users: () => Promise<CloudlabUser[]>
+}
+
+/** A user as CloudLab shows one: the shared identity's record with CloudLab's profile. */
+export interface CloudlabUser {
+  id: string
+  username: string
+  email: string | null
+  display_name: string
+  ssh_public_key: string | null
+  /** Role names as CloudLab shows them (`super-admin`). */
+  roles: string[]
+  is_active: boolean
+  /** `invited` until the invite is accepted, then `active`, or `inactive` once deactivated. */
+  status: 'active' | 'invited' | 'inactive'
 }
 
 export interface CloudlabVault {

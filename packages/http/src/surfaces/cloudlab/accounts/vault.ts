@@ -1,13 +1,22 @@
 import type { SurfaceDeps } from '../../../platform/surface-deps'
 import type { CloudlabVault } from '../context'
 
-/** The vault password of first-run setup. The accounts part seals it at rest. */
-export function createVault(_deps: SurfaceDeps): CloudlabVault {
-  let password: string | undefined
+const vaultKey = 'cloudlab:vault'
+
+/**
+ * The vault password of first-run setup, sealed at rest with a key derived from the identity's
+ * signing key (`identity.secretBox`): the storage alone does not reveal it.
+ */
+export function createVault(deps: Pick<SurfaceDeps, 'engine' | 'identity'>): CloudlabVault {
+  const storage = deps.engine.storage
+  const box = () => deps.identity.secretBox('cloudlab-vault')
   return {
-    password: async () => password,
-    store: async (value) => {
-      password = value
+    async password() {
+      const sealed = await storage.getItem<string>(vaultKey)
+      return typeof sealed === 'string' ? (await box()).open(sealed) : undefined
+    },
+    async store(password) {
+      await storage.setItem(vaultKey, (await box()).seal(password))
     },
   }
 }
