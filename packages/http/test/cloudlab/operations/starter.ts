@@ -164,6 +164,7 @@ export async function startCloudlab(options: StartOptions = {}): Promise<Cloudla
     stopped = true
     await server.close({ force: true })
     await engine.stop({ graceMs: 0 })
+    await storage.dispose()
   }
 
   return {
