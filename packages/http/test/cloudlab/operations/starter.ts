@@ -61,6 +61,8 @@ export interface StartOptions {
   servicesDir?: string
   vultr?: VultrStandIn
   vault?: CloudlabVault
+  /** Leaves the vultr provider out, as a server without credentials does. */
+  withoutVultr?: boolean
 }
 
 /** A services folder as an existing CloudLab Manager keeps it. */
@@ -86,7 +88,7 @@ export async function startCloudlab(options: StartOptions = {}): Promise<Cloudla
   const standIn = options.vultr ?? (await startVultrStandIn({ apiKey: 'test-key', port: 0, host: '127.0.0.1', readyAfterMs: 0, powerDelayMs: 0 }))
   const engine = createEngine({
     storage,
-    providers: [exec(), ansible(), vultr({ apiKey: 'test-key', baseUrl: standIn.apiUrl, pollIntervalMs: 50 })],
+    providers: [exec(), ansible(), ...(options.withoutVultr ? [] : [vultr({ apiKey: 'test-key', baseUrl: standIn.apiUrl, pollIntervalMs: 50 })])],
     stopGraceMs: 0,
   })
   await engine.start()

@@ -56,7 +56,7 @@ export function costReport(cache: InstanceCache | undefined): CostReport {
   }
 }
 
-/** Monthly cost and instance count per key, most expensive first. */
+/** Monthly cost and instance count per key, most expensive first (ties by name). */
 export function groupCosts(instances: CostLine[], keysOf: (line: CostLine) => string[]): [string, CostGroup][] {
   const groups = new Map<string, CostGroup>()
   for (const line of instances) {
@@ -67,5 +67,5 @@ export function groupCosts(instances: CostLine[], keysOf: (line: CostLine) => st
       groups.set(key, group)
     }
   }
-  return [...groups].sort((a, b) => b[1].monthly_cost - a[1].monthly_cost)
+  return [...groups].sort((a, b) => b[1].monthly_cost - a[1].monthly_cost || a[0].localeCompare(b[0]))
 }
