@@ -113,6 +113,7 @@ describe('cloudlab services: listing, deploy, scripts, stop', () => {
     expectDetail(await lab.call('POST', '/api/services/hello/deploy', { token: lab.tokens.reader }), 403, /^Permission denied: services\.deploy\b/)
     expectDetail(await lab.call('POST', '/api/services/nope/deploy'), 404, 'Service not found')
     expectDetail(await lab.call('POST', '/api/services/not-a-service/deploy'), 404, 'Service not found')
+    expectDetail(await lab.call('POST', '/api/services/%2E%2E%2Ftools/deploy'), 404, 'Service not found')
   })
 
   it('runs scripts.yaml scripts with inputs as INPUT_<NAME>, lists comma-joined', async () => {
@@ -140,13 +141,6 @@ describe('cloudlab services: listing, deploy, scripts, stop', () => {
     expect((await run({ script: 'greet', inputs: { who: { nested: true } } })).status).toBe(422)
     expect((await run({ script: 'greet', inputs: { 'bad name': 'x' } })).status).toBe(422)
     expect((await lab.call('POST', '/api/services/tools/run', { rawBody: '{"script":', headers: { 'content-type': 'application/json' } })).status).toBe(400)
-  })
-
-  it('deploys a seed-000 service (instance.yaml + main.yaml) through the ansible adapter', async () => {
-    const answer = await lab.call('POST', '/api/services/legacy/deploy')
-    const job = await lab.finished(answer.body.job_id)
-    expect(job.output[0]).toBe('--- Running main.yaml for legacy ---')
-    expect(job.output[1]).toMatch(/^\$ ansible-playbook .*main\.yaml$/)
   })
 
   it('stops a service and stops everything through jobs, each with its permission', async () => {
