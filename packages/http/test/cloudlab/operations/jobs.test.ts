@@ -72,7 +72,7 @@ describe('cloudlab jobs: list, detail, cancel, scoping and live output', () => {
     const servicesDir = tempDir('jobs')
     writeServices(servicesDir, services)
     gates = tempDir('gates')
-    lab = await startCloudlab({ servicesDir })
+    lab = await startCloudlab({ servicesDir, withOrchestrator: true })
   })
   afterAll(async () => {
     await lab?.close()
@@ -120,12 +120,14 @@ describe('cloudlab jobs: list, detail, cancel, scoping and live output', () => {
     expectDetail(await lab.call('GET', '/api/jobs', { token: 'not-a-token' }), 401)
   })
 
-  it('shows a cloudlab job in the engine job list the orchestrator reads', async () => {
+  it("shows a cloudlab job in the orchestrator's task list", async () => {
     const id = (await lab.call('POST', '/api/services/hello/deploy')).body.job_id
     await lab.finished(id)
-    const page = await lab.engine.jobs.list({ provider: 'cloudlab', label: { 'cloudlab.job': id } })
-    expect(page.items).toHaveLength(1)
-    expect(page.items[0]).toMatchObject({ provider: 'cloudlab', action: 'service.run', status: 'completed' })
+    const engineJob = await lab.record(id)
+    expect(engineJob).toMatchObject({ provider: 'cloudlab', action: 'service.run', status: 'completed' })
+    const tasks = await fetch(`${lab.server.url('orchestrator')}/tasks`, { headers: { authorization: `Bearer ${lab.tokens.admin}` } })
+    const listed = ((await tasks.json()) as { data: { id: string; status: string }[] }).data.find((task) => task.id === engineJob.id)
+    expect(listed?.status).toBe('Completed')
   })
 
   it('streams over the WebSocket: output so far to a late client, live lines, the final status, close', async () => {

@@ -38,6 +38,7 @@ const roles: Record<string, string[]> = {
 }
 
 export interface CloudlabTest {
+  server: ProvisioServer
   base: string
   engine: Engine
   identity: Identity
@@ -61,6 +62,8 @@ export interface StartOptions {
   servicesDir?: string
   vultr?: VultrStandIn
   vault?: CloudlabVault
+  /** Serves the orchestrator surface beside cloudlab, over the same engine. */
+  withOrchestrator?: boolean
   /** Leaves the vultr provider out, as a server without credentials does. */
   withoutVultr?: boolean
 }
@@ -98,8 +101,8 @@ export async function startCloudlab(options: StartOptions = {}): Promise<Cloudla
     identity,
     policies: createPolicyStore({ storage, cacheTtlMs: 0 }),
     audit: createAuditLog({ storage }),
-    surfaces: [cloudlabModule({ servicesDir })],
-    ports: { cloudlab: 0 },
+    surfaces: [cloudlabModule({ servicesDir }), ...(options.withOrchestrator ? ['orchestrator'] : [])],
+    ports: { cloudlab: 0, orchestrator: 0 },
     rateLimits: { auth: 10_000, general: 10_000, batch: 10_000 },
   })
   if (options.vault) useCloudlabProvider(engine, options.vault)
@@ -170,6 +173,7 @@ export async function startCloudlab(options: StartOptions = {}): Promise<Cloudla
   }
 
   return {
+    server,
     base,
     engine,
     identity,
