@@ -272,6 +272,17 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
     expect((await lab.call('POST', '/api/services/web/files/inputs', { body: { file: 'json is not a file' } })).status).toBe(422)
   })
 
+  it('writes the real backend\'s audit actions for every change', async () => {
+    const answer = await lab.call('POST', '/api/services/web/deploy', { token: lab.tokens.admin })
+    await lab.finished(answer.body.job_id)
+    const entries = (await lab.server.audit.query({ action: 'service.*', limit: 100 })).items
+    const seen = new Map(entries.filter((entry) => entry.result === 'success').map((entry) => [entry.action, entry]))
+    expect([...seen.keys()].sort()).toEqual(['service.config.edit', 'service.deploy', 'service.file.delete', 'service.file.edit', 'service.file.upload'])
+    expect(seen.get('service.deploy')).toMatchObject({ username: 'admin', resource: 'services/web', details: expect.objectContaining({ job_id: answer.body.job_id }) })
+    expect(seen.get('service.config.edit')?.resource).toBe('services/web/configs/config.yaml')
+    expect(seen.get('service.file.upload')?.resource).toBe('services/web/files/outputs/data.csv')
+  })
+
   it('checks the files permissions on every route', async () => {
     expectDetail(await lab.call('GET', '/api/services/web/files/inputs', { token: lab.tokens.outsider }), 403, /^Permission denied: services\.files\.view\b/)
     expectDetail(await lab.call('GET', '/api/services/web/files/inputs/keep.txt', { token: lab.tokens.outsider }), 403)
