@@ -1,6 +1,6 @@
 import type { Engine } from '@provisio/engine'
 import { z } from 'zod'
-import { followJob, liveEventStream, liveSocketHooks, type JobStreamMessage } from '../../../live'
+import { followJob, liveEventStream, liveSocketHooks } from '../../../live'
 import { ApiError } from '../../../platform/errors'
 import { defineRoute, type RouteDefinition, type WebSocketRoute } from '../../../platform/types'
 import { cloudlabStatus, type CloudlabJobs } from './jobs'
@@ -19,7 +19,7 @@ type Streamed = { kind: 'line'; line: string } | { kind: 'status'; status: strin
 
 async function* jobStream(engine: Engine, jobId: string, signal: AbortSignal): AsyncGenerator<Streamed> {
   let first = true
-  for await (const message of followJob(engine, jobId, { signal }) as AsyncGenerator<JobStreamMessage>) {
+  for await (const message of followJob(engine, jobId, { signal })) {
     if (message.type === 'line') yield { kind: 'line', line: message.line }
     else if (message.type === 'end') yield { kind: 'done', status: cloudlabStatus(message.job.status) }
     else if (first) yield { kind: 'status', status: cloudlabStatus(message.job.status) }

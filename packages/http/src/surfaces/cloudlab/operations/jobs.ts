@@ -131,11 +131,9 @@ export class CloudlabJobs {
   /** The job in the real backend's shape, with its whole output. */
   async view(job: JobRecord): Promise<CloudlabJob> {
     const output = await this.lines(job)
-    if (job.status === 'failed' && job.error && !output.some((line) => line.startsWith('[ERROR:') || line.startsWith('[EXIT CODE:'))) {
-      // An engine-side failure (cancelled, interrupted by a restart) shows as the backend's last line.
-      output.push(`[ERROR: ${job.error.message.replace(/^(\[[\w-]+\]\s*)+/, '')}]`)
-    }
-    if (job.status === 'cancelled') output.push('[ERROR: cancelled]')
+    // An end the job's own steps did not write (a cancel, a restart) shows as the backend's last line.
+    const unexplained = job.status === 'cancelled' || (job.status === 'failed' && !output.some((line) => /^\[(ERROR|EXIT CODE):/.test(line)))
+    if (unexplained) output.push(`[ERROR: ${(job.error?.message ?? job.status).replace(/^(\[[\w-]+\]\s*)+/, '')}]`)
     return describeJob(job, output)
   }
 
@@ -144,8 +142,8 @@ export class CloudlabJobs {
   }
 }
 
-/** A job's fields from its record and the output lines read so far. */
-export function describeJob(job: JobRecord, output: string[]): CloudlabJob {
+/** A job's fields from its record and its output lines. */
+function describeJob(job: JobRecord, output: string[]): CloudlabJob {
   const labels = job.labels
   const deployment = output.map((line) => deploymentIdPattern.exec(line)?.[1]).find((id) => id !== undefined)
   const username = labels[label.username] ?? null
