@@ -57,6 +57,15 @@ describe('cloudlab operations: bad input never answers 500', () => {
   })
   afterAll(() => lab?.close())
 
+  it('documents every route in the OpenAPI document', async () => {
+    const document = (await lab.call('GET', '/openapi.json', { token: '' })).body
+    const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
+    for (const [method, template] of routes) {
+      const path = template.replace('{name}/{sub}/stop', '{label}/{region}/stop').replace('/api/jobs/{name}', '/api/jobs/{id}').replaceAll('{file}', '{filename}').replaceAll('{sub}', '{subdir}')
+      expect(documented).toContain(`${method} ${path}`)
+    }
+  })
+
   it('answers every route with a client error or success, in the FastAPI shape', async () => {
     const failures: string[] = []
     for (const [method, template] of routes) {
