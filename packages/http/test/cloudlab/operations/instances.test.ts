@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { INSTANCES_CACHED } from '../../../src/surfaces/cloudlab/operations'
 import { expectDetail, startCloudlab, tempDir, writeServices, type CloudlabTest } from './starter'
 
 interface Seed {
@@ -48,12 +49,18 @@ describe('cloudlab instances and costs over the Vultr stand-in', () => {
   })
 
   it('refreshes the cached inventory through a job (POST and GET), in the reference shape', async () => {
+    const events: { id: string; type: string; data: unknown }[] = []
+    const onEvent = (event: { id: string; type: string; data: unknown }) => events.push(event)
+    lab.engine.on('job:event', onEvent)
     const post = await lab.call('POST', '/api/instances/refresh')
     expect(post.body).toEqual({ job_id: expect.stringMatching(/^[0-9a-f]{8}$/), status: 'running' })
     const job = await lab.finished(post.body.job_id)
     expect(job).toMatchObject({ service: 'inventory', action: 'refresh', status: 'completed' })
     expect(job.output[0]).toBe('--- Generating inventory ---')
     expect(job.output.at(-1)).toBe('[Inventory cached successfully]')
+    lab.engine.off('job:event', onEvent)
+    // What an inventory sync listens for, in place of the real backend's vultr_inventory sync.
+    expect(events).toEqual([{ id: (await lab.record(post.body.job_id)).id, type: INSTANCES_CACHED, data: { cachedAt: expect.any(String) } }])
 
     const answer = (await lab.call('GET', '/api/instances', { token: lab.tokens.reader })).body
     expect(Object.keys(answer.instances.all.hosts).sort()).toEqual(['db-1', 'db-2', 'hello-1', 'hello-extra', 'web-1'])

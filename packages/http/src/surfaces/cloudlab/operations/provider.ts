@@ -10,6 +10,12 @@ import { hostNameOf, InstanceCacheStore, inventoryOf, plansOf } from './instance
 
 export const CLOUDLAB_PROVIDER = 'cloudlab'
 
+/**
+ * The `job:event` type a job emits once it changed the cached inventory (a refresh, a stop): where
+ * the real backend runs its `vultr_inventory` sync, a listener syncs inventory objects from the cache.
+ */
+export const INSTANCES_CACHED = 'cloudlab.instances.cached'
+
 /** What the provider reads when a job runs rather than when it is submitted: the vault password stays out of job records. */
 interface ProviderRuntime {
   vault: CloudlabVault
@@ -106,6 +112,7 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
     if (removed.size > 0) {
       await cacheOf(ctx).removeHosts(removed)
       ctx.log('[Instance removed from cache]')
+      ctx.emit(INSTANCES_CACHED, { removed: [...removed] })
     }
   }
 
@@ -173,6 +180,7 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
           await cacheOf(ctx).write({ inventory: inventoryOf(instances), plans: plansOf(plans), cachedAt })
           ctx.log('[Plan pricing cached]')
           ctx.log('[Inventory cached successfully]')
+          ctx.emit(INSTANCES_CACHED, { cachedAt })
           return { hosts: instances.length, cachedAt }
         },
       },
