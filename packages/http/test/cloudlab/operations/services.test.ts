@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectDetail, startCloudlab, tempDir, writeServices, type CloudlabTest } from './starter'
@@ -159,6 +159,7 @@ describe('cloudlab services: listing, deploy, scripts, stop', () => {
 describe('cloudlab services: config files and inputs/outputs files', () => {
   let lab: CloudlabTest
   let services: string
+  let elsewhere: string
 
   beforeAll(async () => {
     services = tempDir('files')
@@ -171,9 +172,17 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
       'secret.txt': 'outside the service\n',
     })
     symlinkSync(join(services, 'secret.txt'), join(services, 'web', 'inputs', 'link.txt'))
+    symlinkSync(join(services, 'secret.txt'), join(services, 'web', 'outputs.yaml'))
+    // An operator's layout: a service folder kept elsewhere and linked into services/.
+    elsewhere = tempDir('elsewhere')
+    writeServices(elsewhere, { 'deploy.sh': 'exit 0\n', 'config.yaml': 'linked: true\n' })
+    symlinkSync(elsewhere, join(services, 'linked'))
     lab = await startCloudlab({ servicesDir: services })
   })
-  afterAll(() => lab?.close())
+  afterAll(async () => {
+    await lab?.close()
+    rmSync(elsewhere, { recursive: true, force: true })
+  })
 
   it('lists, reads and writes config files: valid YAML only, a .backup of the old one', async () => {
     const list = await lab.call('GET', '/api/services/web/configs')
@@ -182,7 +191,7 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
       configs: [
         { name: 'config.yaml', exists: true },
         { name: 'instance.yaml', exists: false },
-        { name: 'outputs.yaml', exists: false },
+        { name: 'outputs.yaml', exists: true },
         { name: 'scripts.yaml', exists: false },
       ],
     })
@@ -195,6 +204,13 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
     expect(existsSync(join(services, 'web', 'instance.yaml.backup'))).toBe(false)
   })
 
+  it('serves a service folder that is a symlink, as an operator may keep them', async () => {
+    expect((await lab.call('GET', '/api/services')).body.services.map((service: any) => service.name)).toContain('linked')
+    expect((await lab.call('GET', '/api/services/linked/configs/config.yaml')).body.content).toBe('linked: true\n')
+    expect((await lab.call('PUT', '/api/services/linked/configs/config.yaml', { body: { content: 'linked: 2\n' } })).status).toBe(200)
+    expect(readFileSync(join(elsewhere, 'config.yaml'), 'utf8')).toBe('linked: 2\n')
+  })
+
   it('refuses bad config requests without touching the file', async () => {
     expectDetail(await lab.call('PUT', '/api/services/web/configs/config.yaml', { body: { content: 'key: [unclosed\n' } }), 400, /^Invalid YAML/)
     expect(readFileSync(join(services, 'web', 'config.yaml'), 'utf8')).toBe('replicas: 3\n')
@@ -203,6 +219,9 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
     expectDetail(await lab.call('GET', '/api/services/web/configs/main.yaml'), 400, "File 'main.yaml' is not allowed")
     expectDetail(await lab.call('GET', '/api/services/web/configs/..%2F..%2Fsecret.txt'), 400, "File '../../secret.txt' is not allowed")
     expectDetail(await lab.call('GET', '/api/services/web/configs/scripts.yaml'), 404, "File 'scripts.yaml' not found")
+    expectDetail(await lab.call('GET', '/api/services/web/configs/outputs.yaml'), 400, 'Path traversal detected')
+    expectDetail(await lab.call('PUT', '/api/services/web/configs/outputs.yaml', { body: { content: 'a: 1' } }), 400, 'Path traversal detected')
+    expect(readFileSync(join(services, 'secret.txt'), 'utf8')).toBe('outside the service\n')
     expectDetail(await lab.call('GET', '/api/services/nope/configs'), 404, 'Service not found')
     expectDetail(await lab.call('GET', '/api/services/nope/configs/config.yaml'), 404, 'Service not found')
     expect((await lab.call('PUT', '/api/services/web/configs/config.yaml', { body: { text: 'wrong key' } })).status).toBe(422)
@@ -276,7 +295,7 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
     const answer = await lab.call('POST', '/api/services/web/deploy', { token: lab.tokens.admin })
     await lab.finished(answer.body.job_id)
     const entries = (await lab.server.audit.query({ action: 'service.*', limit: 100 })).items
-    const seen = new Map(entries.filter((entry) => entry.result === 'success').map((entry) => [entry.action, entry]))
+    const seen = new Map(entries.filter((entry) => entry.result === 'success' && entry.resource.startsWith('services/web')).map((entry) => [entry.action, entry]))
     expect([...seen.keys()].sort()).toEqual(['service.config.edit', 'service.deploy', 'service.file.delete', 'service.file.edit', 'service.file.upload'])
     expect(seen.get('service.deploy')).toMatchObject({ username: 'admin', resource: 'services/web', details: expect.objectContaining({ job_id: answer.body.job_id }) })
     expect(seen.get('service.config.edit')?.resource).toBe('services/web/configs/config.yaml')

@@ -69,11 +69,9 @@ function realOrResolved(path: string): string {
   }
 }
 
-/** True when `path`, symlinks followed, stays inside `base` (or is `base` when `orBase`). */
-export function isInside(base: string, path: string, orBase = false): boolean {
-  const realBase = realOrResolved(base)
-  const real = realOrResolved(path)
-  return real.startsWith(realBase + sep) || (orBase && real === realBase)
+/** True when `path`, symlinks followed, stays inside `base`. */
+export function isInside(base: string, path: string): boolean {
+  return realOrResolved(path).startsWith(realOrResolved(base) + sep)
 }
 
 /**
@@ -83,11 +81,13 @@ export function isInside(base: string, path: string, orBase = false): boolean {
 export class ServiceCatalog {
   constructor(readonly root: string) {}
 
-  /** A safe service name: one path segment that exists as a service folder. */
+  /**
+   * The folder of a service: the name is one path segment of the services folder. The folder
+   * itself may be a symlink (an operator's layout); what is inside it is checked against it.
+   */
   dir(name: string): string | undefined {
-    if (!name || name.includes('/') || name.includes('\\') || name === '.' || name === '..' || name.includes('\0')) return undefined
+    if (!name || /[/\\\0]/.test(name) || name === '.' || name === '..') return undefined
     const dir = join(this.root, name)
-    if (!isInside(this.root, dir)) return undefined
     if (isFile(join(dir, 'deploy.sh'))) return dir
     if (isFile(join(dir, 'instance.yaml')) && isFile(join(dir, 'main.yaml'))) return dir
     return undefined
@@ -155,11 +155,12 @@ export class ServiceCatalog {
     return { folder: base, path }
   }
 
-  /** The absolute path of an allowed config file, refused when it leaves the services folder. */
+  /** The absolute path of an allowed config file, refused when it (a symlink) leads out of the service. */
   configFile(name: string, filename: string): string {
     if (!(configFiles as readonly string[]).includes(filename)) throw new ApiError(400, `File '${filename}' is not allowed`)
-    const path = join(this.require(name), filename)
-    if (!isInside(this.root, path)) throw new ApiError(400, 'Path traversal detected')
+    const dir = this.require(name)
+    const path = join(dir, filename)
+    if (!isInside(dir, path)) throw new ApiError(400, 'Path traversal detected')
     return path
   }
 
