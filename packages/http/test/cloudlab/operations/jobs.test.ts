@@ -246,4 +246,31 @@ describe('cloudlab jobs: surviving a restart on fs storage', () => {
       rmSync(servicesDir, { recursive: true, force: true })
     }
   })
+
+  it('runs a job queued before the restart after it, when the provider is an engine plugin', async () => {
+    const dataDir = tempDir('queued')
+    const servicesDir = tempDir('queued-services')
+    writeServices(servicesDir, services)
+    const first = await startCloudlab({ dataDir, servicesDir, jobsPlugin: true })
+    let second: CloudlabTest | undefined
+    try {
+      const blocking = (await first.call('POST', '/api/services/gate/run', { body: { script: 'wait', inputs: { gate: join(dataDir, 'never') } } })).body.job_id
+      for (let attempt = 0; attempt < 200 && (await first.record(blocking)).status !== 'running'; attempt++) await new Promise((resolve) => setTimeout(resolve, 25))
+      const queued = (await first.call('POST', '/api/services/hello/deploy', { token: first.tokens.deployer })).body.job_id
+      expect((await first.record(queued)).status).toBe('pending')
+      expect((await first.call('GET', `/api/jobs/${queued}`)).body.status).toBe('running')
+      await first.stop()
+
+      second = await startCloudlab({ dataDir, servicesDir, jobsPlugin: true })
+      const ran = await second.finished(queued)
+      expect(ran).toMatchObject({ status: 'completed', username: 'deployer' })
+      expect(ran.output).toContain('hello deployed')
+      expect((await second.call('GET', `/api/jobs/${blocking}`)).body.status).toBe('failed')
+    } finally {
+      await first.close()
+      await second?.close()
+      rmSync(dataDir, { recursive: true, force: true })
+      rmSync(servicesDir, { recursive: true, force: true })
+    }
+  })
 })

@@ -11,7 +11,7 @@ import { createPolicyStore } from '../../../src/policies'
 import { createServer, type ProvisioServer } from '../../../src'
 import { cloudlabModule } from '../../../src/surfaces/cloudlab'
 import type { CloudlabVault } from '../../../src/surfaces/cloudlab/context'
-import { useCloudlabProvider } from '../../../src/surfaces/cloudlab/operations/provider'
+import { cloudlabJobs, useCloudlabProvider } from '../../../src/surfaces/cloudlab/operations/provider'
 
 export interface Answer {
   status: number
@@ -62,6 +62,8 @@ export interface StartOptions {
   servicesDir?: string
   vultr?: VultrStandIn
   vault?: CloudlabVault
+  /** Registers the cloudlab provider as an engine plugin (as `provisio serve` does) and runs one job at a time. */
+  jobsPlugin?: boolean
   /** Serves the orchestrator surface beside cloudlab, over the same engine. */
   withOrchestrator?: boolean
   /** Leaves the vultr provider out, as a server without credentials does. */
@@ -93,6 +95,7 @@ export async function startCloudlab(options: StartOptions = {}): Promise<Cloudla
     storage,
     providers: [exec(), ansible(), ...(options.withoutVultr ? [] : [vultr({ apiKey: 'test-key', baseUrl: standIn.apiUrl, pollIntervalMs: 50 })])],
     stopGraceMs: 0,
+    ...(options.jobsPlugin ? { plugins: [cloudlabJobs()], concurrency: 1 } : {}),
   })
   await engine.start()
   const identity = createIdentity({ storage, lockout: { maxFailures: 50, windowSeconds: 900, lockSeconds: 900 } })

@@ -9,7 +9,7 @@ import { ServiceFiles } from './service-files'
 import { ServiceCatalog } from './services'
 
 export { InstanceCacheStore } from './instance-cache'
-export { INSTANCES_CACHED } from './provider'
+export { cloudlabJobs, INSTANCES_CACHED } from './provider'
 export type { CachedHost, InstanceCache } from './instance-cache'
 
 /** Services (deploy, stop, scripts, configs, files), instances, costs and jobs with live output. */

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { VultrInstance, VultrPlan } from '@provisio/adapters'
-import { defineProvider, type ActionContext, type Engine } from '@provisio/engine'
+import { definePlugin, defineProvider, type ActionContext, type Engine, type Plugin } from '@provisio/engine'
 import { z } from 'zod'
 import type { CloudlabVault } from '../context'
 import { hostNameOf, InstanceCacheStore, inventoryOf, plansOf } from './instance-cache'
@@ -16,12 +16,42 @@ export const CLOUDLAB_PROVIDER = 'cloudlab'
  */
 export const INSTANCES_CACHED = 'cloudlab.instances.cached'
 
-/** What the provider reads when a job runs rather than when it is submitted: the vault password stays out of job records. */
+/**
+ * What the provider reads when a job runs rather than when it is submitted, so that the vault
+ * password stays out of job records: the vault of the cloudlab surface served over the engine.
+ */
 interface ProviderRuntime {
-  vault: CloudlabVault
+  vault: () => Promise<CloudlabVault | undefined>
+  bind: (vault: CloudlabVault) => void
 }
 
 const runtimes = new WeakMap<Engine, ProviderRuntime>()
+
+/** How long a job restored at engine start waits for the surface to bring its vault. */
+const vaultBindTimeoutMs = 30_000
+
+function createRuntime(vault?: CloudlabVault): ProviderRuntime {
+  let bound = vault
+  let resolveBound: (vault: CloudlabVault) => void = () => {}
+  const binding = new Promise<CloudlabVault>((resolve) => (resolveBound = resolve))
+  if (vault) resolveBound(vault)
+  return {
+    vault: async () => {
+      if (bound) return bound
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, vaultBindTimeoutMs, undefined)))
+      try {
+        return await Promise.race([binding, timeout])
+      } finally {
+        clearTimeout(timer)
+      }
+    },
+    bind: (next) => {
+      bound = next
+      resolveBound(next)
+    },
+  }
+}
 
 const inputValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])
 
@@ -82,7 +112,7 @@ async function step<T>(engine: Engine, ctx: Context, provider: string, action: s
 
 /** `.vault_pass.txt` (0600) in a temporary folder for the run, as the real backend writes it; removed afterwards. */
 async function withVaultFile<T>(runtime: ProviderRuntime, run: (file: string | undefined, password: string | undefined) => Promise<T>): Promise<T> {
-  const password = await runtime.vault.password()
+  const password = await (await runtime.vault())?.password()
   if (!password) return run(undefined, undefined)
   const dir = await mkdtemp(join(tmpdir(), 'provisio-cloudlab-'))
   const file = join(dir, '.vault_pass.txt')
@@ -188,18 +218,39 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
   })
 }
 
+function register(engine: Engine, vault?: CloudlabVault): ProviderRuntime {
+  const runtime = createRuntime(vault)
+  runtimes.set(engine, runtime)
+  engine.addProvider(cloudlabProvider(engine, runtime))
+  return runtime
+}
+
 /**
- * Registers the cloudlab provider on the engine once (a second surface on the same engine reuses
- * it) and points it at this surface's vault. Jobs of this provider are ordinary engine jobs: the
+ * The cloudlab provider as an engine plugin, for servers that build their engine before the
+ * surface: registered before queued jobs resume, so a deploy queued before a restart runs after
+ * it (with the vault the surface brings once served).
+ *
+ * ```ts
+ * const engine = createEngine({ storage, providers, plugins: [cloudlabJobs()] })
+ * ```
+ */
+export function cloudlabJobs(): Plugin {
+  return definePlugin({
+    name: 'cloudlab-jobs',
+    setup(engine) {
+      if (!runtimes.has(engine)) register(engine)
+    },
+  })
+}
+
+/**
+ * Points the engine's cloudlab provider at this surface's vault, registering the provider first
+ * when no `cloudlabJobs()` plugin did. Jobs of this provider are ordinary engine jobs: the
  * orchestrator lists them, and they persist with the engine's storage.
  */
 export function useCloudlabProvider(engine: Engine, vault: CloudlabVault): InstanceCacheStore {
-  let runtime = runtimes.get(engine)
-  if (!runtime) {
-    runtime = { vault }
-    runtimes.set(engine, runtime)
-    engine.addProvider(cloudlabProvider(engine, runtime))
-  }
-  runtime.vault = vault
+  const runtime = runtimes.get(engine)
+  if (runtime) runtime.bind(vault)
+  else register(engine, vault)
   return new InstanceCacheStore(engine.providers.get(CLOUDLAB_PROVIDER)!.storage)
 }
