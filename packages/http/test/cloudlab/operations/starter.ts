@@ -53,6 +53,7 @@ export interface CloudlabTest {
   record: (jobId: string) => Promise<JobRecord>
   /** Stops the server and the engine (the data directory stays for a restart). */
   stop: () => Promise<void>
+  /** Stops everything and removes the services folder (a test gives temporary ones). */
   close: () => Promise<void>
 }
 
@@ -191,7 +192,7 @@ export async function startCloudlab(options: StartOptions = {}): Promise<Cloudla
     close: async () => {
       await stop()
       if (!options.vultr) await standIn.close()
-      if (!options.servicesDir) rmSync(servicesDir, { recursive: true, force: true })
+      rmSync(servicesDir, { recursive: true, force: true })
     },
   }
 }
