@@ -18,6 +18,18 @@ export interface CloudlabContext {
   ui?: string
   /** The vault password set at first-run setup, kept encrypted; ansible jobs get it (accounts/vault.ts). */
   vault: CloudlabVault
+  /** CloudLab's numeric role ids over identity's role names (role-ids.ts). */
+  roleIds: CloudlabRoleIds
+}
+
+/**
+ * CloudLab names roles by number (`role_id` in ACL rules, tag permissions, role assignment);
+ * identity names them by name. One id per role name, given on first use and kept.
+ */
+export interface CloudlabRoleIds {
+  idOf(roleName: string): Promise<number>
+  /** The role name of an id, or undefined for an id never given. */
+  nameOf(id: number): Promise<string | undefined>
 }
 
 export interface CloudlabVault {

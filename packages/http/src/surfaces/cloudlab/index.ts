@@ -8,6 +8,7 @@ import { createVault } from './accounts/vault'
 import type { CloudlabContext, CloudlabOptions } from './context'
 import { inventoryPart } from './inventory'
 import { operationsPart } from './operations'
+import { createRoleIds } from './role-ids'
 
 export type { CloudlabOptions } from './context'
 
@@ -20,6 +21,7 @@ export function cloudlabSurface(deps: SurfaceDeps, options: CloudlabOptions = {}
     inventoryTypesDir: options.inventoryTypesDir ?? join(dataDir, 'cloudlab', 'inventory_types'),
     ui: options.ui,
     vault: createVault(deps),
+    roleIds: createRoleIds(deps.engine.storage),
   }
   const parts = [accountsPart(context), operationsPart(context), inventoryPart(context)]
   return {
