@@ -7,6 +7,8 @@ export { controlCenter, controlCenterSurface, controlCenterModule } from './surf
 export { orchestrator, orchestratorSurface, orchestratorModule } from './surfaces/orchestrator'
 export { tartvmModule, tartvmSurface } from './surfaces/tartvm'
 export type { TartvmOptions } from './surfaces/tartvm'
+export { cloudlabModule, cloudlabSurface } from './surfaces/cloudlab'
+export type { CloudlabOptions } from './surfaces/cloudlab'
 export { surfaceModules, surfaceNames, findSurfaceModule } from './surfaces'
 
 // Platform, for building surfaces
