@@ -66,7 +66,10 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     for await (const { line } of app.engine.jobs.output(done.id)) lines.push(line)
     expect(lines).toEqual([`$ bash ${app.servicesDir}/database/restart.sh`, 'restarting all databases'])
 
-    const service = (await app.api('POST', '/api/inventory/service', { token: admin, body: { data: { name: 'app' } } })).body
+    // The service type was filled from the services folder when the server started.
+    const services = (await app.api('GET', '/api/inventory/service', { token: admin })).body.objects
+    expect(services.map((object: { data: unknown }) => object.data)).toEqual([{ name: 'app', service_dir: '/services/app', status: 'available' }])
+    const service = services[0]
     const scripted = await app.api('POST', `/api/inventory/service/${service.id}/actions/run_script`, { token: admin, body: { script: 'greet', inputs: { greeting: ['a', 'b'] } } })
     const finished = await app.engine.jobs.wait(scripted.body.job_id)
     const output: string[] = []
@@ -94,6 +97,8 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     const service = (await app.api('GET', '/api/inventory/service?search=app', { token: admin })).body.objects.find((object: { data: { name: string } }) => object.data.name === 'app')
     const deploy = await app.api('POST', `/api/inventory/service/${service.id}/actions/deploy`, { token: admin })
     await app.engine.jobs.wait(deploy.body.job_id)
+    // A finished deploy fills the deployment type by itself; the sync route does the same on demand.
+    await expect.poll(async () => (await app.api('GET', '/api/inventory/deployment', { token: admin })).body.total).toBe(1)
     await app.api('POST', '/api/inventory/deployment/sync', { token: admin })
     const deployments = (await app.api('GET', '/api/inventory/deployment', { token: admin })).body.objects
     expect(deployments.map((object: { data: unknown }) => object.data)).toEqual([
@@ -113,6 +118,12 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.delete', input: { id: gone.data.vultr_id } })).id)
     expect((await app.api('POST', '/api/inventory/server/sync', { token: admin })).body).toEqual({ ok: true, synced: 1, removed: 1 })
     expect((await app.api('GET', `/api/inventory/server/${gone.id}`, { token: admin })).status).toBe(404)
+
+    // A finished instance refresh (the operations part's job) syncs the Vultr types by itself.
+    const last = servers.find((object: { data: { hostname: string } }) => object.data.hostname === 'web-2')
+    await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.delete', input: { id: last.data.vultr_id } })).id)
+    await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.list', input: {}, labels: { surface: 'cloudlab', service: 'inventory', action: 'refresh' } })
+    await expect.poll(async () => (await app.api('GET', '/api/inventory/server', { token: admin })).body.total).toBe(0)
   })
 })
 

@@ -1,6 +1,7 @@
 import type { CloudlabContext, CloudlabPart, CloudlabPermission } from '../context'
 import { createInventoryAccess } from './access'
 import { actionRoutes } from './action-routes'
+import { startAutoSync } from './auto-sync'
 import type { InventoryDeps } from './deps'
 import { objectRoutes } from './object-routes'
 import { inventorySockets } from './sockets'
@@ -40,10 +41,13 @@ export function inventoryPart(context: CloudlabContext): CloudlabPart {
   const types = createTypeRegistry(context.inventoryTypesDir)
   const access = createInventoryAccess({ identity: context.deps.identity, store, roleIds: context.roleIds })
   const deps: InventoryDeps = { context, store, types, access }
+  const { engine, identity } = context.deps
+  const stopAutoSync = startAutoSync({ engine, identity, store, servicesDir: context.servicesDir }, types)
   return {
     // Literal paths (`types`, `tags`) before `/:slug`, as CloudLab's router orders them.
     routes: [...typeRoutes(deps), ...tagRoutes(deps), ...actionRoutes(deps), ...objectRoutes(deps)],
     websockets: inventorySockets(deps),
     permissions: async () => inventoryPermissions(await types.list()),
+    dispose: stopAutoSync,
   }
 }
