@@ -46,6 +46,12 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     expect((await app.api('GET', '/api/inventory/types')).status).toBe(401)
   })
 
+  it('documents its routes in the OpenAPI document', async () => {
+    const { status, body } = await app.api('GET', '/openapi.json')
+    expect(status).toBe(200)
+    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/api/inventory/types', '/api/inventory/{slug}/{id}/acl', '/api/inventory/{slug}/{id}/actions/{action}']))
+  })
+
   it('names a dynamic permission per type and action, without repeating view/create/edit/delete', async () => {
     const codenames = inventoryPermissions(await createTypeRegistry(app.typesDir).list()).map((permission) => permission.codename)
     expect(codenames.filter((name) => name.startsWith('inventory.app.'))).toEqual(['inventory.app.view', 'inventory.app.create', 'inventory.app.edit', 'inventory.app.delete', 'inventory.app.hello', 'inventory.app.fail'])
