@@ -92,6 +92,7 @@ describeWithTool('sshd')('cloudlab inventory: SSH terminal over WebSocket to a r
     expect(await runSocket(wsUrl(app.base, `/api/instances/ssh/box-1?token=${sshOnly}`))).toMatchObject({ code: 4001, reason: 'Permission denied: SSH access' })
     const admin = await useTerminal(wsUrl(app.base, `/api/instances/ssh/box-1?token=${app.adminToken}`), 'exit\n')
     expect(admin.messages[0]).toMatchObject({ type: 'connected' })
+    expect((await app.audit.query({ action: 'instance.ssh' })).items[0]).toMatchObject({ username: 'admin', resource: 'instances/box-1' })
   })
 
   it("refuses with CloudLab's close codes, and reports hosts without credentials and failed logins", async () => {

@@ -40,11 +40,11 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
   const runner = { engine, servicesDir: context.servicesDir, vault: context.vault }
 
   /** A terminal to `hostname`, once the login name and the permission are checked. */
-  async function terminal(event: H3Event, principal: Principal, hostname: string, allowed: boolean, resource: string): Promise<Partial<Hooks>> {
+  async function terminal(event: H3Event, principal: Principal, hostname: string, allowed: boolean, resource: string, auditAction = 'inventory.server.ssh'): Promise<Partial<Hooks>> {
     if (!allowed) return refused(closeCodes.unauthorized, 'Permission denied: SSH access')
     const user = event.url.searchParams.get('user') || undefined
     if (user !== undefined && !sshUser.test(user)) return refused(closeCodes.badUser, 'Invalid username format')
-    await auditInventory(deps, { principal, action: 'inventory.server.ssh', resource, details: user ? { ssh_user: user } : {}, event })
+    await auditInventory(deps, { principal, action: auditAction, resource, details: user ? { ssh_user: user } : {}, event })
     return sshTerminalHooks({ hostname, user, credentials: () => findSshCredentials(context.servicesDir, hostname) })
   }
 
@@ -123,7 +123,7 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
       summary: 'SSH terminal to an instance (instances.ssh), as /api/inventory/server/ssh/{hostname}',
       async hooks(event, principal) {
         const hostname = decodeURIComponent(event.context.params?.hostname ?? '')
-        return terminal(event, principal!, hostname, identity.can(principal!, 'instances.ssh'), `instances/${hostname}`)
+        return terminal(event, principal!, hostname, identity.can(principal!, 'instances.ssh'), `instances/${hostname}`, 'instance.ssh')
       },
     },
   ]
