@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inventoryPermissions } from '../../../src/surfaces/cloudlab/inventory'
 import { createTypeRegistry } from '../../../src/surfaces/cloudlab/inventory/type-registry'
@@ -243,5 +246,33 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
       if (status !== 200) expect(answer.body).toHaveProperty('detail')
     }
     expect((await app.api('POST', '/api/inventory/app/sync', { token: admin })).body).toEqual({ detail: 'This type has no sync source' })
+  })
+})
+
+describe('cloudlab inventory: kept in the engine storage', () => {
+  it('keeps objects, tags and ACL rules across a restart on the fs data directory', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'provisio-cloudlab-restart-'))
+    try {
+      const first = await startInventory({ files: typeFiles, root })
+      const role = await first.role('app_viewer', ['inventory.app.view'])
+      const tag = (await first.api('POST', '/api/inventory/tags', { token: first.adminToken, body: { name: 'kept' } })).body
+      const object = (await first.api('POST', '/api/inventory/app', { token: first.adminToken, body: { data: { name: 'durable' }, tag_ids: [tag.id] } })).body
+      await first.api('POST', `/api/inventory/app/${object.id}/acl`, { token: first.adminToken, body: { role_id: role, permission: 'view', effect: 'deny' } })
+      await first.close()
+
+      const second = await startInventory({ root })
+      try {
+        const again = await second.api('GET', `/api/inventory/app/${object.id}`, { token: second.adminToken })
+        expect(again.body).toMatchObject({ id: object.id, data: { name: 'durable' }, tags: [{ id: tag.id, name: 'kept' }] })
+        expect(again.body.acl_rules).toEqual([expect.objectContaining({ role_id: role, role_name: 'app_viewer', effect: 'deny' })])
+        // Ids go on from where they were.
+        const next = await second.api('POST', '/api/inventory/app', { token: second.adminToken, body: { data: { name: 'next' } } })
+        expect(next.body.id).toBeGreaterThan(object.id)
+      } finally {
+        await second.close()
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
   })
 })

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { createEngine, type Engine, type Provider } from '@provisio/engine'
+import { createEngine, fsStorage, type Engine, type Provider } from '@provisio/engine'
 import { exec } from '@provisio/adapters'
 import { createStorage } from 'unstorage'
 import WebSocket from 'ws'
@@ -47,15 +47,17 @@ export async function writeTree(root: string, files: Record<string, string>): Pr
  * folder and a services folder in a temp dir, an admin (built-in `admin`, CloudLab's super-admin)
  * and the exec adapter (plus whatever `providers` adds).
  */
-export async function startInventory(options: { files?: Record<string, string>; providers?: Provider<any>[] } = {}): Promise<InventoryServer> {
-  const root = await mkdtemp(join(tmpdir(), 'provisio-cloudlab-inventory-'))
+export async function startInventory(
+  options: { files?: Record<string, string>; providers?: Provider<any>[]; /** Reuse a folder (a restart): storage is then the fs data directory in it, kept on close. */ root?: string } = {},
+): Promise<InventoryServer> {
+  const root = options.root ?? (await mkdtemp(join(tmpdir(), 'provisio-cloudlab-inventory-')))
   const typesDir = join(root, 'inventory_types')
   const servicesDir = join(root, 'services')
   await mkdir(typesDir, { recursive: true })
   await mkdir(servicesDir, { recursive: true })
   await writeTree(root, options.files ?? {})
 
-  const storage = createStorage()
+  const storage = options.root ? fsStorage({ base: join(root, 'data') }) : createStorage()
   const identity = createIdentity({ storage, cacheTtlMs: 0 })
   const audit = createAuditLog({ storage })
   const engine = createEngine({ storage, providers: [exec(), ...(options.providers ?? [])] })
@@ -94,7 +96,7 @@ export async function startInventory(options: { files?: Record<string, string>; 
     return roleIds.idOf(name)
   }
 
-  await identity.users.create({ username: 'admin', password: 'admin-password', roles: ['admin'] })
+  if (!(await identity.users.getByUsername('admin'))) await identity.users.create({ username: 'admin', password: 'admin-password', roles: ['admin'] })
 
   return {
     server,
@@ -115,7 +117,8 @@ export async function startInventory(options: { files?: Record<string, string>; 
     close: async () => {
       await server.close({ force: true })
       await engine.stop({ graceMs: 0 })
-      await rm(root, { recursive: true, force: true })
+      await storage.dispose()
+      if (!options.root) await rm(root, { recursive: true, force: true })
     },
   }
 }
