@@ -11,8 +11,8 @@ const localSources = new Set(['service_discovery', 'user_sync', 'deployment_sync
 
 /**
  * Keeps synced types current without a click: the local sources at start, the Vultr types
- * after a finished cloudlab instance refresh (`service: inventory`, `action: refresh`), and the
- * deployment types after a finished deploy. Returns the function that stops listening.
+ * after a finished instance refresh (labels `service: inventory`, `action: refresh`), and the
+ * deployment types after a finished deploy (`action: deploy`). Returns the function that stops listening.
  */
 export function startAutoSync(deps: SyncDeps, types: TypeRegistry): () => void {
   let stopped = false
@@ -26,7 +26,8 @@ export function startAutoSync(deps: SyncDeps, types: TypeRegistry): () => void {
   }
 
   const onStatus = ({ job }: { job: JobRecord }) => {
-    if (job.labels.surface !== 'cloudlab' || job.status !== 'completed') return
+    // Matched on CloudLab's job fields alone (`service`, `action`, reference §6), whichever part labelled the job.
+    if (job.status !== 'completed' || job.labels.service === undefined) return
     if (job.labels.service === 'inventory' && job.labels.action === 'refresh') void syncSources((name) => name === 'vultr_inventory')
     else if (job.labels.action === 'deploy') void syncSources((name) => name === 'deployment_sync')
   }

@@ -102,13 +102,14 @@ async function deploymentId(engine: Engine, job: JobRecord): Promise<string | un
   return undefined
 }
 
-/** `deployment_sync`: finished cloudlab deploy jobs that reported a deployment id. */
+/** `deployment_sync`: finished deploy jobs (labels `service`, `action: deploy`) that reported a deployment id. */
 const deploymentSync: SyncAdapter = async ({ engine, store }) => {
   const servers = await store.listObjects('server')
   const records: Record<string, unknown>[] = []
   for (let offset = 0; ; offset += 500) {
-    const page = await engine.jobs.list({ label: { surface: 'cloudlab', action: 'deploy' }, status: ['completed', 'failed'], limit: 500, offset })
+    const page = await engine.jobs.list({ label: { action: 'deploy' }, status: ['completed', 'failed'], limit: 500, offset })
     for (const job of page.items) {
+      if (job.labels.service === undefined) continue
       const id = await deploymentId(engine, job)
       if (!id) continue
       const service = job.labels.service ?? ''
