@@ -28,13 +28,13 @@ export interface ActionRunnerDeps {
 }
 
 /** Action types the web UI handles itself: it opens the terminal over the SSH WebSocket. */
-export const terminalActionTypes = new Set(['ssh', 'builtin'])
+const terminalActionTypes = new Set(['ssh', 'builtin'])
 
 export function isTerminalAction(action: InventoryAction): boolean {
   return terminalActionTypes.has(action.type) || action.name === 'ssh'
 }
 
-/** The folder of the service an object names (`data.name`, else the type's slug), kept inside the services folder. */
+/** A service's folder, refused when the name would leave the services folder. */
 function serviceFolder(servicesDir: string, service: string): string {
   const root = resolve(servicesDir)
   const folder = resolve(root, service)
@@ -87,10 +87,9 @@ const execInputs = (inputs: ActionInputs | null | undefined) =>
  * adapter (`bash <services>/<name>/<file>`, inputs as `INPUT_<NAME>`), `playbook` through the
  * ansible adapter with `vars_mapping` as extra vars and the vault password of setup.
  */
-async function submissionFor(deps: ActionRunnerDeps, request: ActionRequest): Promise<Omit<JobSubmission, 'labels'>> {
-  const { action, object, type } = request
+async function submissionFor(deps: ActionRunnerDeps, request: ActionRequest, service: string): Promise<Omit<JobSubmission, 'labels'>> {
+  const { action, object } = request
   const data = object?.data ?? {}
-  const service = typeof data.name === 'string' && data.name !== '' ? data.name : type.slug
   const folder = serviceFolder(deps.servicesDir, service)
   switch (action.type) {
     case 'script': {
@@ -120,7 +119,7 @@ async function submissionFor(deps: ActionRunnerDeps, request: ActionRequest): Pr
 }
 
 /** Labels every cloudlab job carries: who started it and for what, read back by the jobs routes and the deployment sync. */
-export function actionLabels(request: ActionRequest, service: string): Record<string, string> {
+function actionLabels(request: ActionRequest, service: string): Record<string, string> {
   return {
     surface: 'cloudlab',
     service,
@@ -134,8 +133,8 @@ export function actionLabels(request: ActionRequest, service: string): Record<st
 
 /** Submits the action as an engine job; what fails before the job exists is a 400 in CloudLab's words. */
 export async function runAction(deps: ActionRunnerDeps, request: ActionRequest): Promise<JobRecord> {
-  const submission = await submissionFor(deps, request)
-  const data = request.object?.data ?? {}
-  const service = typeof data.name === 'string' && data.name !== '' ? data.name : request.type.slug
+  const name = request.object?.data.name
+  const service = typeof name === 'string' && name !== '' ? name : request.type.slug
+  const submission = await submissionFor(deps, request, service)
   return deps.engine.jobs.submit({ ...submission, labels: actionLabels(request, service) })
 }

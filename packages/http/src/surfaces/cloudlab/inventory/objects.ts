@@ -3,7 +3,7 @@ import type { InventoryTypeConfig } from './type-config'
 import type { InventoryObject, InventoryStore, InventoryTag } from './store'
 
 /** The lowercased text `search` matches: the object's searchable fields, joined by spaces. */
-export function searchText(type: InventoryTypeConfig, data: Record<string, unknown>): string {
+function searchText(type: InventoryTypeConfig, data: Record<string, unknown>): string {
   const searchable = new Set(type.fields.filter((field) => field.searchable).map((field) => field.name))
   return Object.entries(data)
     .filter(([key, value]) => searchable.has(key) && value !== null && value !== undefined && value !== '' && value !== false && value !== 0)

@@ -47,7 +47,6 @@ export const typeConfigSchema = z.looseObject({
 })
 
 export type InventoryTypeConfig = z.output<typeof typeConfigSchema>
-export type InventoryField = InventoryTypeConfig['fields'][number]
 export type InventoryAction = InventoryTypeConfig['actions'][number]
 
 /** The sync source a type names, in either of its two spellings. */
