@@ -7,11 +7,14 @@ export const systemTools = {
   'redis-server': 'apt-get install -y redis-server (or brew install redis)',
   chromium: 'apt-get install -y chromium',
   'python3-requests': 'apt-get install -y python3-requests',
+  sshd: 'apt-get install -y openssh-server',
 } as const
 
 /** How to tell that a tool is there, when it is not a command of that name. */
 const checks: Partial<Record<keyof typeof systemTools, string>> = {
   'python3-requests': '/usr/bin/python3 -c "import requests"',
+  // Debian keeps sshd in /usr/sbin, outside a normal user's PATH.
+  sshd: 'test -x /usr/sbin/sshd || command -v sshd',
 }
 
 export type SystemTool = keyof typeof systemTools

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Makes sure the system tools the tests run for real are installed: ansible-playbook
 // (Debian package `ansible`, which also brings the vultr.cloud collection),
-// redis-server, chromium (the tartvm page test drives it with playwright-core) and
-// python3-requests (004's Python SDK example). As root with apt-get it installs what is
-// missing. Elsewhere (macOS, a non-root user) it says which tests will be skipped and why,
+// redis-server, chromium (the tartvm page test drives it with playwright-core),
+// python3-requests (004's Python SDK example) and openssh-server (the cloudlab SSH terminal
+// tests run a real sshd). As root with apt-get it installs what is missing. Elsewhere (macOS, a non-root user) it says which tests will be skipped and why,
 // and lets the rest run; under CI=true a missing tool stops the run, since CI must run every test.
 import { execFileSync, spawnSync } from 'node:child_process'
 
@@ -13,6 +13,8 @@ const needed = [
   { command: 'chromium', pkg: 'chromium', tests: 'the tartvm page test in a real browser' },
   // 004's Python SDK example runs as written: it imports requests.
   { command: 'python3', pkg: 'python3-requests', tests: "004's Python SDK example", check: '/usr/bin/python3 -c "import requests"' },
+  // The cloudlab SSH terminal tests start a real sshd on a loopback port.
+  { command: 'sshd', pkg: 'openssh-server', tests: 'the cloudlab SSH terminal tests', check: 'test -x /usr/sbin/sshd || command -v sshd' },
 ]
 
 const succeeds = (script) => spawnSync('sh', ['-c', script], { stdio: 'ignore' }).status === 0

@@ -1,3 +1,4 @@
+import type { Numbering } from './accounts/numbering'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import type { RouteDefinition, WebSocketRoute } from '../../platform/types'
 import type { CloudlabMailOptions } from './accounts/mailer'
@@ -29,6 +30,8 @@ export interface CloudlabContext {
   permissions: () => Promise<CloudlabPermission[]>
   /** Every user with CloudLab's profile fields (the inventory's `user_sync`, who started a job). */
   users: () => Promise<CloudlabUser[]>
+  /** CloudLab's numeric role ids over identity's role names (role-ids.ts). */
+  roleIds: CloudlabRoleIds
 }
 
 /** A user as CloudLab shows one: the shared identity's record with CloudLab's profile. */
@@ -43,6 +46,14 @@ export interface CloudlabUser {
   is_active: boolean
   /** `invited` until the invite is accepted, then `active`, or `inactive` once deactivated. */
   status: 'active' | 'invited' | 'inactive'
+}
+
+/**
+ * CloudLab names roles by number (`role_id` in ACL rules, tag permissions, role assignment);
+ * identity names them by name. One id per role name, given on first use and kept.
+ */
+export interface CloudlabRoleIds extends Numbering {
+  idOf(roleName: string): Promise<number>
 }
 
 export interface CloudlabVault {

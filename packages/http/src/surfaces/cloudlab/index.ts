@@ -10,6 +10,7 @@ import type { CloudlabContext, CloudlabOptions, CloudlabPart } from './context'
 import { inventoryPart } from './inventory'
 import { operationsPart } from './operations'
 import { uiFallback } from './ui'
+import { createRoleIds } from './role-ids'
 
 export type { CloudlabOptions } from './context'
 export type { CloudlabMailOptions } from './accounts'
@@ -38,6 +39,7 @@ export function cloudlabSurface(deps: SurfaceDeps, options: CloudlabOptions = {}
     publicUrl: options.publicUrl,
     permissions: async () => mergePermissions((await Promise.all(parts.map((part) => part.permissions?.() ?? []))).flat()),
     users: () => accounts.users(),
+    roleIds: createRoleIds(deps.engine.storage),
   }
   const accounts = accountsPart(context)
   parts = [accounts, operationsPart(context), inventoryPart(context)]

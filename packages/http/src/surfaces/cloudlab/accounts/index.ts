@@ -25,7 +25,7 @@ export function accountsPart(context: CloudlabContext): CloudlabPart & { users: 
     identity,
     storage,
     profiles,
-    roleIds: createNumbering(storage, 'cloudlab:role-ids'),
+    roleIds: context.roleIds,
     permissionIds: createNumbering(storage, 'cloudlab:permission-ids'),
     permissions: context.permissions,
   })
