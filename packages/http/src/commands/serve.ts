@@ -84,6 +84,8 @@ export const serveCommand = defineCommand({
     const webhookEndpoints = config.webhooks?.enabled ? config.webhooks.endpoints : []
     const workspacesRoot = join(config.dataDir, 'workspaces')
     const plugins = [workspaces({ root: workspacesRoot })]
+    // Registered before the engine resumes queued jobs, so a deploy queued before a restart runs after it.
+    if ((config.surfaces ?? surfaceNames).includes('cloudlab')) plugins.push((await import('../surfaces/cloudlab/operations')).cloudlabJobs())
     if (webhookEndpoints.length) plugins.push(webhooks({ endpoints: webhookEndpoints as Parameters<typeof webhooks>[0]['endpoints'] }))
     const engine = createEngine({ storage, providers: sandbox.providers, unavailableProviders: sandbox.unavailable, plugins, stopGraceMs: config.shutdownGraceMs })
     await engine.start()
