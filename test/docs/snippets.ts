@@ -28,7 +28,7 @@ export function parseSnippets(markdown: string, file: string): Snippet[] {
     let end = index + 1
     for (; end < lines.length; end++) {
       const close = lines[end].match(fence)
-      if (close && close[2].startsWith(marker) && close[3] === '') break
+      if (close?.[2].startsWith(marker) && close[3] === '') break
       body.push(lines[end].startsWith(indent) ? lines[end].slice(indent.length) : lines[end].trimStart())
     }
     const [lang = '', ...rest] = info.trim().split(/\s+/)

@@ -87,7 +87,7 @@ describe('tart adapter against the fake tart', () => {
     const created = await runAction(ctx, provider, 'vm.create', { source: macos, name: 'dev', cpu: 6, memory: 16384, diskSize: 40 })
     expect(created).toEqual({ name: 'dev', source: macos, warnings: [expect.stringContaining('disk size can only be increased')], run: null })
     expect(await runAction(ctx, provider, 'vm.get', { name: 'dev' })).toMatchObject({ cpu: 6, memory: 16384, disk: 50, running: false })
-    expect(ctx.lines).toEqual(expect.arrayContaining(['$ tart clone ' + macos + ' dev', '$ tart set dev --cpu 6', '$ tart set dev --memory 16384', '$ tart set dev --disk-size 40']))
+    expect(ctx.lines).toEqual(expect.arrayContaining([`$ tart clone ${macos} dev`, '$ tart set dev --cpu 6', '$ tart set dev --memory 16384', '$ tart set dev --disk-size 40']))
 
     const started = await runAction(ctx, provider, 'vm.create', { source: 'ubuntu', name: 'ci/ubuntu:7', run: { vnc: true, requireIp: false, wait: 5 } })
     expect(started).toMatchObject({ name: 'ci/ubuntu:7', warnings: [], run: { ip_address: expect.stringMatching(/^192\.168\.64\./) } })

@@ -122,7 +122,7 @@ export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
           const workflowId = await workflowOf(ctx.jobId)
           const workflow = await engine.workflows.get(workflowId)
           const created = workflow?.operations.find((operation) => operation.id === input.from)
-          if (!created || created.status !== 'completed') throw new Error(`operation "${input.from}" of this workflow has not completed: nothing to record`)
+          if (created?.status !== 'completed') throw new Error(`operation "${input.from}" of this workflow has not completed: nothing to record`)
           const { providerId, ip } = serverDrivers.get(input.provider)!.identify(created.result, input.server)
           const record = {
             workspace: input.workspace,

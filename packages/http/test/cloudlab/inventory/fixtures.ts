@@ -45,6 +45,7 @@ actions:
   'inventory_types/nofields.yaml': 'slug: nofields\nlabel: No fields\n',
   'inventory_types/badtype.yaml': 'slug: badtype\nlabel: Bad\nfields:\n  - {name: a, type: colour}\n',
   'inventory_types/notes.txt': 'not a type',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script's parameter expansion
   'services/app/hello.sh': 'echo "hello from $(basename $PWD)"\necho "greeting=${INPUT_GREETING:-none}"\nfor i in 1 2 3; do echo "line $i"; sleep 0.2; done\n',
   'services/app/fail.sh': 'echo "about to fail"\nexit 3\n',
   'services/app/deploy.sh': 'echo deploying\necho DEPLOYMENT_ID=dep-42\n',

@@ -42,7 +42,7 @@ async function acceptInvite(kit: AccountsKit, ctx: RouteContext, input: { token:
 async function resetPassword(kit: AccountsKit, ctx: RouteContext, token: string, password: string) {
   const userId = await kit.tokens.consume('reset', token)
   const user = userId === undefined ? undefined : await kit.identity.users.get(userId)
-  if (!user || !user.enabled) throw new ApiError(400, 'Invalid or expired reset token')
+  if (!user?.enabled) throw new ApiError(400, 'Invalid or expired reset token')
   await kit.identity.users.update(user.id, { password })
   ctx.audit.userId = user.id
   ctx.audit.username = user.username

@@ -98,7 +98,12 @@ export function jobRoutes(engine: Engine, jobs: CloudlabJobs): { routes: RouteDe
       const job = await jobs.visible(principal!, id).catch((error: unknown) => error as ApiError)
       if (job instanceof Error) {
         const message = job instanceof ApiError ? job.message : 'Job not found'
-        return { open: (peer) => (peer.send(JSON.stringify({ type: 'error', message })), peer.close(1008, message)) }
+        return {
+          open: (peer) => {
+            peer.send(JSON.stringify({ type: 'error', message }))
+            peer.close(1008, message)
+          },
+        }
       }
       return liveSocketHooks<Streamed>({
         source: (signal) => jobStream(engine, job.id, signal),

@@ -88,7 +88,7 @@ export class CloudlabJobs {
   async find(id: string): Promise<JobRecord> {
     const page = await this.engine.jobs.list({ label: { [label.id]: id }, limit: 1 })
     const job = page.items[0] ?? (await this.engine.jobs.get(id))
-    if (!job || job.labels[label.surface] !== 'cloudlab') throw jobNotFound()
+    if (job?.labels[label.surface] !== 'cloudlab') throw jobNotFound()
     return job
   }
 
