@@ -15,6 +15,12 @@ export interface EngineOptions {
   concurrency?: number
   /** Running jobs allowed per concurrency key; 1 for a key not listed. */
   concurrencyKeys?: Record<string, number>
+  /**
+   * How long a worker's claim on a job lasts unless renewed (it is renewed every third of
+   * it while the job runs). When a worker dies, another engine on the same storage takes
+   * its jobs over once their leases lapse. Default 30 000 ms.
+   */
+  leaseMs?: number
   /** How long `stop()` lets running jobs finish before cancelling them. Default 10 000 ms. */
   stopGraceMs?: number
   /** Workflow settings, e.g. `undoRetry`: the retry policy of each undo job during rollback. */

@@ -4,7 +4,9 @@ import type { EngineHooks, EngineOptions, JobsApi } from './engine-types'
 import { EngineStateError } from './errors'
 import type { EngineEventMap } from './events'
 import { Scheduler } from './jobs/scheduler'
-import { JobService } from './jobs/service'
+import { JobQueue } from './jobs/queue'
+import { JobStore } from './jobs/store'
+import { LocalWorker } from './jobs/worker'
 import { memoryStorage } from './storage/memory'
 import type { Plugin, PluginRoute } from './plugins/types'
 import { registerProvider, type RegisteredProvider } from './providers/registry'
@@ -29,7 +31,8 @@ export class Engine extends EventEmitter<EngineEventMap> {
   private readonly registry = new Map<string, RegisteredProvider>()
   private readonly hooks: { [K in keyof EngineHooks]: Set<EngineHooks[K]> } = { beforeJob: new Set(), afterJob: new Set() }
   private readonly pluginRoutes: PluginRoute[] = []
-  private readonly jobService: JobService
+  private readonly jobQueue: JobQueue
+  private readonly jobWorker: LocalWorker
   private readonly workflowService: WorkflowService
   private readonly plugins: Plugin[]
   private readonly teardowns: Teardown[] = []
@@ -44,18 +47,29 @@ export class Engine extends EventEmitter<EngineEventMap> {
     this.plugins = options.plugins ?? []
     const concurrency = options.concurrency ?? 8
     for (const provider of options.providers ?? []) this.addProvider(provider)
-    this.jobService = new JobService({
+    const store = new JobStore(this.storage)
+    this.jobWorker = new LocalWorker({
       storage: this.storage,
+      store,
       providers: this.registry,
       events: this,
       hooks: this.hooks,
       scheduler: new Scheduler({ concurrency, concurrencyKeys: options.concurrencyKeys ?? {} }),
+      leaseMs: options.leaseMs ?? 30_000,
+      onError: (error, context) => this.reportError(error, context),
+    })
+    this.jobQueue = new JobQueue({
+      storage: this.storage,
+      store,
+      worker: this.jobWorker,
+      providers: this.registry,
+      events: this,
       unavailableProviders: options.unavailableProviders,
     })
-    this.jobs = this.jobService
+    this.jobs = this.jobQueue
     this.workflowService = createWorkflowService(
       {
-        jobs: this.jobService.forEngine,
+        jobs: this.jobQueue.forEngine,
         storage: this.storage,
         events: this,
         getAction: (provider, action) => this.getAction(provider, action),
@@ -120,7 +134,8 @@ export class Engine extends EventEmitter<EngineEventMap> {
       const teardown = await plugin.setup(this)
       if (typeof teardown === 'function') this.teardowns.push(teardown)
     }
-    await this.jobService.start()
+    this.jobQueue.open()
+    await this.jobWorker.start()
     await this.workflowService.resume()
     this.state = 'started'
     return this
@@ -136,9 +151,16 @@ export class Engine extends EventEmitter<EngineEventMap> {
     this.state = 'stopping'
     // Workflows first: the jobs that stopping cancels must not be recorded as their operations' outcomes.
     await this.workflowService.stop()
-    await this.jobService.stop(options.graceMs ?? this.stopGraceMs)
+    this.jobQueue.close()
+    await this.jobWorker.stop(options.graceMs ?? this.stopGraceMs)
     for (const teardown of this.teardowns.reverse()) await teardown()
     this.state = 'stopped'
+  }
+
+  private reportError(error: unknown, context: string): void {
+    const err = error instanceof Error ? error : new Error(String(error))
+    if (this.listenerCount('engine:error') > 0) this.emit('engine:error', { error: err, context })
+    else console.error(`[provisio] [engine] ${context}:`, err)
   }
 }
 
