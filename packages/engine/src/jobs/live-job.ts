@@ -1,5 +1,5 @@
 import type { Deferred } from '../_internal/deferred'
-import type { JobSnapshot, JobMachineEvent } from '../machines/job'
+import type { JobSnapshot } from '../machines/job'
 import type { RegisteredProvider } from '../providers/registry'
 import type { ActionDefinition } from '../providers/types'
 import type { OutputLog } from './output'
@@ -22,10 +22,9 @@ export interface LiveJob {
    * first event: a queued job is fully described by its stored `pending` state.
    */
   snapshot?: JobSnapshot
-  /** Events sent while the machine was taking one; they follow in order, as in an actor's mailbox. */
-  mailbox?: JobMachineEvent[]
-  stepping?: boolean
-  /** The timer of a delayed machine event (the end of a retry backoff). */
+  /** While the machine takes an event. */
+  stepping: boolean
+  /** The timer of the machine's delayed event (the end of a retry backoff). */
   delayedTimer?: NodeJS.Timeout
   input: unknown
   action: ActionDefinition
@@ -63,7 +62,6 @@ export function liveJob({ record, machine, input, action, registered }: QueuedJo
     waiting: undefined,
     startedAtMs: undefined,
     snapshot: undefined,
-    mailbox: undefined,
     stepping: false,
     delayedTimer: undefined,
     input,

@@ -3,7 +3,7 @@ import { createDeferred } from '../_internal/deferred'
 import { isoTime } from '../_internal/time'
 import type { EngineEmitter, EngineHooks } from '../engine-types'
 import { initialJobContext, isInitialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachineContext, type JobMachineEvent, type JobSnapshot } from '../machines/job'
-import { createStepper } from '../machines/stepper'
+import { transitionJob } from '../machines/job-transition'
 import type { RegisteredProvider } from '../providers/registry'
 import { claimsFor, createOwner, type JobClaims } from './claims'
 import { HeldClaims } from './claims/held'
@@ -72,9 +72,8 @@ export class LocalWorker implements JobWorker {
   private readonly active = new Map<string, LiveJob>()
   private readonly writes: WriteBehind
   private readonly claims: HeldClaims
-  // A queued job's start, and the end of a run that returned nothing (or a primitive), are the same transitions for every job: computed once.
-  private readonly stepper = createStepper(jobMachine, { pureEvents: ['job.start', 'job.succeeded'] })
-  private readonly initialSnapshot = this.stepper.share(jobMachine.resolveState({ value: 'pending', context: initialJobContext() }))
+  /** Where every job without retries or a timeout starts: snapshots are immutable, so one serves them all. */
+  private readonly initialSnapshot = jobMachine.resolveState({ value: 'pending', context: initialJobContext() })
   private sweepTimer?: NodeJS.Timeout
   private running = false
 
@@ -205,6 +204,8 @@ export class LocalWorker implements JobWorker {
       this.letGo(job)
       return false
     }
+    // Still queued, unless a peer ran it before this worker's slot came (or took it and stopped).
+    if (await this.options.store.isQueued(job.record)) return true
     const stored = await this.options.store.get(id)
     if (!stored || finalJobStatuses.has(stored.status)) {
       await this.release(id)
@@ -328,32 +329,32 @@ export class LocalWorker implements JobWorker {
 
   // ---- the job's machine ----------------------------------------------------
 
-  /** Gives the job's machine an event; one sent while it takes another waits its turn. */
+  /**
+   * Gives the job's machine an event (see `transitionJob`). An event sent while
+   * the machine takes another (from a status listener, or a slot that starts a
+   * job requeued by this very change) is taken right after it, in order.
+   */
   private send(job: LiveJob, event: JobMachineEvent): void {
     if (job.stepping) {
-      ;(job.mailbox ??= []).push(event)
+      queueMicrotask(() => this.send(job, event))
       return
     }
+    const current = job.snapshot ?? this.resolveSnapshot(job)
+    if (current.status !== 'active') return
     job.stepping = true
     try {
-      for (let next: JobMachineEvent | undefined = event; next; next = job.mailbox?.shift()) this.step(job, next)
+      const { snapshot, delayed } = transitionJob(current, event)
+      job.snapshot = snapshot
+      for (const later of delayed) {
+        clearTimeout(job.delayedTimer)
+        job.delayedTimer = setTimeout(() => this.send(job, later.event), later.delay)
+      }
+      if (snapshot !== current) this.onSnapshot(job, snapshot.value as JobStatus, snapshot.context)
     } catch (error) {
       this.options.onError(error, `job ${job.record.id} machine`)
     } finally {
       job.stepping = false
     }
-  }
-
-  private step(job: LiveJob, event: JobMachineEvent): void {
-    const current = job.snapshot ?? this.resolveSnapshot(job)
-    if (current.status !== 'active') return
-    const { snapshot, delayed } = this.stepper.step(current, event)
-    job.snapshot = snapshot
-    for (const later of delayed) {
-      clearTimeout(job.delayedTimer)
-      job.delayedTimer = setTimeout(() => this.send(job, later.event), later.delay)
-    }
-    if (snapshot !== current) this.onSnapshot(job, snapshot.value as JobStatus, snapshot.context)
   }
 
   private resolveSnapshot(job: LiveJob): JobSnapshot {
