@@ -1,7 +1,7 @@
 import type { Storage } from 'unstorage'
 import { createId } from '../_internal/id'
 import { isoTime } from '../_internal/time'
-import type { EngineEmitter, JobsApi, OutputOptions } from '../engine-types'
+import type { EngineEmitter } from '../events'
 import { EngineStateError, NotFoundError, ValidationError } from '../errors'
 import { initialJobContext, JOB_MACHINE_VERSION } from '../machines/job'
 import { findAction, type RegisteredProvider } from '../providers/registry'
@@ -11,7 +11,7 @@ import { readStoredOutput } from './output'
 import { jobRecord, storedJob } from './record'
 import type { JobStore } from './store'
 import { jobSubmissionSchema } from './submission'
-import type { JobListQuery, JobRecord, JobSubmission, OutputLine, Page } from './types'
+import type { JobListQuery, JobRecord, JobsApi, JobSubmission, OutputLine, OutputOptions, Page } from './types'
 import type { JobWorker } from './worker'
 
 export interface JobQueueOptions {

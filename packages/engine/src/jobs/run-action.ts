@@ -1,8 +1,9 @@
-import type { EngineEmitter, EngineHooks } from '../engine-types'
+import type { EngineEmitter } from '../events'
 import type { JobMachineEvent } from '../machines/job'
 import type { ActionContext } from '../providers/types'
 import { publicRecord, type LiveJob } from './live-job'
 import type { OutputLog } from './output'
+import type { EngineHooks } from './types'
 
 export interface ActionRunDeps {
   events: EngineEmitter

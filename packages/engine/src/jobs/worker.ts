@@ -1,7 +1,7 @@
 import type { Storage } from 'unstorage'
 import { createDeferred } from '../_internal/deferred'
 import { isoTime } from '../_internal/time'
-import type { EngineEmitter, EngineHooks } from '../engine-types'
+import type { EngineEmitter } from '../events'
 import { initialJobContext, isInitialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachineContext, type JobMachineEvent, type JobSnapshot } from '../machines/job'
 import { transitionJob } from '../machines/job-transition'
 import type { RegisteredProvider } from '../providers/registry'
@@ -14,7 +14,7 @@ import { runAction } from './run-action'
 import type { Scheduler } from './scheduler'
 import type { JobStore, StoredJob } from './store'
 import { followStored } from './follow'
-import { finalJobStatuses, type JobRecord, type JobStatus } from './types'
+import { finalJobStatuses, type EngineHooks, type JobRecord, type JobStatus } from './types'
 import { WriteBehind } from './write-behind'
 
 /**

@@ -1,5 +1,7 @@
 import { assign, enqueueActions, fromPromise, setup, type ActorLogic, type ActorSystem, type EventObject, type Snapshot, type StateValue } from 'xstate'
-import type { AdmittedRun, RunReport } from '../workflows/runner'
+import type { AdmittedRun, RunOutcome, RunReport } from '../workflows/runner'
+
+export type { RunOutcome } from '../workflows/runner'
 import type { WorkflowError, WorkflowStatus } from '../workflows/types'
 
 /** Stored with each persisted snapshot; a snapshot of another version is not restored. */
@@ -7,15 +9,6 @@ export const WORKFLOW_MACHINE_VERSION = 1
 
 /** The name of the operation-run actor logic: children with this `src` are runs of operations. */
 export const OPERATION_RUN = 'operationRun'
-
-/** How a run of the operations ended. */
-export interface RunOutcome {
-  failed: boolean
-  cancelled: boolean
-  /** Some completed run could be rolled back. */
-  undoable: boolean
-  error?: WorkflowError
-}
 
 export interface RollbackOutcome {
   success: boolean

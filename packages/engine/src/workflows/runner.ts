@@ -1,8 +1,6 @@
-import type { JobsApi } from '../engine-types'
-import type { JobError, JobRecord, JobSubmission } from '../jobs/types'
-import type { RunOutcome } from '../machines/workflow'
+import type { JobsApi, JobError, JobRecord, JobSubmission } from '../jobs/types'
 import { isSettled, isStanding, runInput, setOperationProgress, type LiveWorkflow } from './live'
-import type { OperationRecord, OperationRun, OperationStatus } from './types'
+import type { OperationRecord, OperationRun, OperationStatus, WorkflowError } from './types'
 import { isoTime } from '../_internal/time'
 
 export interface RunnerHost {
@@ -18,6 +16,15 @@ export interface RunnerHost {
 }
 
 /** A run the runner let in: the workflow machine spawns a child actor for it, with this as its input. */
+/** How a run of the operations ended. */
+export interface RunOutcome {
+  failed: boolean
+  cancelled: boolean
+  /** Some completed run could be rolled back. */
+  undoable: boolean
+  error?: WorkflowError
+}
+
 export interface AdmittedRun {
   workflowId: string
   /**

@@ -10,9 +10,8 @@ import {
   type RunOutcome,
   type WorkflowMachine,
 } from '../machines/workflow'
-import type { WorkflowAccess } from './access'
 import type { WorkflowHost, WorkflowService, WorkflowServiceOptions } from './api'
-import { CheckpointStore, createCheckpointsApi } from './checkpoints'
+import { CheckpointStore, createCheckpointsApi, type WorkflowAccess } from './checkpoints'
 import { createLiveWorkflow, setOperationProgress, workflowPercent, type LiveWorkflow } from './live'
 import { DurationStats, workflowProgress } from './progress'
 import { RollbackLog, runUndos, undoTargets, type UndoHost } from './rollback'
