@@ -2,8 +2,7 @@ import type { Storage } from 'unstorage'
 import { createDeferred } from '../_internal/deferred'
 import { isoTime } from '../_internal/time'
 import type { EngineEmitter } from '../events'
-import { initialJobContext, isInitialJobContext, JOB_MACHINE_VERSION, jobMachine, type JobMachineContext, type JobMachineEvent, type JobSnapshot } from '../machines/job'
-import { transitionJob } from '../machines/job-transition'
+import { initialJobContext, isInitialJobContext, JOB_MACHINE_VERSION, jobMachine, transitionJob, type JobMachineContext, type JobMachineEvent, type JobSnapshot } from '../machines/job'
 import type { RegisteredProvider } from '../providers/registry'
 import { claimsFor, createOwner, type JobClaims } from './claims'
 import { HeldClaims } from './claims/held'
@@ -175,8 +174,13 @@ export class LocalWorker implements JobWorker {
     else await this.release(id)
   }
 
-  /** Restores a stored job found under `indexedStatus`, unless it ended (its worker released it after storing the end). */
+  /**
+   * Restores a stored job found under `indexedStatus`, unless it ended (its
+   * worker released it after storing the end). Without the job's claim, only
+   * a job still queued: one that moved on is another worker's.
+   */
   private async take(stored: StoredJob, indexedStatus: JobStatus, claimed: boolean): Promise<void> {
+    if (!claimed && stored.status !== 'pending') return
     if (stored.status !== indexedStatus) await this.options.store.repair(stored, indexedStatus)
     if (finalJobStatuses.has(stored.status) || this.active.has(stored.id)) {
       if (claimed) await this.release(stored.id)

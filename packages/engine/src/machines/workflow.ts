@@ -110,12 +110,10 @@ export function workflowStatusOf(value: StateValue): WorkflowStatus {
  * the scheduler as its job settles; the runs that lets in are spawned by the
  * next `operations.admitted` event, which the scheduler sends once per turn:
  * quick jobs end in bursts, and a burst's successors cost one transition of
- * this machine rather than one each (its transitions, not the jobs, were most
- * of an operation's cost). A finished run's actor has stopped itself (xstate
- * stops an actor that is done); its
- * entry in `children` is replaced by the slot's next run rather than removed
- * with `stopChild`, whose key deletion makes `children` a dictionary-mode
- * object that every later spawn copies slowly. A failure or a cancel goes through `rollingBack` when rollback
+ * this machine rather than one each. A finished run's actor has stopped
+ * itself (xstate stops an actor that is done); its entry in `children` is
+ * replaced by the slot's next run rather than removed with `stopChild`
+ * (docs/benchmarks.md). A failure or a cancel goes through `rollingBack` when rollback
  * is enabled and something can be undone. Restoring a persisted snapshot
  * taken in `running` or `rollingBack` restarts that state's invoked actor,
  * which resumes from the stored operation records (and has the runs that

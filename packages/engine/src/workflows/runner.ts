@@ -31,7 +31,7 @@ export interface AdmittedRun {
    * The child actor's id: `run-<slot>`, the run's slot in the admission
    * window. Slots are reused: a new id per run would be a new property name
    * on the machine's `children` object, which xstate copies on every spawn
-   * (a V8 hidden-class transition each time).
+   * (docs/benchmarks.md).
    */
   actorId: string
   operation: OperationRecord

@@ -27,7 +27,9 @@ export function claimsFor(storage: Storage): JobClaims {
 
 function createClaims(driver: Driver, storage: Storage): JobClaims {
   switch (driver.name) {
+    // The fs log store admits one process at a time (its directory lock): claims in this process are enough.
     case 'memory':
+    case 'provisio-fs':
       return memoryClaims()
     case 'redis': {
       const base = String((driver.options as { base?: string } | undefined)?.base ?? '').replace(/:$/, '')
