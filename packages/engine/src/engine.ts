@@ -1,18 +1,65 @@
 import { EventEmitter } from 'node:events'
 import type { Storage } from 'unstorage'
-import type { EngineHooks, EngineOptions, JobsApi } from './engine-types'
 import { EngineStateError } from './errors'
 import type { EngineEventMap } from './events'
 import { Scheduler } from './jobs/scheduler'
-import { JobService } from './jobs/service'
+import { JobQueue } from './jobs/queue'
+import type { EngineHooks, JobsApi } from './jobs/types'
+import { JobStore } from './jobs/store'
+import { LocalWorker } from './jobs/worker'
 import { memoryStorage } from './storage/memory'
-import type { Plugin, PluginRoute } from './plugins/types'
 import { registerProvider, type RegisteredProvider } from './providers/registry'
 import type { ActionDefinition, Provider } from './providers/types'
-import { TemplateRegistry } from './templates'
+import { TemplateRegistry } from './templates/registry'
 import { createWorkflowService, type WorkflowService } from './workflows'
+import type { WorkflowServiceOptions } from './workflows/api'
 
 type Teardown = () => void | Promise<void>
+
+export interface EngineOptions {
+  /** Any unstorage `Storage`; memory when omitted. Use `fsStorage({ base })` for a durable, log-structured data directory. */
+  storage?: Storage
+  providers?: Provider<any>[]
+  plugins?: Plugin[]
+  /** Jobs running at once across all keys. Default 8. */
+  concurrency?: number
+  /** Running jobs allowed per concurrency key; 1 for a key not listed. */
+  concurrencyKeys?: Record<string, number>
+  /**
+   * How long a worker's claim on a job lasts unless renewed (it is renewed every third of
+   * it while the job runs). When a worker dies, another engine on the same storage takes
+   * its jobs over once their leases lapse. Default 30 000 ms.
+   */
+  leaseMs?: number
+  /** How long `stop()` lets running jobs finish before cancelling them. Default 10 000 ms. */
+  stopGraceMs?: number
+  /** Workflow settings, e.g. `undoRetry`: the retry policy of each undo job during rollback. */
+  workflows?: WorkflowServiceOptions
+  /**
+   * Providers known but not available here, each with what to do about it (`{ vultr: 'set
+   * VULTR_API_KEY' }`): work submitted to them is refused with that text instead of "unknown provider".
+   */
+  unavailableProviders?: Record<string, string>
+}
+
+/** What a workflow template's `build` receives besides its validated parameters. */
+export interface TemplateContext {
+  engine: Engine
+}
+
+export interface Plugin {
+  name: string
+  /** Called once when the engine starts, before queued jobs resume. May return a teardown. */
+  setup: (engine: Engine) => void | (() => void | Promise<void>) | Promise<void | (() => void | Promise<void>)>
+}
+
+/** A route a plugin contributes; `@provisio/http` mounts it on the surfaces it names (all when omitted). */
+export interface PluginRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  path: string
+  surfaces?: string[]
+  handler: (request: Request) => Response | Promise<Response>
+}
 
 /**
  * An engine: providers, plugins, the job queue and the storage they share.
@@ -25,11 +72,12 @@ export class Engine extends EventEmitter<EngineEventMap> {
   readonly workflows: WorkflowService['workflows']
   readonly checkpoints: WorkflowService['checkpoints']
   /** Workflow templates by name, filled in by plugins (see docs/workflows.md). */
-  readonly templates: TemplateRegistry = new TemplateRegistry(this)
+  readonly templates: TemplateRegistry<TemplateContext> = new TemplateRegistry((submission) => this.workflows.submit(submission), { engine: this })
   private readonly registry = new Map<string, RegisteredProvider>()
   private readonly hooks: { [K in keyof EngineHooks]: Set<EngineHooks[K]> } = { beforeJob: new Set(), afterJob: new Set() }
   private readonly pluginRoutes: PluginRoute[] = []
-  private readonly jobService: JobService
+  private readonly jobQueue: JobQueue
+  private readonly jobWorker: LocalWorker
   private readonly workflowService: WorkflowService
   private readonly plugins: Plugin[]
   private readonly teardowns: Teardown[] = []
@@ -44,18 +92,29 @@ export class Engine extends EventEmitter<EngineEventMap> {
     this.plugins = options.plugins ?? []
     const concurrency = options.concurrency ?? 8
     for (const provider of options.providers ?? []) this.addProvider(provider)
-    this.jobService = new JobService({
+    const store = new JobStore(this.storage)
+    this.jobWorker = new LocalWorker({
       storage: this.storage,
+      store,
       providers: this.registry,
       events: this,
       hooks: this.hooks,
       scheduler: new Scheduler({ concurrency, concurrencyKeys: options.concurrencyKeys ?? {} }),
+      leaseMs: options.leaseMs ?? 30_000,
+      onError: (error, context) => this.reportError(error, context),
+    })
+    this.jobQueue = new JobQueue({
+      storage: this.storage,
+      store,
+      worker: this.jobWorker,
+      providers: this.registry,
+      events: this,
       unavailableProviders: options.unavailableProviders,
     })
-    this.jobs = this.jobService
+    this.jobs = this.jobQueue
     this.workflowService = createWorkflowService(
       {
-        jobs: this.jobService.forEngine,
+        jobs: this.jobQueue.forEngine,
         storage: this.storage,
         events: this,
         getAction: (provider, action) => this.getAction(provider, action),
@@ -120,7 +179,8 @@ export class Engine extends EventEmitter<EngineEventMap> {
       const teardown = await plugin.setup(this)
       if (typeof teardown === 'function') this.teardowns.push(teardown)
     }
-    await this.jobService.start()
+    this.jobQueue.open()
+    await this.jobWorker.start()
     await this.workflowService.resume()
     this.state = 'started'
     return this
@@ -136,9 +196,16 @@ export class Engine extends EventEmitter<EngineEventMap> {
     this.state = 'stopping'
     // Workflows first: the jobs that stopping cancels must not be recorded as their operations' outcomes.
     await this.workflowService.stop()
-    await this.jobService.stop(options.graceMs ?? this.stopGraceMs)
+    this.jobQueue.close()
+    await this.jobWorker.stop(options.graceMs ?? this.stopGraceMs)
     for (const teardown of this.teardowns.reverse()) await teardown()
     this.state = 'stopped'
+  }
+
+  private reportError(error: unknown, context: string): void {
+    const err = error instanceof Error ? error : new Error(String(error))
+    if (this.listenerCount('engine:error') > 0) this.emit('engine:error', { error: err, context })
+    else console.error(`[provisio] [engine] ${context}:`, err)
   }
 }
 

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import type { JobRecord, JobStatus } from './jobs/types'
 import type { CheckpointSummary, OperationRecord, OperationStatus, RollbackResult, WorkflowStatus, WorkflowSummary } from './workflows/types'
 
@@ -25,3 +26,6 @@ export type EngineEventName = keyof EngineEvents
 
 /** `EngineEvents` as Node's `EventEmitter<T>` wants it: each event's arguments as a tuple. */
 export type EngineEventMap = { [K in EngineEventName]: Parameters<EngineEvents[K]> }
+
+/** Node's own typed `EventEmitter`: `on`, `once`, `off` and `emit` know each event's payload. */
+export type EngineEmitter = EventEmitter<EngineEventMap>

@@ -1,26 +1,27 @@
 // Engine
 export { createEngine, Engine } from './engine'
-export type { EngineOptions, JobsApi, OutputOptions, EngineHooks, JobHookContext, EngineEmitter } from './engine-types'
-export type { EngineEvents, EngineEventMap, EngineEventName } from './events'
+export type { EngineOptions, Plugin, PluginRoute, TemplateContext } from './engine'
+export type { EngineEvents, EngineEventMap, EngineEventName, EngineEmitter } from './events'
 
 // Providers and plugins
 export { defineProvider } from './providers/define'
 export type { ActionContext, ActionDefinition, Provider, ProviderDefinition, ResourceListContext } from './providers/types'
 export type { RegisteredProvider } from './providers/registry'
 export { definePlugin } from './plugins/define'
-export type { Plugin, PluginRoute } from './plugins/types'
 
 // Jobs
 export { finalJobStatuses } from './jobs/types'
-export type { JobError, JobListQuery, JobRecord, JobStatus, JobSubmission, JobWait, OutputLine, Page, RetryPolicy } from './jobs/types'
+export type { JobsApi, OutputOptions, EngineHooks, JobHookContext, JobError, JobListQuery, JobRecord, JobStatus, JobSubmission, JobWait, OutputLine, Page, RetryPolicy } from './jobs/types'
 export { jobMachine, JOB_MACHINE_VERSION, backoffDelay } from './machines/job'
+export type { JobClaims } from './jobs/claims'
+export type { JobWorker } from './jobs/worker'
 
 // Workflows
 export { finalWorkflowStatuses, settledOperationStatuses } from './workflows'
 export type * from './workflows'
 export { buildDag } from './dag'
 export { defineWorkflowTemplate, TemplateRegistry } from './templates'
-export type { TemplateContext, TemplateSummary, WorkflowTemplate } from './templates'
+export type { TemplateSummary, WorkflowTemplate } from './templates'
 
 // Storage
 export { fsStorage } from './storage/fs'

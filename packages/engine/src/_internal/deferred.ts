@@ -1,11 +1,11 @@
 export interface Deferred<T> {
   promise: Promise<T>
-  resolve: (value: T) => void
+  resolve: (value: T | PromiseLike<T>) => void
   reject: (error: unknown) => void
 }
 
 export function createDeferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void
+  let resolve!: (value: T | PromiseLike<T>) => void
   let reject!: (error: unknown) => void
   const promise = new Promise<T>((res, rej) => {
     resolve = res

@@ -23,9 +23,8 @@ export interface DagBuildResult {
  * `path(index)` names the offending node in issues (`operations.3`).
  *
  * The checks and the order run on plain arrays (Kahn's algorithm), not on a
- * graphlib `Graph`: filling one costs 5–20 µs per edge with graphlib 4.0.6
- * (100–250 ms for the 15,000 edges of the bench's 10,000-operation workflow,
- * the whole validation budget of 200 ms), and `alg.topsort` neither keeps
+ * graphlib `Graph`: filling one would take the whole validation budget of a
+ * large workflow (docs/benchmarks.md), and `alg.topsort` neither keeps
  * declaration order between independent nodes nor survives a 10,000-long
  * chain (it recurses once per node). The workflow's `DependencyGraph` is
  * built from the validated nodes once the workflow is taken over; here

@@ -2,52 +2,61 @@ import { Graph } from '@dagrejs/graphlib'
 import type { DagNodeSpec } from './build'
 
 /**
- * A validated DAG as a graphlib `Graph` (an edge from each node to each of its
- * dependents), and the questions a running workflow asks of it, answered from
- * that graph: what depends on a node, what it depends on, and in which order
- * a rollback undoes nodes.
- *
- * Node names are positions in `nodes` ("0", "1", ...), not the nodes' own
- * ids: graphlib keeps each node's neighbours in plain objects keyed by
- * neighbour name, and integer-like names are stored as array indices, where
- * every new id would be a new property name (a V8 hidden-class transition).
- * Callers map positions back to their records.
- *
- * graphlib's `alg.topsort` and `alg.preorder` recurse once per node of a path
- * and overflow the stack on a 10,000-long chain: the walks here iterate over
- * `successors`/`predecessors` instead.
+ * A validated DAG and the questions a running workflow asks of it: what
+ * depends on a node, what it depends on, and in which order a rollback undoes
+ * nodes. Nodes are positions in `nodes` (0, 1, ...); callers map positions
+ * back to their records. Each node's neighbours are plain arrays, filled once:
+ * the graph does not change after it is built.
  */
 export class DependencyGraph {
-  readonly graph: Graph = new EdgeDictionaryGraph({ directed: true })
-  private readonly names: string[]
-  // The graph does not change once built: each node's neighbours are read from it once.
-  private readonly dependentsOf: (readonly number[] | undefined)[]
-  private readonly dependenciesOf: (readonly number[] | undefined)[]
+  private readonly dependentsOf: number[][]
+  private readonly dependenciesOf: number[][]
+  private graphlibGraph?: Graph
 
   /** `nodes` must be free of duplicates and unknown dependencies (as `buildDag` checks). */
   constructor(nodes: readonly DagNodeSpec[]) {
-    this.names = nodes.map((_, position) => String(position))
-    this.dependentsOf = new Array(nodes.length)
-    this.dependenciesOf = new Array(nodes.length)
+    this.dependentsOf = Array.from({ length: nodes.length }, () => [])
+    this.dependenciesOf = Array.from({ length: nodes.length }, () => [])
     const position = new Map(nodes.map((node, index) => [node.id, index]))
-    for (const name of this.names) this.graph.setNode(name)
     nodes.forEach((node, index) => {
-      for (const dependency of node.dependsOn) this.graph.setEdge(this.names[position.get(dependency)!], this.names[index])
+      for (const dependency of node.dependsOn) {
+        const from = position.get(dependency)!
+        this.dependentsOf[from].push(index)
+        this.dependenciesOf[index].push(from)
+      }
     })
+    for (const list of this.dependenciesOf) list.sort((a, b) => a - b)
+  }
+
+  /**
+   * The DAG as a graphlib `Graph` of positions ("0", "1", ...), an edge from
+   * each dependency to its dependent, for graphlib's algorithms. Built on
+   * first use: the engine's own walks need only the arrays.
+   */
+  get graph(): Graph {
+    if (!this.graphlibGraph) {
+      const graph = new Graph({ directed: true })
+      for (let position = 0; position < this.size; position++) graph.setNode(String(position))
+      this.dependentsOf.forEach((dependents, from) => {
+        for (const to of dependents) graph.setEdge(String(from), String(to))
+      })
+      this.graphlibGraph = graph
+    }
+    return this.graphlibGraph
   }
 
   get size(): number {
-    return this.names.length
+    return this.dependentsOf.length
   }
 
   /** Positions of the direct dependents of the node at `position`, ascending. Shared: do not modify. */
   dependents(position: number): readonly number[] {
-    return (this.dependentsOf[position] ??= this.graph.successors(this.names[position])!.map(Number))
+    return this.dependentsOf[position]
   }
 
   /** Positions of the direct dependencies of the node at `position`, ascending. Shared: do not modify. */
   dependencies(position: number): readonly number[] {
-    return (this.dependenciesOf[position] ??= this.graph.predecessors(this.names[position])!.map(Number))
+    return this.dependenciesOf[position]
   }
 
   /** Positions of every node reachable from `position` (its dependents, theirs, ...), nearest first. */
@@ -75,7 +84,7 @@ export class DependencyGraph {
     const dependentsLeft = new Int32Array(this.size)
     const ready = new MaxHeap()
     for (let position = 0; position < this.size; position++) {
-      dependentsLeft[position] = this.graph.successors(this.names[position])!.length
+      dependentsLeft[position] = this.dependentsOf[position].length
       if (dependentsLeft[position] === 0) ready.push(position)
     }
     const order: number[] = []
@@ -85,29 +94,6 @@ export class DependencyGraph {
       for (const dependency of this.dependencies(position)) if (--dependentsLeft[dependency] === 0) ready.push(dependency)
     }
     return order
-  }
-}
-
-/**
- * A graphlib `Graph` whose per-node edge tables are dictionaries from the
- * start. graphlib keeps each node's in- and out-edges in a plain object keyed
- * by edge id (`"v\x01w\x01\x00"`), a property name no other object shares,
- * so V8 made a new hidden class for every edge added: half the time of
- * building a 15,000-edge graph. `Object.create(null)` objects are dictionaries
- * at once. The tables are graphlib's own (`_in`, `_out`, created by
- * `setNode`); if a graphlib version names them otherwise, nothing is replaced.
- */
-class EdgeDictionaryGraph extends Graph {
-  override setNode(name: string, label?: Parameters<Graph['setNode']>[1]): this {
-    const added = !this.hasNode(name)
-    if (arguments.length > 1) super.setNode(name, label)
-    else super.setNode(name)
-    const tables = this as unknown as { _in?: Record<string, object>; _out?: Record<string, object> }
-    if (added && tables._in?.[name] && tables._out?.[name]) {
-      tables._in[name] = Object.create(null)
-      tables._out[name] = Object.create(null)
-    }
-    return this
   }
 }
 

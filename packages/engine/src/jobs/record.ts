@@ -4,11 +4,9 @@ import type { JobRecord } from './types'
 type Fields = Pick<JobRecord, 'id' | 'provider' | 'action' | 'input' | 'status' | 'mode' | 'labels' | 'attempt' | 'createdAt' | 'outputLines'> & Partial<JobRecord>
 
 /**
- * A record with every field in place, always in this order. V8 then gives
- * all records one hidden class: setting `startedAt` or `result` later is a
- * plain store, where a record built by spreading, or one that gains or loses
- * fields, costs a new hidden class (measured 3-12 µs a field here). Absent
- * fields are `undefined`, which JSON leaves out.
+ * A record with every field in place, always in this order (absent fields
+ * are `undefined`, which JSON leaves out): every record has the same shape as
+ * its job runs (why that matters: docs/benchmarks.md).
  */
 export function jobRecord(fields: Fields): JobRecord {
   return {

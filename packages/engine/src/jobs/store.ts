@@ -65,6 +65,11 @@ export class JobStore {
     return this.storage.getItem<StoredJob>(recordKey(id))
   }
 
+  /** Whether the job is indexed as queued: cheaper than reading its record, and true until its worker changes its status. */
+  isQueued(job: Pick<StoredJob, 'id' | 'provider'>): Promise<boolean> {
+    return this.storage.hasItem(statusEntry('pending', job.provider, job.id))
+  }
+
   /** The unredacted input of a job whose action redacts its stored input; kept only until the job ends. */
   getFullInput(id: string): Promise<unknown> {
     return this.storage.getItem(inputKey(id))

@@ -98,3 +98,35 @@ export interface OutputLine {
   seq: number
   line: string
 }
+
+export interface OutputOptions {
+  /** First line to read, counted from 0. */
+  from?: number
+  /** Keep yielding new lines until the job reaches a final state. */
+  follow?: boolean
+}
+
+export interface JobsApi {
+  /** Validates and stores a job, then queues it. Rejects with `ValidationError` (nothing stored) on bad input. */
+  submit: (submission: JobSubmission) => Promise<JobRecord>
+  /** Checks a submission as `submit` would, without storing anything. */
+  validate: (submission: JobSubmission) => void
+  get: (id: string) => Promise<JobRecord | undefined>
+  list: (query?: JobListQuery) => Promise<Page<JobRecord>>
+  /** Resolves with the final record once the job is completed, failed or cancelled. */
+  wait: (id: string) => Promise<JobRecord>
+  /** Cancels a pending or running job; resolves with its record (unchanged if already final). */
+  cancel: (id: string) => Promise<JobRecord>
+  output: (id: string, options?: OutputOptions) => AsyncIterable<OutputLine>
+}
+
+export interface JobHookContext {
+  job: JobRecord
+}
+
+export interface EngineHooks {
+  /** Runs before each attempt's action; throwing fails the attempt. */
+  beforeJob: (ctx: JobHookContext) => void | Promise<void>
+  /** Runs once the job reached a final state. */
+  afterJob: (ctx: JobHookContext) => void | Promise<void>
+}

@@ -1,5 +1,7 @@
 import { assign, enqueueActions, fromPromise, setup, type ActorLogic, type ActorSystem, type EventObject, type Snapshot, type StateValue } from 'xstate'
-import type { AdmittedRun, RunReport } from '../workflows/runner'
+import type { AdmittedRun, RunOutcome, RunReport } from '../workflows/runner'
+
+export type { RunOutcome } from '../workflows/runner'
 import type { WorkflowError, WorkflowStatus } from '../workflows/types'
 
 /** Stored with each persisted snapshot; a snapshot of another version is not restored. */
@@ -7,15 +9,6 @@ export const WORKFLOW_MACHINE_VERSION = 1
 
 /** The name of the operation-run actor logic: children with this `src` are runs of operations. */
 export const OPERATION_RUN = 'operationRun'
-
-/** How a run of the operations ended. */
-export interface RunOutcome {
-  failed: boolean
-  cancelled: boolean
-  /** Some completed run could be rolled back. */
-  undoable: boolean
-  error?: WorkflowError
-}
 
 export interface RollbackOutcome {
   success: boolean
@@ -117,12 +110,10 @@ export function workflowStatusOf(value: StateValue): WorkflowStatus {
  * the scheduler as its job settles; the runs that lets in are spawned by the
  * next `operations.admitted` event, which the scheduler sends once per turn:
  * quick jobs end in bursts, and a burst's successors cost one transition of
- * this machine rather than one each (its transitions, not the jobs, were most
- * of an operation's cost). A finished run's actor has stopped itself (xstate
- * stops an actor that is done); its
- * entry in `children` is replaced by the slot's next run rather than removed
- * with `stopChild`, whose key deletion makes `children` a dictionary-mode
- * object that every later spawn copies slowly. A failure or a cancel goes through `rollingBack` when rollback
+ * this machine rather than one each. A finished run's actor has stopped
+ * itself (xstate stops an actor that is done); its entry in `children` is
+ * replaced by the slot's next run rather than removed with `stopChild`
+ * (docs/benchmarks.md). A failure or a cancel goes through `rollingBack` when rollback
  * is enabled and something can be undone. Restoring a persisted snapshot
  * taken in `running` or `rollingBack` restarts that state's invoked actor,
  * which resumes from the stored operation records (and has the runs that

@@ -1,4 +1,4 @@
-import type { Plugin } from './types'
+import type { Plugin } from '../engine'
 
 /**
  * Defines a plugin: code that runs once when the engine starts and extends it

@@ -1,3 +1,3 @@
 export { defineWorkflowTemplate } from './define'
 export { TemplateRegistry } from './registry'
-export type { TemplateContext, TemplateSummary, WorkflowTemplate } from './types'
+export type { TemplateSummary, WorkflowTemplate } from './types'

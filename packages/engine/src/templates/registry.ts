@@ -1,16 +1,31 @@
-import type { Engine } from '../engine'
+import type { z } from 'zod'
 import { NotFoundError, ValidationError } from '../errors'
-import type { WorkflowRecord } from '../workflows/types'
-import type { TemplateSummary, WorkflowTemplate } from './types'
+import type { WorkflowRecord, WorkflowSubmission } from '../workflows/types'
+
+/**
+ * A template as the registry keeps it: `WorkflowTemplate` (./types), whose
+ * build context is the engine's `TemplateContext`, spelled out here over the
+ * context so that the registry, which the engine creates, needs nothing of the engine.
+ */
+export interface RegisteredTemplate<Context> {
+  name: string
+  description?: string
+  params: z.ZodType
+  build(params: any, ctx: Context): WorkflowSubmission | Promise<WorkflowSubmission>
+}
 
 /** The engine's workflow templates by name (`engine.templates`); plugins register them in `setup`. */
-export class TemplateRegistry {
-  private readonly templates = new Map<string, WorkflowTemplate<any>>()
+export class TemplateRegistry<Context = unknown> {
+  private readonly templates = new Map<string, RegisteredTemplate<Context>>()
 
-  constructor(private readonly engine: Engine) {}
+  /** `submit` submits a built workflow; `context` is what each `build` receives besides its parameters. */
+  constructor(
+    private readonly submitBuilt: (submission: WorkflowSubmission) => Promise<WorkflowRecord>,
+    private readonly context: Context,
+  ) {}
 
   /** Adds a template; a name can be registered once. */
-  register(template: WorkflowTemplate<any>): this {
+  register(template: RegisteredTemplate<Context>): this {
     if (!template?.name || typeof template.build !== 'function' || !template.params) {
       throw new TypeError('[provisio] [engine] a workflow template needs a `name`, `params` and `build`: define it with defineWorkflowTemplate()')
     }
@@ -19,12 +34,12 @@ export class TemplateRegistry {
     return this
   }
 
-  get(name: string): WorkflowTemplate<any> | undefined {
+  get(name: string): RegisteredTemplate<Context> | undefined {
     return this.templates.get(name)
   }
 
   /** Every template, sorted by name. */
-  list(): TemplateSummary[] {
+  list(): { name: string; description?: string }[] {
     return [...this.templates.values()]
       .map(({ name, description }) => (description === undefined ? { name } : { name, description }))
       .sort((a, b) => a.name.localeCompare(b.name))
@@ -39,7 +54,7 @@ export class TemplateRegistry {
     if (!template) throw new NotFoundError(`[provisio] [engine] no workflow template "${name}" (registered: ${[...this.templates.keys()].join(', ') || 'none'})`)
     const parsed = template.params.safeParse(params)
     if (!parsed.success) throw ValidationError.fromZod(`invalid parameters of workflow template "${name}"`, parsed.error)
-    const submission = await template.build(parsed.data, { engine: this.engine })
-    return this.engine.workflows.submit(submission)
+    const submission = await template.build(parsed.data, this.context)
+    return this.submitBuilt(submission)
   }
 }

@@ -1,11 +1,6 @@
 import type { z } from 'zod'
-import type { Engine } from '../engine'
+import type { TemplateContext } from '../engine'
 import type { WorkflowSubmission } from '../workflows/types'
-
-/** What a template's `build` receives besides its validated parameters. */
-export interface TemplateContext {
-  engine: Engine
-}
 
 /**
  * A named recipe for a workflow: parameters checked by a zod schema, turned into a

@@ -1,7 +1,7 @@
 import type { Storage } from 'unstorage'
 import type { InspectionEvent } from 'xstate'
-import type { EngineEmitter, JobsApi } from '../engine-types'
-import type { RetryPolicy } from '../jobs/types'
+import type { JobsApi, RetryPolicy } from '../jobs/types'
+import type { EngineEmitter } from '../events'
 import type { ActionDefinition } from '../providers/types'
 import type {
   Checkpoint,

@@ -2,12 +2,30 @@ import { randomUUID } from 'node:crypto'
 import type { Storage } from 'unstorage'
 import { NotFoundError, ValidationError } from '../errors'
 import { keySegment } from '../storage/keys'
-import type { WorkflowAccess } from './access'
-import type { EngineEmitter } from '../engine-types'
+import type { UndoTarget } from './rollback'
+import type { EngineEmitter } from '../events'
 import type { WorkflowService } from './api'
 import { isStanding, runInput } from './live'
-import type { StoredWorkflow } from './store'
-import { finalWorkflowStatuses, type Checkpoint, type CheckpointSummary, type LedgerEntry, type OperationRecord } from './types'
+import type { StoredWorkflow, WorkflowStore } from './store'
+import { finalWorkflowStatuses, type RollbackResult, type Checkpoint, type CheckpointSummary, type LedgerEntry, type OperationRecord } from './types'
+
+/** What checkpoints and rollback requests need from the service that drives the workflows. */
+export interface WorkflowAccess {
+  store: WorkflowStore
+  checkpointStore: CheckpointStore
+  /** Every workflow; those driven here as they are in memory (copies). */
+  all: () => Promise<StoredWorkflow[]>
+  /** One stored workflow; throws `NotFoundError`. */
+  load: (id: string) => Promise<StoredWorkflow>
+  /** Ids of the workflows driven here now (pending, running or rolling back). */
+  activeIds: () => Iterable<string>
+  /** Throws a `conflict` error when one of `ids` is driven here now. */
+  refuseIfActive: (ids: Iterable<string>, what: string) => void
+  /** Takes over a stored workflow that is not finished and lets it continue. */
+  resume: (stored: StoredWorkflow) => Promise<void>
+  /** Runs the undos (saga compensation) and records the rollback. */
+  undo: (targets: UndoTarget[], scope: { rollbackId: string; workflowId?: string; checkpointId?: string }) => Promise<RollbackResult>
+}
 
 const INDEX_KEY = 'checkpoints:index'
 const recordKey = (id: string) => `checkpoints:records:${keySegment(id)}`

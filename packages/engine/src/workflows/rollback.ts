@@ -1,6 +1,5 @@
 import type { Storage } from 'unstorage'
-import type { JobsApi } from '../engine-types'
-import type { JobRecord, RetryPolicy } from '../jobs/types'
+import type { JobsApi, JobRecord, RetryPolicy } from '../jobs/types'
 import type { DependencyGraph } from '../dag'
 import type { ActionDefinition } from '../providers/types'
 import { keySegment } from '../storage/keys'

@@ -1,8 +1,6 @@
-import type { JobsApi } from '../engine-types'
-import type { JobError, JobRecord, JobSubmission } from '../jobs/types'
-import type { RunOutcome } from '../machines/workflow'
+import type { JobsApi, JobError, JobRecord, JobSubmission } from '../jobs/types'
 import { isSettled, isStanding, runInput, setOperationProgress, type LiveWorkflow } from './live'
-import type { OperationRecord, OperationRun, OperationStatus } from './types'
+import type { OperationRecord, OperationRun, OperationStatus, WorkflowError } from './types'
 import { isoTime } from '../_internal/time'
 
 export interface RunnerHost {
@@ -18,13 +16,22 @@ export interface RunnerHost {
 }
 
 /** A run the runner let in: the workflow machine spawns a child actor for it, with this as its input. */
+/** How a run of the operations ended. */
+export interface RunOutcome {
+  failed: boolean
+  cancelled: boolean
+  /** Some completed run could be rolled back. */
+  undoable: boolean
+  error?: WorkflowError
+}
+
 export interface AdmittedRun {
   workflowId: string
   /**
    * The child actor's id: `run-<slot>`, the run's slot in the admission
    * window. Slots are reused: a new id per run would be a new property name
    * on the machine's `children` object, which xstate copies on every spawn
-   * (a V8 hidden-class transition each time).
+   * (docs/benchmarks.md).
    */
   actorId: string
   operation: OperationRecord

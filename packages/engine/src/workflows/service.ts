@@ -10,9 +10,8 @@ import {
   type RunOutcome,
   type WorkflowMachine,
 } from '../machines/workflow'
-import type { WorkflowAccess } from './access'
 import type { WorkflowHost, WorkflowService, WorkflowServiceOptions } from './api'
-import { CheckpointStore, createCheckpointsApi } from './checkpoints'
+import { CheckpointStore, createCheckpointsApi, type WorkflowAccess } from './checkpoints'
 import { createLiveWorkflow, setOperationProgress, workflowPercent, type LiveWorkflow } from './live'
 import { DurationStats, workflowProgress } from './progress'
 import { RollbackLog, runUndos, undoTargets, type UndoHost } from './rollback'
@@ -278,7 +277,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
   /**
    * A copy of what changes (header, operations, runs), so callers never hold
    * the live records; inputs, items and results are shared, as nothing here
-   * mutates them. A deep copy of a 10,000-operation workflow costs 60 ms.
+   * mutates them (a deep copy of a large workflow is dear: docs/benchmarks.md).
    */
   function toRecord(live: LiveWorkflow): WorkflowRecord {
     const operations = live.byPosition.map((operation) => {
@@ -500,7 +499,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
   }
 }
 
-/** A copy of a run, field by field (a spread copy costs several times more on this hot path). */
+/** A copy of a run, field by field (docs/benchmarks.md). */
 function copyRun(run: OperationRun): OperationRun {
   return { status: run.status, jobId: run.jobId, finishedAt: run.finishedAt, result: run.result, error: run.error, durationMs: run.durationMs, undo: run.undo }
 }
@@ -515,7 +514,7 @@ function resetForRetry(operation: OperationRecord, attempt: number): boolean {
   operation.status = 'pending'
   operation.attempt = attempt
   operation.progress = 0
-  // Cleared, not deleted: a deleted field turns the record into a slow dictionary-mode object.
+  // Cleared, not deleted, so that the record keeps its shape (docs/benchmarks.md).
   for (const key of ['error', 'skipReason', 'result', 'startedAt', 'finishedAt', 'durationMs', 'rolledBack', 'step'] as const) operation[key] = undefined
   return true
 }

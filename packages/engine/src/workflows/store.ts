@@ -162,7 +162,7 @@ function specOf(operation: OperationRecord): OperationSpecRecord {
   return { id, provider, action, input, dependsOn, when, retry, timeoutMs, concurrencyKey, type, items, itemsAs, index }
 }
 
-// Field by field: a rest pattern (`{ id, ...state }`) measured several times slower on this hot path.
+// Field by field rather than with a rest pattern (docs/benchmarks.md).
 function stateOf(operation: OperationRecord): OperationState {
   const { status, runs, progress, step, startedAt, finishedAt, durationMs, result, error, skipReason, attempt, rolledBack } = operation
   return { status, runs, progress, step, startedAt, finishedAt, durationMs, result, error, skipReason, attempt, rolledBack }
@@ -170,10 +170,8 @@ function stateOf(operation: OperationRecord): OperationState {
 
 /**
  * An operation record with every field present from the start, always in the
- * same order. V8 does not share the hidden classes of objects built by
- * spreading: each field a running workflow adds later (`startedAt`,
- * `finishedAt`, ...) would then cost a new hidden class per operation,
- * 3–12 µs each on the bench machine, against 0.1 µs for these records.
+ * same order, so that every record has the same shape as the workflow runs
+ * (why that matters: docs/benchmarks.md).
  */
 export function operationRecord(spec: Omit<OperationSpecRecord, 'index'>, state: OperationState, index: number): OperationRecord {
   return {

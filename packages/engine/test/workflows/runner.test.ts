@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { JobsApi } from '../../src/engine-types'
+import type { JobsApi } from '../../src/jobs/types'
 import type { JobRecord, JobSubmission } from '../../src/jobs/types'
 import { createLiveWorkflow, type LiveWorkflow } from '../../src/workflows/live'
 import { OperationRunner } from '../../src/workflows/runner'

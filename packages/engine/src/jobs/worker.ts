@@ -1,0 +1,462 @@
+import type { Storage } from 'unstorage'
+import { createDeferred } from '../_internal/deferred'
+import { isoTime } from '../_internal/time'
+import type { EngineEmitter } from '../events'
+import { initialJobContext, isInitialJobContext, JOB_MACHINE_VERSION, jobMachine, transitionJob, type JobMachineContext, type JobMachineEvent, type JobSnapshot } from '../machines/job'
+import type { RegisteredProvider } from '../providers/registry'
+import { claimsFor, createOwner, type JobClaims } from './claims'
+import { HeldClaims } from './claims/held'
+import { liveJob, publicRecord, type LiveJob, type MachineState, type QueuedJob } from './live-job'
+import { OutputLog } from './output'
+import { jobRecord } from './record'
+import { runAction } from './run-action'
+import type { Scheduler } from './scheduler'
+import type { JobStore, StoredJob } from './store'
+import { followStored } from './follow'
+import { finalJobStatuses, type EngineHooks, type JobRecord, type JobStatus } from './types'
+import { WriteBehind } from './write-behind'
+
+/**
+ * What runs jobs, as BullMQ's `Worker` does for its `Queue`: it claims a
+ * queued job through the storage (a lease it renews while it holds the job),
+ * runs it, reports each status change, and releases the claim once the end is
+ * stored. `LocalWorker` runs jobs in this process on p-queue; a worker over a
+ * shared queue (BullMQ) implements the same interface.
+ */
+export interface JobWorker {
+  /** Takes over the unfinished jobs in storage that no live worker holds, and keeps looking for lapsed leases. */
+  start(): Promise<void>
+  /** A job the queue has just stored: claim it and run it when a slot is free. */
+  add(job: QueuedJob): void
+  /** The current record of a job this worker holds (fresher than storage), else undefined. */
+  record(id: string): JobRecord | undefined
+  /** Settles with the final record of a job this worker holds, else undefined. */
+  final(id: string): Promise<JobRecord> | undefined
+  /** The output of a job this worker holds, lines not yet stored included. */
+  output(id: string): OutputLog | undefined
+  /** Cancels a job this worker holds; resolves with its final record. Undefined when it holds no such job. */
+  cancel(id: string, reason?: string): Promise<JobRecord> | undefined
+  /** Stops claiming, lets running jobs finish for `graceMs`, cancels the rest and releases every claim. */
+  stop(graceMs: number): Promise<void>
+}
+
+export interface LocalWorkerOptions {
+  storage: Storage
+  store: JobStore
+  providers: ReadonlyMap<string, RegisteredProvider>
+  events: EngineEmitter
+  hooks: { [K in keyof EngineHooks]: Set<EngineHooks[K]> }
+  scheduler: Scheduler
+  /** How long a claim lasts unless renewed; a dead worker's jobs are taken over after this. */
+  leaseMs: number
+  /** The claims primitive; by default the one `claimsFor(storage)` picks for the storage's driver. */
+  claims?: JobClaims
+  onError: (error: unknown, context: string) => void
+}
+
+/** After a job leaves `running` (cancel, timeout), how long its slot waits for the action to let go. */
+const SLOT_GRACE_MS = 2000
+
+/** What a slot returns for a job that no longer needs it (cancelled, taken elsewhere, or the worker stopped). */
+const NOTHING_TO_RUN = Promise.resolve()
+
+/** Queued jobs read from storage at once when a worker starts. */
+const LOAD_BATCH = 64
+
+/** The statuses of jobs whose worker holds a claim (pending jobs are claimed when a slot takes them). */
+const CLAIMED_STATUSES = ['running', 'retrying'] as const
+
+/** Runs jobs in this process: p-queue slots (the scheduler), one job machine per job, claims through the storage. */
+export class LocalWorker implements JobWorker {
+  private readonly active = new Map<string, LiveJob>()
+  private readonly writes: WriteBehind
+  private readonly claims: HeldClaims
+  /** Where every job without retries or a timeout starts: snapshots are immutable, so one serves them all. */
+  private readonly initialSnapshot = jobMachine.resolveState({ value: 'pending', context: initialJobContext() })
+  private sweepTimer?: NodeJS.Timeout
+  private running = false
+
+  constructor(private readonly options: LocalWorkerOptions) {
+    this.writes = new WriteBehind(options.store, options.onError)
+    this.claims = new HeldClaims({
+      claims: options.claims ?? claimsFor(options.storage),
+      owner: createOwner(),
+      leaseMs: options.leaseMs,
+      onLost: (id) => this.lost(id),
+      onError: options.onError,
+    })
+  }
+
+  // ---- the JobWorker interface --------------------------------------------
+
+  async start(): Promise<void> {
+    this.running = true
+    const { store } = this.options
+    await store.migrateIndexes()
+    for (const status of CLAIMED_STATUSES) for (const id of (await store.idsWithStatus(status)).sort()) await this.adopt(id, status)
+    // Queued jobs are read in batches and queued in id (creation) order; each is claimed when a slot takes it.
+    const pending = (await store.idsWithStatus('pending')).sort()
+    for (let at = 0; at < pending.length; at += LOAD_BATCH) {
+      const batch = await Promise.all(pending.slice(at, at + LOAD_BATCH).map((id) => (this.active.has(id) ? null : store.get(id))))
+      for (const stored of batch) if (stored) await this.take(stored, 'pending', false)
+    }
+    this.sweepTimer = setInterval(() => void this.sweep(), this.options.leaseMs).unref()
+  }
+
+  add(queued: QueuedJob): void {
+    const job = liveJob(queued, queued.record.status)
+    this.active.set(job.record.id, job)
+    this.enqueue(job)
+  }
+
+  record(id: string): JobRecord | undefined {
+    const job = this.active.get(id)
+    return job && publicRecord(job)
+  }
+
+  final(id: string): Promise<JobRecord> | undefined {
+    const job = this.active.get(id)
+    return job && (job.final ??= createDeferred()).promise
+  }
+
+  output(id: string): OutputLog | undefined {
+    const job = this.active.get(id)
+    return job && this.outputOf(job)
+  }
+
+  cancel(id: string, reason?: string): Promise<JobRecord> | undefined {
+    const job = this.active.get(id)
+    if (!job) return undefined
+    const final = this.final(id)!
+    this.send(job, { type: 'job.cancel', reason })
+    return final
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.running = false
+    clearInterval(this.sweepTimer)
+    const running = [...this.active.values()].filter((job) => job.record.status === 'running')
+    if (running.length) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.all(running.map((job) => this.final(job.record.id))),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ])
+      clearTimeout(timer)
+      await Promise.all(
+        running
+          .filter((job) => this.active.get(job.record.id) === job && job.record.status === 'running')
+          .map((job) => this.cancel(job.record.id, 'cancelled: the engine stopped')),
+      )
+    }
+    this.options.scheduler.clear()
+    // Queued jobs stay `pending` in storage, unclaimed: the next worker to start (or a peer's sweep) takes them.
+    for (const job of [...this.active.values()]) {
+      await this.writes.persisted(job)
+      await job.output?.close()
+      clearTimeout(job.delayedTimer)
+      this.active.delete(job.record.id)
+      await this.release(job.record.id)
+    }
+    this.claims.stopRenewing()
+  }
+
+  // ---- claims ---------------------------------------------------------------
+
+  /**
+   * Takes over a running or retrying job no worker here holds, if its claim
+   * can be had: a live peer holds it, or its worker died and the lease lapsed.
+   */
+  private async adopt(id: string, status: (typeof CLAIMED_STATUSES)[number]): Promise<void> {
+    if (this.active.has(id) || !this.running || !(await this.claims.acquire(id))) return
+    const stored = await this.options.store.get(id)
+    if (stored) await this.take(stored, status, true)
+    else await this.release(id)
+  }
+
+  /**
+   * Restores a stored job found under `indexedStatus`, unless it ended (its
+   * worker released it after storing the end). Without the job's claim, only
+   * a job still queued: one that moved on is another worker's.
+   */
+  private async take(stored: StoredJob, indexedStatus: JobStatus, claimed: boolean): Promise<void> {
+    if (!claimed && stored.status !== 'pending') return
+    if (stored.status !== indexedStatus) await this.options.store.repair(stored, indexedStatus)
+    if (finalJobStatuses.has(stored.status) || this.active.has(stored.id)) {
+      if (claimed) await this.release(stored.id)
+      return
+    }
+    await this.restore(stored)
+  }
+
+  /** Looks for jobs whose worker stopped renewing their claims (it died), and takes them over. */
+  private async sweep(): Promise<void> {
+    try {
+      for (const status of CLAIMED_STATUSES) for (const id of await this.options.store.idsWithStatus(status)) await this.adopt(id, status)
+    } catch (error) {
+      this.options.onError(error, 'looking for jobs whose worker died')
+    }
+  }
+
+  /**
+   * Claims a queued job before its run; false when another worker has it (or
+   * had it: then its stored end is what this worker reports).
+   */
+  private async claim(job: LiveJob): Promise<boolean> {
+    const id = job.record.id
+    if (!(await this.claims.acquire(id))) {
+      this.letGo(job)
+      return false
+    }
+    // Still queued, unless a peer ran it before this worker's slot came (or took it and stopped).
+    if (await this.options.store.isQueued(job.record)) return true
+    const stored = await this.options.store.get(id)
+    if (!stored || finalJobStatuses.has(stored.status)) {
+      await this.release(id)
+      this.letGo(job, stored ?? undefined)
+      return false
+    }
+    return true
+  }
+
+  /** Drops a job another worker owns; its end is read from storage by whoever waits. */
+  private letGo(job: LiveJob, stored?: StoredJob): void {
+    const id = job.record.id
+    if (this.active.get(id) === job) this.active.delete(id)
+    job.letGo = true
+    clearTimeout(job.delayedTimer)
+    job.clearTimeout?.()
+    job.abortRun?.(new Error('the job was taken over by another worker'))
+    job.freeSlot?.()
+    job.final?.resolve(stored && finalJobStatuses.has(stored.status) ? jobRecord(stored) : followStored(this.options.store, id))
+  }
+
+  private lost(id: string): void {
+    const job = this.active.get(id)
+    if (!job) return
+    this.options.onError(new Error(`the claim on job ${id} lapsed before it was renewed; another worker may run it`), `job ${id}`)
+    this.letGo(job)
+  }
+
+  private async release(id: string): Promise<void> {
+    try {
+      await this.claims.release(id)
+    } catch (error) {
+      // The lease lapses on its own.
+      this.options.onError(error, `releasing the claim on job ${id}`)
+    }
+  }
+
+  // ---- running ----------------------------------------------------------------
+
+  private async restore(stored: StoredJob): Promise<void> {
+    const registered = this.options.providers.get(stored.provider)
+    const action = registered?.provider.actions[stored.action]
+    if (!registered || !action) {
+      const failed: StoredJob = {
+        ...stored,
+        status: 'failed',
+        finishedAt: new Date().toISOString(),
+        error: { message: `provider "${stored.provider}" or its action "${stored.action}" is no longer registered`, code: 'unknown_action' },
+      }
+      await this.options.store.save(failed, stored.status)
+      await this.release(stored.id)
+      return
+    }
+    const input = action.redact ? await this.options.store.getFullInput(stored.id) : stored.input
+    const machine = stored.machine ?? { version: JOB_MACHINE_VERSION, value: stored.status, context: undefined }
+    const job = liveJob({ record: jobRecord(stored), machine, input, action, registered }, stored.status)
+    this.active.set(stored.id, job)
+    if (stored.status === 'running' && !action.idempotent) {
+      this.send(job, { type: 'job.interrupt' })
+      return
+    }
+    if (stored.status !== 'pending') this.setStatus(job, 'pending', machine.context as JobMachineContext | undefined)
+    this.enqueue(job)
+  }
+
+  private enqueue(job: LiveJob): void {
+    const { scheduler } = this.options
+    const key = job.record.concurrencyKey
+    job.waiting = scheduler.waitReason(key)
+    scheduler.schedule(
+      () => this.runSlot(job),
+      key,
+      key === undefined
+        ? undefined
+        : () => {
+            if (job.record.status === 'pending') job.waiting = scheduler.waitReason(undefined)
+          },
+    )
+  }
+
+  private isRunnable(job: LiveJob): boolean {
+    return this.active.get(job.record.id) === job && job.record.status === 'pending' && this.running
+  }
+
+  /** One run of a job inside a scheduler slot; returns when the slot is free again. */
+  private runSlot(job: LiveJob): Promise<void> {
+    if (!this.isRunnable(job)) return NOTHING_TO_RUN
+    if (this.claims.has(job.record.id)) return this.startRun(job)
+    return this.claim(job).then((claimed) => (claimed && this.isRunnable(job) ? this.startRun(job) : undefined))
+  }
+
+  private startRun(job: LiveJob): Promise<void> {
+    job.waiting = undefined
+    return new Promise<void>((resolve) => {
+      job.freeSlot = () => {
+        job.freeSlot = undefined
+        clearTimeout(job.slotGraceTimer)
+        resolve()
+      }
+      // The machine may take this event after the current one (when called from a status
+      // change); the run itself starts when the job enters `running`, in setStatus.
+      this.send(job, { type: 'job.start' })
+    })
+  }
+
+  /** Runs the attempt that just started; its slot is free before the machine hears how it ended. */
+  private async run(job: LiveJob, attempt: number): Promise<void> {
+    const outcome = await runAction(job, attempt, { events: this.options.events, hooks: this.options.hooks, outputOf: (live) => this.outputOf(live) })
+    // The status change then holds no slot open for a grace period (nor the job, in a timer).
+    job.freeSlot?.()
+    // Unless the job already ended (cancelled or timed out meanwhile), or is another worker's now.
+    if (!finalJobStatuses.has(job.record.status) && !job.letGo) this.send(job, outcome)
+  }
+
+  private outputOf(job: LiveJob): OutputLog {
+    job.output ??= new OutputLog(this.options.storage, job.record.id, job.record.outputLines, (error) =>
+      this.options.onError(error, `storing output of job ${job.record.id}`),
+    )
+    return job.output
+  }
+
+  // ---- the job's machine ----------------------------------------------------
+
+  /**
+   * Gives the job's machine an event (see `transitionJob`). An event sent while
+   * the machine takes another (from a status listener, or a slot that starts a
+   * job requeued by this very change) is taken right after it, in order.
+   */
+  private send(job: LiveJob, event: JobMachineEvent): void {
+    if (job.stepping) {
+      queueMicrotask(() => this.send(job, event))
+      return
+    }
+    const current = job.snapshot ?? this.resolveSnapshot(job)
+    if (current.status !== 'active') return
+    job.stepping = true
+    try {
+      const { snapshot, delayed } = transitionJob(current, event)
+      job.snapshot = snapshot
+      for (const later of delayed) {
+        clearTimeout(job.delayedTimer)
+        job.delayedTimer = setTimeout(() => this.send(job, later.event), later.delay)
+      }
+      if (snapshot !== current) this.onSnapshot(job, snapshot.value as JobStatus, snapshot.context)
+    } catch (error) {
+      this.options.onError(error, `job ${job.record.id} machine`)
+    } finally {
+      job.stepping = false
+    }
+  }
+
+  private resolveSnapshot(job: LiveJob): JobSnapshot {
+    const stored = job.machine
+    const context =
+      stored?.version === JOB_MACHINE_VERSION
+        ? (stored.context as JobMachineContext)
+        : initialJobContext({ retry: job.record.retry, timeoutMs: job.record.timeoutMs, attempt: job.record.attempt })
+    if (isInitialJobContext(context)) return this.initialSnapshot
+    // Always from `pending`: a job that was running when the process died must not replay its action.
+    return jobMachine.resolveState({ value: 'pending', context })
+  }
+
+  private onSnapshot(job: LiveJob, status: JobStatus, context: JobMachineContext): void {
+    if (status === job.record.status && context.attempt === job.record.attempt) return
+    this.setStatus(job, status, context)
+  }
+
+  private setStatus(job: LiveJob, status: JobStatus, context: JobMachineContext = initialJobContext()): void {
+    const record = job.record
+    const previous = record.status
+    const now = Date.now()
+    record.status = status
+    record.attempt = context.attempt
+    record.error = context.error
+    if (status === 'running') {
+      if (record.startedAt === undefined) {
+        record.startedAt = isoTime(now)
+        job.startedAtMs = now
+      }
+      job.waiting = undefined
+      this.armTimeout(job)
+    }
+    if (status === 'retrying') job.waiting = { reason: 'backoff', until: new Date(context.retryAt ?? now).toISOString() }
+    if (status === 'completed') record.result = context.result
+    if (finalJobStatuses.has(status)) {
+      job.waiting = undefined
+      record.finishedAt = isoTime(now)
+      record.durationMs = now - (job.startedAtMs ?? Date.parse(record.startedAt ?? record.createdAt))
+    }
+    job.machine = { version: JOB_MACHINE_VERSION, value: status, context }
+    this.writes.markDirty(job)
+    if (status === previous) return
+    if (previous === 'running') {
+      job.clearTimeout?.()
+      // A completed run has nothing left to stop.
+      if (status !== 'completed') job.abortRun?.(Object.assign(new Error(record.error?.message ?? status), { code: record.error?.code }))
+      job.abortRun = undefined
+    }
+    this.emitStatus(job, previous)
+    if (previous === 'running' && job.freeSlot) {
+      // The action was told to stop; give it a moment to let go of what it holds, then free the slot anyway.
+      job.slotGraceTimer = setTimeout(() => job.freeSlot?.(), SLOT_GRACE_MS).unref()
+    }
+    if (status === 'running') void this.run(job, context.attempt)
+    if (status === 'pending' && previous === 'retrying') this.enqueue(job)
+    if (finalJobStatuses.has(status)) void this.finalize(job)
+  }
+
+  /** The machine models the timeout (`job.timeout`); the timer lives here so that only jobs with a timeout pay for one. */
+  private armTimeout(job: LiveJob): void {
+    const { timeoutMs, attempt } = job.record
+    if (timeoutMs === undefined) return
+    const timer = setTimeout(() => {
+      if (job.record.status === 'running' && job.record.attempt === attempt) this.send(job, { type: 'job.timeout' })
+    }, timeoutMs)
+    job.clearTimeout = () => clearTimeout(timer)
+  }
+
+  private emitStatus(job: LiveJob, previous: JobStatus | null): void {
+    const events = this.options.events
+    // Building the payload's record copy is most of an event's cost: skip it when nobody listens.
+    if (!events.listenerCount('job:status')) return
+    events.emit('job:status', { id: job.record.id, status: job.record.status, previous, job: publicRecord(job) })
+  }
+
+  /** Stores the job's end, then releases its claim: a peer that claims it next finds it ended. */
+  private async finalize(job: LiveJob): Promise<void> {
+    const id = job.record.id
+    try {
+      if (job.output) await job.output.close()
+      this.writes.markDirty(job)
+      await this.writes.persisted(job)
+      if (job.action.redact) await this.options.store.removeFullInput(id)
+    } catch (error) {
+      this.options.onError(error, `finishing job ${id}`)
+    }
+    clearTimeout(job.delayedTimer)
+    if (this.active.get(id) === job) this.active.delete(id)
+    await this.release(id)
+    const record = publicRecord(job)
+    job.final?.resolve(record)
+    if (this.options.hooks.afterJob.size) for (const hook of this.options.hooks.afterJob) {
+      try {
+        await hook({ job: record })
+      } catch (error) {
+        this.options.onError(error, `afterJob hook of job ${id}`)
+      }
+    }
+  }
+}
