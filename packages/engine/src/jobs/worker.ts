@@ -6,7 +6,7 @@ import { initialJobContext, isInitialJobContext, JOB_MACHINE_VERSION, jobMachine
 import type { RegisteredProvider } from '../providers/registry'
 import { claimsFor, createOwner, type JobClaims } from './claims'
 import { HeldClaims } from './claims/held'
-import { liveJob, publicRecord, type LiveJob, type MachineState, type QueuedJob } from './live-job'
+import { liveJob, publicRecord, type LiveJob, type QueuedJob } from './live-job'
 import { OutputLog } from './output'
 import { jobRecord } from './record'
 import { runAction } from './run-action'

@@ -7,7 +7,6 @@ import {
   WORKFLOW_MACHINE_VERSION,
   workflowStatusOf,
   type RollbackOutcome,
-  type RunOutcome,
   type WorkflowMachine,
 } from '../machines/workflow'
 import type { WorkflowHost, WorkflowService, WorkflowServiceOptions } from './api'

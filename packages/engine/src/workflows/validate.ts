@@ -3,7 +3,7 @@ import { buildDag, type Dag } from '../dag'
 import { issuesFromZod, ValidationError, type ValidationIssue } from '../errors'
 import { labelsSchema, retryPolicySchema } from '../jobs/submission'
 import type { ActionDefinition } from '../providers/types'
-import type { NormalizedOperation, OperationSpec, WorkflowSubmission } from './types'
+import type { NormalizedOperation, WorkflowSubmission } from './types'
 
 const operationSchema = z.object({
   id: z.string().min(1),
