@@ -6,6 +6,7 @@ import { mergePermissions } from '../../src/surfaces/cloudlab/accounts/catalog'
 import { createProfiles } from '../../src/surfaces/cloudlab/accounts/profiles'
 import { createVault } from '../../src/surfaces/cloudlab/accounts/vault'
 import type { CloudlabContext } from '../../src/surfaces/cloudlab/context'
+import { createRoleIds } from '../../src/surfaces/cloudlab/role-ids'
 
 describe('cloudlab context.users: what the other parts read about users', () => {
   const engine = createEngine()
@@ -21,6 +22,7 @@ describe('cloudlab context.users: what the other parts read about users', () => 
       vault: createVault({ engine, identity }),
       permissions: async () => mergePermissions([]),
       users: () => part.users(),
+      roleIds: createRoleIds(engine.storage),
     } as unknown as CloudlabContext
     part = accountsPart(context)
   })

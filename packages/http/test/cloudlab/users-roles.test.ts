@@ -43,10 +43,13 @@ describe('cloudlab users, roles, permissions and audit', () => {
     expect(roles.status).toBe(200)
     const superAdmin = roles.body.roles.find((role: any) => role.name === 'super-admin')
     expect(superAdmin).toMatchObject({ id: 1, description: 'Full system access', is_system: true, user_count: 1 })
-    expect(superAdmin.permissions).toHaveLength(31)
-
     const permissions = await app.api('GET', '/api/roles/permissions')
-    expect(Object.keys(permissions.body.permissions)).toEqual(['instances', 'services', 'jobs', 'users', 'roles', 'system', 'costs', 'inventory'])
+    const everyCodename = (Object.values(permissions.body.permissions).flat() as any[]).map((p) => p.codename)
+    // The 31 static permissions, then the inventory types' `inventory.{type}.{action}` ones.
+    expect(everyCodename.filter((codename) => !/^inventory\.(?!tags\.|acl\.)/.test(codename))).toHaveLength(31)
+    expect(superAdmin.permissions).toHaveLength(everyCodename.length)
+    // The static categories, then one `inventory.<type>` category per inventory type (reference §4).
+    expect(Object.keys(permissions.body.permissions)).toEqual(['instances', 'services', 'jobs', 'users', 'roles', 'system', 'costs', 'inventory', 'inventory.server', 'inventory.service', 'inventory.user', 'inventory.deployment'])
     expect(permissions.body.permissions.jobs.map((p: any) => p.codename)).toEqual(['jobs.view_own', 'jobs.view_all', 'jobs.cancel'])
     expect(permissions.body.permissions.instances[0]).toEqual({ id: 1, codename: 'instances.view', label: 'View Instances', description: expect.any(String) })
     expect((await app.api('GET', '/api/roles/1')).body.name).toBe('super-admin')
