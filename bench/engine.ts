@@ -58,7 +58,10 @@ async function storageWritesAlone(): Promise<number> {
         machine: { version: JOB_MACHINE_VERSION, value: 'pending', context: { attempt: 0, maxAttempts: 1 } },
       }
       await store.create(job)
-      await store.save({ ...job, status: 'completed', attempt: 1, finishedAt: new Date().toISOString(), machine: { ...job.machine!, value: 'completed' } }, 'pending')
+      await store.save(
+        { ...job, status: 'completed', attempt: 1, finishedAt: new Date().toISOString(), machine: { ...job.machine!, value: 'completed' } },
+        'pending',
+      )
     }),
   )
   return ((performance.now() - started) * 1000) / JOBS
@@ -124,7 +127,9 @@ export async function benchEngine(): Promise<EngineBenchResult> {
   console.log(`  engine, memory        ${Math.round(memory).toLocaleString('en')} jobs/s  (${pct(memory)} of bare p-queue; goal 7%)`)
   // At 7% of bare p-queue, a whole job may take 1 / (0.07 * bare) seconds.
   const budgetUs = 1e6 / (0.07 * bare)
-  console.log(`  its storage writes     ${storageAloneUs.toFixed(1)} µs/job, replayed alone for 10,000 jobs at once (a job may take ${budgetUs.toFixed(0)} µs at 7%)`)
+  console.log(
+    `  its storage writes     ${storageAloneUs.toFixed(1)} µs/job, replayed alone for 10,000 jobs at once (a job may take ${budgetUs.toFixed(0)} µs at 7%)`,
+  )
   console.log(`  engine, fs (LMDB)     ${Math.round(fs).toLocaleString('en')} jobs/s  (${pct(fs)}; floor 2%, every write durable)`)
   return { bare, memory, storageAloneUs, fs }
 }

@@ -53,7 +53,9 @@ export async function benchHttp() {
     const ratio = surface / h3
     console.log(`http: GET /users, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s, autocannon in the same process`)
     console.log(`  bare h3 route                      ${Math.round(h3).toLocaleString('en')} req/s  (${rates(bareRates)})`)
-    console.log(`  control-center, authenticated      ${Math.round(surface).toLocaleString('en')} req/s  (${rates(surfaceRates)}; ${(ratio * 100).toFixed(1)}% of bare h3; goal 60%)`)
+    console.log(
+      `  control-center, authenticated      ${Math.round(surface).toLocaleString('en')} req/s  (${rates(surfaceRates)}; ${(ratio * 100).toFixed(1)}% of bare h3; goal 60%)`,
+    )
     return { bare: h3, surface, ratio }
   } finally {
     await bareServer.close(true)

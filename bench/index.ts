@@ -10,7 +10,9 @@ const files = readdirSync(import.meta.dirname)
 
 for (const file of files) {
   const module = await import(pathToFileURL(`${import.meta.dirname}/${file}`).href)
-  const run = Object.entries(module).find(([name, value]) => name.startsWith('bench') && typeof value === 'function')?.[1] as (() => Promise<unknown>) | undefined
+  const run = Object.entries(module).find(([name, value]) => name.startsWith('bench') && typeof value === 'function')?.[1] as
+    | (() => Promise<unknown>)
+    | undefined
   if (!run) continue
   console.log(`\n# ${file}`)
   await run()

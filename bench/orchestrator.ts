@@ -158,7 +158,12 @@ async function surfaceFanOut(): Promise<number> {
   })
   const engine = createEngine({ storage: memoryStorage(), providers: [logger] })
   await engine.start()
-  const server = await createServer({ engine, surfaces: ['orchestrator'], ports: { orchestrator: 0 }, rateLimits: { auth: 1_000, general: 100_000_000, batch: 1_000 } })
+  const server = await createServer({
+    engine,
+    surfaces: ['orchestrator'],
+    ports: { orchestrator: 0 },
+    rateLimits: { auth: 1_000, general: 100_000_000, batch: 1_000 },
+  })
   try {
     await server.identity.users.create({ username: 'admin', password: 'bench-password', roles: ['admin'] })
     const { accessToken } = await server.identity.login({ username: 'admin', password: 'bench-password' })
@@ -186,7 +191,9 @@ async function fanOutFigure() {
   const ratio = median(surface) / median(raw)
   console.log(`orchestrator: one job's ${LINES.toLocaleString('en')} output lines to ${CLIENTS} WebSocket clients, ${ROUNDS} alternating rounds`)
   console.log(`  raw ws broadcast                   ${Math.round(median(raw)).toLocaleString('en')} lines/s delivered  (${rates(raw)})`)
-  console.log(`  /ws/tasks/{id} (live-output helper) ${Math.round(median(surface)).toLocaleString('en')} lines/s delivered  (${rates(surface)}; ${(ratio * 100).toFixed(1)}% of raw ws; goal 50%)`)
+  console.log(
+    `  /ws/tasks/{id} (live-output helper) ${Math.round(median(surface)).toLocaleString('en')} lines/s delivered  (${rates(surface)}; ${(ratio * 100).toFixed(1)}% of raw ws; goal 50%)`,
+  )
   return { raw: median(raw), surface: median(surface), ratio }
 }
 
@@ -195,4 +202,4 @@ export async function benchOrchestrator() {
   return { submission: await submissionFigure(), fanOut: await fanOutFigure() }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await (process.argv[2] === "fan-out" ? fanOutFigure() : benchOrchestrator())
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await (process.argv[2] === 'fan-out' ? fanOutFigure() : benchOrchestrator())

@@ -14,7 +14,7 @@ const noop = defineProvider({ name: 'noop', actions: { run: { input: z.looseObje
 /** Each operation depends on up to three earlier ones, drawn at random (seeded): acyclic by construction. */
 function randomDag(size: number, seed = 42): OperationSpec[] {
   let state = seed
-  const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+  const random = () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
   return Array.from({ length: size }, (_, index) => {
     const parents = new Set<string>()
     for (let n = Math.floor(random() * 4); n > 0 && index > 0; n--) parents.add(`op${Math.floor(random() * index)}`)

@@ -10,7 +10,11 @@ const original = 'package.json.source'
 
 function withoutSource(exports) {
   if (typeof exports !== 'object' || exports === null) return exports
-  return Object.fromEntries(Object.entries(exports).filter(([key]) => key !== 'source').map(([key, value]) => [key, withoutSource(value)]))
+  return Object.fromEntries(
+    Object.entries(exports)
+      .filter(([key]) => key !== 'source')
+      .map(([key, value]) => [key, withoutSource(value)]),
+  )
 }
 
 const [mode] = process.argv.slice(2)

@@ -29,7 +29,14 @@ export async function load(
   options: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; seconds: number },
 ): Promise<{ rate: number; non2xx: number; cpuMicros: number }> {
   const cpu = process.cpuUsage()
-  const result = await autocannon({ url, method: options.method ?? 'GET', headers: options.headers ?? {}, body: options.body, connections: CONNECTIONS, duration: options.seconds })
+  const result = await autocannon({
+    url,
+    method: options.method ?? 'GET',
+    headers: options.headers ?? {},
+    body: options.body,
+    connections: CONNECTIONS,
+    duration: options.seconds,
+  })
   const used = process.cpuUsage(cpu)
   return { rate: result.requests.average, non2xx: result.non2xx, cpuMicros: (used.user + used.system) / Math.max(1, result.requests.total) }
 }

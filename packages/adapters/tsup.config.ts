@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/testing.ts", "src/testing/cli.ts"],
+  entry: ['src/index.ts', 'src/testing.ts', 'src/testing/cli.ts'],
   format: ['esm'],
   dts: true,
   clean: true,

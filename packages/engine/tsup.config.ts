@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/testing/index.ts"],
+  entry: ['src/index.ts', 'src/testing/index.ts'],
   format: ['esm'],
   // vitest is the suite's peer: the user's own copy runs it.
   external: ['vitest'],

@@ -18,7 +18,16 @@ const tsc = join(root, 'node_modules/typescript/bin/tsc')
 // Inside node_modules, so `@provisio/*` and the dependencies resolve as from any file of the repository.
 const workDir = join(root, 'node_modules/.cache/doc-snippets')
 
-const languages: Record<string, 'ts' | 'sh' | 'json' | 'yaml'> = { ts: 'ts', typescript: 'ts', sh: 'sh', bash: 'sh', shell: 'sh', json: 'json', yaml: 'yaml', yml: 'yaml' }
+const languages: Record<string, 'ts' | 'sh' | 'json' | 'yaml'> = {
+  ts: 'ts',
+  typescript: 'ts',
+  sh: 'sh',
+  bash: 'sh',
+  shell: 'sh',
+  json: 'json',
+  yaml: 'yaml',
+  yml: 'yaml',
+}
 const snippets = snippetsOf(root)
 const fileName = (snippet: Snippet) => `${snippet.where.replace(/[/.:]/g, '_')}.ts`
 
@@ -54,7 +63,9 @@ describe('documentation snippets', () => {
   afterAll(() => rm(bin, { recursive: true, force: true }))
 
   it('each opt-out says why the block does not run', () => {
-    const reasons = snippets.flatMap((snippet) => [snippet.noRun, snippet.excerpt].filter((reason) => reason !== undefined).map((reason) => ({ where: snippet.where, reason })))
+    const reasons = snippets.flatMap((snippet) =>
+      [snippet.noRun, snippet.excerpt].filter((reason) => reason !== undefined).map((reason) => ({ where: snippet.where, reason })),
+    )
     expect(reasons.filter(({ reason }) => reason!.trim().length < 10)).toEqual([])
   })
 

@@ -6,7 +6,9 @@ const run = promisify(execFile)
 
 describe('examples/workflow.ts', () => {
   it('runs a three-step deploy that fails and rolls back in reverse order', async () => {
-    const { stdout } = await run(process.execPath, ['--conditions=source', '--import', 'tsx', 'examples/workflow.ts'], { cwd: new URL('../..', import.meta.url) })
+    const { stdout } = await run(process.execPath, ['--conditions=source', '--import', 'tsx', 'examples/workflow.ts'], {
+      cwd: new URL('../..', import.meta.url),
+    })
     const lines = stdout.split('\n')
     const at = (line: string) => lines.indexOf(line)
     expect(at('workflow running')).toBeLessThan(at('  network  running'))

@@ -45,7 +45,9 @@ describeWithTool('redis-server')('job claims on a real redis-server', () => {
     const survivor = createEngine({ storage: storageOn(base), providers: [restartProvider(50)], leaseMs })
     await survivor.start()
     try {
-      const worker = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', child, redis.url, base, String(leaseMs)], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const worker = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', child, redis.url, base, String(leaseMs)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
       let ids: { slow: string; idempotent: string } | undefined
       for await (const line of createInterface({ input: worker.stdout })) {
         ids = JSON.parse(line)

@@ -44,7 +44,8 @@ describeWithTool('redis-server')('on a real redis-server', () => {
       const first = createEngine({ storage: firstStorage, providers: [echo] })
       await first.start()
       const jobs = []
-      for (let n = 0; n < 5; n++) jobs.push(await first.jobs.submit({ provider: 'echo', action: 'say', input: { words: [`hello ${n}`, 'bye'] }, labels: { n: String(n) } }))
+      for (let n = 0; n < 5; n++)
+        jobs.push(await first.jobs.submit({ provider: 'echo', action: 'say', input: { words: [`hello ${n}`, 'bye'] }, labels: { n: String(n) } }))
       for (const job of jobs) expect((await first.jobs.wait(job.id)).status).toBe('completed')
       await first.stop()
       await firstStorage.dispose()
@@ -78,7 +79,23 @@ describeWithTool('redis-server')('on a real redis-server', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'provisio-node-'))
     const child = spawn(
       process.execPath,
-      ['--conditions=source', '--import', tsx, cli, 'serve', '--storage', 'redis', '--redis-url', redisUrl, '--surfaces', 'control-center', '--control-center-port', String(port), '--data-dir', dataDir],
+      [
+        '--conditions=source',
+        '--import',
+        tsx,
+        cli,
+        'serve',
+        '--storage',
+        'redis',
+        '--redis-url',
+        redisUrl,
+        '--surfaces',
+        'control-center',
+        '--control-center-port',
+        String(port),
+        '--data-dir',
+        dataDir,
+      ],
       { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let output = ''
@@ -87,7 +104,10 @@ describeWithTool('redis-server')('on a real redis-server', () => {
     const url = `http://127.0.0.1:${port}`
     for (let waited = 0; ; waited += 100) {
       if (child.exitCode !== null) throw new Error(`the node exited: ${output}`)
-      const ok = await fetch(`${url}/health`).then((response) => response.ok, () => false)
+      const ok = await fetch(`${url}/health`).then(
+        (response) => response.ok,
+        () => false,
+      )
       if (ok) break
       if (waited > 30_000) throw new Error(`the node did not start: ${output}`)
       await new Promise((resolve) => setTimeout(resolve, 100))
@@ -118,7 +138,11 @@ describeWithTool('redis-server')('on a real redis-server', () => {
         const auth = { authorization: `Bearer ${data.token}`, 'content-type': 'application/json' }
 
         // A token from node A works on node B, and what B writes A reads.
-        const created = await fetch(`${b.url}/users`, { method: 'POST', headers: auth, body: JSON.stringify({ username: 'ops', email: 'ops@example.test', password: 'another good pass', roles: ['operator'] }) })
+        const created = await fetch(`${b.url}/users`, {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify({ username: 'ops', email: 'ops@example.test', password: 'another good pass', roles: ['operator'] }),
+        })
         expect(created.status).toBe(201)
         const listed = (await (await fetch(`${a.url}/users`, { headers: auth })).json()) as { data: Array<{ username: string }> }
         expect(listed.data.map((user) => user.username).sort()).toEqual(['admin', 'ops'])

@@ -174,10 +174,7 @@ async function createTaskProgress(ctx: ActionContext<AnsibleConfig>, playbookPat
  * await engine.jobs.submit({ provider: 'ansible', action: 'playbook.run', input: { playbook: 'site.yml', extraVars: { version: '1.2.0' } } })
  * ```
  */
-export const ansibleProvider = defineProvider<
-  typeof ansibleConfigSchema,
-  { 'playbook.run': RunInput; 'playbook.check': z.output<typeof playbookCheckInput> }
->({
+export const ansibleProvider = defineProvider<typeof ansibleConfigSchema, { 'playbook.run': RunInput; 'playbook.check': z.output<typeof playbookCheckInput> }>({
   name: PROVIDER_NAME,
   description: 'Runs Ansible playbooks with ansible-playbook',
   config: ansibleConfigSchema,

@@ -114,7 +114,10 @@ export const execProvider = defineProvider<typeof execConfigSchema, { run: z.out
           }
           if (result.aborted) {
             log(`[EXIT CODE: ${result.exitCode}]`)
-            throw createError('exec', `stopped (${result.signal ?? 'exit'}) because the job was cancelled or timed out`, { code: 'aborted', exitCode: result.exitCode })
+            throw createError('exec', `stopped (${result.signal ?? 'exit'}) because the job was cancelled or timed out`, {
+              code: 'aborted',
+              exitCode: result.exitCode,
+            })
           }
           if (result.exitCode !== 0) {
             log(`[EXIT CODE: ${result.exitCode}]`)

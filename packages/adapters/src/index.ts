@@ -28,6 +28,16 @@ export { ProviderError, HttpError, WaitTimeoutError } from './utils/error'
 export { exec, execProvider, execConfigSchema, execRunInput, inputsToEnv } from './exec'
 export type { ExecConfig, ExecErrorCode, ExecOptions, ExecRunInput, ExecRunResult } from './exec'
 export { ansible, ansibleProvider, ansibleConfigSchema, playbookRunInput, playbookCheckInput, redactPlaybookInput } from './ansible'
-export type { AnsibleConfig, AnsibleOptions, AnsibleErrorCode, HostRecap, InventoryInput, PlaybookRunInput, PlaybookRunResult, PlaybookCheckInput, PlaybookCheckResult } from './ansible'
+export type {
+  AnsibleConfig,
+  AnsibleOptions,
+  AnsibleErrorCode,
+  HostRecap,
+  InventoryInput,
+  PlaybookRunInput,
+  PlaybookRunResult,
+  PlaybookCheckInput,
+  PlaybookCheckResult,
+} from './ansible'
 export { tart, tartProvider, tartConfigSchema, tartInputs, TART_STDERR_PREFIX } from './tart'
 export type { TartConfig, TartOptions, TartErrorCode, TartRunResult, TartVmConfig, TartVmState, TartVmSummary } from './tart'

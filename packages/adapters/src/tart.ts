@@ -44,7 +44,10 @@ export const tartConfigSchema = z.object({
 export type TartConfig = z.output<typeof tartConfigSchema>
 export type TartOptions = z.input<typeof tartConfigSchema>
 
-const vmName = z.string().min(1).refine((name) => !name.startsWith('-'), 'a VM name cannot start with "-"')
+const vmName = z
+  .string()
+  .min(1)
+  .refine((name) => !name.startsWith('-'), 'a VM name cannot start with "-"')
 
 export const tartInputs = {
   'vm.list': z.object({ source: z.enum(['local', 'oci']).optional() }),
@@ -74,9 +77,7 @@ export const tartInputs = {
     /** In GB; tart only grows disks. */
     diskSize: z.number().int().positive().optional(),
     /** Start the new VM (as `vm.run`) once it is cloned and set. */
-    run: z
-      .object({ vnc: z.boolean().default(false), wait: z.number().int().min(0).optional(), requireIp: z.boolean().default(true) })
-      .optional(),
+    run: z.object({ vnc: z.boolean().default(false), wait: z.number().int().min(0).optional(), requireIp: z.boolean().default(true) }).optional(),
   }),
   'vm.set': z
     .object({

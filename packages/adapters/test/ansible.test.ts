@@ -115,7 +115,7 @@ describeWithTool('ansible-playbook')('ansible: playbook.run', () => {
     for (const secret of ['correct-horse-vault', 'pw-in-vars', 'dk-123']) expect(everything).not.toContain(secret)
   })
 
-  it('maps a syntax error to a parse error (exit 4) with ansible\'s reason', async () => {
+  it("maps a syntax error to a parse error (exit 4) with ansible's reason", async () => {
     const provider = ansible()
     const ctx = createTestContext(provider)
     const error = await runAction(ctx, provider, 'playbook.run', {

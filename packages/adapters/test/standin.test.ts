@@ -65,23 +65,40 @@ describe('stand-in: vultr', () => {
     const stand = await start({ notFoundAfterCreateMs: 60_000 })
     const created = await call(`${stand.apiUrl}/instances`, { method: 'POST', auth, body: { region: 'ewr', plan: 'vc2-1c-1gb', os_id: 2136 } })
     expect(created.status).toBe(202)
-    expect(await call(`${stand.apiUrl}/instances/${created.body.instance.id}`, { auth })).toMatchObject({ status: 404, body: { error: 'Invalid instance-id.', status: 404 } })
+    expect(await call(`${stand.apiUrl}/instances/${created.body.instance.id}`, { auth })).toMatchObject({
+      status: 404,
+      body: { error: 'Invalid instance-id.', status: 404 },
+    })
   })
 
   it('creates instances pending, then makes them active with an IP', async () => {
     const stand = await start({ readyAfterMs: 60 })
     const created = await call(`${stand.apiUrl}/instances`, { method: 'POST', auth, body: { region: 'ewr', plan: 'vc2-1c-1gb', os_id: 2284, label: 'a' } })
     expect(created.status).toBe(202)
-    expect(created.body.instance).toMatchObject({ status: 'pending', power_status: 'running', server_status: 'none', main_ip: '0.0.0.0', os: 'Ubuntu 24.04 LTS x64', ram: 1024, vcpu_count: 1 })
+    expect(created.body.instance).toMatchObject({
+      status: 'pending',
+      power_status: 'running',
+      server_status: 'none',
+      main_ip: '0.0.0.0',
+      os: 'Ubuntu 24.04 LTS x64',
+      ram: 1024,
+      vcpu_count: 1,
+    })
     expect(created.body.instance.default_password).toEqual(expect.any(String))
     const id = created.body.instance.id
-    const ready = await eventually(() => call(`${stand.apiUrl}/instances/${id}`, { auth }), (answer) => answer.body?.instance?.status === 'active')
+    const ready = await eventually(
+      () => call(`${stand.apiUrl}/instances/${id}`, { auth }),
+      (answer) => answer.body?.instance?.status === 'active',
+    )
     expect(ready.body.instance).toMatchObject({ status: 'active', power_status: 'running', server_status: 'ok' })
     expect(ready.body.instance).not.toHaveProperty('default_password')
     expect(ready.body.instance.main_ip).not.toBe('0.0.0.0')
 
     expect((await call(`${stand.apiUrl}/instances/${id}/halt`, { method: 'POST', auth })).status).toBe(204)
-    const halted = await eventually(() => call(`${stand.apiUrl}/instances/${id}`, { auth }), (answer) => answer.body.instance.power_status === 'stopped')
+    const halted = await eventually(
+      () => call(`${stand.apiUrl}/instances/${id}`, { auth }),
+      (answer) => answer.body.instance.power_status === 'stopped',
+    )
     expect(halted.body.instance.power_status).toBe('stopped')
     expect((await call(`${stand.apiUrl}/instances/${id}`, { method: 'DELETE', auth })).status).toBe(204)
     expect(await call(`${stand.apiUrl}/instances/${id}`, { auth })).toMatchObject({ status: 404, body: { error: 'Invalid instance-id.', status: 404 } })
@@ -123,7 +140,17 @@ describe('stand-in: vultr', () => {
 describe('stand-in: upcloud', () => {
   const basic = `Basic ${Buffer.from('api-user:api-pass-123').toString('base64')}`
   async function start(options: Partial<UpCloudStandInOptions> = {}) {
-    const stand = await startUpCloudStandIn({ username: 'api-user', password: 'api-pass-123', token: 'tok_abcdef123456', port: 0, readyAfterMs: 40, startAfterMs: 20, stopAfterMs: 20, hardStopAfterMs: 10, ...options })
+    const stand = await startUpCloudStandIn({
+      username: 'api-user',
+      password: 'api-pass-123',
+      token: 'tok_abcdef123456',
+      port: 0,
+      readyAfterMs: 40,
+      startAfterMs: 20,
+      stopAfterMs: 20,
+      hardStopAfterMs: 10,
+      ...options,
+    })
     cleanups.push(() => stand.close())
     return stand
   }
@@ -146,7 +173,9 @@ describe('stand-in: upcloud', () => {
         title: 'db',
         hostname: 'db.example.com',
         plan: '2xCPU-4GB',
-        storage_devices: { storage_device: [{ action: 'clone', storage: '01000000-0000-4000-8000-000030240200', title: 'db disk', size: 80, tier: 'maxiops' }] },
+        storage_devices: {
+          storage_device: [{ action: 'clone', storage: '01000000-0000-4000-8000-000030240200', title: 'db disk', size: 80, tier: 'maxiops' }],
+        },
       },
     }
     const created = await call(`${stand.apiUrl}/server`, { method: 'POST', auth: basic, body })
@@ -156,15 +185,25 @@ describe('stand-in: upcloud', () => {
     const listed = await call(`${stand.apiUrl}/server`, { auth: basic })
     expect(listed.body.servers.server).toEqual([expect.objectContaining({ uuid, state: 'maintenance' })])
 
-    await eventually(() => call(`${stand.apiUrl}/server/${uuid}`, { auth: basic }), (answer) => answer.body.server.state === 'started')
+    await eventually(
+      () => call(`${stand.apiUrl}/server/${uuid}`, { auth: basic }),
+      (answer) => answer.body.server.state === 'started',
+    )
     expect(await call(`${stand.apiUrl}/server/${uuid}/start`, { method: 'POST', auth: basic, body: { server: {} } })).toMatchObject({
       status: 409,
       body: { error: { error_code: 'SERVER_STATE_ILLEGAL' } },
     })
     expect((await call(`${stand.apiUrl}/server/${uuid}?storages=1`, { method: 'DELETE', auth: basic })).status).toBe(409)
-    const stopping = await call(`${stand.apiUrl}/server/${uuid}/stop`, { method: 'POST', auth: basic, body: { stop_server: { stop_type: 'soft', timeout: '60' } } })
+    const stopping = await call(`${stand.apiUrl}/server/${uuid}/stop`, {
+      method: 'POST',
+      auth: basic,
+      body: { stop_server: { stop_type: 'soft', timeout: '60' } },
+    })
     expect(stopping).toMatchObject({ status: 200, body: { server: { state: 'started' } } })
-    await eventually(() => call(`${stand.apiUrl}/server/${uuid}`, { auth: basic }), (answer) => answer.body.server.state === 'stopped')
+    await eventually(
+      () => call(`${stand.apiUrl}/server/${uuid}`, { auth: basic }),
+      (answer) => answer.body.server.state === 'stopped',
+    )
     expect((await call(`${stand.apiUrl}/server/${uuid}?storages=1`, { method: 'DELETE', auth: basic })).status).toBe(204)
     expect(stand.state.storages.size).toBe(0)
     expect(await call(`${stand.apiUrl}/server/${uuid}`, { auth: basic })).toMatchObject({ status: 404, body: { error: { error_code: 'SERVER_NOT_FOUND' } } })
@@ -172,7 +211,10 @@ describe('stand-in: upcloud', () => {
 
   it('answers 400 with an error code for bad bodies', async () => {
     const stand = await start()
-    expect(await call(`${stand.apiUrl}/server`, { method: 'POST', auth: basic, rawBody: '{' })).toMatchObject({ status: 400, body: { error: { error_code: 'JSON_MALFORMED' } } })
+    expect(await call(`${stand.apiUrl}/server`, { method: 'POST', auth: basic, rawBody: '{' })).toMatchObject({
+      status: 400,
+      body: { error: { error_code: 'JSON_MALFORMED' } },
+    })
     expect(await call(`${stand.apiUrl}/server`, { method: 'POST', auth: basic, body: { server: { title: 't', hostname: 'h' } } })).toMatchObject({
       status: 400,
       body: { error: { error_code: 'ZONE_MISSING' } },

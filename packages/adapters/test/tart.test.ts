@@ -54,7 +54,7 @@ describe('tart adapter against the fake tart', () => {
     expect(await provider.resources!.list({ config: ctx.config, signal: ctx.signal, storage: ctx.storage })).toHaveLength(2)
   })
 
-  it('a missing VM is a not-found error with tart\'s message', async () => {
+  it("a missing VM is a not-found error with tart's message", async () => {
     const { provider, ctx } = await setup()
     for (const action of ['vm.get', 'vm.delete', 'vm.stop', 'vm.ip']) {
       await expect(runAction(ctx, provider, action, { name: 'ghcr.io/nobody/missing:1' })).rejects.toMatchObject({
@@ -87,7 +87,9 @@ describe('tart adapter against the fake tart', () => {
     const created = await runAction(ctx, provider, 'vm.create', { source: macos, name: 'dev', cpu: 6, memory: 16384, diskSize: 40 })
     expect(created).toEqual({ name: 'dev', source: macos, warnings: [expect.stringContaining('disk size can only be increased')], run: null })
     expect(await runAction(ctx, provider, 'vm.get', { name: 'dev' })).toMatchObject({ cpu: 6, memory: 16384, disk: 50, running: false })
-    expect(ctx.lines).toEqual(expect.arrayContaining([`$ tart clone ${macos} dev`, '$ tart set dev --cpu 6', '$ tart set dev --memory 16384', '$ tart set dev --disk-size 40']))
+    expect(ctx.lines).toEqual(
+      expect.arrayContaining([`$ tart clone ${macos} dev`, '$ tart set dev --cpu 6', '$ tart set dev --memory 16384', '$ tart set dev --disk-size 40']),
+    )
 
     const started = await runAction(ctx, provider, 'vm.create', { source: 'ubuntu', name: 'ci/ubuntu:7', run: { vnc: true, requireIp: false, wait: 5 } })
     expect(started).toMatchObject({ name: 'ci/ubuntu:7', warnings: [], run: { ip_address: expect.stringMatching(/^192\.168\.64\./) } })
@@ -227,11 +229,14 @@ describe('tart adapter against the fake tart', () => {
       for await (const { line } of engine.jobs.output(clone.id)) lines.push(line)
       expect(lines).toEqual(['$ tart clone ubuntu ci/ubuntu:pr-7'])
 
-      const undo = await engine.jobs.submit({ provider: 'tart', action: 'vm.clone', input: { source: 'ubuntu', name: 'ci/ubuntu:pr-7' }, undo: { result: done.result } })
+      const undo = await engine.jobs.submit({
+        provider: 'tart',
+        action: 'vm.clone',
+        input: { source: 'ubuntu', name: 'ci/ubuntu:pr-7' },
+        undo: { result: done.result },
+      })
       expect(await engine.jobs.wait(undo.id)).toMatchObject({ status: 'completed' })
-      const missing = await engine.jobs.wait(
-        (await engine.jobs.submit({ provider: 'tart', action: 'vm.get', input: { name: 'ci/ubuntu:pr-7' } })).id,
-      )
+      const missing = await engine.jobs.wait((await engine.jobs.submit({ provider: 'tart', action: 'vm.get', input: { name: 'ci/ubuntu:pr-7' } })).id)
       expect(missing).toMatchObject({ status: 'failed', error: { code: 'not_found' } })
     } finally {
       await engine.stop()

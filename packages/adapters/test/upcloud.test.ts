@@ -15,14 +15,26 @@ afterEach(async () => {
 })
 
 async function standIn(options: Partial<UpCloudStandInOptions> = {}): Promise<UpCloudStandIn> {
-  const stand = await startUpCloudStandIn({ username, password, token, port: 0, readyAfterMs: 80, startAfterMs: 40, stopAfterMs: 40, hardStopAfterMs: 20, ...options })
+  const stand = await startUpCloudStandIn({
+    username,
+    password,
+    token,
+    port: 0,
+    readyAfterMs: 80,
+    startAfterMs: 40,
+    stopAfterMs: 40,
+    hardStopAfterMs: 20,
+    ...options,
+  })
   cleanups.push(() => stand.close())
   return stand
 }
 
 async function engineFor(stand: UpCloudStandIn, options: Partial<UpCloudOptions> = {}): Promise<Engine> {
   const engine = createEngine({
-    providers: [upcloud({ username, password, baseUrl: stand.apiUrl, pollIntervalMs: 20, retryBaseMs: 10, readyTimeoutMs: 5_000, ...options } as UpCloudOptions)],
+    providers: [
+      upcloud({ username, password, baseUrl: stand.apiUrl, pollIntervalMs: 20, retryBaseMs: 10, readyTimeoutMs: 5_000, ...options } as UpCloudOptions),
+    ],
   })
   await engine.start()
   cleanups.push(() => engine.stop())
@@ -72,7 +84,17 @@ describe('upcloud: servers', () => {
     })
     expect(job.status).toBe('completed')
     const created = job.result as UpCloudServer
-    expect(created).toMatchObject({ title: 'web 1', hostname: 'web1.example.com', zone: 'de-fra1', plan: '1xCPU-2GB', state: 'started', cores: 1, memoryMb: 2048, metadata: true, labels: { env: 'test' } })
+    expect(created).toMatchObject({
+      title: 'web 1',
+      hostname: 'web1.example.com',
+      zone: 'de-fra1',
+      plan: '1xCPU-2GB',
+      state: 'started',
+      cores: 1,
+      memoryMb: 2048,
+      metadata: true,
+      labels: { env: 'test' },
+    })
     expect(created.ipAddresses).toContainEqual({ access: 'public', address: expect.stringMatching(/^198\.51\.100\./), family: 'IPv4' })
     expect(created.storageDevices).toEqual([expect.objectContaining({ sizeGb: 30, tier: 'maxiops', bootDisk: true, type: 'disk' })])
     expect(created.createdAt).toMatch(/^\d{4}-\d\d-\d\dT/)
@@ -96,7 +118,11 @@ describe('upcloud: servers', () => {
     const got = (await run(engine, 'server.get', { uuid: first.uuid })).job.result
     expect(got).toEqual(first)
     const registered = engine.providers.get('upcloud')!
-    const inventory = await registered.provider.resources!.list({ config: registered.config, signal: new AbortController().signal, storage: registered.storage })
+    const inventory = await registered.provider.resources!.list({
+      config: registered.config,
+      signal: new AbortController().signal,
+      storage: registered.storage,
+    })
     expect(inventory).toHaveLength(2)
   })
 
@@ -123,7 +149,13 @@ describe('upcloud: servers', () => {
     const { uuid } = (await run(engine, 'server.create', server)).job.result as UpCloudServer
     const { job, output } = await run(engine, 'server.stop', { uuid, timeoutSeconds: 1 })
     expect(job.result).toMatchObject({ state: 'stopped' })
-    expect(output).toEqual(expect.arrayContaining([`stopping server ${uuid} (soft, 1 s)`, `server ${uuid} did not stop within 1 s; stopping it hard`, `stopping server ${uuid} (hard)`]))
+    expect(output).toEqual(
+      expect.arrayContaining([
+        `stopping server ${uuid} (soft, 1 s)`,
+        `server ${uuid} did not stop within 1 s; stopping it hard`,
+        `stopping server ${uuid} (hard)`,
+      ]),
+    )
     const stops = stand.state.requests.filter((request) => request.path.endsWith('/stop'))
     expect(stops.map((request) => request.status)).toEqual([200, 200])
   })
@@ -175,7 +207,10 @@ describe('upcloud: failures', () => {
     const engine = await engineFor(stand, { password: wrong })
     const { job, output } = await run(engine, 'server.list', {})
     expect(job.status).toBe('failed')
-    expect(job.error).toMatchObject({ code: 'AUTHENTICATION_FAILED', message: '[provisio] [upcloud] GET /server failed: 401 Authentication failed using the given username and password.' })
+    expect(job.error).toMatchObject({
+      code: 'AUTHENTICATION_FAILED',
+      message: '[provisio] [upcloud] GET /server failed: 401 Authentication failed using the given username and password.',
+    })
     const basic = Buffer.from(`${username}:${wrong}`).toString('base64')
     expect(JSON.stringify([job, output])).not.toContain(wrong)
     expect(JSON.stringify([job, output])).not.toContain(basic)

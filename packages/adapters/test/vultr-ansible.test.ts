@@ -25,7 +25,7 @@ afterAll(async () => {
 async function requireCollection(): Promise<void> {
   const listed = await execa('ansible-galaxy', ['collection', 'list', 'vultr.cloud'], { reject: false, env: { ANSIBLE_NOCOLOR: '1' } }).catch(() => undefined)
   if (listed?.exitCode !== 0 || !/vultr\.cloud\s+\d/.test(listed.stdout)) {
-    throw new Error('the vultr.cloud ansible collection is missing: run `apt-get install -y ansible` (Debian\'s ansible package ships it)')
+    throw new Error("the vultr.cloud ansible collection is missing: run `apt-get install -y ansible` (Debian's ansible package ships it)")
   }
 }
 
@@ -94,13 +94,24 @@ describeWithTool('ansible-playbook')('vultr stand-in: the real ansible vultr.clo
     const report = JSON.parse(result.stdout) as PlaybookReport
     const task = (name: string) => report.plays[0]!.tasks.find((each) => each.task.name === name)!.hosts.localhost!
 
-    expect(task('regions').vultr_region_info).toContainEqual(expect.objectContaining({ id: 'ewr', city: 'New Jersey', country: 'US', continent: 'North America' }))
+    expect(task('regions').vultr_region_info).toContainEqual(
+      expect.objectContaining({ id: 'ewr', city: 'New Jersey', country: 'US', continent: 'North America' }),
+    )
     expect(task('plans').vultr_plan_info).toContainEqual(expect.objectContaining({ id: 'vc2-1c-1gb', vcpu_count: 1, ram: 1024, disk: 25 }))
     expect(task('images').vultr_os_info).toContainEqual(expect.objectContaining({ id: 2284, name: 'Ubuntu 24.04 LTS x64' }))
 
     const created = task('create')
     expect(created.changed).toBe(true)
-    expect(created.vultr_instance).toMatchObject({ label: 'ansible-web-1', hostname: 'web1', region: 'fra', plan: 'vc2-2c-4gb', os_id: 2136, status: 'active', server_status: 'ok', tags: ['web'] })
+    expect(created.vultr_instance).toMatchObject({
+      label: 'ansible-web-1',
+      hostname: 'web1',
+      region: 'fra',
+      plan: 'vc2-2c-4gb',
+      os_id: 2136,
+      status: 'active',
+      server_status: 'ok',
+      tags: ['web'],
+    })
     expect(created.vultr_instance.main_ip).toMatch(/^203\.0\.113\./)
     expect(task('create again').changed).toBe(false)
     expect(task('inventory').vultr_instance_info).toEqual([expect.objectContaining({ id: created.vultr_instance.id, label: 'ansible-web-1' })])

@@ -102,7 +102,16 @@ describe('vultr: instances', () => {
     const { job, output } = await run(engine, 'instance.create', { ...debian, label: 'web-1', hostname: 'web1', tags: ['web'], user_data: '#cloud-config\n' })
     expect(job.status).toBe('completed')
     const instance = job.result as VultrInstance
-    expect(instance).toMatchObject({ label: 'web-1', hostname: 'web1', status: 'active', power_status: 'running', server_status: 'ok', region: 'ams', os_id: 2136, tags: ['web'] })
+    expect(instance).toMatchObject({
+      label: 'web-1',
+      hostname: 'web1',
+      status: 'active',
+      power_status: 'running',
+      server_status: 'ok',
+      region: 'ams',
+      os_id: 2136,
+      tags: ['web'],
+    })
     expect(instance.main_ip).toMatch(/^203\.0\.113\.\d+$/)
     expect(instance).not.toHaveProperty('default_password')
     expect(output).toContain('creating a vc2-1c-1gb instance in ams from os 2136')
@@ -112,7 +121,12 @@ describe('vultr: instances', () => {
 
     const password = stand.state.defaultPasswords.get(instance.id)!
     expect(password).toMatch(/^\S{8,}$/)
-    const everything = JSON.stringify([job, output, await engine.jobs.list(), await engine.storage.getKeys().then((keys) => Promise.all(keys.map((key) => engine.storage.getItem(key))))])
+    const everything = JSON.stringify([
+      job,
+      output,
+      await engine.jobs.list(),
+      await engine.storage.getKeys().then((keys) => Promise.all(keys.map((key) => engine.storage.getItem(key)))),
+    ])
     expect(everything).not.toContain(password)
     expect(everything).not.toContain(apiKey)
   })
@@ -157,7 +171,11 @@ describe('vultr: instances', () => {
     expect((filtered.job.result as VultrInstance[]).map((instance) => instance.label).sort()).toEqual(['node-1', 'node-3', 'node-5'])
 
     const registered = engine.providers.get('vultr')!
-    const inventory = await registered.provider.resources!.list({ config: registered.config, signal: new AbortController().signal, storage: registered.storage })
+    const inventory = await registered.provider.resources!.list({
+      config: registered.config,
+      signal: new AbortController().signal,
+      storage: registered.storage,
+    })
     expect(inventory).toHaveLength(7)
   })
 
@@ -315,7 +333,9 @@ describe('vultr: failures', () => {
     expect(job.status).toBe('failed')
     const [id] = stand.state.instances.keys()
     expect(job.error).toMatchObject({ code: 'WAIT_TIMEOUT', name: 'WaitTimeoutError' })
-    expect(job.error?.message).toBe(`[provisio] [vultr] instance ${id} did not become ready after 300 ms (last state: instance ${id}: status pending, power running, server none, ip 0.0.0.0)`)
+    expect(job.error?.message).toBe(
+      `[provisio] [vultr] instance ${id} did not become ready after 300 ms (last state: instance ${id}: status pending, power running, server none, ip 0.0.0.0)`,
+    )
   })
 
   it('cancel mid-wait stops the polling', async () => {
@@ -347,4 +367,3 @@ describe('vultr: failures', () => {
     expect(stand.state.requests.filter((request) => request.path.startsWith('/v2/regions'))).toHaveLength(0)
   })
 })
-

@@ -11,7 +11,21 @@ export { definePlugin } from './plugins/define'
 
 // Jobs
 export { finalJobStatuses } from './jobs/types'
-export type { JobsApi, OutputOptions, EngineHooks, JobHookContext, JobError, JobListQuery, JobRecord, JobStatus, JobSubmission, JobWait, OutputLine, Page, RetryPolicy } from './jobs/types'
+export type {
+  JobsApi,
+  OutputOptions,
+  EngineHooks,
+  JobHookContext,
+  JobError,
+  JobListQuery,
+  JobRecord,
+  JobStatus,
+  JobSubmission,
+  JobWait,
+  OutputLine,
+  Page,
+  RetryPolicy,
+} from './jobs/types'
 export { jobMachine, JOB_MACHINE_VERSION, backoffDelay } from './machines/job'
 export type { JobClaims } from './jobs/claims'
 export type { JobWorker } from './jobs/worker'

@@ -49,11 +49,15 @@ export async function seedPendingJobs(storage: Storage, count: number): Promise<
 export async function expectEachJobRunOnce(storageOf: (n: number) => Storage, count: number, options: { leaseMs?: number } = {}): Promise<void> {
   const seeded = await seedPendingJobs(storageOf(0), count)
   const runs = new Map<string, string[]>()
-  const engines: Engine[] = ['a', 'b'].map((name, n) => createEngine({ storage: storageOf(n + 1), providers: [countingProvider(runs, name)], concurrency: 8, ...options }))
+  const engines: Engine[] = ['a', 'b'].map((name, n) =>
+    createEngine({ storage: storageOf(n + 1), providers: [countingProvider(runs, name)], concurrency: 8, ...options }),
+  )
   try {
     await Promise.all(engines.map((engine) => engine.start()))
     const submitted = await Promise.all(
-      engines.map((engine, e) => Promise.all(Array.from({ length: count / 2 }, (_, n) => engine.jobs.submit({ provider: 'count', action: 'run', input: { n: count + e * count + n } })))),
+      engines.map((engine, e) =>
+        Promise.all(Array.from({ length: count / 2 }, (_, n) => engine.jobs.submit({ provider: 'count', action: 'run', input: { n: count + e * count + n } }))),
+      ),
     )
     const all = [...seeded, ...submitted.flat().map((job) => job.id)]
     const finals = await Promise.all(all.map((id) => engines[0].jobs.wait(id)))

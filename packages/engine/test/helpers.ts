@@ -45,7 +45,9 @@ export const testProvider = defineProvider({
       input: z.object({ pidFile: z.string() }),
       run: (ctx, input) =>
         new Promise((resolve, reject) => {
-          const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'stubborn.mjs'), input.pidFile], { stdio: ['ignore', 'pipe', 'inherit'] })
+          const child = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'stubborn.mjs'), input.pidFile], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          })
           child.stdout.setEncoding('utf8').on('data', (chunk: string) => ctx.log(chunk.trimEnd()))
           const onAbort = () => {
             child.kill('SIGTERM')

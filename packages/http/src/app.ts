@@ -151,7 +151,8 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
     const authMode = route.auth ?? surface.auth
     const bucket = route.rateLimit ?? 'general'
     const audited = route.audit !== false && (route.audit !== undefined || mutatingMethods.has(route.method))
-    const auditAction = typeof route.audit === 'string' ? route.audit : `${route.resource?.split('/')[0] ?? surface.name}.${route.action ?? route.method.toLowerCase()}`
+    const auditAction =
+      typeof route.audit === 'string' ? route.audit : `${route.resource?.split('/')[0] ?? surface.name}.${route.action ?? route.method.toLowerCase()}`
     const resourceOf = route.resource === undefined ? undefined : compileTemplate(route.resource)
     const observe = services.metrics?.forRoute(surface.name, route.method, route.path)
 
@@ -261,19 +262,25 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
     const requireAuth = socket.auth ?? surface.auth
     const bucket = socket.rateLimit ?? 'general'
     const upgrade = defineWebSocketHandler(async (event) => {
-        const auth = requireAuth ? await authenticate(services.identity, bearerToken(event) ?? event.url.searchParams.get('token') ?? undefined, surface.messages) : {}
-        const principal = auth.principal
-        // An upgrade is a request like any other: it spends the caller's budget, and a refusal says why (429).
-        const key = principal ? `user:${principal.userId}` : `ip:${stateOf(event).ip}`
-        setRateLimitHeaders(stateOf(event).headers, bucket === false ? await services.rateLimits.peek('general', key) : await services.rateLimits.consume(bucket, key))
-        if (auth.error) throw auth.error
-        return trackPeers(await socket.hooks(event, principal), services.peers)
+      const auth = requireAuth
+        ? await authenticate(services.identity, bearerToken(event) ?? event.url.searchParams.get('token') ?? undefined, surface.messages)
+        : {}
+      const principal = auth.principal
+      // An upgrade is a request like any other: it spends the caller's budget, and a refusal says why (429).
+      const key = principal ? `user:${principal.userId}` : `ip:${stateOf(event).ip}`
+      setRateLimitHeaders(
+        stateOf(event).headers,
+        bucket === false ? await services.rateLimits.peek('general', key) : await services.rateLimits.consume(bucket, key),
+      )
+      if (auth.error) throw auth.error
+      return trackPeers(await socket.hooks(event, principal), services.peers)
     })
     // A plain request to a WebSocket route gets its 426 in the surface's error shape.
     app.get(
       socket.path,
       withGlobalSteps((event) => {
-        if (event.req.headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new ApiError(426, `${socket.path} is a WebSocket: connect with an Upgrade: websocket request`, { headers: { Upgrade: 'websocket' } })
+        if (event.req.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+          throw new ApiError(426, `${socket.path} is a WebSocket: connect with an Upgrade: websocket request`, { headers: { Upgrade: 'websocket' } })
         return upgrade(event)
       }),
     )

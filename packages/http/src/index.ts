@@ -16,7 +16,17 @@ export { surfaceModules, surfaceNames, findSurfaceModule } from './surfaces'
 export { createSurfaceApp } from './app'
 export type { PlatformServices } from './app'
 export { defineRoute } from './platform/types'
-export type { AuditNote, HttpMethod, RateLimitBucket, RouteContext, RouteDefinition, SurfaceDefinition, SurfaceMessages, SurfaceModule, WebSocketRoute } from './platform/types'
+export type {
+  AuditNote,
+  HttpMethod,
+  RateLimitBucket,
+  RouteContext,
+  RouteDefinition,
+  SurfaceDefinition,
+  SurfaceMessages,
+  SurfaceModule,
+  WebSocketRoute,
+} from './platform/types'
 export { ApiError, toApiError } from './platform/errors'
 export { engineErrorToApiError, toSurfaceError } from './platform/engine-errors'
 export type { ApiErrorCode, ValidationIssue } from './platform/errors'
@@ -63,4 +73,17 @@ export {
   TASKSERV_TEMPLATE,
   CLUSTER_CREATE_TEMPLATE,
 } from './workspaces'
-export type { CreateWorkspace, InfraSettings, LiveState, LoadedInfra, Plan, PlanRequest, ProviderStep, ServerDriver, ServerRecord, ServerRecords, WorkspaceInfo, Workspaces } from './workspaces'
+export type {
+  CreateWorkspace,
+  InfraSettings,
+  LiveState,
+  LoadedInfra,
+  Plan,
+  PlanRequest,
+  ProviderStep,
+  ServerDriver,
+  ServerRecord,
+  ServerRecords,
+  WorkspaceInfo,
+  Workspaces,
+} from './workspaces'

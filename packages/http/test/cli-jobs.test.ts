@@ -108,7 +108,11 @@ describe('provisio jobs and workflows against a running server, with webhooks fr
     const deadline = Date.now() + 10_000
     while (!hooks.some((hook) => JSON.parse(hook.body).event === 'batch.completed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     const batchHook = hooks.find((hook) => JSON.parse(hook.body).event === 'batch.completed')!
-    expect(JSON.parse(batchHook.body)).toMatchObject({ event: 'batch.completed', data: { batch_id: batchId }, signature: expect.stringMatching(/^sha256=[0-9a-f]{64}$/) })
+    expect(JSON.parse(batchHook.body)).toMatchObject({
+      event: 'batch.completed',
+      data: { batch_id: batchId },
+      signature: expect.stringMatching(/^sha256=[0-9a-f]{64}$/),
+    })
     expect(verifyWebhookSignature(batchHook.body, secret, batchHook.signature)).toBe(true)
     const taskHook = hooks.find((hook) => JSON.parse(hook.body).data.task_id === hello.id)!
     expect(JSON.parse(taskHook.body).data.output).toContain('hello from the cli')
@@ -116,9 +120,11 @@ describe('provisio jobs and workflows against a running server, with webhooks fr
 
   it('follows a running job live, cancels one, and exits 1 for a failed one', async () => {
     const post = (body: unknown) =>
-      fetch(`${orchestrator}/tasks`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
-        async (response) => ((await response.json()) as { data: string }).data,
-      )
+      fetch(`${orchestrator}/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then(async (response) => ((await response.json()) as { data: string }).data)
     const counting = await post({ provider: 'exec', action: 'run', input: { command: 'for i in 1 2 3; do echo tick $i; sleep 0.3; done' } })
     const followed = await provisio(['jobs', 'logs', counting, '--follow'], env)
     expect(followed.code).toBe(0)

@@ -47,7 +47,10 @@ export function startCli(args: string[], options: { env?: Record<string, string>
 }
 
 /** Runs `provisio` to its end. */
-export async function runCli(args: string[], options: Parameters<typeof startCli>[1] = {}): Promise<{ code: number | null; output: string; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  options: Parameters<typeof startCli>[1] = {},
+): Promise<{ code: number | null; output: string; stdout: string; stderr: string }> {
   const run = startCli(args, options)
   const code = await run.exited
   return { code, output: run.output(), stdout: run.stdout(), stderr: run.stderr() }

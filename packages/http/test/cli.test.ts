@@ -14,7 +14,25 @@ describe('provisio CLI (child process)', () => {
 
   it('serve --sandbox prints the surface URL, answers /health in sandbox mode, creates a 0600 key, and stops on SIGTERM', async () => {
     const dataDir = join(dir, 'serve')
-    const run = startCli(['serve', '--sandbox', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--provisioning-port', '0', '--tartvm-port', '0', '--cloudlab-port', '0'], { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } })
+    const run = startCli(
+      [
+        'serve',
+        '--sandbox',
+        '--data-dir',
+        dataDir,
+        '--control-center-port',
+        '0',
+        '--orchestrator-port',
+        '0',
+        '--provisioning-port',
+        '0',
+        '--tartvm-port',
+        '0',
+        '--cloudlab-port',
+        '0',
+      ],
+      { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } },
+    )
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).toMatch(/Sandbox mode \(--sandbox\)/)
@@ -26,7 +44,9 @@ describe('provisio CLI (child process)', () => {
       const { version } = JSON.parse(await readFile(join(root, 'packages/http/package.json'), 'utf8'))
       expect(health).toMatchObject({ success: true, data: { status: 'healthy', sandbox: true, version } })
       expect(((await (await fetch(`${url}/openapi.json`)).json()) as any).info.version).toBe(version)
-      expect(health.data.providers.map((p: any) => `${p.name}:${p.mode}`)).toEqual(expect.arrayContaining(['exec:live', 'vultr:sandbox', 'upcloud:sandbox', 'tart:sandbox']))
+      expect(health.data.providers.map((p: any) => `${p.name}:${p.mode}`)).toEqual(
+        expect.arrayContaining(['exec:live', 'vultr:sandbox', 'upcloud:sandbox', 'tart:sandbox']),
+      )
 
       // Every surface is served by default, 002's provisioning among them.
       const [, provisioningUrl] = await waitForOutput(run, /provisioning\s+(http:\/\/127\.0\.0\.1:\d+)/)
@@ -35,7 +55,11 @@ describe('provisio CLI (child process)', () => {
       const key = await stat(join(dataDir, 'jwt-signing.key'))
       expect(key.mode & 0o777).toBe(0o600)
 
-      const login = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'first-admin-password' }) })
+      const login = await fetch(`${url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: 'first-admin-password' }),
+      })
       expect(login.status).toBe(200)
 
       run.child.kill('SIGTERM')
@@ -77,15 +101,35 @@ describe('provisio CLI (child process)', () => {
     expect(add.output()).toMatch(/Created user "root"/)
     const keyBefore = await stat(join(dataDir, 'jwt-signing.key'))
 
-    const run = startCli(['serve', '--data-dir', dataDir, '--control-center-port', '0', '--orchestrator-port', '0', '--provisioning-port', '0', '--tartvm-port', '0', '--cloudlab-port', '0'])
+    const run = startCli([
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--control-center-port',
+      '0',
+      '--orchestrator-port',
+      '0',
+      '--provisioning-port',
+      '0',
+      '--tartvm-port',
+      '0',
+      '--cloudlab-port',
+      '0',
+    ])
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).not.toMatch(/No users yet/)
       // The running server holds the data directory: the shell says so and where to go instead.
       const meanwhile = startCli(['users', 'add', 'late', '--data-dir', dataDir])
       expect(await meanwhile.exited).toBe(1)
-      expect(meanwhile.output()).toMatch(/open in a running server \(process \d+\)\. Stop it and run this again, or create the user through its API \(POST \/users/)
-      const login = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'root', password: 'from-stdin-password' }) })
+      expect(meanwhile.output()).toMatch(
+        /open in a running server \(process \d+\)\. Stop it and run this again, or create the user through its API \(POST \/users/,
+      )
+      const login = await fetch(`${url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'root', password: 'from-stdin-password' }),
+      })
       const body = (await login.json()) as any
       expect(body.data.user.roles).toEqual(['admin'])
       expect((await stat(join(dataDir, 'jwt-signing.key'))).ino).toBe(keyBefore.ino)
@@ -100,11 +144,25 @@ describe('provisio CLI (child process)', () => {
     const cwd = join(dir, 'yaml')
     await rm(cwd, { recursive: true, force: true })
     await import('node:fs/promises').then((fs) => fs.mkdir(cwd, { recursive: true }))
-    await writeFile(join(cwd, 'provisio.yaml'), 'dataDir: ./from-yaml\nports:\n  control-center: 1\nhosts:\n  control-center: 127.0.0.2\nrateLimits:\n  auth: 2\n')
-    const run = startCli(['serve'], { cwd, env: { PROVISIO_CONTROL_CENTER_PORT: '0', PROVISIO_ORCHESTRATOR_PORT: '0', PROVISIO_PROVISIONING_PORT: '0', PROVISIO_TARTVM_PORT: '0', PROVISIO_CLOUDLAB_PORT: '0' } })
+    await writeFile(
+      join(cwd, 'provisio.yaml'),
+      'dataDir: ./from-yaml\nports:\n  control-center: 1\nhosts:\n  control-center: 127.0.0.2\nrateLimits:\n  auth: 2\n',
+    )
+    const run = startCli(['serve'], {
+      cwd,
+      env: {
+        PROVISIO_CONTROL_CENTER_PORT: '0',
+        PROVISIO_ORCHESTRATOR_PORT: '0',
+        PROVISIO_PROVISIONING_PORT: '0',
+        PROVISIO_TARTVM_PORT: '0',
+        PROVISIO_CLOUDLAB_PORT: '0',
+      },
+    })
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.2:\d+)/)
-      expect(run.output()).toMatch(/No users yet\. Restart with PROVISIO_ADMIN_PASSWORD .*or stop the server and create the first administrator with .?npx provisio users add admin --role admin/)
+      expect(run.output()).toMatch(
+        /No users yet\. Restart with PROVISIO_ADMIN_PASSWORD .*or stop the server and create the first administrator with .?npx provisio users add admin --role admin/,
+      )
       expect(run.output()).toContain(join(cwd, 'provisio.yaml'))
       await stat(join(cwd, 'from-yaml', 'jwt-signing.key'))
       const answer = await fetch(`${url}/auth/login`, { method: 'POST', body: '{}' })
@@ -131,7 +189,11 @@ describe('provisio CLI (child process)', () => {
   /** The error a failed command printed: one line, no stack trace. */
   async function failure(run: CliRun, exitCode: number): Promise<string> {
     expect(await run.exited).toBe(exitCode)
-    const lines = run.output().trim().split('\n').filter((line) => line.trim() !== '')
+    const lines = run
+      .output()
+      .trim()
+      .split('\n')
+      .filter((line) => line.trim() !== '')
     expect(run.output()).not.toMatch(/^\s+at /m)
     expect(lines).toHaveLength(1)
     return lines[0]
@@ -139,7 +201,8 @@ describe('provisio CLI (child process)', () => {
 
   it('user errors are one line and exit 1: short password, duplicate user, unknown role, a key path that is a directory, a data file with a bad header', async () => {
     const dataDir = join(dir, 'errors')
-    const add = (name: string, extra: string[] = [], stdin = 'long-enough-password\n') => startCli(['users', 'add', name, '--password-stdin', '--data-dir', dataDir, ...extra], { stdin })
+    const add = (name: string, extra: string[] = [], stdin = 'long-enough-password\n') =>
+      startCli(['users', 'add', name, '--password-stdin', '--data-dir', dataDir, ...extra], { stdin })
     const keyIsDir = join(dir, 'key-dir')
     await mkdir(join(keyIsDir, 'jwt-signing.key'), { recursive: true })
     // Each run holds the data dir while it runs: one after the other there, the other dir meanwhile.
@@ -166,7 +229,11 @@ describe('provisio CLI (child process)', () => {
     try {
       const dataDir = join(dir, 'port-taken')
       const run = startCli(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', String(port)])
-      expect(await failure(run, 1)).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 \\(control-center\\) is already in use: stop what listens there or choose another with --control-center-port$`))
+      expect(await failure(run, 1)).toMatch(
+        new RegExp(
+          `port ${port} on 127\\.0\\.0\\.1 \\(control-center\\) is already in use: stop what listens there or choose another with --control-center-port$`,
+        ),
+      )
       await expect(stat(dataDir)).rejects.toThrow(/ENOENT/)
     } finally {
       taken.close()
@@ -186,7 +253,17 @@ describe('provisio CLI (child process)', () => {
   it('--help documents the commands and serve options', async () => {
     const [help, top, nested, version] = [startCli(['serve', '--help']), startCli(['--help']), startCli(['users', 'add', '--help']), startCli(['--version'])]
     expect(await help.exited).toBe(0)
-    for (const option of ['--config', '--data-dir', '--host', '--surfaces', '--control-center-port', '--control-center-host', '--storage', '--redis-url', 'PROVISIO_DATA_DIR']) {
+    for (const option of [
+      '--config',
+      '--data-dir',
+      '--host',
+      '--surfaces',
+      '--control-center-port',
+      '--control-center-host',
+      '--storage',
+      '--redis-url',
+      'PROVISIO_DATA_DIR',
+    ]) {
       expect(help.output()).toContain(option)
     }
     expect(help.output()).toContain('--sandbox')

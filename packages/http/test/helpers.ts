@@ -65,25 +65,27 @@ export async function startControlCenter(
   })
   const base = server.url('control-center')
 
-  const apiAt = (surface: string) => async (method: string, path: string, request: RequestOptions = {}): Promise<ApiAnswer> => {
-    const surfaceBase = server.url(surface)
-    const headers: Record<string, string> = { ...request.headers }
-    if (request.token) headers.authorization = `Bearer ${request.token}`
-    let body: string | undefined = request.rawBody
-    if (request.body !== undefined) {
-      body = JSON.stringify(request.body)
-      headers['content-type'] = 'application/json'
+  const apiAt =
+    (surface: string) =>
+    async (method: string, path: string, request: RequestOptions = {}): Promise<ApiAnswer> => {
+      const surfaceBase = server.url(surface)
+      const headers: Record<string, string> = { ...request.headers }
+      if (request.token) headers.authorization = `Bearer ${request.token}`
+      let body: string | undefined = request.rawBody
+      if (request.body !== undefined) {
+        body = JSON.stringify(request.body)
+        headers['content-type'] = 'application/json'
+      }
+      const response = await fetch(`${surfaceBase}${path}`, { method, headers, body })
+      const text = await response.text()
+      let parsed: unknown = text
+      try {
+        parsed = text ? JSON.parse(text) : undefined
+      } catch {
+        // Not JSON (documentation page): keep the text.
+      }
+      return { status: response.status, headers: response.headers, body: parsed }
     }
-    const response = await fetch(`${surfaceBase}${path}`, { method, headers, body })
-    const text = await response.text()
-    let parsed: unknown = text
-    try {
-      parsed = text ? JSON.parse(text) : undefined
-    } catch {
-      // Not JSON (documentation page): keep the text.
-    }
-    return { status: response.status, headers: response.headers, body: parsed }
-  }
   const api = apiAt('control-center')
 
   const login = async (username: string, password: string) => {

@@ -75,12 +75,18 @@ describe('provisio storage (child process)', () => {
     expect(inside.code).toBe(1)
     expect(inside.output).toMatch(/salvaged is inside .*: salvage into a directory outside it/)
 
-    const run = startCli(['serve', '--data-dir', out, '--surfaces', 'control-center', '--control-center-port', '0'], { env: { PROVISIO_RATE_LIMIT_AUTH: '1000' } })
+    const run = startCli(['serve', '--data-dir', out, '--surfaces', 'control-center', '--control-center-port', '0'], {
+      env: { PROVISIO_RATE_LIMIT_AUTH: '1000' },
+    })
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).not.toMatch(/No users yet/)
       const login = (n: number) =>
-        fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: username(n), password: password(n) }) })
+        fetch(`${url}/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: username(n), password: password(n) }),
+        })
       for (let n = 0; n < USERS; n++) {
         const answer = await login(n)
         // The one user whose record held the flipped byte is the only one lost.
@@ -100,7 +106,9 @@ describe('provisio storage (child process)', () => {
     writeFileSync(join(dataDir, 'data', 'data.mdb'), '')
     const serve = await runCli(['serve', '--data-dir', dataDir, '--surfaces', 'control-center', '--control-center-port', '0'])
     expect(serve.code).toBe(1)
-    expect(serve.output).toMatch(/data\.mdb is corrupt at byte 0: the file is empty \(an LMDB data file starts with two meta pages\), so LMDB would take it for a new store\. Nothing was changed\./)
+    expect(serve.output).toMatch(
+      /data\.mdb is corrupt at byte 0: the file is empty \(an LMDB data file starts with two meta pages\), so LMDB would take it for a new store\. Nothing was changed\./,
+    )
     expect(serve.output).not.toMatch(/Created the first administrator|No users yet/)
     const check = await runCli(['storage', 'check', '--data-dir', dataDir])
     expect(check.code).toBe(1)

@@ -15,7 +15,10 @@ function chat(url: string) {
         if (notification.event !== 'task.failed') return
         const { provider, action, error } = notification.data
         const sent: Promise<void> = fetch(url, { method: 'POST', body: JSON.stringify({ text: `${provider}/${action} failed: ${error}` }) })
-          .then(() => {}, (error: Error) => void engine.emit('engine:error', { error, context: 'chat' }))
+          .then(
+            () => {},
+            (error: Error) => void engine.emit('engine:error', { error, context: 'chat' }),
+          )
           .finally(() => sending.delete(sent))
         sending.add(sent)
       })

@@ -54,10 +54,22 @@ describe('mail', () => {
   it('mails a failed task with its error and last output lines, and nothing for other events', async () => {
     const smtp = await startSmtpServer()
     const engine = await startEngine({
-      plugins: [mail({ transport: { host: '127.0.0.1', port: smtp.port, secure: false }, from: 'provisio@example.test', to: 'ops@example.test', on: ['task.failed'], outputLines: 2 })],
+      plugins: [
+        mail({
+          transport: { host: '127.0.0.1', port: smtp.port, secure: false },
+          from: 'provisio@example.test',
+          to: 'ops@example.test',
+          on: ['task.failed'],
+          outputLines: 2,
+        }),
+      ],
     })
     await runJob(engine, 'echo', { lines: ['all good'] })
-    const failed = await runJob(engine, 'fail', { message: 'quota exceeded', code: 'quota', lines: ['creating web-01', 'calling the API', 'HTTP 429 from the API'] })
+    const failed = await runJob(engine, 'fail', {
+      message: 'quota exceeded',
+      code: 'quota',
+      lines: ['creating web-01', 'calling the API', 'HTTP 429 from the API'],
+    })
     // stop() waits for the mails under way.
     await engine.stop()
 

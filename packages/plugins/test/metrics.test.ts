@@ -72,12 +72,31 @@ describe('metrics', () => {
 
   it('counts workflows and rollbacks from their events', async () => {
     const engine = await startEngine({ plugins: [metrics({ buckets: [1, 10] })] })
-    const workflow = { id: 'wf-1', name: 'deploy', status: 'running', rollbackEnabled: true, labels: {}, createdAt: new Date().toISOString(), attempt: 1, cancelRequested: false, progress: 50 } as const
+    const workflow = {
+      id: 'wf-1',
+      name: 'deploy',
+      status: 'running',
+      rollbackEnabled: true,
+      labels: {},
+      createdAt: new Date().toISOString(),
+      attempt: 1,
+      cancelRequested: false,
+      progress: 50,
+    } as const
     const emit = (event: Parameters<EngineEvents['workflow:status']>[0]) => engine.emit('workflow:status', event)
     emit({ id: 'wf-1', status: 'running', previous: 'pending', workflow })
     emit({ id: 'wf-1', status: 'completed', previous: 'running', workflow: { ...workflow, status: 'completed', durationMs: 4000 } })
     emit({ id: 'wf-2', status: 'rolled_back', previous: 'rolling_back', workflow: { ...workflow, id: 'wf-2', status: 'rolled_back', durationMs: 20_000 } })
-    const rollback = { rollbackId: 'rb-1', success: true, operationsExecuted: 2, operationsFailed: 0, notReversible: [], errors: [], duration: 1.5, startedAt: new Date().toISOString() }
+    const rollback = {
+      rollbackId: 'rb-1',
+      success: true,
+      operationsExecuted: 2,
+      operationsFailed: 0,
+      notReversible: [],
+      errors: [],
+      duration: 1.5,
+      startedAt: new Date().toISOString(),
+    }
     engine.emit('rollback:completed', { rollback })
 
     const { samples } = await scrape(engine)

@@ -71,13 +71,21 @@ describe('sdk: createTestContext', () => {
 describe('sdk: runAction', () => {
   it('runs an action as a job of a real engine and returns its record and output', async () => {
     const { record, output } = await runAction(dns, 'record.create', { name: 'www', ip: '192.0.2.1' }, { config: { zone: 'example.test' } })
-    expect(record).toMatchObject({ status: 'completed', provider: 'dns', action: 'record.create', result: { fqdn: 'www.example.test' }, progress: { percent: 100, step: 'stored' } })
+    expect(record).toMatchObject({
+      status: 'completed',
+      provider: 'dns',
+      action: 'record.create',
+      result: { fqdn: 'www.example.test' },
+      progress: { percent: 100, step: 'stored' },
+    })
     expect(output).toEqual(['creating www.example.test', 'ttl 300'])
   })
 
   it('validates the configuration and the input as the engine does', async () => {
     await expect(runAction(dns, 'record.create', { name: 'www', ip: '192.0.2.1' })).rejects.toThrow(ValidationError)
-    const bad = await runAction(dns, 'record.create', { name: 'www', ip: 'nope' }, { config: { zone: 'example.test' } }).catch((error: ValidationError) => error)
+    const bad = await runAction(dns, 'record.create', { name: 'www', ip: 'nope' }, { config: { zone: 'example.test' } }).catch(
+      (error: ValidationError) => error,
+    )
     expect(bad).toBeInstanceOf(ValidationError)
     expect((bad as ValidationError).issues.map((issue) => issue.path)).toEqual(['input.ip'])
   })

@@ -11,7 +11,9 @@ const fastRetry = { attempts: 3, backoffMs: 20 }
 describe('webhooks', () => {
   it('posts a signed task.completed payload that a receiver can verify', async () => {
     const receiver = await startReceiver()
-    const engine = await startEngine({ plugins: [webhooks({ endpoints: [{ url: `${receiver.url}/hook`, events: ['task.completed'], secret, headers: { authorization: 'Bearer t0ken' } }] })] })
+    const engine = await startEngine({
+      plugins: [webhooks({ endpoints: [{ url: `${receiver.url}/hook`, events: ['task.completed'], secret, headers: { authorization: 'Bearer t0ken' } }] })],
+    })
     const job = await runJob(engine, 'echo', { lines: ['creating web-01', 'Successfully created 3 servers'] })
     await engine.stop()
 
@@ -27,7 +29,15 @@ describe('webhooks', () => {
     expect(Object.keys(payload)).toEqual(['event', 'timestamp', 'data', 'signature'])
     expect(payload).toMatchObject({
       event: 'task.completed',
-      data: { task_id: job.id, status: 'completed', output: 'creating web-01\nSuccessfully created 3 servers', error: null, provider: 'test', action: 'echo', attempt: 1 },
+      data: {
+        task_id: job.id,
+        status: 'completed',
+        output: 'creating web-01\nSuccessfully created 3 servers',
+        error: null,
+        provider: 'test',
+        action: 'echo',
+        attempt: 1,
+      },
     })
     expect(new Date(payload.timestamp).toISOString()).toBe(payload.timestamp)
 
@@ -106,15 +116,29 @@ describe('webhooks', () => {
     // stop() waits for the queued deliveries, so whatever was due has arrived.
     await engine.stop()
 
-    const sent = (receiver: { requests: Array<{ body: string }> }) => receiver.requests.map((request) => JSON.parse(request.body)).map(({ event, data }) => `${event} ${data.task_id}`)
+    const sent = (receiver: { requests: Array<{ body: string }> }) =>
+      receiver.requests.map((request) => JSON.parse(request.body)).map(({ event, data }) => `${event} ${data.task_id}`)
     expect(sent(failures)).toEqual([`task.failed ${failed.id}`])
     expect(sent(completions)).toEqual([`task.completed ${completed.id}`])
   })
 
   it('maps workflow status changes to batch events', async () => {
     const receiver = await startReceiver()
-    const engine = await startEngine({ plugins: [webhooks({ endpoints: [{ url: receiver.url, events: ['batch.started', 'batch.completed', 'batch.failed'] }] })] })
-    const workflow = { id: 'wf-1', name: 'multi_cloud_deployment', version: '1.0.0', status: 'running', rollbackEnabled: false, labels: {}, createdAt: new Date().toISOString(), attempt: 1, cancelRequested: false, progress: 0 } as const
+    const engine = await startEngine({
+      plugins: [webhooks({ endpoints: [{ url: receiver.url, events: ['batch.started', 'batch.completed', 'batch.failed'] }] })],
+    })
+    const workflow = {
+      id: 'wf-1',
+      name: 'multi_cloud_deployment',
+      version: '1.0.0',
+      status: 'running',
+      rollbackEnabled: false,
+      labels: {},
+      createdAt: new Date().toISOString(),
+      attempt: 1,
+      cancelRequested: false,
+      progress: 0,
+    } as const
     const emit = (event: Parameters<EngineEvents['workflow:status']>[0]) => engine.emit('workflow:status', event)
     emit({ id: 'wf-1', status: 'pending', previous: null, workflow: { ...workflow, status: 'pending' } })
     emit({ id: 'wf-1', status: 'running', previous: 'pending', workflow })

@@ -2,15 +2,7 @@ import { createError, type ProviderError } from '../utils/error'
 import type { HostRecap } from './recap'
 
 /** The `code` of a failed ansible job's error. */
-export type AnsibleErrorCode =
-  | 'host_failed'
-  | 'unreachable'
-  | 'parse_error'
-  | 'bad_options'
-  | 'interrupted'
-  | 'error'
-  | 'unexpected'
-  | 'not_installed'
+export type AnsibleErrorCode = 'host_failed' | 'unreachable' | 'parse_error' | 'bad_options' | 'interrupted' | 'error' | 'unexpected' | 'not_installed'
 
 function hostsWhere(hosts: Record<string, HostRecap>, field: 'failed' | 'unreachable'): string[] {
   return Object.entries(hosts)
@@ -19,17 +11,15 @@ function hostsWhere(hosts: Record<string, HostRecap>, field: 'failed' | 'unreach
 }
 
 /** Maps ansible-playbook's documented exit codes to an error a person can act on. */
-export function errorForExitCode(
-  exitCode: number,
-  details: { hosts: Record<string, HostRecap>; lastError?: string; result?: unknown },
-): ProviderError {
+export function errorForExitCode(exitCode: number, details: { hosts: Record<string, HostRecap>; lastError?: string; result?: unknown }): ProviderError {
   const { hosts, lastError, result } = details
   const reason = lastError ? `: ${lastError}` : ''
   const failed = hostsWhere(hosts, 'failed')
   const unreachable = hostsWhere(hosts, 'unreachable')
   switch (exitCode) {
     case 2:
-      return ansibleError(`playbook failed on ${failed.length ? `host${failed.length > 1 ? 's' : ''} ${failed.join(', ')}` : 'some hosts'}` +
+      return ansibleError(
+        `playbook failed on ${failed.length ? `host${failed.length > 1 ? 's' : ''} ${failed.join(', ')}` : 'some hosts'}` +
           (unreachable.length ? `; unreachable: ${unreachable.join(', ')}` : ''),
         { code: 'host_failed', exitCode, details: result },
       )

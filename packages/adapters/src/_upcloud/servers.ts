@@ -42,7 +42,14 @@ function waitForState(
 }
 
 /** Soft stop, then a hard one if the guest did not shut down within `timeoutSeconds`. */
-async function stopServer(ctx: Context, api: HttpClient, log: (line: string) => void, uuid: string, timeoutSeconds: number, hard: boolean): Promise<UpCloudServer> {
+async function stopServer(
+  ctx: Context,
+  api: HttpClient,
+  log: (line: string) => void,
+  uuid: string,
+  timeoutSeconds: number,
+  hard: boolean,
+): Promise<UpCloudServer> {
   const current = await getServer(api, uuid)
   if (current.state === 'stopped') {
     log(`server ${uuid} is already stopped`)

@@ -24,7 +24,12 @@ function catalogList<Item, Input extends Record<string, string | undefined>>(
   }
 }
 
-export const regionList = catalogList<VultrRegion, Record<string, never>>('/regions', 'regions', 'Lists the regions (ewr, ams, fra, …)', z.object({}).strict() as z.ZodType<Record<string, never>>)
+export const regionList = catalogList<VultrRegion, Record<string, never>>(
+  '/regions',
+  'regions',
+  'Lists the regions (ewr, ams, fra, …)',
+  z.object({}).strict() as z.ZodType<Record<string, never>>,
+)
 
 export const planList = catalogList<VultrPlan, { type?: string; os?: string }>(
   '/plans',
@@ -38,4 +43,9 @@ export const planList = catalogList<VultrPlan, { type?: string; os?: string }>(
   }),
 )
 
-export const osList = catalogList<VultrOs, Record<string, never>>('/os', 'os', 'Lists the operating system images (os_id for instance.create)', z.object({}).strict() as z.ZodType<Record<string, never>>)
+export const osList = catalogList<VultrOs, Record<string, never>>(
+  '/os',
+  'os',
+  'Lists the operating system images (os_id for instance.create)',
+  z.object({}).strict() as z.ZodType<Record<string, never>>,
+)

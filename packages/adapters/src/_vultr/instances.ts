@@ -10,7 +10,13 @@ import type { VultrInstance } from './types'
 type Context = ActionContext<VultrConfig>
 
 export function isReady(instance: VultrInstance): boolean {
-  return instance.status === 'active' && instance.power_status === 'running' && instance.server_status === 'ok' && instance.main_ip !== '0.0.0.0' && instance.main_ip !== ''
+  return (
+    instance.status === 'active' &&
+    instance.power_status === 'running' &&
+    instance.server_status === 'ok' &&
+    instance.main_ip !== '0.0.0.0' &&
+    instance.main_ip !== ''
+  )
 }
 
 function describe(instance: VultrInstance | undefined): string {
@@ -135,7 +141,7 @@ export const instanceCreate: ActionDefinition<VultrConfig, z.output<typeof creat
     const { api, log, redact } = session(ctx)
     const { wait, timeoutMs, user_data, ...fields } = input
     const body = { ...fields, ...(user_data === undefined ? {} : { user_data: Buffer.from(user_data).toString('base64') }) }
-    const source = input.os_id !== undefined ? `os ${input.os_id}` : input.image_id ?? input.snapshot_id ?? `app ${input.app_id}`
+    const source = input.os_id !== undefined ? `os ${input.os_id}` : (input.image_id ?? input.snapshot_id ?? `app ${input.app_id}`)
     log(`creating a ${input.plan} instance in ${input.region} from ${source}`)
     ctx.progress(5, 'creating')
     const created = await api.post<{ instance: VultrInstance & { default_password?: string } }>('/instances', body)
@@ -193,7 +199,12 @@ function powerAction(verb: 'start' | 'halt' | 'reboot', description: string, don
 }
 
 export const instanceStart = powerAction('start', 'Starts an instance and waits until it runs', (instance) => instance.power_status === 'running', 'running')
-export const instanceHalt = powerAction('halt', 'Halts (powers off) an instance and waits until it is stopped', (instance) => instance.power_status === 'stopped', 'stopped')
+export const instanceHalt = powerAction(
+  'halt',
+  'Halts (powers off) an instance and waits until it is stopped',
+  (instance) => instance.power_status === 'stopped',
+  'stopped',
+)
 export const instanceReboot = powerAction('reboot', 'Reboots an instance and waits until it is running and ok again', isReady, 'running and ok')
 
 /** Every instance of the account, for the engine's inventory. */

@@ -46,7 +46,6 @@ export function createFaultQueue(): FaultQueue {
   }
 }
 
-
 export function sendJson(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
   if (body === undefined) {
     res.writeHead(status, headers).end()

@@ -27,7 +27,11 @@ export interface UpCloudStandInOptions {
 }
 
 /** A server as the API shows it (strings for numbers, `yes`/`no`, double-wrapped lists). */
-export type UpCloudStandInServer = Record<string, unknown> & { uuid: string; state: string; storage_devices: { storage_device: Array<Record<string, unknown>> } }
+export type UpCloudStandInServer = Record<string, unknown> & {
+  uuid: string
+  state: string
+  storage_devices: { storage_device: Array<Record<string, unknown>> }
+}
 
 export interface UpCloudStandInState {
   servers: Map<string, UpCloudStandInServer>
@@ -61,7 +65,22 @@ function allocateAddresses() {
   ]
 }
 
-const summaryKeys = ['core_number', 'created', 'hostname', 'labels', 'license', 'memory_amount', 'plan', 'plan_ipv4_bytes', 'plan_ipv6_bytes', 'state', 'tags', 'title', 'uuid', 'zone']
+const summaryKeys = [
+  'core_number',
+  'created',
+  'hostname',
+  'labels',
+  'license',
+  'memory_amount',
+  'plan',
+  'plan_ipv4_bytes',
+  'plan_ipv6_bytes',
+  'state',
+  'tags',
+  'title',
+  'uuid',
+  'zone',
+]
 
 /**
  * A local UpCloud API 1.3: servers with their state machine (maintenance →
@@ -118,7 +137,16 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
       if (!Number.isInteger(size) || size < 10 || size > 4096) throw new ApiError(400, 'The storage size must be between 10 and 4096 GB.', 'SIZE_INVALID')
       const storage = `01${randomUUID().slice(2)}`
       const title = typeof device.title === 'string' ? device.title : `${text('hostname')}-disk${index + 1}`
-      state.storages.set(storage, { uuid: storage, title, size, tier: device.tier ?? 'maxiops', type: 'normal', state: 'online', zone: text('zone'), server: uuid })
+      state.storages.set(storage, {
+        uuid: storage,
+        title,
+        size,
+        tier: device.tier ?? 'maxiops',
+        type: 'normal',
+        state: 'online',
+        zone: text('zone'),
+        server: uuid,
+      })
       return {
         address: `virtio:${index}`,
         boot_disk: index === 0 ? '1' : '0',
@@ -175,7 +203,8 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
     const readBody = async (): Promise<Json> => {
       const body = await readJsonBody(req)
       if (body === BAD_JSON) throw new ApiError(400, 'The JSON in the request body is malformed.', 'JSON_MALFORMED')
-      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw new ApiError(400, 'The request body must be a JSON object.', 'JSON_MALFORMED')
+      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
+        throw new ApiError(400, 'The request body must be a JSON object.', 'JSON_MALFORMED')
       return (body ?? {}) as Json
     }
     const [resource, id, verb] = segments
@@ -183,11 +212,14 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
     if (method === 'GET' && depth === 1 && resource === 'zone') return [200, { zones: { zone: upcloudZones } }]
     if (method === 'GET' && depth === 1 && resource === 'plan') return [200, { plans: { plan: upcloudPlans } }]
     if (method === 'GET' && depth === 2 && resource === 'storage' && id === 'template') return [200, { storages: { storage: upcloudTemplates } }]
-    if (method === 'GET' && depth === 1 && resource === 'account') return [200, { account: { credits: 10_000, username: options.username, resource_limits: {} } }]
+    if (method === 'GET' && depth === 1 && resource === 'account')
+      return [200, { account: { credits: 10_000, username: options.username, resource_limits: {} } }]
     if (resource !== 'server') throw new ApiError(404, 'The requested resource was not found.', 'NOT_FOUND')
     if (depth === 1 && method === 'GET') {
       // A subaccount lists only the servers it has permission for.
-      const servers = [...state.servers.values()].filter((server) => !state.forbiddenServers.has(server.uuid)).map((server) => Object.fromEntries(summaryKeys.map((key) => [key, server[key]])))
+      const servers = [...state.servers.values()]
+        .filter((server) => !state.forbiddenServers.has(server.uuid))
+        .map((server) => Object.fromEntries(summaryKeys.map((key) => [key, server[key]])))
       return [200, { servers: { server: servers } }]
     }
     if (depth === 1 && method === 'POST') return [202, { server: createServer(await readBody()) }]
@@ -212,7 +244,8 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
       const stop = (await readBody()).stop_server as Json | undefined
       const stopType = stop?.stop_type ?? 'soft'
       if (stopType !== 'soft' && stopType !== 'hard') throw new ApiError(400, 'The stop type must be soft or hard.', 'STOP_TYPE_INVALID')
-      if (stop?.timeout !== undefined && !/^\d+$/.test(String(stop.timeout))) throw new ApiError(400, 'The timeout must be a number of seconds.', 'TIMEOUT_INVALID')
+      if (stop?.timeout !== undefined && !/^\d+$/.test(String(stop.timeout)))
+        throw new ApiError(400, 'The timeout must be a number of seconds.', 'TIMEOUT_INVALID')
       if (server.state !== 'started') throw illegalState(server, 'stopped')
       // The answer still says "started": the server stops in the background.
       const answer = structuredClone(server)
@@ -227,7 +260,9 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
     const authorization = req.headers.authorization ?? ''
     const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim()
     if (bearer !== undefined ? !options.token || bearer !== options.token : authorization !== basic) {
-      throw new ApiError(401, 'Authentication failed using the given username and password.', 'AUTHENTICATION_FAILED', { 'www-authenticate': 'Basic realm="UpCloud API"' })
+      throw new ApiError(401, 'Authentication failed using the given username and password.', 'AUTHENTICATION_FAILED', {
+        'www-authenticate': 'Basic realm="UpCloud API"',
+      })
     }
   }
 
@@ -240,7 +275,8 @@ export async function startUpCloudStandIn(options: UpCloudStandInOptions): Promi
     gate,
     route,
     errorBody: (error) => ({ error: { error_code: error.code, error_message: error.message } }),
-    faultError: (status) => (status === 429 ? new ApiError(429, 'Too many requests.', 'TOO_MANY_REQUESTS') : new ApiError(status, 'An internal error occurred.', 'INTERNAL_ERROR')),
+    faultError: (status) =>
+      status === 429 ? new ApiError(429, 'Too many requests.', 'TOO_MANY_REQUESTS') : new ApiError(status, 'An internal error occurred.', 'INTERNAL_ERROR'),
     notFound: () => new ApiError(404, 'The requested resource was not found.', 'NOT_FOUND'),
     internalError: (message) => new ApiError(500, message, 'INTERNAL_ERROR'),
   })

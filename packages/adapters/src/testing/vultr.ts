@@ -234,7 +234,8 @@ export async function startVultrStandIn(options: VultrStandInOptions): Promise<V
     const readBody = async () => {
       const body = await readJsonBody(req)
       if (body === BAD_JSON) throw new ApiError(400, 'Invalid JSON body.')
-      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) throw new ApiError(400, 'Request body must be a JSON object.')
+      if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
+        throw new ApiError(400, 'Request body must be a JSON object.')
       return (body ?? {}) as Json
     }
     const [resource, id, sub] = segments
@@ -247,7 +248,20 @@ export async function startVultrStandIn(options: VultrStandInOptions): Promise<V
     }
     if (method === 'GET' && path === 1 && resource === 'ssh-keys') return [200, paginate([], 'ssh_keys', query)]
     if (method === 'GET' && path === 1 && resource === 'account') {
-      return [200, { account: { name: 'Stand-in', email: 'standin@example.com', acls: ['manage_users', 'subscriptions'], balance: 0, pending_charges: 0, last_payment_date: '', last_payment_amount: 0 } }]
+      return [
+        200,
+        {
+          account: {
+            name: 'Stand-in',
+            email: 'standin@example.com',
+            acls: ['manage_users', 'subscriptions'],
+            balance: 0,
+            pending_charges: 0,
+            last_payment_date: '',
+            last_payment_amount: 0,
+          },
+        },
+      ]
     }
     if (resource !== 'instances') throw new ApiError(404, 'Not found.')
     // Vultr documents the 403 and the ACL names; which name each call needs is our reading of them.

@@ -22,7 +22,11 @@ export class ProviderError extends Error {
 }
 
 /** Creates a provider's error, as unstorage's `createError(driver, message)` does for drivers. */
-export function createError(provider: string, message: string, options: { code: string; exitCode?: number; details?: unknown; cause?: unknown }): ProviderError {
+export function createError(
+  provider: string,
+  message: string,
+  options: { code: string; exitCode?: number; details?: unknown; cause?: unknown },
+): ProviderError {
   return new ProviderError(provider, message, options)
 }
 

@@ -49,7 +49,10 @@ export interface ProcessResult {
 export function findExecutable(file: string, options: { cwd?: string; path?: string } = {}): string | undefined {
   const candidates = file.includes('/')
     ? [resolve(options.cwd ?? process.cwd(), file)]
-    : (options.path ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, file))
+    : (options.path ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, file))
   return candidates.find((candidate) => {
     try {
       accessSync(candidate, fsConstants.X_OK)
@@ -185,7 +188,13 @@ export interface BackgroundProcess {
  * session, stdout and stderr appended straight to `logPath` rather than piped
  * through us. Plain `spawn`: there is no result to wait for, only a pid.
  */
-export function startBackground(options: { file: string; args: readonly string[]; logPath: string; cwd?: string; env?: Record<string, string | undefined> }): BackgroundProcess {
+export function startBackground(options: {
+  file: string
+  args: readonly string[]
+  logPath: string
+  cwd?: string
+  env?: Record<string, string | undefined>
+}): BackgroundProcess {
   const fd = openSync(options.logPath, 'a', 0o600)
   try {
     const child = spawn(options.file, options.args, {

@@ -82,7 +82,13 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
   const text = (input: string): string => {
     if (secrets.size === 0 || typeof input !== 'string') return input
-    matcher ??= new RegExp([...secrets].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g')
+    matcher ??= new RegExp(
+      [...secrets]
+        .sort((a, b) => b.length - a.length)
+        .map(escapeRegExp)
+        .join('|'),
+      'g',
+    )
     return input.replace(matcher, mask)
   }
 

@@ -1,7 +1,8 @@
 import type { StoredJob } from './store'
 import type { JobRecord } from './types'
 
-type Fields = Pick<JobRecord, 'id' | 'provider' | 'action' | 'input' | 'status' | 'mode' | 'labels' | 'attempt' | 'createdAt' | 'outputLines'> & Partial<JobRecord>
+type Fields = Pick<JobRecord, 'id' | 'provider' | 'action' | 'input' | 'status' | 'mode' | 'labels' | 'attempt' | 'createdAt' | 'outputLines'> &
+  Partial<JobRecord>
 
 /**
  * A record with every field in place, always in this order (absent fields

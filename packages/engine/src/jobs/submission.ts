@@ -14,7 +14,14 @@ export const labelsSchema = z.custom<Record<string, string>>().check((payload) =
   for (const name in labels) {
     const value = (labels as Record<string, unknown>)[name]
     if (name === '') payload.issues.push({ code: 'custom', path: [name], input: value, message: 'Label names must not be empty' })
-    if (typeof value !== 'string') payload.issues.push({ code: 'invalid_type', expected: 'string', path: [name], input: value, message: `Invalid input: expected string, received ${kindOf(value)}` })
+    if (typeof value !== 'string')
+      payload.issues.push({
+        code: 'invalid_type',
+        expected: 'string',
+        path: [name],
+        input: value,
+        message: `Invalid input: expected string, received ${kindOf(value)}`,
+      })
   }
 })
 

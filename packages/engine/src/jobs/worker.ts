@@ -2,7 +2,16 @@ import type { Storage } from 'unstorage'
 import { createDeferred } from '../_internal/deferred'
 import { isoTime } from '../_internal/time'
 import type { EngineEmitter } from '../events'
-import { initialJobContext, isInitialJobContext, JOB_MACHINE_VERSION, jobMachine, transitionJob, type JobMachineContext, type JobMachineEvent, type JobSnapshot } from '../machines/job'
+import {
+  initialJobContext,
+  isInitialJobContext,
+  JOB_MACHINE_VERSION,
+  jobMachine,
+  transitionJob,
+  type JobMachineContext,
+  type JobMachineEvent,
+  type JobSnapshot,
+} from '../machines/job'
 import type { RegisteredProvider } from '../providers/registry'
 import { claimsFor, createOwner, type JobClaims } from './claims'
 import { HeldClaims } from './claims/held'
@@ -138,10 +147,7 @@ export class LocalWorker implements JobWorker {
     const running = [...this.active.values()].filter((job) => job.record.status === 'running')
     if (running.length) {
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([
-        Promise.all(running.map((job) => this.final(job.record.id))),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
-      ])
+      await Promise.race([Promise.all(running.map((job) => this.final(job.record.id))), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))])
       clearTimeout(timer)
       await Promise.all(
         running
@@ -451,12 +457,13 @@ export class LocalWorker implements JobWorker {
     await this.release(id)
     const record = publicRecord(job)
     job.final?.resolve(record)
-    if (this.options.hooks.afterJob.size) for (const hook of this.options.hooks.afterJob) {
-      try {
-        await hook({ job: record })
-      } catch (error) {
-        this.options.onError(error, `afterJob hook of job ${id}`)
+    if (this.options.hooks.afterJob.size)
+      for (const hook of this.options.hooks.afterJob) {
+        try {
+          await hook({ job: record })
+        } catch (error) {
+          this.options.onError(error, `afterJob hook of job ${id}`)
+        }
       }
-    }
   }
 }

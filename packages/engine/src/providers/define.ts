@@ -17,10 +17,7 @@ import type { ActionDefinition, Provider, ProviderDefinition } from './types'
  * })
  * ```
  */
-export function defineProvider<
-  ConfigSchema extends z.ZodType = z.ZodType<Record<string, never>>,
-  Inputs extends Record<string, unknown> = Record<string, any>,
->(
+export function defineProvider<ConfigSchema extends z.ZodType = z.ZodType<Record<string, never>>, Inputs extends Record<string, unknown> = Record<string, any>>(
   definition: Omit<ProviderDefinition<ConfigSchema>, 'actions'> & {
     actions: { [K in keyof Inputs]: ActionDefinition<z.output<ConfigSchema>, Inputs[K]> }
   },

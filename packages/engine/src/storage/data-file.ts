@@ -111,7 +111,11 @@ class DataFileScanner {
       this.lastPage = meta.lastPage
       const expected = (meta.lastPage + 1) * meta.pageSize
       if (this.bytes < expected) {
-        this.report(this.bytes, expected - this.bytes, `the file ends at byte ${this.bytes}, but meta page ${meta.page} (transaction ${meta.txnid}) says it holds ${meta.lastPage + 1} pages of ${meta.pageSize} bytes (${expected} bytes): it was cut short`)
+        this.report(
+          this.bytes,
+          expected - this.bytes,
+          `the file ends at byte ${this.bytes}, but meta page ${meta.page} (transaction ${meta.txnid}) says it holds ${meta.lastPage + 1} pages of ${meta.pageSize} bytes (${expected} bytes): it was cut short`,
+        )
       }
       this.walkTree('the main database', meta.main, 'main', meta.page * meta.pageSize)
       // The free-page list: damage there makes LMDB hand out pages that are in use.
@@ -149,7 +153,11 @@ class DataFileScanner {
     const [older, newer] = first.txnid < second.txnid ? [first, second] : [second, first]
     // Each commit writes the meta page of its transaction's parity: the two are one transaction apart.
     if (newer.txnid - older.txnid !== 1n && newer.txnid !== 0n) {
-      this.report(0, 2 * pageSize, `meta pages 0 and 1 record transactions ${first.txnid} and ${second.txnid}, which are not consecutive: one of them is damaged`)
+      this.report(
+        0,
+        2 * pageSize,
+        `meta pages 0 and 1 record transactions ${first.txnid} and ${second.txnid}, which are not consecutive: one of them is damaged`,
+      )
       return older
     }
     return newer
@@ -239,7 +247,11 @@ class DataFileScanner {
       }
       if (kind !== 'entries') continue
       if (this.previousKey && Buffer.compare(key, this.previousKey) <= 0) {
-        this.report(at + nodeAt, keyAt + keySize - nodeAt, `key ${describeKey(key)} on page ${pgno} is out of order (after ${describeKey(this.previousKey)}): its bytes are damaged`)
+        this.report(
+          at + nodeAt,
+          keyAt + keySize - nodeAt,
+          `key ${describeKey(key)} on page ${pgno} is out of order (after ${describeKey(this.previousKey)}): its bytes are damaged`,
+        )
         continue
       }
       const damage = valueDamage(value.bytes)

@@ -79,7 +79,11 @@ function readStore(base: string, read?: (key: string, text: Buffer) => void): St
   if (!existsSync(dir)) throw new Error(`[provisio] [fs-storage] ${dir} does not exist`)
   const holder = lockHolder(dir)
   if (holder !== undefined) {
-    throw new DataDirectoryLockedError(`[provisio] [fs-storage] ${dir} is open in process ${holder}: stop it before checking or salvaging the directory`, dir, holder)
+    throw new DataDirectoryLockedError(
+      `[provisio] [fs-storage] ${dir} is open in process ${holder}: stop it before checking or salvaging the directory`,
+      dir,
+      holder,
+    )
   }
   const file = join(dir, DATA_FILE)
   if (!existsSync(file)) throw new Error(`[provisio] [fs-storage] ${dir} holds no store (no ${DATA_FILE})`)

@@ -51,7 +51,8 @@ export class TemplateRegistry<Context = unknown> {
    */
   async submit(name: string, params: unknown): Promise<WorkflowRecord> {
     const template = this.templates.get(name)
-    if (!template) throw new NotFoundError(`[provisio] [engine] no workflow template "${name}" (registered: ${[...this.templates.keys()].join(', ') || 'none'})`)
+    if (!template)
+      throw new NotFoundError(`[provisio] [engine] no workflow template "${name}" (registered: ${[...this.templates.keys()].join(', ') || 'none'})`)
     const parsed = template.params.safeParse(params)
     if (!parsed.success) throw ValidationError.fromZod(`invalid parameters of workflow template "${name}"`, parsed.error)
     const submission = await template.build(parsed.data, this.context)

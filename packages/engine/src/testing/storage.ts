@@ -51,7 +51,9 @@ export function testStorage(name: string, create: () => Storage | Promise<Storag
     })
 
     it('lists the keys under a base, whole segments only', async () => {
-      await storage.setItems(['jobs:records:a', 'jobs:records:b', 'jobs:index:status:pending:a', 'jobsx:other', 'workflows:w'].map((key) => ({ key, value: '' })))
+      await storage.setItems(
+        ['jobs:records:a', 'jobs:records:b', 'jobs:index:status:pending:a', 'jobsx:other', 'workflows:w'].map((key) => ({ key, value: '' })),
+      )
       expect((await storage.getKeys('jobs:records')).sort()).toEqual(['jobs:records:a', 'jobs:records:b'])
       expect((await storage.getKeys('jobs')).sort()).toEqual(['jobs:index:status:pending:a', 'jobs:records:a', 'jobs:records:b'])
       expect((await storage.getKeys('jobs:rec')).sort()).toEqual([])
@@ -59,7 +61,7 @@ export function testStorage(name: string, create: () => Storage | Promise<Storag
       expect(await storage.getKeys('missing')).toEqual([])
     })
 
-    it('keeps the engine\'s escaped key segments apart', async () => {
+    it("keeps the engine's escaped key segments apart", async () => {
       // keySegment() escapes ':', '/', '.' and '*' in label values as %3A, %2F, %2E, %2A.
       const keys = ['jobs:index:label:env=prod%3Aeu:a', 'jobs:index:label:env=prod%2Feu:a', 'jobs:index:label:name=%2E%2E:a', 'jobs:index:label:tier=%C3%BC:a']
       await storage.setItems(keys.map((key, n) => ({ key, value: { n } })))
@@ -70,7 +72,11 @@ export function testStorage(name: string, create: () => Storage | Promise<Storag
     it('sees a write in reads issued after it, and the last of several writes to a key wins', async () => {
       const writes = [storage.setItem('jobs:records:a', { status: 'pending' }), storage.setItem('jobs:records:a', { status: 'running' })]
       expect(await storage.getItem('jobs:records:a')).toEqual({ status: 'running' })
-      writes.push(storage.setItem('jobs:records:a', { status: 'completed' }), storage.removeItem('jobs:index:pending:a'), storage.setItem('jobs:index:completed:a', ''))
+      writes.push(
+        storage.setItem('jobs:records:a', { status: 'completed' }),
+        storage.removeItem('jobs:index:pending:a'),
+        storage.setItem('jobs:index:completed:a', ''),
+      )
       await Promise.all(writes)
       expect(await storage.getItem('jobs:records:a')).toEqual({ status: 'completed' })
       expect(await storage.getKeys('jobs:index')).toEqual(['jobs:index:completed:a'])
@@ -85,14 +91,15 @@ export function testStorage(name: string, create: () => Storage | Promise<Storag
       expect(await storage.getItem<{ big: string }>('jobs:inputs:big')).toEqual({ big })
     })
 
-    if (options.persistent) it('keeps what it stored across dispose() and a new storage on the same place', async () => {
-      await storage.setItems(Array.from({ length: 50 }, (_, n) => ({ key: `jobs:records:${n}`, value: { n } })))
-      await storage.removeItem('jobs:records:7')
-      await storage.dispose()
-      storage = await create()
-      expect((await storage.getKeys('jobs:records')).length).toBe(49)
-      expect(await storage.getItem('jobs:records:49')).toEqual({ n: 49 })
-      expect(await storage.hasItem('jobs:records:7')).toBe(false)
-    })
+    if (options.persistent)
+      it('keeps what it stored across dispose() and a new storage on the same place', async () => {
+        await storage.setItems(Array.from({ length: 50 }, (_, n) => ({ key: `jobs:records:${n}`, value: { n } })))
+        await storage.removeItem('jobs:records:7')
+        await storage.dispose()
+        storage = await create()
+        expect((await storage.getKeys('jobs:records')).length).toBe(49)
+        expect(await storage.getItem('jobs:records:49')).toEqual({ n: 49 })
+        expect(await storage.hasItem('jobs:records:7')).toBe(false)
+      })
   })
 }

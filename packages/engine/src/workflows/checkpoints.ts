@@ -99,7 +99,10 @@ export function createCheckpointsApi(access: WorkflowAccess, events: EngineEmitt
     async create({ name, description }) {
       if (!name) throw new ValidationError('invalid checkpoint', [{ path: 'name', message: 'a name is required' }])
       const all = await access.all()
-      const ledger = all.flatMap((workflow) => ledgerOf(workflow.header.id, workflow.operations)).sort(newestFirst).reverse()
+      const ledger = all
+        .flatMap((workflow) => ledgerOf(workflow.header.id, workflow.operations))
+        .sort(newestFirst)
+        .reverse()
       const checkpoint = await checkpointStore.save({
         checkpoint: {
           id: randomUUID(),

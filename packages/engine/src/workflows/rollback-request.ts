@@ -29,7 +29,11 @@ export async function rollbackRequest(access: WorkflowAccess, request: RollbackR
       .sort(newestFirst)
     access.refuseIfActive(new Set(after.map((entry) => entry.workflowId)), 'roll back to a checkpoint')
     const operations = new Map(all.map((workflow) => [workflow.header.id, new Map(workflow.operations.map((operation) => [operation.id, operation]))]))
-    targets = after.map((entry) => ({ workflowId: entry.workflowId, operation: operations.get(entry.workflowId)!.get(entry.operationId)!, index: entry.item ?? 0 }))
+    targets = after.map((entry) => ({
+      workflowId: entry.workflowId,
+      operation: operations.get(entry.workflowId)!.get(entry.operationId)!,
+      index: entry.item ?? 0,
+    }))
     scope = { rollbackId, checkpointId: request.checkpointId }
   } else {
     const workflow = await workflowOfOperations(access, request.operationIds, request.workflowId)
@@ -37,7 +41,11 @@ export async function rollbackRequest(access: WorkflowAccess, request: RollbackR
     const graph = new DependencyGraph(workflow.operations)
     refuseStandingDependents(workflow, graph, request.operationIds)
     const wanted = new Set(request.operationIds)
-    targets = undoTargets(workflow.header.id, graph, workflow.operations.filter((operation) => wanted.has(operation.id)))
+    targets = undoTargets(
+      workflow.header.id,
+      graph,
+      workflow.operations.filter((operation) => wanted.has(operation.id)),
+    )
     scope = { rollbackId, workflowId: workflow.header.id }
   }
   const result = await access.undo(targets, scope)
@@ -55,10 +63,13 @@ async function workflowOfOperations(access: WorkflowAccess, operationIds: string
   const holders = candidates.filter((workflow) => operationIds.every((id) => workflow.operations.some((operation) => operation.id === id)))
   if (workflowId && !holders.length) {
     const known = new Set(candidates[0].operations.map((operation) => operation.id))
-    throw new ValidationError('invalid rollback', operationIds
-      .map((id, index) => ({ id, index }))
-      .filter(({ id }) => !known.has(id))
-      .map(({ id, index }) => ({ path: `operationIds.${index}`, message: `workflow "${workflowId}" has no operation "${id}"` })))
+    throw new ValidationError(
+      'invalid rollback',
+      operationIds
+        .map((id, index) => ({ id, index }))
+        .filter(({ id }) => !known.has(id))
+        .map(({ id, index }) => ({ path: `operationIds.${index}`, message: `workflow "${workflowId}" has no operation "${id}"` })),
+    )
   }
   const standing = holders.filter((workflow) => workflow.operations.some((operation) => operationIds.includes(operation.id) && operation.runs.some(isStanding)))
   const found = holders.length === 1 ? holders : standing
@@ -77,7 +88,10 @@ function refuseStandingDependents(workflow: StoredWorkflow, graph: DependencyGra
     for (const position of graph.allDependents(byId.get(id)!.index)) {
       const dependent = workflow.operations[position]
       if (!wanted.has(dependent.id) && dependent.runs.some(isStanding)) {
-        issues.push({ path: `operationIds.${index}`, message: `"${id}" cannot be undone while its dependent "${dependent.id}" stands: add "${dependent.id}" to operationIds` })
+        issues.push({
+          path: `operationIds.${index}`,
+          message: `"${id}" cannot be undone while its dependent "${dependent.id}" stands: add "${dependent.id}" to operationIds`,
+        })
       }
     }
   })

@@ -315,9 +315,12 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
   function refuseIfActive(ids: Iterable<string>, what: string) {
     for (const id of ids) {
       if (active.has(id)) {
-        throw new ProvisioError(`[provisio] [workflows] cannot ${what} while workflow "${id}" is ${active.get(id)!.live.header.status}: cancel it or wait for it`, {
-          code: 'conflict',
-        })
+        throw new ProvisioError(
+          `[provisio] [workflows] cannot ${what} while workflow "${id}" is ${active.get(id)!.live.header.status}: cancel it or wait for it`,
+          {
+            code: 'conflict',
+          },
+        )
       }
     }
   }
@@ -509,7 +512,9 @@ function resetForRetry(operation: OperationRecord, attempt: number): boolean {
   if (operation.status === 'completed' && !undone) {
     return false
   }
-  operation.runs = operation.runs.map((run) => (run.status === 'completed' && run.undo?.status !== 'completed' ? { ...run, undo: undefined } : { status: 'pending' }))
+  operation.runs = operation.runs.map((run) =>
+    run.status === 'completed' && run.undo?.status !== 'completed' ? { ...run, undo: undefined } : { status: 'pending' },
+  )
   operation.status = 'pending'
   operation.attempt = attempt
   operation.progress = 0

@@ -139,7 +139,7 @@ export class WorkflowStore {
     // The index keeps submission order, which breaks ties between workflows created in the same millisecond.
     const ascending = query.order === 'asc'
     if (!ascending) matches.reverse()
-    matches.sort((a, b) => (a.createdAt === b.createdAt ? 0 : (a.createdAt < b.createdAt) === ascending ? -1 : 1))
+    matches.sort((a, b) => (a.createdAt === b.createdAt ? 0 : a.createdAt < b.createdAt === ascending ? -1 : 1))
     // Paged like the jobs list.
     const limit = Math.min(Math.max(1, query.limit ?? DEFAULT_PAGE_LIMIT), MAX_PAGE_LIMIT)
     const offset = Math.max(0, query.offset ?? 0)

@@ -91,7 +91,12 @@ function normalize(spec: z.output<typeof operationSchema>, index: number, issues
 function inputIssues(operation: NormalizedOperation, index: number, getAction: ActionLookup, unavailable: Readonly<Record<string, string>>): ValidationIssue[] {
   const action = getAction(operation.provider, operation.action)
   if (!action && Object.hasOwn(unavailable, operation.provider)) {
-    return [{ path: `operations.${index}.provider`, message: `"${operation.id}": provider "${operation.provider}" is not configured: ${unavailable[operation.provider]}` }]
+    return [
+      {
+        path: `operations.${index}.provider`,
+        message: `"${operation.id}": provider "${operation.provider}" is not configured: ${unavailable[operation.provider]}`,
+      },
+    ]
   }
   if (!action) {
     return [

@@ -35,7 +35,8 @@ describe('dag: buildDag', () => {
 
   it('should explain a cycle that long chains lead into and hang below', () => {
     // graphlib's findCycles recurses once per node of a path: 10,000 would overflow the stack.
-    const chain = (prefix: string, from: string) => Array.from({ length: 10_000 }, (_, index) => node(`${prefix}${index}`, index ? `${prefix}${index - 1}` : from))
+    const chain = (prefix: string, from: string) =>
+      Array.from({ length: 10_000 }, (_, index) => node(`${prefix}${index}`, index ? `${prefix}${index - 1}` : from))
     const nodes = [...chain('up', 'root'), node('root'), node('x', 'up9999', 'y'), node('y', 'x'), ...chain('down', 'y')]
     const { dag, issues } = buildDag(nodes)
     expect(dag).toBeUndefined()

@@ -11,13 +11,28 @@ describe('dag: DependencyGraph', () => {
     const graph = new DependencyGraph([node('a'), node('b', 'a'), node('c', 'a', 'b'), node('d')])
     expect(graph.graph).toBeInstanceOf(Graph)
     expect(graph.graph.nodes()).toEqual(['0', '1', '2', '3'])
-    expect(graph.graph.edges().map(({ v, w }) => `${v}->${w}`).sort()).toEqual(['0->1', '0->2', '1->2'])
+    expect(
+      graph.graph
+        .edges()
+        .map(({ v, w }) => `${v}->${w}`)
+        .sort(),
+    ).toEqual(['0->1', '0->2', '1->2'])
     expect(graph.dependents(0)).toEqual([1, 2])
     expect(graph.dependencies(2)).toEqual([0, 1])
     expect(graph.dependents(3)).toEqual([])
     // graphlib's own queries over the per-node edge tables still answer.
-    expect(graph.graph.inEdges('2')!.map(({ v }) => v).sort()).toEqual(['0', '1'])
-    expect(graph.graph.outEdges('0')!.map(({ w }) => w).sort()).toEqual(['1', '2'])
+    expect(
+      graph.graph
+        .inEdges('2')!
+        .map(({ v }) => v)
+        .sort(),
+    ).toEqual(['0', '1'])
+    expect(
+      graph.graph
+        .outEdges('0')!
+        .map(({ w }) => w)
+        .sort(),
+    ).toEqual(['1', '2'])
     expect(graph.graph.nodeEdges('1')!.length).toBe(2)
     graph.graph.removeEdge('0', '2')
     expect(graph.graph.inEdges('2')!.map(({ v }) => v)).toEqual(['1'])

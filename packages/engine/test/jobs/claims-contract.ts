@@ -22,4 +22,3 @@ export function claimsContract(name: string, make: () => JobClaims | Promise<Job
     })
   })
 }
-

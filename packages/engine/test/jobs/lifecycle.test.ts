@@ -25,7 +25,10 @@ describe('jobs: lifecycle', () => {
     expect(await engine.jobs.get(job.id)).toEqual(done)
     const lines = []
     for await (const line of engine.jobs.output(job.id)) lines.push(line)
-    expect(lines).toEqual([{ seq: 0, line: 'one' }, { seq: 1, line: 'two' }])
+    expect(lines).toEqual([
+      { seq: 0, line: 'one' },
+      { seq: 1, line: 'two' },
+    ])
   })
 
   it('ends failed with the error of the action', async () => {
@@ -152,9 +155,7 @@ describe('jobs: lifecycle', () => {
 describe('jobs: validation', () => {
   it('rejects bad input listing every bad field, and stores nothing', async () => {
     const engine = await startEngine()
-    const error = await engine.jobs
-      .submit({ provider: 'test', action: 'echo', input: { lines: [1, 'ok', 2], result: undefined } })
-      .catch((e: unknown) => e)
+    const error = await engine.jobs.submit({ provider: 'test', action: 'echo', input: { lines: [1, 'ok', 2], result: undefined } }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ValidationError)
     expect((error as ValidationError).issues.map((issue) => issue.path)).toEqual(['input.lines.0', 'input.lines.2'])
     expect(await engine.storage.getKeys('jobs')).toEqual([])
@@ -176,7 +177,9 @@ describe('jobs: validation', () => {
       .submit({ name: 'w', operations: [{ id: 'vm', provider: 'vultr', action: 'instance.create' }] })
       .catch((e: unknown) => e)) as ValidationError
     expect(workflow).toBeInstanceOf(ValidationError)
-    expect(workflow.issues).toEqual([{ path: 'operations.0.provider', message: '"vm": provider "vultr" is not configured: set VULTR_API_KEY, or run with --sandbox' }])
+    expect(workflow.issues).toEqual([
+      { path: 'operations.0.provider', message: '"vm": provider "vultr" is not configured: set VULTR_API_KEY, or run with --sandbox' },
+    ])
     expect(await engine.storage.getKeys('jobs')).toEqual([])
     expect(await engine.storage.getKeys('workflows')).toEqual([])
   })

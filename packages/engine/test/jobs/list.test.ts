@@ -54,7 +54,18 @@ describe('jobs: list', () => {
 
   it('provider and status filters together, and data stored with the old provider index still lists', async () => {
     const storage = createStorage()
-    const old = { id: '00000000-0000-7000-8000-000000000001', provider: 'test', action: 'echo', input: {}, status: 'completed', mode: 'run', labels: {}, attempt: 1, createdAt: new Date(0).toISOString(), outputLines: 0 }
+    const old = {
+      id: '00000000-0000-7000-8000-000000000001',
+      provider: 'test',
+      action: 'echo',
+      input: {},
+      status: 'completed',
+      mode: 'run',
+      labels: {},
+      attempt: 1,
+      createdAt: new Date(0).toISOString(),
+      outputLines: 0,
+    }
     // The layout before status entries named the provider.
     await storage.setItem(`jobs:records:${old.id}`, old)
     await storage.setItem(`jobs:index:status:completed:${old.id}`, '')
@@ -78,7 +89,10 @@ describe('jobs: list', () => {
       (await engine.jobs.submit({ provider: 'test', action: 'echo', input: {}, labels: { 'team.name': 'a/b=c*', workflow: 'w-1' } })).id,
     )
     // Data written by earlier versions is found by these exact keys.
-    expect((await storage.getKeys('jobs:index:label')).sort()).toEqual([`jobs:index:label:team%2Ename%3Da%2Fb%3Dc%2A:${job.id}`, `jobs:index:label:workflow%3Dw-1:${job.id}`])
+    expect((await storage.getKeys('jobs:index:label')).sort()).toEqual([
+      `jobs:index:label:team%2Ename%3Da%2Fb%3Dc%2A:${job.id}`,
+      `jobs:index:label:workflow%3Dw-1:${job.id}`,
+    ])
     expect((await engine.jobs.list({ label: { 'team.name': 'a/b=c*' } })).items.map((each) => each.id)).toEqual([job.id])
   })
 

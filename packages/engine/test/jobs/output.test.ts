@@ -116,7 +116,7 @@ describe('jobs: output lost with a crash', () => {
     const first = createEngine({ storage, providers: [provider] })
     await first.start()
     const job = await first.jobs.submit({ provider: 'lossy', action: 'run', input: {} })
-    const stored = async () => ((await storage.getItem<{ outputLines: number }>(`jobs:records:${job.id}`))?.outputLines ?? 0)
+    const stored = async () => (await storage.getItem<{ outputLines: number }>(`jobs:records:${job.id}`))?.outputLines ?? 0
     for (let tries = 0; (await stored()) < 3 && tries < 200; tries++) await new Promise((resolve) => setTimeout(resolve, 10))
     expect(await stored()).toBe(3)
 

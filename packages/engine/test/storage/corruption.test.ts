@@ -35,7 +35,15 @@ function flip(base: string, at: number, mask = 0x20): void {
 }
 
 // Digests: a deep comparison of large buffers is slow, byte by byte.
-const snapshot = (base: string) => new Map(readdirSync(base).map((name) => [name, createHash('sha256').update(readFileSync(join(base, name))).digest('hex')]))
+const snapshot = (base: string) =>
+  new Map(
+    readdirSync(base).map((name) => [
+      name,
+      createHash('sha256')
+        .update(readFileSync(join(base, name)))
+        .digest('hex'),
+    ]),
+  )
 
 /** Opening fails with a corruption error naming the data file, byte and reason, leaves every file as it was and releases the lock. */
 function expectRefused(base: string, offset: number, reason: RegExp): void {
@@ -150,7 +158,13 @@ describe('storage: damage is refused on open, never taken for data', () => {
     const base = await storeOf(400)
     const size = readFileSync(dataFile(base)).length
     truncateSync(dataFile(base), size - PAGE - 100)
-    expectRefused(base, size - PAGE - 100, new RegExp(`the file ends at byte ${size - PAGE - 100}, but meta page \\d \\(transaction \\d+\\) says it holds ${size / PAGE} pages of 4096 bytes \\(${size} bytes\\): it was cut short`))
+    expectRefused(
+      base,
+      size - PAGE - 100,
+      new RegExp(
+        `the file ends at byte ${size - PAGE - 100}, but meta page \\d \\(transaction \\d+\\) says it holds ${size / PAGE} pages of 4096 bytes \\(${size} bytes\\): it was cut short`,
+      ),
+    )
     const report = checkFsStorage(base)
     expect(report.healthy).toBe(false)
     expect(report.damage.at(-1)).toMatchObject({ offset: size - PAGE - 100, length: PAGE + 100 })
@@ -178,7 +192,10 @@ describe('storage: damage is refused on open, never taken for data', () => {
     const report = checkFsStorage(base)
     expect(report.damage.map((range) => range.offset)).toEqual(offsets.map((at) => at - 4).sort((a, b) => a - b))
     expect(report.damage.map((range) => range.reason.match(/key "(.+)"/)?.[1]).sort()).toEqual(damaged.map(key).sort())
-    await expectSalvaged(base, range(0, 300).filter((n) => !damaged.includes(n)))
+    await expectSalvaged(
+      base,
+      range(0, 300).filter((n) => !damaged.includes(n)),
+    )
   })
 
   it('refuses a value damaged while the store is open when it is read', async () => {

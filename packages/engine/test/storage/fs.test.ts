@@ -113,7 +113,8 @@ describe('storage: fsStorage', () => {
   it('reuses the pages of rewritten values instead of growing (what compaction did for the log)', async () => {
     const base = tempDir()
     const storage = fsStorage({ base })
-    const write = (round: number) => storage.setItems(Array.from({ length: 200 }, (_, n) => ({ key: `jobs:records:${n}`, value: { n, round, payload: 'x'.repeat(400) } })))
+    const write = (round: number) =>
+      storage.setItems(Array.from({ length: 200 }, (_, n) => ({ key: `jobs:records:${n}`, value: { n, round, payload: 'x'.repeat(400) } })))
     await write(0)
     const firstSize = statSync(dataFile(base)).size
     for (let round = 1; round <= 50; round++) await write(round)
@@ -150,7 +151,9 @@ describe('storage: fsStorage', () => {
   it('never applies a torn record when the writer is killed mid-write', async () => {
     const base = tempDir()
     for (let round = 0; round < 2; round++) {
-      const child = spawn(process.execPath, [...tsxArgs, join(import.meta.dirname, '..', 'fixtures', 'write-loop.ts'), base], { stdio: ['ignore', 'pipe', 'inherit'] })
+      const child = spawn(process.execPath, [...tsxArgs, join(import.meta.dirname, '..', 'fixtures', 'write-loop.ts'), base], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
       await new Promise((resolve) => child.stdout.once('data', resolve))
       await new Promise((resolve) => setTimeout(resolve, 150 + round * 70))
       child.kill('SIGKILL')

@@ -34,10 +34,7 @@ describe('workflows: operations as child actors', () => {
       if (status === 'running') running.add(operationId)
       else running.delete(operationId)
     })
-    const operations = [
-      ...Array.from({ length: 8 }, (_, index) => step(`s${index}`, { input: { ms: 20 } })),
-      step('join', { dependsOn: ['s0', 's7'] }),
-    ]
+    const operations = [...Array.from({ length: 8 }, (_, index) => step(`s${index}`, { input: { ms: 20 } })), step('join', { dependsOn: ['s0', 's7'] })]
     const { id } = await h.workflows.workflows.submit({ name: 'actors', parallelLimit: 3, operations })
     expect((await h.workflows.workflows.wait(id)).status).toBe('completed')
 

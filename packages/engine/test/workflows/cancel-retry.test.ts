@@ -130,7 +130,10 @@ describe('workflows: retry after a rollback', () => {
 describe('workflows: jobs cancelled outside the workflow', () => {
   it('should fail the workflow when an operation job is cancelled on its own', async () => {
     h = await startHarness()
-    const { id } = await h.workflows.workflows.submit({ name: 'poked', operations: [step('slow', { input: { ms: 10_000 } }), step('after', { dependsOn: ['slow'] })] })
+    const { id } = await h.workflows.workflows.submit({
+      name: 'poked',
+      operations: [step('slow', { input: { ms: 10_000 } }), step('after', { dependsOn: ['slow'] })],
+    })
     await whenRunning('slow')
     const jobId = (await h.workflows.workflows.get(id))!.operations[0].runs[0].jobId!
     await h.engine.jobs.cancel(jobId)
@@ -143,7 +146,10 @@ describe('workflows: jobs cancelled outside the workflow', () => {
   it('should run a job again after a graceful stop cancelled it, and carry on', async () => {
     const storage = createStorage()
     h = await startHarness({ storage })
-    const { id } = await h.workflows.workflows.submit({ name: 'stopped', operations: [step('first'), step('slow', { dependsOn: ['first'], input: { ms: 10_000 } }), step('last', { dependsOn: ['slow'] })] })
+    const { id } = await h.workflows.workflows.submit({
+      name: 'stopped',
+      operations: [step('first'), step('slow', { dependsOn: ['first'], input: { ms: 10_000 } }), step('last', { dependsOn: ['slow'] })],
+    })
     await whenRunning('slow')
     // The engine stops its workflows first, then its jobs (which cancels the running one).
     await h.stop()

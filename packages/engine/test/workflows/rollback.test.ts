@@ -49,7 +49,12 @@ describe('workflows: rollback', () => {
     const done = await run({
       name: 'stubborn',
       rollbackEnabled: true,
-      operations: [step('a'), step('b', { dependsOn: ['a'], input: { failUndo: true } }), step('c', { dependsOn: ['b'] }), step('d', { dependsOn: ['c'], input: { fail: true } })],
+      operations: [
+        step('a'),
+        step('b', { dependsOn: ['a'], input: { failUndo: true } }),
+        step('c', { dependsOn: ['b'] }),
+        step('d', { dependsOn: ['c'], input: { fail: true } }),
+      ],
     })
     expect(done.status).toBe('failed')
     expect(h.log.undoAttempts).toEqual({ c: 1, b: 3, a: 1 })
@@ -61,7 +66,10 @@ describe('workflows: rollback', () => {
 
   it('should not roll back when rollback is not enabled', async () => {
     h = await startHarness()
-    const done = await run({ name: 'plain', operations: chain('a', 'b').map((spec, index) => (index ? { ...spec, input: { ...spec.input, fail: true } } : spec)) })
+    const done = await run({
+      name: 'plain',
+      operations: chain('a', 'b').map((spec, index) => (index ? { ...spec, input: { ...spec.input, fail: true } } : spec)),
+    })
     expect(done.status).toBe('failed')
     expect(h.log.undos).toEqual([])
   })
@@ -142,7 +150,10 @@ describe('workflows: rollback', () => {
 describe('workflows: restore to a checkpoint taken mid-run', () => {
   it('should let a workflow that was running at the checkpoint carry on, without submitting its jobs again', async () => {
     h = await startHarness()
-    const { id } = await h.workflows.workflows.submit({ name: 'mid', operations: [step('slow', { input: { ms: 150 } }), step('next', { dependsOn: ['slow'] })] })
+    const { id } = await h.workflows.workflows.submit({
+      name: 'mid',
+      operations: [step('slow', { input: { ms: 150 } }), step('next', { dependsOn: ['slow'] })],
+    })
     await new Promise((resolve) => setTimeout(resolve, 50))
     const checkpoint = await h.workflows.checkpoints.create({ name: 'mid-run' })
     await h.workflows.workflows.wait(id)
@@ -177,7 +188,12 @@ describe('workflows: a rollback cut by a stop', () => {
     const { id } = await h.workflows.workflows.submit({
       name: 'interrupted',
       rollbackEnabled: true,
-      operations: [step('a'), step('b', { dependsOn: ['a'], input: { undoMs: 10_000 } }), step('c', { dependsOn: ['b'] }), step('d', { dependsOn: ['c'], input: { fail: true } })],
+      operations: [
+        step('a'),
+        step('b', { dependsOn: ['a'], input: { undoMs: 10_000 } }),
+        step('c', { dependsOn: ['b'] }),
+        step('d', { dependsOn: ['c'], input: { fail: true } }),
+      ],
     })
     await new Promise<void>((resolve) => {
       h.engine.on('job:status', ({ job, status }) => job.mode === 'undo' && job.labels.operation === 'b' && status === 'running' && resolve())

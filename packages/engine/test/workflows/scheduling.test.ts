@@ -110,7 +110,14 @@ describe('workflows: scheduling', () => {
           input: { name: 'server', ms: 40 },
           server_configs: [{ host: 'web-01' }, { host: 'web-02' }, { host: 'web-03' }],
         },
-        { id: 'aws_taskservs', provider: 'steps', action: 'step', input: { name: 'taskserv' }, dependencies: ['upcloud_servers'], taskservs: ['kubernetes', 'cilium'] },
+        {
+          id: 'aws_taskservs',
+          provider: 'steps',
+          action: 'step',
+          input: { name: 'taskserv' },
+          dependencies: ['upcloud_servers'],
+          taskservs: ['kubernetes', 'cilium'],
+        },
       ],
     })
     const done = await h.workflows.workflows.wait(id)

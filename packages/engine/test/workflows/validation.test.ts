@@ -29,14 +29,19 @@ describe('workflows: validation', () => {
     expect((await h.engine.jobs.list()).total).toBe(0)
   })
 
-  it('should check each operation\'s job options by the rules of jobs.submit, which does not check them again', async () => {
+  it("should check each operation's job options by the rules of jobs.submit, which does not check them again", async () => {
     h = await startHarness()
     const error = await rejection({
       name: 'w',
       labels: { '': 'x' },
       operations: [step('a', { retry: { attempts: 5000 } }), step('b', { timeoutMs: 0 }), step('c', { concurrencyKey: '' })],
     })
-    expect(error.issues.map((issue) => issue.path).sort()).toEqual(['labels', 'operations.0.retry.attempts', 'operations.1.timeoutMs', 'operations.2.concurrencyKey'])
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual([
+      'labels',
+      'operations.0.retry.attempts',
+      'operations.1.timeoutMs',
+      'operations.2.concurrencyKey',
+    ])
     expect((await h.engine.jobs.list()).total).toBe(0)
   })
 
@@ -62,7 +67,14 @@ describe('workflows: validation', () => {
       ],
     })
     const paths = error.issues.map((issue) => issue.path)
-    expect(paths).toEqual(['operations.0.action', 'operations.1.action', 'operations.2.input.name', 'operations.3.input.name', 'operations.3.input.ms', 'operations.4.input.ms'])
+    expect(paths).toEqual([
+      'operations.0.action',
+      'operations.1.action',
+      'operations.2.input.name',
+      'operations.3.input.name',
+      'operations.3.input.ms',
+      'operations.4.input.ms',
+    ])
     expect(error.issues[1].message).toContain('"cloud.server.create"')
   })
 

@@ -31,7 +31,12 @@ const listCommand = defineCommand({
     for (const key of ['status', 'limit', 'offset'] as const) if (args[key] !== undefined) query.set(key, String(args[key]))
     const { data, headers } = await client.get<Task[]>(`/tasks${query.size ? `?${query}` : ''}`)
     if (args.json) return console.log(JSON.stringify(data, null, 2))
-    console.log(table(['ID', 'KIND', 'NAME', 'STATUS', 'CREATED', 'ERROR'], data.map((task) => [task.id, task.kind, task.name, task.status, shortTime(task.created_at), task.error ?? ''])))
+    console.log(
+      table(
+        ['ID', 'KIND', 'NAME', 'STATUS', 'CREATED', 'ERROR'],
+        data.map((task) => [task.id, task.kind, task.name, task.status, shortTime(task.created_at), task.error ?? '']),
+      ),
+    )
     const total = Number(headers.get('x-total-count') ?? data.length)
     if (total > data.length) console.log(`(${data.length} of ${total}; --offset ${Number(headers.get('x-offset') ?? 0) + data.length} for more)`)
   },
@@ -43,16 +48,21 @@ const getCommand = defineCommand({
   async run({ args }) {
     const { data } = await orchestratorClient(args).get<Task>(`/tasks/${encodeURIComponent(args.id)}`)
     if (args.json) return console.log(JSON.stringify(data, null, 2))
-    console.log(table(['FIELD', 'VALUE'], [
-      ['id', data.id],
-      ['kind', data.kind],
-      ['name', data.name],
-      ['status', data.status],
-      ['progress', `${data.progress}%`],
-      ['created', shortTime(data.created_at)],
-      ['completed', shortTime(data.completed_at)],
-      ['error', data.error ?? ''],
-    ]))
+    console.log(
+      table(
+        ['FIELD', 'VALUE'],
+        [
+          ['id', data.id],
+          ['kind', data.kind],
+          ['name', data.name],
+          ['status', data.status],
+          ['progress', `${data.progress}%`],
+          ['created', shortTime(data.created_at)],
+          ['completed', shortTime(data.completed_at)],
+          ['error', data.error ?? ''],
+        ],
+      ),
+    )
   },
 })
 

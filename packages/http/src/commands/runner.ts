@@ -95,7 +95,8 @@ export async function runCli(root: AnyCommand, rawArgs = process.argv.slice(2)):
       return
     }
     const unknown = unknownFlags(rest, (await resolve(command.args)) ?? {})
-    if (unknown.length > 0) throw new CommandError(`Unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} for \`${path.join(' ')}\`; see ${usage}`, 2)
+    if (unknown.length > 0)
+      throw new CommandError(`Unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} for \`${path.join(' ')}\`; see ${usage}`, 2)
     try {
       await runCommand(command, { rawArgs: rest })
     } catch (error) {

@@ -12,7 +12,10 @@ const envName = (name: string) => name.toUpperCase().replaceAll('-', '_')
 const surfaceArgs = Object.fromEntries(
   surfaceNames.flatMap((name) => [
     [`${name}-port`, { type: 'string', description: `Port of the ${name} surface (0 = any free port; env PROVISIO_${envName(name)}_PORT)`, valueHint: 'port' }],
-    [`${name}-host`, { type: 'string', description: `Bind address of the ${name} surface (default --host; env PROVISIO_${envName(name)}_HOST)`, valueHint: 'address' }],
+    [
+      `${name}-host`,
+      { type: 'string', description: `Bind address of the ${name} surface (default --host; env PROVISIO_${envName(name)}_HOST)`, valueHint: 'address' },
+    ],
   ]),
 ) as ArgsDef
 
@@ -21,16 +24,54 @@ export const serveCommand = defineCommand({
   args: {
     ...dataArgs,
     host: { type: 'string', description: 'Bind address (default 127.0.0.1; env PROVISIO_HOST)', valueHint: 'address' },
-    surfaces: { type: 'string', description: `Comma-separated surfaces to serve (default all: ${surfaceNames.join(', ')}; env PROVISIO_SURFACES)`, valueHint: 'a,b' },
-    sandbox: { type: 'boolean', description: 'Run providers without credentials against local stand-ins, creating nothing real (env PROVISIO_SANDBOX=true); without it they are unavailable' },
-    'trust-proxy': { type: 'string', description: 'Believe X-Forwarded-For/Forwarded from this many proxy hops, or from these comma-separated proxy addresses/CIDRs (env PROVISIO_TRUST_PROXY)', valueHint: 'hops|cidrs' },
+    surfaces: {
+      type: 'string',
+      description: `Comma-separated surfaces to serve (default all: ${surfaceNames.join(', ')}; env PROVISIO_SURFACES)`,
+      valueHint: 'a,b',
+    },
+    sandbox: {
+      type: 'boolean',
+      description:
+        'Run providers without credentials against local stand-ins, creating nothing real (env PROVISIO_SANDBOX=true); without it they are unavailable',
+    },
+    'trust-proxy': {
+      type: 'string',
+      description:
+        'Believe X-Forwarded-For/Forwarded from this many proxy hops, or from these comma-separated proxy addresses/CIDRs (env PROVISIO_TRUST_PROXY)',
+      valueHint: 'hops|cidrs',
+    },
     ...surfaceArgs,
-    'tartvm-ui': { type: 'string', description: 'A checkout of de taartenfabriek whose web page the tartvm surface serves at / (env PROVISIO_TARTVM_UI)', valueHint: 'dir' },
-    'tartvm-token-file': { type: 'string', description: "The tartvm X-Local-Token file (default <data-dir>/tartvm/token; env PROVISIO_TARTVM_TOKEN_FILE)", valueHint: 'file' },
-    'cloudlab-services-dir': { type: 'string', description: "An existing CloudLab Manager's services/ folder, used as it is (default <data-dir>/cloudlab/services; env PROVISIO_CLOUDLAB_SERVICES_DIR)", valueHint: 'dir' },
-    'cloudlab-inventory-types-dir': { type: 'string', description: "An existing CloudLab Manager's inventory_types/ folder (default <data-dir>/cloudlab/inventory_types; env PROVISIO_CLOUDLAB_INVENTORY_TYPES_DIR)", valueHint: 'dir' },
-    'cloudlab-ui': { type: 'string', description: 'A built CloudLab Manager frontend (frontend/dist) served at / by the cloudlab surface (env PROVISIO_CLOUDLAB_UI)', valueHint: 'dir' },
-    'cloudlab-public-url': { type: 'string', description: 'Where users reach the CloudLab UI, for links in invite and reset mails (env PROVISIO_CLOUDLAB_PUBLIC_URL)', valueHint: 'url' },
+    'tartvm-ui': {
+      type: 'string',
+      description: 'A checkout of de taartenfabriek whose web page the tartvm surface serves at / (env PROVISIO_TARTVM_UI)',
+      valueHint: 'dir',
+    },
+    'tartvm-token-file': {
+      type: 'string',
+      description: 'The tartvm X-Local-Token file (default <data-dir>/tartvm/token; env PROVISIO_TARTVM_TOKEN_FILE)',
+      valueHint: 'file',
+    },
+    'cloudlab-services-dir': {
+      type: 'string',
+      description: "An existing CloudLab Manager's services/ folder, used as it is (default <data-dir>/cloudlab/services; env PROVISIO_CLOUDLAB_SERVICES_DIR)",
+      valueHint: 'dir',
+    },
+    'cloudlab-inventory-types-dir': {
+      type: 'string',
+      description:
+        "An existing CloudLab Manager's inventory_types/ folder (default <data-dir>/cloudlab/inventory_types; env PROVISIO_CLOUDLAB_INVENTORY_TYPES_DIR)",
+      valueHint: 'dir',
+    },
+    'cloudlab-ui': {
+      type: 'string',
+      description: 'A built CloudLab Manager frontend (frontend/dist) served at / by the cloudlab surface (env PROVISIO_CLOUDLAB_UI)',
+      valueHint: 'dir',
+    },
+    'cloudlab-public-url': {
+      type: 'string',
+      description: 'Where users reach the CloudLab UI, for links in invite and reset mails (env PROVISIO_CLOUDLAB_PUBLIC_URL)',
+      valueHint: 'url',
+    },
   },
   async run({ args }) {
     const flags: Record<string, unknown> = {
@@ -54,8 +95,18 @@ export const serveCommand = defineCommand({
     if (file) consola.info(`Configuration: ${file}`)
 
     // The server's modules load once the configuration is known to be good.
-    const [{ createEngine }, { webhooks }, { createServer, surfaceAddresses }, { openIdentity }, { resolveProviders }, { createConfiguredStorage }, { storageDamageMessage }, { workspaces }, { serveSurfaces, tartvmBanner }, { assertPortsFree }] =
-      await Promise.all([
+    const [
+      { createEngine },
+      { webhooks },
+      { createServer, surfaceAddresses },
+      { openIdentity },
+      { resolveProviders },
+      { createConfiguredStorage },
+      { storageDamageMessage },
+      { workspaces },
+      { serveSurfaces, tartvmBanner },
+      { assertPortsFree },
+    ] = await Promise.all([
       import('@provisio/engine'),
       import('@provisio/plugins'),
       import('../server'),
@@ -69,7 +120,14 @@ export const serveCommand = defineCommand({
     ])
 
     // Nothing is written (data dir, key, tartvm token) until every port is known to be free.
-    await assertPortsFree(surfaceAddresses({ surfaces: config.surfaces, host: config.host, ports: config.ports as Record<string, number>, hosts: config.hosts as Record<string, string> }))
+    await assertPortsFree(
+      surfaceAddresses({
+        surfaces: config.surfaces,
+        host: config.host,
+        ports: config.ports as Record<string, number>,
+        hosts: config.hosts as Record<string, string>,
+      }),
+    )
     const storage = await createConfiguredStorage(config).catch((error: unknown) => {
       const damaged = storageDamageMessage(error, config.dataDir)
       if (!damaged) throw error
@@ -87,7 +145,13 @@ export const serveCommand = defineCommand({
     // Registered before the engine resumes queued jobs, so a deploy queued before a restart runs after it.
     if ((config.surfaces ?? surfaceNames).includes('cloudlab')) plugins.push((await import('../surfaces/cloudlab/operations')).cloudlabJobs())
     if (webhookEndpoints.length) plugins.push(webhooks({ endpoints: webhookEndpoints as Parameters<typeof webhooks>[0]['endpoints'] }))
-    const engine = createEngine({ storage, providers: sandbox.providers, unavailableProviders: sandbox.unavailable, plugins, stopGraceMs: config.shutdownGraceMs })
+    const engine = createEngine({
+      storage,
+      providers: sandbox.providers,
+      unavailableProviders: sandbox.unavailable,
+      plugins,
+      stopGraceMs: config.shutdownGraceMs,
+    })
     await engine.start()
 
     await ensureFirstAdmin(identity, (config.surfaces ?? surfaceNames).includes('cloudlab'))
@@ -112,10 +176,17 @@ export const serveCommand = defineCommand({
     if (served.tartvm) for (const line of tartvmBanner(server.url('tartvm'), served.tartvm, sandbox.statuses)) consola.info(line)
     if (server.surfaces.some((surface) => surface.name === 'cloudlab')) {
       const url = server.url('cloudlab')
-      consola.info(config.cloudlab.ui ? `cloudlab: CloudLab Manager UI at ${url}/` : `cloudlab: API at ${url}/api (no UI: --cloudlab-ui <CloudLab Manager frontend/dist> serves it)`)
+      consola.info(
+        config.cloudlab.ui
+          ? `cloudlab: CloudLab Manager UI at ${url}/`
+          : `cloudlab: API at ${url}/api (no UI: --cloudlab-ui <CloudLab Manager frontend/dist> serves it)`,
+      )
     }
     for (const provider of sandbox.statuses) {
-      if (provider.mode === 'sandbox') consola.warn(`SANDBOX MODE: ${provider.name} has no credentials and runs against a local stand-in at ${provider.endpoint}; nothing is created at ${provider.name}.`)
+      if (provider.mode === 'sandbox')
+        consola.warn(
+          `SANDBOX MODE: ${provider.name} has no credentials and runs against a local stand-in at ${provider.endpoint}; nothing is created at ${provider.name}.`,
+        )
       else if (provider.mode === 'unavailable') consola.warn(`${provider.name}: unavailable (${provider.reason})`)
       else consola.info(`${provider.name}: live`)
     }

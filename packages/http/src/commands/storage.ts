@@ -22,7 +22,9 @@ const storageArgs = { config: dataArgs.config, 'data-dir': dataArgs['data-dir'] 
 
 /** The configured data dir; exits when the configuration is bad or does not use the fs storage. */
 function fsDataDir(args: Record<string, unknown>): string {
-  const { config } = loadServeConfigOrExit({ configPath: args.config as string | undefined, flags: { dataDir: dataFlags(args).dataDir } }, (message) => consola.error(message))
+  const { config } = loadServeConfigOrExit({ configPath: args.config as string | undefined, flags: { dataDir: dataFlags(args).dataDir } }, (message) =>
+    consola.error(message),
+  )
   if (config.storage !== 'fs') fail(`The configuration uses the ${config.storage} storage; check and salvage apply to the fs storage of a data dir.`)
   return resolve(config.dataDir)
 }
@@ -57,7 +59,10 @@ function printReport(report: StorageCheckReport): void {
 }
 
 const checkCommand = defineCommand({
-  meta: { name: 'check', description: 'Read every page and record of the data dir\'s storage and report damage, changing nothing (exit 1 when damaged; the server must be stopped)' },
+  meta: {
+    name: 'check',
+    description: "Read every page and record of the data dir's storage and report damage, changing nothing (exit 1 when damaged; the server must be stopped)",
+  },
   args: storageArgs,
   async run({ args }) {
     const dataDir = fsDataDir(args)
@@ -80,7 +85,7 @@ const checkCommand = defineCommand({
 const salvageCommand = defineCommand({
   meta: {
     name: 'salvage',
-    description: 'Copy every readable record of the data dir\'s storage, and its other files (signing key), into a new data dir; the old one is only read',
+    description: "Copy every readable record of the data dir's storage, and its other files (signing key), into a new data dir; the old one is only read",
   },
   args: {
     ...storageArgs,
@@ -92,7 +97,8 @@ const salvageCommand = defineCommand({
     const store = join(dataDir, STORE_DIR)
     if (!existsSync(store)) fail(`${dataDir} holds no storage (no ${store})`)
     if (isWithin(out, dataDir)) fail(`${out} is inside ${dataDir}: salvage into a directory outside it`)
-    if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length)) fail(`${out} already exists and is not an empty directory: salvage into a new one`)
+    if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length))
+      fail(`${out} already exists and is not an empty directory: salvage into a new one`)
     const report = await orExit(() => salvageFsStorage(store, join(out, STORE_DIR)))
     // The rest of the data dir (the JWT signing key, provider files) is copied as it is, so tokens stay valid.
     for (const name of readdirSync(dataDir)) {

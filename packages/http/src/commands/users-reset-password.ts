@@ -7,7 +7,10 @@ import { openDataDir } from './open-data-dir'
 import { dataArgs } from './shared-args'
 
 export const resetPasswordCommand = defineCommand({
-  meta: { name: 'reset-password', description: "Set a user's password in the data dir, ending their sessions and lifting a login lockout (break-glass; with the server stopped)" },
+  meta: {
+    name: 'reset-password',
+    description: "Set a user's password in the data dir, ending their sessions and lifting a login lockout (break-glass; with the server stopped)",
+  },
   args: {
     name: { type: 'positional', description: 'User name', required: true },
     'password-stdin': { type: 'boolean', description: 'Read the password from standard input; otherwise one is generated and printed once' },
@@ -47,7 +50,9 @@ export const resetPasswordCommand = defineCommand({
         details: { fields: args['reset-mfa'] ? ['password', 'mfa'] : ['password'], via: 'provisio users reset-password' },
         ip: null,
       })
-      consola.success(`Set a new password for "${user.username}"${args['reset-mfa'] ? ' and turned MFA off' : ''}; their sessions have ended and any lockout is lifted`)
+      consola.success(
+        `Set a new password for "${user.username}"${args['reset-mfa'] ? ' and turned MFA off' : ''}; their sessions have ended and any lockout is lifted`,
+      )
       if (generated) console.log(`Password: ${password}`)
     } finally {
       await storage.dispose()

@@ -34,7 +34,11 @@ const addCommand = defineCommand({
     })
     try {
       const { identity } = openIdentity(storage, config)
-      const roles = [args.role ?? 'viewer'].flat().flatMap((role) => String(role).split(',')).map((role) => role.trim()).filter(Boolean)
+      const roles = [args.role ?? 'viewer']
+        .flat()
+        .flatMap((role) => String(role).split(','))
+        .map((role) => role.trim())
+        .filter(Boolean)
       const generated = !args['password-stdin']
       const password = generated ? randomBytes(18).toString('base64url') : (await text(process.stdin)).replace(/\r?\n$/, '')
       const user = await identity.users.create({ username: args.name, password, email: args.email ?? null, roles })

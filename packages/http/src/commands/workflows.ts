@@ -25,7 +25,12 @@ const follow = { follow: { type: 'boolean', alias: 'f', description: 'Show progr
 
 function printBatch(batch: Batch): void {
   console.log(`${batch.batch_id}  ${batch.name}  ${batch.status}  ${batch.progress}%${batch.error ? `  ${batch.error}` : ''}`)
-  console.log(table(['OPERATION', 'STATUS', 'PROGRESS', 'ERROR'], batch.operations.map((operation) => [operation.id, operation.status, `${operation.progress}%`, operation.error ?? ''])))
+  console.log(
+    table(
+      ['OPERATION', 'STATUS', 'PROGRESS', 'ERROR'],
+      batch.operations.map((operation) => [operation.id, operation.status, `${operation.progress}%`, operation.error ?? '']),
+    ),
+  )
 }
 
 /** Draws a progress bar from the workflow's stream until it ends; the exit code says whether it completed. */
@@ -45,7 +50,10 @@ async function followBatch(client: OrchestratorClient, id: string): Promise<void
 }
 
 const submitCommand = defineCommand({
-  meta: { name: 'submit', description: "Submit a workflow from a YAML or JSON file in 004's batch format (name, operations, parallel_limit, rollback_enabled)" },
+  meta: {
+    name: 'submit',
+    description: "Submit a workflow from a YAML or JSON file in 004's batch format (name, operations, parallel_limit, rollback_enabled)",
+  },
   args: { file: { type: 'positional', description: 'Workflow file', required: true }, ...clientArgs, ...follow },
   async run({ args }) {
     const text = await readFile(args.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -89,7 +97,12 @@ const listCommand = defineCommand({
     for (const key of ['status', 'limit'] as const) if (args[key] !== undefined) query.set(key, String(args[key]))
     const { data } = await orchestratorClient(args).get<Batch[]>(`/batch/operations${query.size ? `?${query}` : ''}`)
     if (args.json) return console.log(JSON.stringify(data, null, 2))
-    console.log(table(['ID', 'NAME', 'STATUS', 'PROGRESS', 'CREATED'], data.map((batch) => [batch.batch_id, batch.name, batch.status, `${batch.progress}%`, shortTime(batch.created_at)])))
+    console.log(
+      table(
+        ['ID', 'NAME', 'STATUS', 'PROGRESS', 'CREATED'],
+        data.map((batch) => [batch.batch_id, batch.name, batch.status, `${batch.progress}%`, shortTime(batch.created_at)]),
+      ),
+    )
   },
 })
 

@@ -57,8 +57,18 @@ const numberKeys = /^(ports\.|rateLimits\.|shutdownGraceMs$|accessTokenTtlSecond
 function typed(key: string, value: unknown): unknown {
   if (typeof value !== 'string') return value
   // A hop count or a list of proxy ranges.
-  if (key === 'trustProxy') return /^\s*\d+\s*$/.test(value) ? Number(value) : value.split(',').map((part) => part.trim()).filter(Boolean)
-  if (listKeys.has(key)) return value.split(',').map((part) => part.trim()).filter(Boolean)
+  if (key === 'trustProxy')
+    return /^\s*\d+\s*$/.test(value)
+      ? Number(value)
+      : value
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean)
+  if (listKeys.has(key))
+    return value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)
   if (booleanKeys.has(key)) return booleanWords[value.trim().toLowerCase()] ?? value
   if (numberKeys.test(key) && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value)
   return value

@@ -7,9 +7,7 @@ const port = z.number().int().min(0).max(65535)
 const perMinute = z.number().int().min(1).max(1_000_000)
 
 /** Per-surface port keys, one per registered surface (`ports.control-center`). */
-const portsSchema = z
-  .object(Object.fromEntries(surfaceNames.map((name) => [name, port.optional()])) as Record<string, z.ZodOptional<typeof port>>)
-  .strict()
+const portsSchema = z.object(Object.fromEntries(surfaceNames.map((name) => [name, port.optional()])) as Record<string, z.ZodOptional<typeof port>>).strict()
 
 /** Per-surface bind addresses, overriding `host` (`hosts.control-center`). */
 const hostsSchema = z
@@ -24,19 +22,26 @@ export const serveConfigSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1').describe('Bind address of the surfaces'),
     dataDir: z.string().min(1).default('.provisio').describe('Directory of the data and the JWT signing key'),
-    surfaces: z.array(z.enum(surfaceNames as [string, ...string[]])).min(1).optional().describe('Surfaces to serve; all by default'),
+    surfaces: z
+      .array(z.enum(surfaceNames as [string, ...string[]]))
+      .min(1)
+      .optional()
+      .describe('Surfaces to serve; all by default'),
     ports: portsSchema.default({}),
     hosts: hostsSchema.default({}),
     storage: z.enum(['fs', 'memory', 'redis']).default('fs'),
     sandbox: z.boolean().default(false).describe('Run providers without credentials against local stand-ins instead of leaving them out'),
-    redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .optional(),
     rateLimits: z.object({ auth: perMinute.optional(), general: perMinute.optional(), batch: perMinute.optional() }).strict().default({}),
-    cors: z.object({ origins: z.array(z.string().min(1)) }).strict().optional(),
+    cors: z
+      .object({ origins: z.array(z.string().min(1)) })
+      .strict()
+      .optional(),
     trustProxy: z
-      .union([
-        z.number().int().min(0).max(20),
-        z.array(z.string().refine(isAddressOrCidr, 'an IP address or CIDR range (10.0.0.0/8)')).min(1),
-      ])
+      .union([z.number().int().min(0).max(20), z.array(z.string().refine(isAddressOrCidr, 'an IP address or CIDR range (10.0.0.0/8)')).min(1)])
       .optional()
       .describe('Reverse proxies whose X-Forwarded-For / Forwarded entries name the client: a hop count, or proxy addresses / CIDR ranges'),
     shutdownGraceMs: z.number().int().min(0).max(3_600_000).default(10_000),
@@ -49,7 +54,10 @@ export const serveConfigSchema = z
             z
               .object({
                 url: z.url({ protocol: /^https?$/ }),
-                events: z.array(z.enum(notificationEvents as [string, ...string[]])).min(1).optional(),
+                events: z
+                  .array(z.enum(notificationEvents as [string, ...string[]]))
+                  .min(1)
+                  .optional(),
                 secret: z.string().min(1).optional(),
                 headers: z.record(z.string(), z.string()).optional(),
               })
@@ -70,10 +78,21 @@ export const serveConfigSchema = z
       .default({}),
     cloudlab: z
       .object({
-        servicesDir: z.string().min(1).optional().describe("An existing CloudLab Manager's services/ folder, used as it is; default <dataDir>/cloudlab/services"),
-        inventoryTypesDir: z.string().min(1).optional().describe("An existing CloudLab Manager's inventory_types/ folder; default <dataDir>/cloudlab/inventory_types"),
-        ui: z.string().min(1).optional().describe("A built CloudLab Manager frontend (its frontend/dist) served at /"),
-        publicUrl: z.url({ protocol: /^https?$/ }).optional().describe('Where users reach the UI, for the links in invite and reset mails; default the origin of each request'),
+        servicesDir: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("An existing CloudLab Manager's services/ folder, used as it is; default <dataDir>/cloudlab/services"),
+        inventoryTypesDir: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("An existing CloudLab Manager's inventory_types/ folder; default <dataDir>/cloudlab/inventory_types"),
+        ui: z.string().min(1).optional().describe('A built CloudLab Manager frontend (its frontend/dist) served at /'),
+        publicUrl: z
+          .url({ protocol: /^https?$/ })
+          .optional()
+          .describe('Where users reach the UI, for the links in invite and reset mails; default the origin of each request'),
         smtp: z
           .object({
             host: z.string().min(1),

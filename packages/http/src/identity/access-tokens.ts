@@ -19,12 +19,7 @@ export interface AccessTokens {
   verify(token: string): Promise<AccessClaims>
 }
 
-export function createAccessTokens(options: {
-  key: () => Promise<Uint8Array>
-  issuer: string
-  ttlSeconds: number
-  now: () => number
-}): AccessTokens {
+export function createAccessTokens(options: { key: () => Promise<Uint8Array>; issuer: string; ttlSeconds: number; now: () => number }): AccessTokens {
   const { key, issuer, ttlSeconds, now } = options
   // jose imports a raw key on every call (most of a verification's cost); a KeyObject is used as it is.
   let keyObject: Promise<KeyObject> | undefined

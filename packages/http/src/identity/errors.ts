@@ -18,11 +18,7 @@ export class AuthError extends Error {
   /** For `locked`: seconds until the account can try again. */
   readonly retryAfterSeconds?: number
 
-  constructor(
-    code: AuthErrorCode,
-    message: string,
-    options: { status?: 401 | 403 | 423 | 429; retryAfterSeconds?: number } = {},
-  ) {
+  constructor(code: AuthErrorCode, message: string, options: { status?: 401 | 403 | 423 | 429; retryAfterSeconds?: number } = {}) {
     super(message)
     this.name = this.constructor.name
     this.code = code

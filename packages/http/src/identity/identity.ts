@@ -77,11 +77,7 @@ export function createIdentity(options: IdentityOptions): Identity {
   // The hot path: one signature check, then the revocation read and the (cached) user read side by side.
   async function authenticate(token: string): Promise<{ claims: AccessClaims; user: StoredUser }> {
     const claims = await accessTokens.verify(token)
-    const [revoked, user] = await Promise.all([
-      sessions.isAccessTokenRevoked(claims.jti),
-      users.getCached(claims.sub),
-      roles.refresh(),
-    ])
+    const [revoked, user] = await Promise.all([sessions.isAccessTokenRevoked(claims.jti), users.getCached(claims.sub), roles.refresh()])
     if (revoked) throw new AuthError('revoked', 'Token revoked')
     assertActive(user, claims.sev)
     return { claims, user }

@@ -31,7 +31,10 @@ export interface Sessions {
    * before the token is marked used: when it throws (a disabled account), the token is left as it
    * was, so using it again later is not mistaken for theft.
    */
-  rotate(token: string, accept?: (grant: { userId: string; sessionEpoch: number }) => Promise<void>): Promise<{ userId: string; familyId: string; sessionEpoch: number }>
+  rotate(
+    token: string,
+    accept?: (grant: { userId: string; sessionEpoch: number }) => Promise<void>,
+  ): Promise<{ userId: string; familyId: string; sessionEpoch: number }>
   /** Ends the login the refresh token belongs to, when it belongs to `userId`. */
   revokeFamilyOf(token: string, userId: string): Promise<void>
   revokeAccessToken(jti: string, expiresAt: Date): Promise<void>

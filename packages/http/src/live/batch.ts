@@ -29,6 +29,10 @@ export async function* batched<T>(source: AsyncIterable<T>): AsyncGenerator<T[]>
     }
   } finally {
     if (!pending) await iterator.return?.()
-    else void pending.then(() => iterator.return?.(), () => {})
+    else
+      void pending.then(
+        () => iterator.return?.(),
+        () => {},
+      )
   }
 }

@@ -24,7 +24,14 @@ export async function* followWorkflow(engine: Engine, id: string, options: Follo
     if (event.id === id) queue.push({ type: 'status', status: event.status, previous: event.previous, workflow: event.workflow })
   }
   const onOperation = (event: Payload<'workflow:operation'>) => {
-    if (event.id === id) queue.push({ type: 'operation', operationId: event.operationId, status: event.status, previous: event.previous, operation: structuredClone(event.operation) })
+    if (event.id === id)
+      queue.push({
+        type: 'operation',
+        operationId: event.operationId,
+        status: event.status,
+        previous: event.previous,
+        operation: structuredClone(event.operation),
+      })
   }
   const onProgress = (event: Payload<'workflow:progress'>) => {
     if (event.id !== id) return

@@ -5,10 +5,7 @@ import type { JobRecord, OperationRecord, OperationStatus, WorkflowRecord, Workf
  * line 0 exactly once (`line`), status changes as they happen (`job` again), and last the final
  * record (`end`), after which the stream is done.
  */
-export type JobStreamMessage =
-  | { type: 'job'; job: JobRecord }
-  | { type: 'line'; seq: number; line: string }
-  | { type: 'end'; job: JobRecord }
+export type JobStreamMessage = { type: 'job'; job: JobRecord } | { type: 'line'; seq: number; line: string } | { type: 'end'; job: JobRecord }
 
 /**
  * What `followWorkflow` yields: the workflow as it is now (`workflow`), then its status changes,

@@ -15,7 +15,17 @@ export function applyCors(event: H3Event, config: CorsConfig | undefined): HTTPR
     origin: config.origins.includes('*') ? '*' : config.origins,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'X-Request-Id'],
-    exposeHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Total-Count', 'X-Limit', 'X-Offset', 'Link', 'Retry-After'],
+    exposeHeaders: [
+      'X-Request-Id',
+      'X-RateLimit-Limit',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Reset',
+      'X-Total-Count',
+      'X-Limit',
+      'X-Offset',
+      'Link',
+      'Retry-After',
+    ],
   })
   return preflight === false ? undefined : preflight
 }

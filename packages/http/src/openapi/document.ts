@@ -111,10 +111,17 @@ export function createOpenApiDocument(surface: SurfaceDefinition, routes: RouteD
     paths[path].get = {
       operationId: operationId({ method: 'GET', path: socket.path } as RouteDefinition),
       summary: `${socket.summary} (WebSocket)`,
-      security: (socket.auth ?? surface.auth) ? [{ bearerAuth: [] }] : socket.credential && surface.credential?.query ? [{ [`${surface.credential.scheme}Query`]: [] }] : [],
+      security:
+        (socket.auth ?? surface.auth)
+          ? [{ bearerAuth: [] }]
+          : socket.credential && surface.credential?.query
+            ? [{ [`${surface.credential.scheme}Query`]: [] }]
+            : [],
       responses: {
         '101': { description: 'Switching Protocols: the WebSocket is open' },
-        ...(socket.credential && surface.credential ? { [String(surface.credential.refusal.status)]: { description: `The handshake is refused: ${surface.credential.refusal.description}` } } : {}),
+        ...(socket.credential && surface.credential
+          ? { [String(surface.credential.refusal.status)]: { description: `The handshake is refused: ${surface.credential.refusal.description}` } }
+          : {}),
       },
     }
   }

@@ -22,13 +22,23 @@ function clientMessage(message: string): string {
 }
 
 function issueLocation(issue: EngineIssue): (string | number)[] {
-  return ['body', ...issue.path.split('.').filter(Boolean).map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment))]
+  return [
+    'body',
+    ...issue.path
+      .split('.')
+      .filter(Boolean)
+      .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment)),
+  ]
 }
 
 /** Matched by name and code as well as by class, so that two copies of the engine agree. */
 function isEngineError(error: unknown): error is ProvisioError {
   if (error instanceof ProvisioError) return true
-  return error instanceof Error && typeof (error as Partial<ProvisioError>).code === 'string' && /^(Provisio|Validation|NotFound|EngineState|DataDirectoryLocked)Error$/.test(error.name)
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<ProvisioError>).code === 'string' &&
+    /^(Provisio|Validation|NotFound|EngineState|DataDirectoryLocked)Error$/.test(error.name)
+  )
 }
 
 /**

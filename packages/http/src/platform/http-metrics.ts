@@ -11,7 +11,12 @@ const latencyBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]
 
 export function createHttpMetrics(registry: Registry): HttpMetrics {
   const labelNames = ['surface', 'method', 'route', 'status'] as const
-  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered, by surface, method, route and status', labelNames, registers: [registry] })
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by surface, method, route and status',
+    labelNames,
+    registers: [registry],
+  })
   const latency = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time to answer an HTTP request, by surface, method, route and status',

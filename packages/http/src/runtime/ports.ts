@@ -21,9 +21,12 @@ export async function assertPortsFree(addresses: SurfaceAddress[]): Promise<void
     const error = await probe(address)
     if (!error) continue
     const flag = `--${address.name}-port`
-    if (error.code === 'EADDRINUSE') problems.push(`port ${address.port} on ${address.host} (${address.name}) is already in use: stop what listens there or choose another with ${flag}`)
-    else if (error.code === 'EACCES') problems.push(`port ${address.port} on ${address.host} (${address.name}) needs privileges: choose a port above 1023 with ${flag}`)
-    else if (error.code === 'EADDRNOTAVAIL') problems.push(`address ${address.host} (${address.name}) is not an address of this machine: choose another with --host or --${address.name}-host`)
+    if (error.code === 'EADDRINUSE')
+      problems.push(`port ${address.port} on ${address.host} (${address.name}) is already in use: stop what listens there or choose another with ${flag}`)
+    else if (error.code === 'EACCES')
+      problems.push(`port ${address.port} on ${address.host} (${address.name}) needs privileges: choose a port above 1023 with ${flag}`)
+    else if (error.code === 'EADDRNOTAVAIL')
+      problems.push(`address ${address.host} (${address.name}) is not an address of this machine: choose another with --host or --${address.name}-host`)
     else problems.push(`cannot listen on ${address.host}:${address.port} (${address.name}): ${error.message}`)
   }
   if (problems.length > 0) throw new CommandError(problems.join('\n'))

@@ -70,9 +70,7 @@ export async function resolveProviders({ dataDir, sandbox, env = process.env }: 
     }
 
     if (env.UPCLOUD_TOKEN || (env.UPCLOUD_USERNAME && env.UPCLOUD_PASSWORD)) {
-      providers.push(
-        upcloud(env.UPCLOUD_TOKEN ? { token: env.UPCLOUD_TOKEN } : { username: env.UPCLOUD_USERNAME, password: env.UPCLOUD_PASSWORD }),
-      )
+      providers.push(upcloud(env.UPCLOUD_TOKEN ? { token: env.UPCLOUD_TOKEN } : { username: env.UPCLOUD_USERNAME, password: env.UPCLOUD_PASSWORD }))
       statuses.push({ name: 'upcloud', mode: 'live' })
     } else if (sandbox) {
       const credentials = { username: 'sandbox', password: sandboxSecret() }

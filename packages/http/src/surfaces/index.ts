@@ -11,7 +11,13 @@ import { tartvmModule } from './tartvm'
  * `SurfaceModule` and a line here; the server, CLI flags (`--<name>-port`), config keys and
  * OpenAPI follow.
  */
-export const surfaceModules: readonly SurfaceModule<SurfaceDeps>[] = [cloudlabModule(), controlCenterModule, orchestratorModule, provisioningModule, tartvmModule()]
+export const surfaceModules: readonly SurfaceModule<SurfaceDeps>[] = [
+  cloudlabModule(),
+  controlCenterModule,
+  orchestratorModule,
+  provisioningModule,
+  tartvmModule(),
+]
 
 export const surfaceNames: readonly string[] = surfaceModules.map((module) => module.name)
 

@@ -19,7 +19,10 @@ export function isInside(dir: string, path: string): boolean {
 export const relativePath = z
   .string()
   .min(1)
-  .refine((path) => !isAbsolute(path) && isInside('/base', resolve('/base', path)) && resolve('/base', path) !== '/base', 'a relative path that stays inside its directory')
+  .refine(
+    (path) => !isAbsolute(path) && isInside('/base', resolve('/base', path)) && resolve('/base', path) !== '/base',
+    'a relative path that stays inside its directory',
+  )
 
 export async function kindOf(path: string): Promise<'file' | 'directory' | undefined> {
   const info = await stat(path).catch(() => undefined)

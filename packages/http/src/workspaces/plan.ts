@@ -78,18 +78,29 @@ class PlanBuilder {
         continue
       }
       if (record) {
-        this.lines.push(`server ${server.name}: already created (${record.provider} ${record.provider_id}, ${record.ip ?? 'no address yet'}), nothing to create`)
+        this.lines.push(
+          `server ${server.name}: already created (${record.provider} ${record.provider_id}, ${record.ip ?? 'no address yet'}), nothing to create`,
+        )
         continue
       }
       const driver = serverDrivers.get(server.provider!)
       if (!driver) {
-        this.issues.push(`server ${server.name}: provider "${server.provider}" cannot create servers (use one of ${[...serverDrivers.keys()].join(', ')}, or give its address)`)
+        this.issues.push(
+          `server ${server.name}: provider "${server.provider}" cannot create servers (use one of ${[...serverDrivers.keys()].join(', ')}, or give its address)`,
+        )
         continue
       }
       const claimId = `claim:${server.name}`
       const ref = { workspace: this.env.workspace, infra: this.loaded.infra, server: server.name }
       // One claim at a time per server: of two workflows planned before either created it, one creates it.
-      this.operations.push({ id: claimId, provider: 'workspace', action: 'claim', input: ref, dependsOn: [PLAN_OPERATION], concurrencyKey: `workspace-claim:${ref.workspace}:${ref.infra}:${ref.server}` })
+      this.operations.push({
+        id: claimId,
+        provider: 'workspace',
+        action: 'claim',
+        input: ref,
+        dependsOn: [PLAN_OPERATION],
+        concurrencyKey: `workspace-claim:${ref.workspace}:${ref.infra}:${ref.server}`,
+      })
       let previous: string[] = [claimId]
       const steps = driver.createSteps(server, { wait })
       steps.forEach((step, index) => {
@@ -108,7 +119,13 @@ class PlanBuilder {
         id: recordId,
         provider: 'workspace',
         action: 'record',
-        input: { ...ref, provider: driver.provider, from: `create:${server.name}`, ...(server.plan ? { plan: server.plan } : {}), ...(server.zone ? { zone: server.zone } : {}) },
+        input: {
+          ...ref,
+          provider: driver.provider,
+          from: `create:${server.name}`,
+          ...(server.plan ? { plan: server.plan } : {}),
+          ...(server.zone ? { zone: server.zone } : {}),
+        },
         dependsOn: [`create:${server.name}`],
       })
       recordIds.push(recordId)
@@ -154,7 +171,13 @@ class PlanBuilder {
       }
       const playbookPath = resolve(this.loaded.workspaceDir, playbook)
       if ((await kindOf(playbookPath)) !== 'file') this.issues.push(`taskserv ${taskserv.name}: playbook ${playbookPath} does not exist`)
-      const input = { playbook: playbookPath, inventory, limit: targets, extraVars: { ...taskserv.vars, taskserv: taskserv.name, infra: this.loaded.infra }, cwd: this.loaded.workspaceDir }
+      const input = {
+        playbook: playbookPath,
+        inventory,
+        limit: targets,
+        extraVars: { ...taskserv.vars, taskserv: taskserv.name, infra: this.loaded.infra },
+        cwd: this.loaded.workspaceDir,
+      }
       const checked = playbookRun?.input.safeParse(input)
       if (checked && !checked.success) this.issues.push(`taskserv ${taskserv.name}: ${checked.error.issues.map((issue) => issue.message).join('; ')}`)
       const id = `taskserv:${taskserv.name}`
@@ -166,7 +189,10 @@ class PlanBuilder {
 
   finish(): Plan {
     if (this.issues.length) {
-      throw new WorkspaceError(`cannot plan infra "${this.loaded.infra}" (${this.loaded.settingsPath}): ${this.issues.join('; ')}`, this.missingAddress ? 'missing_address' : 'invalid_plan')
+      throw new WorkspaceError(
+        `cannot plan infra "${this.loaded.infra}" (${this.loaded.settingsPath}): ${this.issues.join('; ')}`,
+        this.missingAddress ? 'missing_address' : 'invalid_plan',
+      )
     }
     return { lines: this.lines, operations: this.operations }
   }
@@ -203,13 +229,17 @@ export async function planInfra(loaded: LoadedInfra, request: PlanRequest, env: 
     if (taskserv) await builder.runTaskservs([taskserv], selectServers(loaded, taskserv.servers), request.operation, [], new Set())
   } else {
     const clusters = loaded.settings.clusters.filter(
-      (cluster) => (request.clusterType === undefined || cluster.type === request.clusterType) && (request.cluster === undefined || cluster.name === request.cluster),
+      (cluster) =>
+        (request.clusterType === undefined || cluster.type === request.clusterType) && (request.cluster === undefined || cluster.name === request.cluster),
     )
     const ofType = request.clusterType === undefined ? '' : ` of type "${request.clusterType}"`
     const wanted = request.cluster === undefined ? ofType.trimStart() : `"${request.cluster}"${ofType}`
     if (clusters.length === 0) builder.issues.push(`no cluster ${wanted} in ${loaded.settingsPath}`)
     // 004's request names a cluster type, not a cluster: with several, which one is ambiguous.
-    if (clusters.length > 1) builder.issues.push(`several clusters of type "${request.clusterType}" in ${loaded.settingsPath} (${clusters.map((cluster) => cluster.name).join(', ')}): name one with \`cluster\``)
+    if (clusters.length > 1)
+      builder.issues.push(
+        `several clusters of type "${request.clusterType}" in ${loaded.settingsPath} (${clusters.map((cluster) => cluster.name).join(', ')}): name one with \`cluster\``,
+      )
     for (const cluster of clusters.slice(0, 1)) {
       builder.lines.push(`cluster ${cluster.name} (${cluster.type})`)
       const servers = selectServers(loaded, cluster.servers)

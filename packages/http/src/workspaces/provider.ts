@@ -81,28 +81,40 @@ export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
         input: planInput,
         async run(ctx, input) {
           if (input.check) ctx.log('check mode: planning only, nothing is created')
-          const loaded = input.inline === undefined ? await loadInfra(input.workspaceDir, input.infra, input.settings) : inlineInfra(input.workspaceDir, input.infra, input.inline)
+          const loaded =
+            input.inline === undefined
+              ? await loadInfra(input.workspaceDir, input.infra, input.settings)
+              : inlineInfra(input.workspaceDir, input.infra, input.inline)
           const records = await workspaces.servers.list({ workspace: input.workspace, infra: input.infra })
-          const plan = await planInfra(loaded, input.request, { workspace: input.workspace, getAction: (provider, action) => engine.getAction(provider, action), records })
+          const plan = await planInfra(loaded, input.request, {
+            workspace: input.workspace,
+            getAction: (provider, action) => engine.getAction(provider, action),
+            records,
+          })
           for (const line of plan.lines) ctx.log(line)
           return { plan: plan.lines, operations: plan.operations.map((operation) => operation.id) }
         },
       },
       claim: {
-        description: 'Reserve a server of an infra for this workflow before creating it; refuses one created or being created by another workflow since the plan',
+        description:
+          'Reserve a server of an infra for this workflow before creating it; refuses one created or being created by another workflow since the plan',
         idempotent: true,
         input: serverInput,
         async run(ctx, input) {
           const workflowId = await workflowOf(ctx.jobId)
           const record = await workspaces.servers.get(input.workspace, input.infra, input.server)
           if (record) {
-            throw new WorkspaceError(`server ${input.server} of infra "${input.infra}" was created meanwhile (${record.provider} ${record.provider_id}, workflow ${record.workflow_id ?? 'unknown'})`, 'server_taken')
+            throw new WorkspaceError(
+              `server ${input.server} of infra "${input.infra}" was created meanwhile (${record.provider} ${record.provider_id}, workflow ${record.workflow_id ?? 'unknown'})`,
+              'server_taken',
+            )
           }
           const holder = await claims.holder(input.workspace, input.infra, input.server)
           if (holder && holder !== workflowId) {
             // A claim outlives a workflow that failed before recording: only a live one counts.
             const other = await engine.workflows.get(holder)
-            if (other && !finalWorkflowStatuses.has(other.status)) throw new WorkspaceError(`server ${input.server} of infra "${input.infra}" is being created by workflow ${holder}`, 'server_taken')
+            if (other && !finalWorkflowStatuses.has(other.status))
+              throw new WorkspaceError(`server ${input.server} of infra "${input.infra}" is being created by workflow ${holder}`, 'server_taken')
           }
           await claims.take(input.workspace, input.infra, input.server, workflowId)
           ctx.log(`claimed server ${input.server} for workflow ${workflowId}`)
@@ -115,7 +127,7 @@ export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
         },
       },
       record: {
-        description: "Record a server created by another operation of the workflow (provider id and IP); undo removes the record",
+        description: 'Record a server created by another operation of the workflow (provider id and IP); undo removes the record',
         idempotent: true,
         input: recordInput,
         async run(ctx, input) {
@@ -166,7 +178,10 @@ export function workspaceProvider(engine: Engine, workspaces: Workspaces) {
           for (const host of input.hosts) {
             const address = host.address ?? (await workspaces.servers.get(input.workspace, input.infra, host.name))?.ip
             if (!address && host.required) {
-              throw new WorkspaceError(`server ${host.name} of infra "${input.infra}" has no address: give its \`address\` in settings or create it with servers/create`, 'missing_address')
+              throw new WorkspaceError(
+                `server ${host.name} of infra "${input.infra}" has no address: give its \`address\` in settings or create it with servers/create`,
+                'missing_address',
+              )
             }
             if (!address) continue
             hosts[host.name] = { ansible_host: address, ...host.vars }

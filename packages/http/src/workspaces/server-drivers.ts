@@ -137,6 +137,7 @@ export const serverDrivers: ReadonlyMap<string, ServerDriver> = drivers
 
 /** Lets servers be created with a plugin's provider: call it from the plugin's `setup`. A provider has one driver. */
 export function registerServerDriver(driver: ServerDriver): void {
-  if (drivers.has(driver.provider) && drivers.get(driver.provider) !== driver) throw new Error(`[provisio] [workspaces] provider "${driver.provider}" already has a server driver`)
+  if (drivers.has(driver.provider) && drivers.get(driver.provider) !== driver)
+    throw new Error(`[provisio] [workspaces] provider "${driver.provider}" already has a server driver`)
   drivers.set(driver.provider, driver)
 }

@@ -70,7 +70,11 @@ export const infraSettings = z
   .superRefine((settings, ctx) => {
     const serverNames = settings.servers.map((server) => server.name)
     const taskservNames = settings.taskservs.map((taskserv) => taskserv.name)
-    for (const [list, names] of [['servers', serverNames], ['taskservs', taskservNames], ['clusters', settings.clusters.map((cluster) => cluster.name)]] as const) {
+    for (const [list, names] of [
+      ['servers', serverNames],
+      ['taskservs', taskservNames],
+      ['clusters', settings.clusters.map((cluster) => cluster.name)],
+    ] as const) {
       for (const name of duplicates([...names])) ctx.addIssue({ code: 'custom', path: [list], message: `"${name}" is listed twice` })
     }
     const unknownServers = (servers: string[] | undefined, path: (string | number)[]) => {

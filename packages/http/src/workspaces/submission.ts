@@ -45,7 +45,8 @@ export async function buildInfraWorkflow(
   }
   if (params.check_mode) return submission
   try {
-    const loaded = params.inline === undefined ? await loadInfra(workspaceDir, params.infra, params.settings) : inlineInfra(workspaceDir, params.infra, params.inline)
+    const loaded =
+      params.inline === undefined ? await loadInfra(workspaceDir, params.infra, params.settings) : inlineInfra(workspaceDir, params.infra, params.inline)
     const records = await workspaces.servers.list({ workspace: params.workspace, infra: params.infra })
     const plan = await planInfra(loaded, request, { workspace: params.workspace, getAction: (provider, action) => engine.getAction(provider, action), records })
     submission.operations.push(...plan.operations)

@@ -51,7 +51,10 @@ export function clusterTemplateName(type: string): string {
 /** Cluster types this plugin ships, with the taskservs each installs when its cluster lists none. */
 export const builtInClusterTypes: Record<string, { description: string; taskservs: string[] }> = {
   buildkit: { description: 'BuildKit build cluster: create its servers, then install buildkit on them', taskservs: ['buildkit'] },
-  kubernetes: { description: 'Kubernetes cluster: create its servers, then install containerd and kubernetes on them', taskservs: ['containerd', 'kubernetes'] },
+  kubernetes: {
+    description: 'Kubernetes cluster: create its servers, then install containerd and kubernetes on them',
+    taskservs: ['containerd', 'kubernetes'],
+  },
 }
 
 /**
@@ -74,7 +77,10 @@ export function defineClusterTemplate(workspaces: Workspaces, type: string, opti
 }
 
 /** The named cluster's type and server count, when the settings can be read and list it; the plan reports what is wrong otherwise. */
-async function findCluster(workspaces: Workspaces, params: { workspace: string; infra: string; settings: string; cluster_name: string }): Promise<{ type: string; servers: number } | undefined> {
+async function findCluster(
+  workspaces: Workspaces,
+  params: { workspace: string; infra: string; settings: string; cluster_name: string },
+): Promise<{ type: string; servers: number } | undefined> {
   const loaded = await loadInfra(await workspaces.directory(params.workspace), params.infra, params.settings).catch(() => undefined)
   const cluster = loaded?.settings.clusters.find((each) => each.name === params.cluster_name)
   return cluster && { type: cluster.type, servers: cluster.servers?.length ?? loaded!.settings.servers.length }
@@ -85,7 +91,7 @@ export function workspaceTemplates(workspaces: Workspaces): WorkflowTemplate<any
   return [
     defineWorkflowTemplate({
       name: SERVERS_TEMPLATE,
-      description: "Create the servers of an infra through their providers (servers that exist or were created before are left alone)",
+      description: 'Create the servers of an infra through their providers (servers that exist or were created before are left alone)',
       params: serversParams,
       build: (params, { engine }) => buildInfraWorkflow(engine, workspaces, 'servers/create', params, { kind: 'servers', wait: params.wait }),
     }),
@@ -94,7 +100,11 @@ export function workspaceTemplates(workspaces: Workspaces): WorkflowTemplate<any
       description: "Run a taskserv's playbook (or its remove_playbook) with ansible on the infra's servers",
       params: taskservParams,
       build: (params, { engine }) =>
-        buildInfraWorkflow(engine, workspaces, `taskserv/${params.operation}`, params, { kind: 'taskserv', taskserv: params.taskserv, operation: params.operation }),
+        buildInfraWorkflow(engine, workspaces, `taskserv/${params.operation}`, params, {
+          kind: 'taskserv',
+          taskserv: params.taskserv,
+          operation: params.operation,
+        }),
     }),
     ...Object.entries(builtInClusterTypes).map(([type, options]) => defineClusterTemplate(workspaces, type, options)),
     defineWorkflowTemplate({
@@ -104,7 +114,9 @@ export function workspaceTemplates(workspaces: Workspaces): WorkflowTemplate<any
       async build(params, { engine }) {
         const cluster = await findCluster(workspaces, params)
         if (params.node_count !== undefined && cluster !== undefined && cluster.servers !== params.node_count) {
-          throw new ValidationError('node_count does not match the cluster', [{ path: 'node_count', message: `cluster ${params.cluster_name} has ${cluster.servers} server(s) in its settings, not ${params.node_count}` }])
+          throw new ValidationError('node_count does not match the cluster', [
+            { path: 'node_count', message: `cluster ${params.cluster_name} has ${cluster.servers} server(s) in its settings, not ${params.node_count}` },
+          ])
         }
         const taskservs = cluster === undefined ? [] : (builtInClusterTypes[cluster.type]?.taskservs ?? [])
         return buildInfraWorkflow(engine, workspaces, 'cluster/create', params, { kind: 'cluster', cluster: params.cluster_name, taskservs })

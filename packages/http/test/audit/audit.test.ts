@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest'
 import { AuditError, createAuditLog, type AuditInput } from '../../src/audit'
 
 function entry(overrides: Partial<AuditInput> = {}): AuditInput {
-  return { user_id: 'u1', username: 'alice', action: 'server.create', resource: 'servers/web-01', result: 'success', details: {}, ip: '127.0.0.1', ...overrides }
+  return {
+    user_id: 'u1',
+    username: 'alice',
+    action: 'server.create',
+    resource: 'servers/web-01',
+    result: 'success',
+    details: {},
+    ip: '127.0.0.1',
+    ...overrides,
+  }
 }
 
 /** Counts the entry records read, to show that a page reads only its own entries. */
@@ -22,7 +31,14 @@ describe('audit log', () => {
     const storage = createStorage()
     const log = createAuditLog({ storage, now: () => Date.parse('2025-09-26T10:00:00Z') })
     const recorded = await log.record(entry({ request_id: 'req-1', surface: 'control-center', details: { name: 'web-01' } }))
-    expect(recorded).toMatchObject({ timestamp: '2025-09-26T10:00:00.000Z', action: 'server.create', result: 'success', request_id: 'req-1', surface: 'control-center', details: { name: 'web-01' } })
+    expect(recorded).toMatchObject({
+      timestamp: '2025-09-26T10:00:00.000Z',
+      action: 'server.create',
+      result: 'success',
+      request_id: 'req-1',
+      surface: 'control-center',
+      details: { name: 'web-01' },
+    })
     expect(recorded.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     expect(await storage.getItem(`audit:entries:${recorded.id}`)).toEqual(recorded)
   })
@@ -30,7 +46,9 @@ describe('audit log', () => {
   it('never stores secrets given in details', async () => {
     const storage = createStorage()
     const log = createAuditLog({ storage })
-    const recorded = await log.record(entry({ action: 'user.create', details: { username: 'bob', password: 'hunter22', nested: { refresh_token: 'abc', mfa_code: '123456' } } }))
+    const recorded = await log.record(
+      entry({ action: 'user.create', details: { username: 'bob', password: 'hunter22', nested: { refresh_token: 'abc', mfa_code: '123456' } } }),
+    )
     expect(recorded.details).toEqual({ username: 'bob', password: '[redacted]', nested: { refresh_token: '[redacted]', mfa_code: '[redacted]' } })
     expect(JSON.stringify(await storage.getItem(`audit:entries:${recorded.id}`))).not.toContain('hunter22')
   })

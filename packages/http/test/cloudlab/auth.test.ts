@@ -82,7 +82,9 @@ describe('cloudlab first run and auth', () => {
     expect(login.status).toBe(200)
     expect(Object.keys(login.body).sort()).toEqual(['access_token', 'permissions', 'token_type', 'user'])
     token = login.body.access_token
-    expect((await app.api('POST', '/api/auth/login', { token: null, body: { username: 'admin', password: 'wrong-password' } })).body).toEqual({ detail: 'Invalid credentials' })
+    expect((await app.api('POST', '/api/auth/login', { token: null, body: { username: 'admin', password: 'wrong-password' } })).body).toEqual({
+      detail: 'Invalid credentials',
+    })
     expect((await app.api('POST', '/api/auth/login', { token: null, body: { username: 'nobody', password: 'whatever-pw' } })).status).toBe(401)
     expect((await app.api('POST', '/api/auth/login', { token: null, body: { username: 'admin' } })).status).toBe(422)
   })
@@ -109,8 +111,12 @@ describe('cloudlab first run and auth', () => {
     expect(await app.api('GET', '/api/auth/me', { token: 'not-a-jwt' })).toMatchObject({ status: 401, body: { detail: 'Invalid token' } })
   })
 
-  it("a control-center token works here: one identity for every surface", async () => {
-    const response = await fetch(`${app.controlCenterBase}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) })
+  it('a control-center token works here: one identity for every surface', async () => {
+    const response = await fetch(`${app.controlCenterBase}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: adminPassword }),
+    })
     const controlToken = ((await response.json()) as any).data.token
     expect((await app.api('GET', '/api/auth/me', { token: controlToken })).body.username).toBe('admin')
   })
@@ -127,14 +133,19 @@ describe('cloudlab first run and auth', () => {
     expect((await app.api('PUT', '/api/auth/me', { token, body: { email: 'admin@example.com' } })).body.email).toBe('admin@example.com')
 
     const other = await app.userWith('other_user', [])
-    expect(await app.api('PUT', '/api/auth/me', { token: other.token, body: { email: 'admin@example.com' } })).toMatchObject({ status: 400, body: { detail: 'Email already in use' } })
+    expect(await app.api('PUT', '/api/auth/me', { token: other.token, body: { email: 'admin@example.com' } })).toMatchObject({
+      status: 400,
+      body: { detail: 'Email already in use' },
+    })
     expect((await app.api('PUT', '/api/auth/me', { token: other.token, body: { email: 'not-an-address' } })).status).toBe(422)
     expect((await app.api('PUT', '/api/auth/me', { token: null, body: {} })).status).toBe(401)
   })
 
   it('password change checks the current one and the length; the new password logs in (both routes)', async () => {
     const user = await app.userWith('changer', [])
-    expect(await app.api('POST', '/api/auth/change-password', { token: user.token, body: { current_password: 'wrong-one', new_password: 'new-password-1' } })).toMatchObject({
+    expect(
+      await app.api('POST', '/api/auth/change-password', { token: user.token, body: { current_password: 'wrong-one', new_password: 'new-password-1' } }),
+    ).toMatchObject({
       status: 400,
       body: { detail: 'Current password is incorrect' },
     })
@@ -142,13 +153,19 @@ describe('cloudlab first run and auth', () => {
     expect(short.status).toBe(422)
     expect(short.body.detail[0].msg).toBe('Value error, New password must be at least 8 characters')
 
-    const changed = await app.api('POST', '/api/auth/change-password', { token: user.token, body: { current_password: user.password, new_password: 'new-password-1' } })
+    const changed = await app.api('POST', '/api/auth/change-password', {
+      token: user.token,
+      body: { current_password: user.password, new_password: 'new-password-1' },
+    })
     expect(changed.status).toBe(200)
     expect(changed.body.status).toBe('ok')
     const login = await app.api('POST', '/api/auth/login', { token: null, body: { username: 'changer', password: 'new-password-1' } })
     expect(login.status).toBe(200)
 
-    const aliased = await app.api('POST', '/api/users/password', { token: changed.body.access_token, body: { current_password: 'new-password-1', new_password: 'newer-password-2' } })
+    const aliased = await app.api('POST', '/api/users/password', {
+      token: changed.body.access_token,
+      body: { current_password: 'new-password-1', new_password: 'newer-password-2' },
+    })
     expect(aliased.status).toBe(200)
     expect((await app.api('POST', '/api/auth/login', { token: null, body: { username: 'changer', password: 'newer-password-2' } })).status).toBe(200)
   })
@@ -169,7 +186,9 @@ describe('cloudlab first run and auth', () => {
     }
     expect((await app.api('GET', '/api/auth/me/ssh-key', { token })).body).toEqual({ ssh_public_key: pair.body.public_key })
     const keys = await app.api('GET', '/api/auth/ssh-keys', { token })
-    expect(keys.body.keys).toEqual([{ user_id: expect.any(String), username: 'admin', display_name: 'Admin Two', ssh_public_key: pair.body.public_key, is_self: true }])
+    expect(keys.body.keys).toEqual([
+      { user_id: expect.any(String), username: 'admin', display_name: 'Admin Two', ssh_public_key: pair.body.public_key, is_self: true },
+    ])
     expect((await app.api('DELETE', '/api/auth/me/ssh-key', { token })).body).toEqual({ status: 'ok' })
     expect((await app.api('GET', '/api/auth/me/ssh-key', { token })).body).toEqual({ ssh_public_key: null })
     expect((await app.api('GET', '/api/auth/ssh-keys', { token: null })).status).toBe(401)
@@ -189,7 +208,18 @@ describe('cloudlab first run and auth', () => {
   it('the OpenAPI document lists both forms of the accounts routes', async () => {
     const doc = await app.api('GET', '/openapi.json', { token: null })
     expect(doc.status).toBe(200)
-    for (const path of ['/api/auth/status', '/api/auth/setup-required', '/api/auth/accept-invite', '/api/auth/invite/{token}', '/api/auth/reset-password', '/api/auth/password-reset/{token}', '/api/users/invite', '/api/users/{id}/roles', '/api/roles/permissions', '/api/audit']) {
+    for (const path of [
+      '/api/auth/status',
+      '/api/auth/setup-required',
+      '/api/auth/accept-invite',
+      '/api/auth/invite/{token}',
+      '/api/auth/reset-password',
+      '/api/auth/password-reset/{token}',
+      '/api/users/invite',
+      '/api/users/{id}/roles',
+      '/api/roles/permissions',
+      '/api/audit',
+    ]) {
       expect(doc.body.paths).toHaveProperty([path])
     }
   })

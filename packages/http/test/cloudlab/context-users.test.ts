@@ -40,8 +40,26 @@ describe('cloudlab context.users: what the other parts read about users', () => 
     await identity.users.create({ username: 'gone', password: 'some-password', roles: [], enabled: false })
 
     expect(await part.users()).toEqual([
-      { id: admin.id, username: 'admin', email: 'admin@example.com', display_name: 'The Admin', ssh_public_key: 'ssh-ed25519 AAAA admin@cloudlab', roles: ['super-admin'], is_active: true, status: 'active' },
-      { id: invited.id, username: 'invited', email: null, display_name: 'invited', ssh_public_key: null, roles: ['viewer'], is_active: false, status: 'invited' },
+      {
+        id: admin.id,
+        username: 'admin',
+        email: 'admin@example.com',
+        display_name: 'The Admin',
+        ssh_public_key: 'ssh-ed25519 AAAA admin@cloudlab',
+        roles: ['super-admin'],
+        is_active: true,
+        status: 'active',
+      },
+      {
+        id: invited.id,
+        username: 'invited',
+        email: null,
+        display_name: 'invited',
+        ssh_public_key: null,
+        roles: ['viewer'],
+        is_active: false,
+        status: 'invited',
+      },
       expect.objectContaining({ username: 'gone', roles: [], is_active: false, status: 'inactive' }),
     ])
   })

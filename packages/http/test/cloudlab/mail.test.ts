@@ -37,7 +37,10 @@ describe('cloudlab invite and password-reset mails through a real SMTP server', 
     expect(token).toBe(invited.body.token)
 
     // The UI also sends `username`, which changes nothing.
-    const accepted = await app.api('POST', '/api/auth/accept-invite', { token: null, body: { token, username: 'ignored', password: 'invitee-password', display_name: 'Invited Person' } })
+    const accepted = await app.api('POST', '/api/auth/accept-invite', {
+      token: null,
+      body: { token, username: 'ignored', password: 'invitee-password', display_name: 'Invited Person' },
+    })
     expect(accepted.status).toBe(200)
     expect(accepted.body).toMatchObject({ token_type: 'bearer', user: { username: 'invitee', display_name: 'Invited Person' }, permissions: ['users.view'] })
     const me = await app.api('GET', '/api/auth/me', { token: accepted.body.access_token })
@@ -47,8 +50,14 @@ describe('cloudlab invite and password-reset mails through a real SMTP server', 
     expect((await app.api('POST', '/api/auth/login', { token: null, body: { username: 'invitee', password: 'invitee-password' } })).status).toBe(200)
 
     // A token works once; an accepted invite cannot be resent.
-    expect(await app.api('POST', '/api/auth/accept-invite', { token: null, body: { token, password: 'another-password' } })).toMatchObject({ status: 400, body: { detail: 'Invalid or expired invite token' } })
-    expect(await app.api('POST', `/api/users/${me.body.id}/resend-invite`)).toMatchObject({ status: 400, body: { detail: 'User has already accepted their invite' } })
+    expect(await app.api('POST', '/api/auth/accept-invite', { token: null, body: { token, password: 'another-password' } })).toMatchObject({
+      status: 400,
+      body: { detail: 'Invalid or expired invite token' },
+    })
+    expect(await app.api('POST', `/api/users/${me.body.id}/resend-invite`)).toMatchObject({
+      status: 400,
+      body: { detail: 'User has already accepted their invite' },
+    })
   })
 
   it('a resent invite voids the older link; the documented POST /api/auth/invite/{token} accepts the new one', async () => {
@@ -59,7 +68,9 @@ describe('cloudlab invite and password-reset mails through a real SMTP server', 
     const second = linkToken((await smtp.next('second@example.com', seen)).text, app.base, 'accept-invite')
     expect(second).not.toBe(first)
 
-    expect((await app.api('POST', `/api/auth/invite/${first}`, { token: null, body: { password: 'second-password' } })).body).toEqual({ detail: 'Invalid or expired invite token' })
+    expect((await app.api('POST', `/api/auth/invite/${first}`, { token: null, body: { password: 'second-password' } })).body).toEqual({
+      detail: 'Invalid or expired invite token',
+    })
     expect((await app.api('POST', `/api/auth/invite/${second}`, { token: null, body: { password: 'short' } })).status).toBe(422)
     const accepted = await app.api('POST', `/api/auth/invite/${second}`, { token: null, body: { password: 'second-password' } })
     expect(accepted.status).toBe(200)
@@ -75,7 +86,9 @@ describe('cloudlab invite and password-reset mails through a real SMTP server', 
       const record = await app.engine.storage.getItem<any>(key)
       if (record.kind === 'invite' && record.userId === invited.body.user.id) await app.engine.storage.setItem(key, { ...record, expiresAt: Date.now() - 1 })
     }
-    expect((await app.api('POST', '/api/auth/accept-invite', { token: null, body: { token: invited.body.token, password: 'late-password' } })).body).toEqual({ detail: 'Invalid or expired invite token' })
+    expect((await app.api('POST', '/api/auth/accept-invite', { token: null, body: { token: invited.body.token, password: 'late-password' } })).body).toEqual({
+      detail: 'Invalid or expired invite token',
+    })
     expect((await app.api('POST', '/api/auth/accept-invite', { token: null, body: { password: 'late-password' } })).status).toBe(422)
   })
 
@@ -93,10 +106,14 @@ describe('cloudlab invite and password-reset mails through a real SMTP server', 
 
     expect((await app.api('POST', '/api/auth/reset-password', { token: null, body: { token, new_password: 'short' } })).status).toBe(422)
     expect((await app.api('POST', '/api/auth/reset-password', { token: null, body: { token } })).status).toBe(422)
-    expect((await app.api('POST', '/api/auth/reset-password', { token: null, body: { token, new_password: 'reset-password-1' } })).body).toEqual({ status: 'ok' })
+    expect((await app.api('POST', '/api/auth/reset-password', { token: null, body: { token, new_password: 'reset-password-1' } })).body).toEqual({
+      status: 'ok',
+    })
     expect((await app.api('POST', '/api/auth/login', { token: null, body: { username: 'forgetful', password: 'reset-password-1' } })).status).toBe(200)
     expect((await app.api('GET', '/api/auth/me', { token: user.token })).status).toBe(401)
-    expect((await app.api('POST', '/api/auth/reset-password', { token: null, body: { token, password: 'reset-password-2' } })).body).toEqual({ detail: 'Invalid or expired reset token' })
+    expect((await app.api('POST', '/api/auth/reset-password', { token: null, body: { token, password: 'reset-password-2' } })).body).toEqual({
+      detail: 'Invalid or expired reset token',
+    })
     expect((await app.api('POST', '/api/auth/forgot-password', { token: null, body: {} })).status).toBe(422)
   })
 
@@ -107,8 +124,12 @@ describe('cloudlab invite and password-reset mails through a real SMTP server', 
     const again = smtp.received.length
     await app.api('POST', '/api/auth/forgot-password', { token: null, body: { email: 'forgetful@example.com' } })
     const second = linkToken((await smtp.next('forgetful@example.com', again)).text, app.base, 'reset-password')
-    expect((await app.api('POST', `/api/auth/password-reset/${first}`, { token: null, body: { password: 'reset-password-3' } })).body).toEqual({ detail: 'Invalid or expired reset token' })
-    expect((await app.api('POST', `/api/auth/password-reset/${second}`, { token: null, body: { password: 'reset-password-3' } })).body).toEqual({ status: 'ok' })
+    expect((await app.api('POST', `/api/auth/password-reset/${first}`, { token: null, body: { password: 'reset-password-3' } })).body).toEqual({
+      detail: 'Invalid or expired reset token',
+    })
+    expect((await app.api('POST', `/api/auth/password-reset/${second}`, { token: null, body: { password: 'reset-password-3' } })).body).toEqual({
+      status: 'ok',
+    })
     expect((await app.api('POST', '/api/auth/login', { token: null, body: { username: 'forgetful', password: 'reset-password-3' } })).status).toBe(200)
   })
 

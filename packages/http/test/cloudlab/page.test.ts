@@ -21,7 +21,10 @@ describeWithTool('chromium')('cloudlab accounts in a real browser, the way the R
   const contexts: BrowserContext[] = []
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    })
     app = await startCloudlab({ setup: false, surface: { ui: uiDir } })
   })
   afterAll(async () => {
@@ -83,7 +86,9 @@ describeWithTool('chromium')('cloudlab accounts in a real browser, the way the R
     await admin.waitForSelector('#search')
     expect(await admin.locator('#users tr').count()).toBe(2)
     await admin.fill('#search', 'INVITED')
-    expect(await admin.locator('#users tr').evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { user: string } }).dataset.user))).toEqual(['invitee'])
+    expect(await admin.locator('#users tr').evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { user: string } }).dataset.user))).toEqual([
+      'invitee',
+    ])
     expect(await admin.locator('#users tr[data-user=invitee] td').nth(3).textContent()).toBe('inactive')
 
     // A fresh browser (no storage) opens the link, accepts, and lands with the invited role's menu.

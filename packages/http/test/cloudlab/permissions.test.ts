@@ -8,13 +8,24 @@ import { createProfiles } from '../../src/surfaces/cloudlab/accounts/profiles'
 import type { CloudlabPermission } from '../../src/surfaces/cloudlab/context'
 
 const inventoryType = (slug: string, actions: string[]): CloudlabPermission[] =>
-  ['view', 'create', 'edit', 'delete', ...actions].map((action) => ({ codename: `inventory.${slug}.${action}`, category: `inventory.${slug}`, label: action, description: `${action} ${slug}` }))
+  ['view', 'create', 'edit', 'delete', ...actions].map((action) => ({
+    codename: `inventory.${slug}.${action}`,
+    category: `inventory.${slug}`,
+    label: action,
+    description: `${action} ${slug}`,
+  }))
 
 describe('cloudlab permissions: the static list and what inventory types add at run time', () => {
   it('merges run-time permissions after the static ones, each codename once', () => {
     const merged = mergePermissions([...inventoryType('server', ['ssh']), { codename: 'users.view', category: 'x', label: 'dup', description: '' }])
     expect(merged.slice(0, staticPermissions.length)).toEqual(staticPermissions)
-    expect(merged.slice(staticPermissions.length).map((permission) => permission.codename)).toEqual(['inventory.server.view', 'inventory.server.create', 'inventory.server.edit', 'inventory.server.delete', 'inventory.server.ssh'])
+    expect(merged.slice(staticPermissions.length).map((permission) => permission.codename)).toEqual([
+      'inventory.server.view',
+      'inventory.server.create',
+      'inventory.server.edit',
+      'inventory.server.delete',
+      'inventory.server.ssh',
+    ])
     expect(staticPermissions).toHaveLength(31)
   })
 

@@ -34,7 +34,12 @@ describe('cloudlab users, roles, permissions and audit', () => {
     ]
     for (const [method, path, permission, body] of routes) {
       const answer = await app.api(method, path, { token: nobody.token, body })
-      expect({ method, path, status: answer.status, body: answer.body }).toEqual({ method, path, status: 403, body: { detail: `Permission denied: ${permission}` } })
+      expect({ method, path, status: answer.status, body: answer.body }).toEqual({
+        method,
+        path,
+        status: 403,
+        body: { detail: `Permission denied: ${permission}` },
+      })
     }
   })
 
@@ -49,7 +54,20 @@ describe('cloudlab users, roles, permissions and audit', () => {
     expect(everyCodename.filter((codename) => !/^inventory\.(?!tags\.|acl\.)/.test(codename))).toHaveLength(31)
     expect(superAdmin.permissions).toHaveLength(everyCodename.length)
     // The static categories, then one `inventory.<type>` category per inventory type (reference §4).
-    expect(Object.keys(permissions.body.permissions)).toEqual(['instances', 'services', 'jobs', 'users', 'roles', 'system', 'costs', 'inventory', 'inventory.server', 'inventory.service', 'inventory.user', 'inventory.deployment'])
+    expect(Object.keys(permissions.body.permissions)).toEqual([
+      'instances',
+      'services',
+      'jobs',
+      'users',
+      'roles',
+      'system',
+      'costs',
+      'inventory',
+      'inventory.server',
+      'inventory.service',
+      'inventory.user',
+      'inventory.deployment',
+    ])
     expect(permissions.body.permissions.jobs.map((p: any) => p.codename)).toEqual(['jobs.view_own', 'jobs.view_all', 'jobs.cancel'])
     expect(permissions.body.permissions.instances[0]).toEqual({ id: 1, codename: 'instances.view', label: 'View Instances', description: expect.any(String) })
     expect((await app.api('GET', '/api/roles/1')).body.name).toBe('super-admin')
@@ -60,24 +78,38 @@ describe('cloudlab users, roles, permissions and audit', () => {
   it('custom roles: create, rename, change permissions, refuse duplicates, system roles and roles in use', async () => {
     const catalog = (await app.api('GET', '/api/roles/permissions')).body.permissions
     const id = (codename: string): number => (Object.values(catalog).flat() as any[]).find((p) => p.codename === codename).id
-    const created = await app.api('POST', '/api/roles', { body: { name: 'Service Operator', description: 'Deploys', permission_ids: [id('services.view'), id('services.deploy')] } })
+    const created = await app.api('POST', '/api/roles', {
+      body: { name: 'Service Operator', description: 'Deploys', permission_ids: [id('services.view'), id('services.deploy')] },
+    })
     expect(created.status).toBe(200)
     expect(created.body).toMatchObject({ name: 'Service Operator', description: 'Deploys', is_system: false, user_count: 0 })
     expect(created.body.permissions.map((p: any) => p.codename)).toEqual(['services.view', 'services.deploy'])
     expect(created.body.created_at).toMatch(/^\d{4}-/)
     const roleId = created.body.id
 
-    expect(await app.api('POST', '/api/roles', { body: { name: 'service operator', permission_ids: [] } })).toMatchObject({ status: 400, body: { detail: 'Role name already exists' } })
-    expect(await app.api('POST', '/api/roles', { body: { name: 'super-admin', permission_ids: [] } })).toMatchObject({ status: 400, body: { detail: 'Role name already exists' } })
+    expect(await app.api('POST', '/api/roles', { body: { name: 'service operator', permission_ids: [] } })).toMatchObject({
+      status: 400,
+      body: { detail: 'Role name already exists' },
+    })
+    expect(await app.api('POST', '/api/roles', { body: { name: 'super-admin', permission_ids: [] } })).toMatchObject({
+      status: 400,
+      body: { detail: 'Role name already exists' },
+    })
     expect((await app.api('POST', '/api/roles', { body: { name: 'x', permission_ids: [] } })).status).toBe(422)
     expect((await app.api('POST', '/api/roles', { body: { name: 'Okay', permission_ids: ['one'] } })).status).toBe(422)
-    expect(await app.api('POST', '/api/roles', { body: { name: 'Ghost perms', permission_ids: [9999] } })).toMatchObject({ status: 400, body: { detail: 'Permission not found: 9999' } })
+    expect(await app.api('POST', '/api/roles', { body: { name: 'Ghost perms', permission_ids: [9999] } })).toMatchObject({
+      status: 400,
+      body: { detail: 'Permission not found: 9999' },
+    })
 
     const renamed = await app.api('PUT', `/api/roles/${roleId}`, { body: { name: 'Deployer', permission_ids: [id('jobs.view_all')] } })
     expect(renamed.status).toBe(200)
     expect(renamed.body).toMatchObject({ id: roleId, name: 'Deployer', description: 'Deploys' })
     expect(renamed.body.permissions.map((p: any) => p.codename)).toEqual(['jobs.view_all'])
-    expect(await app.api('PUT', '/api/roles/1', { body: { description: 'mine' } })).toMatchObject({ status: 400, body: { detail: 'Cannot modify system roles' } })
+    expect(await app.api('PUT', '/api/roles/1', { body: { description: 'mine' } })).toMatchObject({
+      status: 400,
+      body: { detail: 'Cannot modify system roles' },
+    })
     expect(await app.api('DELETE', '/api/roles/1')).toMatchObject({ status: 400, body: { detail: 'Cannot delete system roles' } })
     expect((await app.api('PUT', '/api/roles/4242', { body: {} })).status).toBe(404)
 
@@ -101,41 +133,78 @@ describe('cloudlab users, roles, permissions and audit', () => {
     // The UI's create dialog sends no permission_ids.
     const roleId = (await app.api('POST', '/api/roles', { body: { name: 'Auditor', description: '' } })).body.id
     // The UI sends one `role_id`.
-    const invited = await app.api('POST', '/api/users/invite', { body: { username: 'new_user', email: 'New@Example.com', display_name: 'New User', role_id: roleId } })
+    const invited = await app.api('POST', '/api/users/invite', {
+      body: { username: 'new_user', email: 'New@Example.com', display_name: 'New User', role_id: roleId },
+    })
     expect(invited.status).toBe(200)
     expect(invited.body).toMatchObject({
       invite_sent: false,
-      user: { username: 'new_user', email: 'new@example.com', display_name: 'New User', is_active: false, invite_accepted_at: null, last_login_at: null, roles: [{ id: roleId, name: 'Auditor' }] },
+      user: {
+        username: 'new_user',
+        email: 'new@example.com',
+        display_name: 'New User',
+        is_active: false,
+        invite_accepted_at: null,
+        last_login_at: null,
+        roles: [{ id: roleId, name: 'Auditor' }],
+      },
     })
     expect(invited.body.token).toMatch(/^[\w-]{64}$/)
     const seedForm = await app.api('POST', '/api/users', { body: { username: 'seed_user', email: 'seed@example.com', role_ids: [roleId] } })
     expect(seedForm.status).toBe(200)
     expect(seedForm.body.user.roles).toEqual([{ id: roleId, name: 'Auditor' }])
 
-    expect(await app.api('POST', '/api/users/invite', { body: { username: 'new_user', email: 'other@example.com', role_ids: [] } })).toMatchObject({ status: 400, body: { detail: 'Username already exists' } })
-    expect(await app.api('POST', '/api/users/invite', { body: { username: 'another', email: 'new@example.com', role_ids: [] } })).toMatchObject({ status: 400, body: { detail: 'Email already in use' } })
-    expect(await app.api('POST', '/api/users/invite', { body: { username: 'another', email: 'another@example.com', role_ids: [777] } })).toMatchObject({ status: 400, body: { detail: 'Role not found: 777' } })
+    expect(await app.api('POST', '/api/users/invite', { body: { username: 'new_user', email: 'other@example.com', role_ids: [] } })).toMatchObject({
+      status: 400,
+      body: { detail: 'Username already exists' },
+    })
+    expect(await app.api('POST', '/api/users/invite', { body: { username: 'another', email: 'new@example.com', role_ids: [] } })).toMatchObject({
+      status: 400,
+      body: { detail: 'Email already in use' },
+    })
+    expect(await app.api('POST', '/api/users/invite', { body: { username: 'another', email: 'another@example.com', role_ids: [777] } })).toMatchObject({
+      status: 400,
+      body: { detail: 'Role not found: 777' },
+    })
     expect((await app.api('POST', '/api/users/invite', { body: { username: 'a b', email: 'another@example.com' } })).status).toBe(422)
     expect((await app.api('POST', '/api/users/invite', { body: { username: 'another', email: 'no-at-sign' } })).status).toBe(422)
 
     // Someone who may invite cannot hand out more than they hold.
     const inviter = await app.userWith('inviter', ['users.create'])
-    const escalate = await app.api('POST', '/api/users/invite', { token: inviter.token, body: { username: 'sneaky', email: 'sneaky@example.com', role_ids: [1] } })
+    const escalate = await app.api('POST', '/api/users/invite', {
+      token: inviter.token,
+      body: { username: 'sneaky', email: 'sneaky@example.com', role_ids: [1] },
+    })
     expect(escalate.status).toBe(403)
-    expect((await app.api('POST', '/api/users/invite', { token: inviter.token, body: { username: 'plain', email: 'plain@example.com', role_ids: [] } })).status).toBe(200)
+    expect(
+      (await app.api('POST', '/api/users/invite', { token: inviter.token, body: { username: 'plain', email: 'plain@example.com', role_ids: [] } })).status,
+    ).toBe(200)
 
     // The invited user is inactive until they accept: resending works, and the user cannot log in yet.
     const resent = await app.api('POST', `/api/users/${invited.body.user.id}/resend-invite`)
     expect(resent.body).toMatchObject({ status: 'invite_resent' })
     expect(resent.body.token).not.toBe(invited.body.token)
-    expect(await app.api('POST', `/api/users/${app.adminId}/resend-invite`)).toMatchObject({ status: 400, body: { detail: 'User has already accepted their invite' } })
+    expect(await app.api('POST', `/api/users/${app.adminId}/resend-invite`)).toMatchObject({
+      status: 400,
+      body: { detail: 'User has already accepted their invite' },
+    })
     expect((await app.api('POST', '/api/users/nope/resend-invite')).status).toBe(404)
   })
 
   it('users list, search and pages; detail with permissions; 404 for an unknown id', async () => {
     const all = await app.api('GET', '/api/users')
     expect(all.body.users.length).toBeGreaterThanOrEqual(5)
-    expect(Object.keys(all.body.users[0]).sort()).toEqual(['created_at', 'display_name', 'email', 'id', 'invite_accepted_at', 'is_active', 'last_login_at', 'roles', 'username'])
+    expect(Object.keys(all.body.users[0]).sort()).toEqual([
+      'created_at',
+      'display_name',
+      'email',
+      'id',
+      'invite_accepted_at',
+      'is_active',
+      'last_login_at',
+      'roles',
+      'username',
+    ])
     const found = await app.api('GET', '/api/users?search=NEW%20us')
     expect(found.body.users.map((user: any) => user.username)).toEqual(['new_user'])
     expect((await app.api('GET', '/api/users?search=seed@example')).body.users.map((user: any) => user.username)).toEqual(['seed_user'])
@@ -155,7 +224,10 @@ describe('cloudlab users, roles, permissions and audit', () => {
     const target = await app.userWith('target_user', ['users.view'])
     const edited = await app.api('PUT', `/api/users/${target.id}`, { body: { display_name: 'Target', email: 'target@example.com' } })
     expect(edited.body).toMatchObject({ display_name: 'Target', email: 'target@example.com', is_active: true })
-    expect(await app.api('PUT', `/api/users/${app.adminId}`, { body: { is_active: false } })).toMatchObject({ status: 400, body: { detail: 'Cannot deactivate your own account' } })
+    expect(await app.api('PUT', `/api/users/${app.adminId}`, { body: { is_active: false } })).toMatchObject({
+      status: 400,
+      body: { detail: 'Cannot deactivate your own account' },
+    })
     expect(await app.api('DELETE', `/api/users/${app.adminId}`)).toMatchObject({ status: 400, body: { detail: 'Cannot deactivate your own account' } })
     expect((await app.api('PUT', `/api/users/${target.id}`, { body: { is_active: 'no' } })).status).toBe(422)
     expect((await app.api('PUT', '/api/users/unknown', { body: {} })).status).toBe(404)
@@ -182,13 +254,34 @@ describe('cloudlab users, roles, permissions and audit', () => {
     expect(page.body.total).toBeGreaterThan(10)
     const times = page.body.entries.map((entry: any) => entry.created_at)
     expect(times).toEqual([...times].sort().reverse())
-    expect(Object.keys(page.body.entries[0]).sort()).toEqual(['action', 'created_at', 'details', 'id', 'ip_address', 'resource', 'timestamp', 'user_id', 'username'])
+    expect(Object.keys(page.body.entries[0]).sort()).toEqual([
+      'action',
+      'created_at',
+      'details',
+      'id',
+      'ip_address',
+      'resource',
+      'timestamp',
+      'user_id',
+      'username',
+    ])
 
     const actions = new Set<string>()
     for (let number = 1; number <= Math.ceil(page.body.total / 200); number++) {
       for (const entry of (await app.api('GET', `/api/audit?per_page=200&page=${number}`)).body.entries) actions.add(entry.action)
     }
-    for (const action of ['setup', 'user.invite', 'user.deactivate', 'user.roles.assign', 'role.create', 'role.edit', 'role.delete', 'user.update', 'user.invite.resend']) expect(actions).toContain(action)
+    for (const action of [
+      'setup',
+      'user.invite',
+      'user.deactivate',
+      'user.roles.assign',
+      'role.create',
+      'role.edit',
+      'role.delete',
+      'user.update',
+      'user.invite.resend',
+    ])
+      expect(actions).toContain(action)
 
     const invites = await app.api('GET', '/api/audit?action=user.invite&username=admin')
     expect(invites.body.entries.length).toBeGreaterThanOrEqual(3)

@@ -19,8 +19,17 @@ describe('config: loadServeConfig', () => {
   })
 
   it('reads ./provisio.yaml, then PROVISIO_* variables over it, then flags over both', async () => {
-    await writeFile(join(dir, 'provisio.yaml'), 'host: 0.0.0.0\ndataDir: /srv/provisio\nports:\n  control-center: 9999\nhosts:\n  control-center: 192.168.1.5\nrateLimits:\n  auth: 7\n  general: 70\ncors:\n  origins: [https://a.example]\n')
-    const env = { PROVISIO_DATA_DIR: '/var/lib/provisio', PROVISIO_RATE_LIMIT_GENERAL: '200', PROVISIO_RATE_LIMIT_BATCH: '20', PROVISIO_SURFACES: 'control-center', PROVISIO_CONTROL_CENTER_HOST: '127.0.0.2' }
+    await writeFile(
+      join(dir, 'provisio.yaml'),
+      'host: 0.0.0.0\ndataDir: /srv/provisio\nports:\n  control-center: 9999\nhosts:\n  control-center: 192.168.1.5\nrateLimits:\n  auth: 7\n  general: 70\ncors:\n  origins: [https://a.example]\n',
+    )
+    const env = {
+      PROVISIO_DATA_DIR: '/var/lib/provisio',
+      PROVISIO_RATE_LIMIT_GENERAL: '200',
+      PROVISIO_RATE_LIMIT_BATCH: '20',
+      PROVISIO_SURFACES: 'control-center',
+      PROVISIO_CONTROL_CENTER_HOST: '127.0.0.2',
+    }
     const { config, file } = loadServeConfig({ env, cwd: dir, flags: { host: '10.0.0.1', 'ports.control-center': '9081' } })
     expect(file).toBe(join(dir, 'provisio.yaml'))
     expect(config).toMatchObject({

@@ -4,7 +4,14 @@ import { expectEnvelopeError, startControlCenter, type TestServer } from '../hel
 describe('control-center: audit logs and health', () => {
   let t: TestServer
   beforeAll(async () => {
-    t = await startControlCenter({ server: { providers: [{ name: 'vultr', mode: 'sandbox', endpoint: 'http://127.0.0.1:1/v2' }, { name: 'upcloud', mode: 'live' }] } })
+    t = await startControlCenter({
+      server: {
+        providers: [
+          { name: 'vultr', mode: 'sandbox', endpoint: 'http://127.0.0.1:1/v2' },
+          { name: 'upcloud', mode: 'live' },
+        ],
+      },
+    })
   })
   afterAll(() => t.close())
 
@@ -38,7 +45,11 @@ describe('control-center: audit logs and health', () => {
     expect(Date.parse(create.timestamp)).toBeGreaterThanOrEqual(Date.parse(started))
     expect(JSON.stringify(create.details)).not.toContain('password-123')
     expect(denied).toMatchObject({ user_id: viewer.id, resource: 'users', details: expect.objectContaining({ status: 403 }) })
-    expect(byAction('user.update')[0]).toMatchObject({ result: 'failure', resource: `users/${created.body.data.id}`, details: expect.objectContaining({ status: 422 }) })
+    expect(byAction('user.update')[0]).toMatchObject({
+      result: 'failure',
+      resource: `users/${created.body.data.id}`,
+      details: expect.objectContaining({ status: 422 }),
+    })
   })
 
   it('GET /audit/logs filters by user_id, action, resource, from/to, and pages newest first', async () => {
@@ -72,15 +83,12 @@ describe('control-center: audit logs and health', () => {
     expectEnvelopeError(answer.body)
   })
 
-  it.each([
-    '/audit/logs?from=yesterday',
-    '/audit/logs?to=2025-13-45',
-    '/audit/logs?limit=-5',
-    '/audit/logs?result=maybe',
-    '/audit/logs?offset=x',
-  ])('GET %s is 400 in the error shape', async (path) => {
-    const answer = await t.api('GET', path, { token: t.adminToken })
-    expect(answer.status).toBe(400)
-    expectEnvelopeError(answer.body)
-  })
+  it.each(['/audit/logs?from=yesterday', '/audit/logs?to=2025-13-45', '/audit/logs?limit=-5', '/audit/logs?result=maybe', '/audit/logs?offset=x'])(
+    'GET %s is 400 in the error shape',
+    async (path) => {
+      const answer = await t.api('GET', path, { token: t.adminToken })
+      expect(answer.status).toBe(400)
+      expectEnvelopeError(answer.body)
+    },
+  )
 })

@@ -14,20 +14,40 @@ function isEnvelopeError(body: unknown): boolean {
   return keys === 'error,success' && (body as any).success === false && typeof (body as any).error === 'string'
 }
 
-const segment = fc.oneof(
-  fc.string({ maxLength: 12 }),
-  fc.constantFrom('..', '%', '%ZZ', '%2F', '😀', ' ', 'null', '0', '-1', 'a'.repeat(300)),
-)
+const segment = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('..', '%', '%ZZ', '%2F', '😀', ' ', 'null', '0', '-1', 'a'.repeat(300)))
 
 const queryString = fc
-  .array(fc.tuple(fc.constantFrom('limit', 'offset', 'role', 'enabled', 'user_id', 'from', 'to', 'action', 'resource', 'result', 'x'), fc.oneof(fc.string({ maxLength: 20 }), fc.integer().map(String))), { maxLength: 4 })
+  .array(
+    fc.tuple(
+      fc.constantFrom('limit', 'offset', 'role', 'enabled', 'user_id', 'from', 'to', 'action', 'resource', 'result', 'x'),
+      fc.oneof(fc.string({ maxLength: 20 }), fc.integer().map(String)),
+    ),
+    { maxLength: 4 },
+  )
   .map((pairs) => (pairs.length ? `?${pairs.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&')}` : ''))
 
 const rawBody = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
   fc.string({ maxLength: 60 }),
   fc.constantFrom('{', '[', '{"username":', 'null', '""', '{"username": "admin", "password": {"$gt": ""}}', '\u0000'),
-  fc.record({ username: fc.string(), password: fc.string(), mfa_code: fc.string(), token: fc.string(), refresh_token: fc.string(), rules: fc.jsonValue(), roles: fc.jsonValue(), email: fc.string(), enabled: fc.jsonValue(), name: fc.string(), code: fc.string() }, { requiredKeys: [] }).map((value) => JSON.stringify(value)),
+  fc
+    .record(
+      {
+        username: fc.string(),
+        password: fc.string(),
+        mfa_code: fc.string(),
+        token: fc.string(),
+        refresh_token: fc.string(),
+        rules: fc.jsonValue(),
+        roles: fc.jsonValue(),
+        email: fc.string(),
+        enabled: fc.jsonValue(),
+        name: fc.string(),
+        code: fc.string(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((value) => JSON.stringify(value)),
 )
 
 describe('control-center: fuzzing every route', () => {

@@ -49,7 +49,10 @@ describe('control-center: policies', () => {
 
   it('a policy deny wins over the admin role and over an allow rule; disabling it restores access', async () => {
     const { token } = await t.userWithToken('second-admin', ['admin'])
-    const allow = await t.api('POST', '/policies', { token: t.adminToken, body: { name: 'allow_users', rules: [{ effect: 'Allow', resource: 'users*', action: ['*'] }] } })
+    const allow = await t.api('POST', '/policies', {
+      token: t.adminToken,
+      body: { name: 'allow_users', rules: [{ effect: 'Allow', resource: 'users*', action: ['*'] }] },
+    })
     expect((await t.api('GET', '/users', { token })).status).toBe(200)
     const deny = await t.api('POST', '/policies', {
       token: t.adminToken,

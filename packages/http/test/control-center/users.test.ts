@@ -36,7 +36,10 @@ describe('control-center: users and roles', () => {
 
   it('GET /users filters by role and enabled and pages with X-Total-Count, X-Limit, X-Offset and Link', async () => {
     for (const name of ['page-a', 'page-b', 'page-c']) {
-      await t.api('POST', '/users', { token: t.adminToken, body: { username: name, password: 'password-123', roles: ['developer'], enabled: name !== 'page-c' } })
+      await t.api('POST', '/users', {
+        token: t.adminToken,
+        body: { username: name, password: 'password-123', roles: ['developer'], enabled: name !== 'page-c' },
+      })
     }
     const developers = await t.api('GET', '/users?role=developer', { token: t.adminToken })
     expect(developers.body.data.map((user: any) => user.username).sort()).toEqual(['page-a', 'page-b', 'page-c'])
@@ -65,14 +68,17 @@ describe('control-center: users and roles', () => {
 
   it('PUT /users/{id} updates email, roles and enabled', async () => {
     const { id } = await t.userWithToken('to-update', ['viewer'])
-    const answer = await t.api('PUT', `/users/${id}`, { token: t.adminToken, body: { email: 'updated@example.com', roles: ['admin', 'operator'], enabled: false } })
+    const answer = await t.api('PUT', `/users/${id}`, {
+      token: t.adminToken,
+      body: { email: 'updated@example.com', roles: ['admin', 'operator'], enabled: false },
+    })
     expect(answer.status).toBe(200)
     expect(answer.body).toEqual({ success: true, data: 'User updated successfully' })
     const read = await t.api('GET', `/users/${id}`, { token: t.adminToken })
     expect(read.body.data).toMatchObject({ email: 'updated@example.com', roles: ['admin', 'operator'], enabled: false })
   })
 
-  it('DELETE /users/{id} deletes, and the deleted user\'s token stops working', async () => {
+  it("DELETE /users/{id} deletes, and the deleted user's token stops working", async () => {
     const { id, token } = await t.userWithToken('to-delete', ['operator'])
     const answer = await t.api('DELETE', `/users/${id}`, { token: t.adminToken })
     expect(answer.status).toBe(200)
@@ -82,7 +88,11 @@ describe('control-center: users and roles', () => {
   })
 
   it('unknown user ids are 404 for GET, PUT and DELETE', async () => {
-    for (const [method, body] of [['GET', undefined], ['PUT', { enabled: true }], ['DELETE', undefined]] as const) {
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['PUT', { enabled: true }],
+      ['DELETE', undefined],
+    ] as const) {
       const answer = await t.api(method, '/users/no-such-user', { token: t.adminToken, body })
       expect(answer.status, method).toBe(404)
       expectEnvelopeError(answer.body)
@@ -110,7 +120,10 @@ describe('control-center: users and roles', () => {
   it('GET /roles lists the built-in roles; POST /roles creates a custom role usable at once', async () => {
     const roles = await t.api('GET', '/roles', { token: t.adminToken })
     expect(roles.body.data.map((role: any) => role.name)).toEqual(expect.arrayContaining(['admin', 'operator', 'developer', 'viewer']))
-    const created = await t.api('POST', '/roles', { token: t.adminToken, body: { name: 'auditor', description: 'Reads the audit log', permissions: ['audit:read'] } })
+    const created = await t.api('POST', '/roles', {
+      token: t.adminToken,
+      body: { name: 'auditor', description: 'Reads the audit log', permissions: ['audit:read'] },
+    })
     expect(created.status).toBe(201)
     expect(created.body.data).toEqual({ name: 'auditor', description: 'Reads the audit log', permissions: ['audit:read'], built_in: false })
     const auditor = await t.userWithToken('auditor-1', ['auditor'])
@@ -158,7 +171,11 @@ describe('control-center: users and roles', () => {
   })
 
   it('malformed JSON on POST /users and PUT /users/{id} is 400', async () => {
-    for (const [method, path] of [['POST', '/users'], ['PUT', `/users/${t.adminId}`], ['POST', '/roles']]) {
+    for (const [method, path] of [
+      ['POST', '/users'],
+      ['PUT', `/users/${t.adminId}`],
+      ['POST', '/roles'],
+    ]) {
       const answer = await t.api(method, path, { token: t.adminToken, rawBody: '{not json', headers: { 'content-type': 'application/json' } })
       expect(answer.status).toBe(400)
       expectEnvelopeError(answer.body)

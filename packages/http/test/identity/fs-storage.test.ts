@@ -25,7 +25,15 @@ describe('identity, policies and audit on the fs storage driver', () => {
     const admin = await identity.bootstrapAdmin({ username: 'admin', password: 'password1' })
     const pair = await identity.login({ username: 'admin', password: 'password1' })
     const policy = await createPolicyStore({ storage: first }).create({ name: 'p', rules: [{ effect: 'Deny', resource: 'servers:*', action: ['delete'] }] })
-    await createAuditLog({ storage: first }).record({ user_id: admin!.id, username: 'admin', action: 'login', resource: 'auth', result: 'success', details: {}, ip: null })
+    await createAuditLog({ storage: first }).record({
+      user_id: admin!.id,
+      username: 'admin',
+      action: 'login',
+      resource: 'auth',
+      result: 'success',
+      details: {},
+      ip: null,
+    })
     await first.dispose()
 
     const second = open()

@@ -53,7 +53,9 @@ describe('identity: lockout', () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       await expect(identity.login({ username: 'lena', password: 'password1', mfaCode: wrong })).rejects.toMatchObject({ code: 'mfa_invalid' })
     }
-    await expect(identity.login({ username: 'lena', password: 'password1', mfaCode: totpCode(secret, clock.now() + 30_000) })).rejects.toMatchObject({ code: 'locked' })
+    await expect(identity.login({ username: 'lena', password: 'password1', mfaCode: totpCode(secret, clock.now() + 30_000) })).rejects.toMatchObject({
+      code: 'locked',
+    })
   })
 })
 

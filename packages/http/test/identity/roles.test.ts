@@ -4,7 +4,16 @@ import { expandGrants } from '../../src/identity/permissions'
 import { setupIdentity } from './_setup'
 
 const manage = ['users:create', 'users.edit', 'roles.create', 'policies:update', 'audit:read', 'system.audit_log']
-const runWork = ['services.deploy', 'server_create', 'server_delete', 'workflow_submit', 'batch:execute', 'rollback:execute', 'taskserv_create', 'workflows:create']
+const runWork = [
+  'services.deploy',
+  'server_create',
+  'server_delete',
+  'workflow_submit',
+  'batch:execute',
+  'rollback:execute',
+  'taskserv_create',
+  'workflows:create',
+]
 const read = ['services.view', 'server_read', 'workflow_read', 'tasks:read', 'state:read', 'system_metrics', 'instances.view']
 
 describe('identity: roles and permissions', () => {
@@ -98,8 +107,17 @@ describe('identity: roles and permissions', () => {
 
   it('creates custom roles from any vocabulary and applies them to tokens at once', async () => {
     const { identity } = setupIdentity()
-    const deployer = await identity.roles.create({ name: 'Deployer', description: 'Deploys services', permissions: ['services.deploy', 'server_read', 'workflows:*'] })
-    expect(deployer).toEqual({ name: 'deployer', description: 'Deploys services', permissions: ['services:deploy', 'servers:read', 'workflows:*'], builtIn: false })
+    const deployer = await identity.roles.create({
+      name: 'Deployer',
+      description: 'Deploys services',
+      permissions: ['services.deploy', 'server_read', 'workflows:*'],
+    })
+    expect(deployer).toEqual({
+      name: 'deployer',
+      description: 'Deploys services',
+      permissions: ['services:deploy', 'servers:read', 'workflows:*'],
+      builtIn: false,
+    })
     await expect(identity.roles.create({ name: 'bad', permissions: ['services.deplyo'] })).rejects.toThrow('Unknown permission "services.deplyo"')
     await expect(identity.roles.create({ name: 'x', permissions: [] })).rejects.toMatchObject({ code: 'invalid' })
     const user = await identity.users.create({ username: 'dina', password: 'password1', roles: ['deployer'] })
@@ -130,7 +148,12 @@ describe('identity: permissions in a surface vocabulary', () => {
     const { identity } = setupIdentity()
     const held = expandGrants(builtInRoles.find((role) => role.name === 'viewer')!.permissions)
     expect(surfacePermissions('provisioning', held)).toEqual([
-      'operation_read', 'server_read', 'system_metrics', 'taskserv_read', 'workflow_read', 'workspace_read',
+      'operation_read',
+      'server_read',
+      'system_metrics',
+      'taskserv_read',
+      'workflow_read',
+      'workspace_read',
     ])
     const cloudlab = surfacePermissions('cloudlab', held)
     expect(cloudlab).toContain('services.view')

@@ -13,7 +13,13 @@ export function talkerProvider(gates: Map<string, Promise<void>> = new Map()) {
     name: 'talker',
     actions: {
       talk: {
-        input: z.object({ count: z.number().int(), pauseMs: z.number().int().default(0), every: z.number().int().default(1), fail: z.boolean().default(false), gate: z.string().optional() }),
+        input: z.object({
+          count: z.number().int(),
+          pauseMs: z.number().int().default(0),
+          every: z.number().int().default(1),
+          fail: z.boolean().default(false),
+          gate: z.string().optional(),
+        }),
         async run(ctx, input) {
           if (input.gate) await gates.get(input.gate)
           for (let n = 0; n < input.count; n++) {

@@ -18,7 +18,7 @@ describe('followJob', () => {
     await engine?.stop({ graceMs: 0 })
   })
 
-  it('gives a running shell command\'s lines once each, in order, then the final record last', async () => {
+  it("gives a running shell command's lines once each, in order, then the final record last", async () => {
     engine = await startEngine()
     const job = await engine.jobs.submit({ provider: 'exec', action: 'run', input: { command: printingCommand(30) } })
     const messages = await collect(followJob(engine, job.id))
@@ -87,7 +87,7 @@ describe('followJob', () => {
     await engine.jobs.wait(blocker.id)
   })
 
-  it('an unknown job rejects with the engine\'s not-found error', async () => {
+  it("an unknown job rejects with the engine's not-found error", async () => {
     engine = await startEngine()
     await expect(collect(followJob(engine, 'no-such-job'))).rejects.toMatchObject({ code: 'not_found' })
   })
@@ -147,7 +147,10 @@ describe('followWorkflow', () => {
 
   it('a finished workflow gives its record and the end at once', async () => {
     engine = await startEngine()
-    const workflow = await engine.workflows.submit({ name: 'one', operations: [{ id: 'only', provider: 'talker', action: 'talk', input: { count: 1, fail: true } }] })
+    const workflow = await engine.workflows.submit({
+      name: 'one',
+      operations: [{ id: 'only', provider: 'talker', action: 'talk', input: { count: 1, fail: true } }],
+    })
     await engine.workflows.wait(workflow.id)
     const messages = await collect(followWorkflow(engine, workflow.id))
     expect(messages.map((message) => message.type)).toEqual(['workflow', 'end'])

@@ -42,7 +42,10 @@ async function readEvents(response: Response): Promise<SseEvent[]> {
       const lines = block.split('\n')
       return {
         event: lines.find((line) => line.startsWith('event: '))?.slice(7) ?? 'message',
-        data: lines.filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n'),
+        data: lines
+          .filter((line) => line.startsWith('data: '))
+          .map((line) => line.slice(6))
+          .join('\n'),
       }
     })
 }
@@ -79,7 +82,9 @@ describe('live sinks on a listening h3 server', () => {
         }),
       ),
     )
-    app.get('/sse/jobs/:id', (event) => liveEventStream(event, (signal) => followJob(engine, event.context.params!.id, { signal }), { format: sseFrame, keepaliveMs: 20 }))
+    app.get('/sse/jobs/:id', (event) =>
+      liveEventStream(event, (signal) => followJob(engine, event.context.params!.id, { signal }), { format: sseFrame, keepaliveMs: 20 }),
+    )
     server = serve(app, { port: 0, hostname: '127.0.0.1', silent: true, gracefulShutdown: false, plugins: [ws({})] })
     await server.ready()
     base = new URL(server.url!).origin

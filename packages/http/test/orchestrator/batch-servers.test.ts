@@ -10,7 +10,15 @@ describe('orchestrator /batch/execute server batches on the provider stand-ins',
   let vultrStandIn: VultrStandIn
 
   beforeAll(async () => {
-    upcloudStandIn = await startUpCloudStandIn({ username: 'u', password: 'p', port: 0, host: '127.0.0.1', readyAfterMs: 100, startAfterMs: 50, stopAfterMs: 50 })
+    upcloudStandIn = await startUpCloudStandIn({
+      username: 'u',
+      password: 'p',
+      port: 0,
+      host: '127.0.0.1',
+      readyAfterMs: 100,
+      startAfterMs: 50,
+      stopAfterMs: 50,
+    })
     vultrStandIn = await startVultrStandIn({ apiKey: 'vultr-key', port: 0, host: '127.0.0.1', readyAfterMs: 100, powerDelayMs: 50 })
     test = await startOrchestrator({
       engine: {
@@ -49,7 +57,14 @@ describe('orchestrator /batch/execute server batches on the provider stand-ins',
             ],
           },
           { id: 'vultr_servers', type: 'server_batch', provider: 'vultr', server_configs: [{ name: 'db-01', plan: 'vc2-1c-1gb', zone: 'ewr', os_id: 2136 }] },
-          { id: 'taskservs', type: 'taskserv_batch', provider: 'demo', action: 'echo', dependencies: ['upcloud_servers', 'vultr_servers'], taskservs: ['kubernetes', 'cilium'] },
+          {
+            id: 'taskservs',
+            type: 'taskserv_batch',
+            provider: 'demo',
+            action: 'echo',
+            dependencies: ['upcloud_servers', 'vultr_servers'],
+            taskservs: ['kubernetes', 'cilium'],
+          },
         ],
       },
     })
@@ -87,7 +102,10 @@ describe('orchestrator /batch/execute server batches on the provider stand-ins',
 
   it('refuses a server_batch it cannot create, and bad server configs, before creating anything', async () => {
     const cases: [unknown, RegExp][] = [
-      [{ id: 'x', type: 'server_batch', provider: 'aws', server_configs: [{ name: 'a', plan: 'p', zone: 'z' }] }, /creates servers with vultr, upcloud, tart, not "aws"/],
+      [
+        { id: 'x', type: 'server_batch', provider: 'aws', server_configs: [{ name: 'a', plan: 'p', zone: 'z' }] },
+        /creates servers with vultr, upcloud, tart, not "aws"/,
+      ],
       [{ id: 'x', type: 'server_batch', provider: 'upcloud' }, /lists its servers in "server_configs"/],
       [{ id: 'x', type: 'server_batch', provider: 'upcloud', server_configs: [{ plan: 'p' }] }, /server_configs\.0\.name/],
       [{ id: 'x', type: 'taskserv_batch', provider: 'demo', taskservs: ['k8s'] }, /give the provider action to run/],

@@ -27,10 +27,7 @@ describe('orchestrator /batch', () => {
         storage_backend: 'surrealdb',
         parallel_limit: 2,
         rollback_enabled: false,
-        operations: [
-          echo('servers', { type: 'server_batch', items: ['web-01', 'web-02'] }),
-          echo('taskservs', { dependencies: ['servers'] }),
-        ],
+        operations: [echo('servers', { type: 'server_batch', items: ['web-01', 'web-02'] }), echo('taskservs', { dependencies: ['servers'] })],
       },
     })
     expect(answer.status).toBe(200)
@@ -44,7 +41,12 @@ describe('orchestrator /batch', () => {
 
     const done = await waitForBatch(test, batch.batch_id)
     expect(done.status).toBe('Completed')
-    expect(done.operations[0]).toMatchObject({ id: 'servers', status: 'Completed', progress: 100, results: [{ made: 'servers#"web-01"' }, { made: 'servers#"web-02"' }] })
+    expect(done.operations[0]).toMatchObject({
+      id: 'servers',
+      status: 'Completed',
+      progress: 100,
+      results: [{ made: 'servers#"web-01"' }, { made: 'servers#"web-02"' }],
+    })
     expect(done.operations[1]).toMatchObject({ id: 'taskservs', status: 'Completed', dependencies: ['servers'] })
 
     const list = await test.orchestrator('GET', '/batch/operations', { token: test.adminToken })
@@ -74,7 +76,10 @@ describe('orchestrator /batch', () => {
   it('cancels a running batch', async () => {
     const answer = await test.orchestrator('POST', '/batch/execute', {
       token: test.adminToken,
-      body: { name: 'long', operations: [{ id: 'sleep', provider: 'demo', action: 'wait', input: { ms: 60_000 } }, echo('after', { dependencies: ['sleep'] })] },
+      body: {
+        name: 'long',
+        operations: [{ id: 'sleep', provider: 'demo', action: 'wait', input: { ms: 60_000 } }, echo('after', { dependencies: ['sleep'] })],
+      },
     })
     const id = answer.body.data.batch_id
     const cancel = await test.orchestrator('POST', `/batch/operations/${id}/cancel`, { token: test.adminToken })

@@ -16,7 +16,13 @@ function isEnvelopeError(body: unknown): boolean {
 const segment = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('..', '%', '%ZZ', '%2F', '😀', ' ', 'null', '0', '-1', 'a'.repeat(300)))
 
 const queryString = fc
-  .array(fc.tuple(fc.constantFrom('limit', 'offset', 'status', 'name', 'x'), fc.oneof(fc.string({ maxLength: 20 }), fc.integer().map(String), fc.constantFrom('Running', 'Failed'))), { maxLength: 3 })
+  .array(
+    fc.tuple(
+      fc.constantFrom('limit', 'offset', 'status', 'name', 'x'),
+      fc.oneof(fc.string({ maxLength: 20 }), fc.integer().map(String), fc.constantFrom('Running', 'Failed')),
+    ),
+    { maxLength: 3 },
+  )
   .map((pairs) => (pairs.length ? `?${pairs.map(([key, value]) => `${key}=${encodeURIComponent(value)}`).join('&')}` : ''))
 
 const rawBody = fc.oneof(
@@ -34,7 +40,15 @@ const rawBody = fc.oneof(
         taskserv: fc.string(),
         cluster_type: fc.string(),
         parallel_limit: fc.jsonValue(),
-        operations: fc.array(fc.record({ id: fc.string(), provider: fc.constantFrom('demo', 'nope'), action: fc.constantFrom('echo', 'x'), dependencies: fc.array(fc.string(), { maxLength: 2 }) }), { maxLength: 3 }),
+        operations: fc.array(
+          fc.record({
+            id: fc.string(),
+            provider: fc.constantFrom('demo', 'nope'),
+            action: fc.constantFrom('echo', 'x'),
+            dependencies: fc.array(fc.string(), { maxLength: 2 }),
+          }),
+          { maxLength: 3 },
+        ),
         checkpoint_id: fc.string(),
         operation_ids: fc.jsonValue(),
         provider: fc.string(),

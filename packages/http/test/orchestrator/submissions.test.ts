@@ -21,7 +21,15 @@ describe('orchestrator workflow submissions', () => {
 
   beforeAll(async () => {
     vultrStandIn = await startVultrStandIn({ apiKey: 'vultr-key', port: 0, host: '127.0.0.1', readyAfterMs: 200, powerDelayMs: 50 })
-    upcloudStandIn = await startUpCloudStandIn({ username: 'u', password: 'p', port: 0, host: '127.0.0.1', readyAfterMs: 200, startAfterMs: 50, stopAfterMs: 50 })
+    upcloudStandIn = await startUpCloudStandIn({
+      username: 'u',
+      password: 'p',
+      port: 0,
+      host: '127.0.0.1',
+      readyAfterMs: 200,
+      startAfterMs: 50,
+      stopAfterMs: 50,
+    })
     fakeTart = await createFakeTart({ dir: await mkdtemp(join(tmpdir(), 'provisio-fake-tart-')), seed: true, ipAfterMs: 100 })
   })
   afterAll(async () => {
@@ -102,7 +110,11 @@ describe('orchestrator workflow submissions', () => {
 
     const audit = await test.api('GET', `/audit/logs?resource=${encodeURIComponent(`workflows/${done.id}`)}`, { token: test.adminToken })
     expect(audit.body.data).toEqual([
-      expect.objectContaining({ action: 'workflows.create', result: 'success', details: expect.objectContaining({ template: 'workspace.servers', workspace: 'default', infra: 'production' }) }),
+      expect.objectContaining({
+        action: 'workflows.create',
+        result: 'success',
+        details: expect.objectContaining({ template: 'workspace.servers', workspace: 'default', infra: 'production' }),
+      }),
     ])
   })
 
@@ -129,7 +141,10 @@ describe('orchestrator workflow submissions', () => {
     const done = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.yaml' })
     expect(done.status).toBe('completed')
     expect(await model.servers.list()).toHaveLength(2)
-    const rollback = await test.engine.rollback({ workflowId: done.id, operationIds: done.operations.filter((operation) => operation.id !== 'plan').map((operation) => operation.id) })
+    const rollback = await test.engine.rollback({
+      workflowId: done.id,
+      operationIds: done.operations.filter((operation) => operation.id !== 'plan').map((operation) => operation.id),
+    })
     expect(rollback).toMatchObject({ success: true, operationsExecuted: 6, notReversible: [] })
     expect(vultrStandIn.state.instances.size).toBe(0)
     expect(upcloudStandIn.state.servers.size).toBe(0)
@@ -150,7 +165,7 @@ describe('orchestrator workflow submissions', () => {
     expect(await model.servers.list()).toEqual([expect.objectContaining({ name: 'web-1', workflow_id: winner.id })])
   })
 
-  it('a server whose creation failed is created by the next submission (the failed workflow\'s claim is stale)', async () => {
+  it("a server whose creation failed is created by the next submission (the failed workflow's claim is stale)", async () => {
     await writeTree(ws, { 'production/settings.yaml': 'servers:\n  - { name: web-1, provider: vultr, plan: vc2-1c-1gb, zone: ams, os_id: 2136 }\n' })
     vultrStandIn.inject({ status: 500, count: 1, path: '/instances' })
     const failed = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.yaml' })
@@ -169,7 +184,9 @@ describe('orchestrator workflow submissions', () => {
   })
 
   it('check_mode validates and plans: the plan is the output, nothing is created', async () => {
-    await writeTree(ws, { 'production/settings.json': JSON.stringify({ servers: [{ name: 'web-1', provider: 'vultr', plan: 'vc2-1c-1gb', zone: 'ams', os_id: 2136 }] }) })
+    await writeTree(ws, {
+      'production/settings.json': JSON.stringify({ servers: [{ name: 'web-1', provider: 'vultr', plan: 'vc2-1c-1gb', zone: 'ams', os_id: 2136 }] }),
+    })
     const done = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.json', check_mode: true, wait: true })
     expect(done.status).toBe('completed')
     expect(done.operations.map((operation) => operation.id)).toEqual(['plan'])
@@ -191,7 +208,14 @@ describe('orchestrator workflow submissions', () => {
     expect(noInfra.operations[0].error!.message).toBe(`infra "staging" does not exist: no directory ${join(ws, 'staging')}`)
     expect(noInfra.error!.message).toBe(`operation "plan" failed: infra "staging" does not exist: no directory ${join(ws, 'staging')}`)
 
-    const noSettings = await submit('/workflows/taskserv/create', { operation: 'create', taskserv: 'nginx', infra: 'production', settings: 'config.k', check_mode: false, wait: true })
+    const noSettings = await submit('/workflows/taskserv/create', {
+      operation: 'create',
+      taskserv: 'nginx',
+      infra: 'production',
+      settings: 'config.k',
+      check_mode: false,
+      wait: true,
+    })
     expect(noSettings.status).toBe('failed')
     expect(noSettings.operations[0].error!.message).toBe(`settings file ${join(ws, 'production', 'config.k')} does not exist`)
 
@@ -246,9 +270,23 @@ clusters:
   - { name: builders, type: buildkit }
 `,
     })
-    const done = await submit('/workflows/cluster/create', { operation: 'create', cluster_type: 'buildkit', infra: 'production', settings: 'settings.yaml', check_mode: false, wait: true })
+    const done = await submit('/workflows/cluster/create', {
+      operation: 'create',
+      cluster_type: 'buildkit',
+      infra: 'production',
+      settings: 'settings.yaml',
+      check_mode: false,
+      wait: true,
+    })
     expect(done.status, JSON.stringify(done.operations.map((operation) => operation.error))).toBe('completed')
-    expect(done.operations.map((operation) => operation.id)).toEqual(['plan', 'claim:builder-1', 'create:builder-1', 'record:builder-1', 'inventory', 'taskserv:buildkit'])
+    expect(done.operations.map((operation) => operation.id)).toEqual([
+      'plan',
+      'claim:builder-1',
+      'create:builder-1',
+      'record:builder-1',
+      'inventory',
+      'taskserv:buildkit',
+    ])
     const [instance] = [...vultrStandIn.state.instances.values()]
     expect(instance).toMatchObject({ label: 'builder-1', region: 'fra', status: 'active' })
     // The playbook saw the address the provider gave the new server.
@@ -281,10 +319,16 @@ clusters:
       'taskserv kubernetes: install with ansible-playbook taskservs/kubernetes.yml on cp-1, worker-1',
     ])
     expect(upcloudStandIn.state.servers.size).toBe(0)
-    expect(test.engine.templates.list().map((template) => template.name)).toEqual(['cluster_create', 'cluster.buildkit', 'cluster.kubernetes', 'workspace.servers', 'workspace.taskserv'])
+    expect(test.engine.templates.list().map((template) => template.name)).toEqual([
+      'cluster_create',
+      'cluster.buildkit',
+      'cluster.kubernetes',
+      'workspace.servers',
+      'workspace.taskserv',
+    ])
   })
 
-  it('submits on the caller\'s active workspace', async () => {
+  it("submits on the caller's active workspace", async () => {
     const user = await test.userWithToken('dev', ['developer'])
     await model.create({ name: 'alpha', activate: true }, user.id)
     const done = await submit('/workflows/servers/create', { infra: 'production', settings: 'settings.yaml' }, user.token)
@@ -305,13 +349,19 @@ clusters:
       expect(answer.status, JSON.stringify(body)).toBe(422)
       expectEnvelopeError(answer.body)
     }
-    const badOperation = await test.orchestrator('POST', '/workflows/taskserv/create', { token: test.adminToken, body: { operation: 'explode', taskserv: 'x', infra: 'p', settings: 's.yaml' } })
+    const badOperation = await test.orchestrator('POST', '/workflows/taskserv/create', {
+      token: test.adminToken,
+      body: { operation: 'explode', taskserv: 'x', infra: 'p', settings: 's.yaml' },
+    })
     expect(badOperation.status).toBe(422)
     expect((await test.engine.workflows.list()).total).toBe(0)
   })
 
   it('an unknown cluster_type is a 422 naming the known types', async () => {
-    const answer = await test.orchestrator('POST', '/workflows/cluster/create', { token: test.adminToken, body: { cluster_type: 'nomad', infra: 'production', settings: 'settings.yaml' } })
+    const answer = await test.orchestrator('POST', '/workflows/cluster/create', {
+      token: test.adminToken,
+      body: { cluster_type: 'nomad', infra: 'production', settings: 'settings.yaml' },
+    })
     expect(answer.status).toBe(422)
     expectEnvelopeError(answer.body)
     expect(answer.body.error).toContain('no cluster type "nomad" (known: buildkit, kubernetes)')
@@ -319,7 +369,10 @@ clusters:
 
   it('needs workflows:create: a viewer is refused', async () => {
     const viewer = await test.userWithToken('watcher', ['viewer'])
-    const answer = await test.orchestrator('POST', '/workflows/servers/create', { token: viewer.token, body: { infra: 'production', settings: 'settings.yaml' } })
+    const answer = await test.orchestrator('POST', '/workflows/servers/create', {
+      token: viewer.token,
+      body: { infra: 'production', settings: 'settings.yaml' },
+    })
     expect(answer.status).toBe(403)
     expectEnvelopeError(answer.body)
     const anonymous = await test.orchestrator('POST', '/workflows/servers/create', { body: { infra: 'production', settings: 'settings.yaml' } })

@@ -15,8 +15,16 @@ async function readEventStream(url: string, token: string): Promise<{ status: nu
     .map((block) => block.split('\n'))
     .filter((lines) => lines.some((line) => line.startsWith('data:')))
     .map((lines) => ({
-      event: lines.find((line) => line.startsWith('event:'))!.slice(6).trim(),
-      data: JSON.parse(lines.find((line) => line.startsWith('data:'))!.slice(5).trim()),
+      event: lines
+        .find((line) => line.startsWith('event:'))!
+        .slice(6)
+        .trim(),
+      data: JSON.parse(
+        lines
+          .find((line) => line.startsWith('data:'))!
+          .slice(5)
+          .trim(),
+      ),
     }))
   return { status: response.status, frames }
 }

@@ -82,7 +82,13 @@ describe('orchestrator /tasks', () => {
     expect(Date.parse(job.body.data.completed_at)).toBeGreaterThanOrEqual(Date.parse(job.body.data.started_at))
 
     const workflow = await test.orchestrator('GET', `/tasks/${workflowId}`, { token: test.adminToken })
-    expect(workflow.body.data).toMatchObject({ kind: 'workflow', name: 'pair', status: 'Completed', output: '[first] first line 0\n[second] second line 0', progress: 100 })
+    expect(workflow.body.data).toMatchObject({
+      kind: 'workflow',
+      name: 'pair',
+      status: 'Completed',
+      output: '[first] first line 0\n[second] second line 0',
+      progress: 100,
+    })
   })
 
   it("names a workflow job's dependencies by the jobs of the operations it waited for", async () => {
@@ -122,7 +128,12 @@ describe('orchestrator /tasks', () => {
     const id = answer.body.data
     const job = await test.engine.jobs.wait(id)
     expect(job).toMatchObject({ status: 'completed', retry: { attempts: 2, backoffMs: 10 }, labels: { team: 'ops' } })
-    for (const body of [{ provider: 'demo' }, { provider: 'nope', action: 'echo' }, { provider: 'demo', action: 'echo', input: { lines: -1 } }, { provider: 'demo', action: 'echo', extra: 1 }]) {
+    for (const body of [
+      { provider: 'demo' },
+      { provider: 'nope', action: 'echo' },
+      { provider: 'demo', action: 'echo', input: { lines: -1 } },
+      { provider: 'demo', action: 'echo', extra: 1 },
+    ]) {
       const refused = await test.orchestrator('POST', '/tasks', { token: test.adminToken, body })
       expect(refused.status, JSON.stringify(body)).toBe(422)
       expectEnvelopeError(refused.body)

@@ -28,7 +28,11 @@ describe('controlCenter(): the surface mounted in your own Node server', () => {
 
   it('answers health, login and an authenticated list with the envelope', async () => {
     expect((await fetch(`${base}/health`)).status).toBe(200)
-    const login = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'mounted-password' }) })
+    const login = await fetch(`${base}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'mounted-password' }),
+    })
     const { data } = (await login.json()) as any
     const users = await fetch(`${base}/users`, { headers: { authorization: `Bearer ${data.token}` } })
     expect(users.status).toBe(200)

@@ -33,8 +33,18 @@ describe('platform: OpenAPI document and docs page', () => {
     )
     expect([...documented].sort()).toEqual([...registered].sort())
     for (const route of [
-      'POST /auth/login', 'POST /auth/refresh', 'POST /auth/logout', 'GET /users', 'POST /users', 'PUT /users/{id}',
-      'DELETE /users/{id}', 'GET /policies', 'POST /policies', 'PUT /policies/{id}', 'GET /audit/logs', 'GET /health',
+      'POST /auth/login',
+      'POST /auth/refresh',
+      'POST /auth/logout',
+      'GET /users',
+      'POST /users',
+      'PUT /users/{id}',
+      'DELETE /users/{id}',
+      'GET /policies',
+      'POST /policies',
+      'PUT /policies/{id}',
+      'GET /audit/logs',
+      'GET /health',
     ]) {
       expect(documented, route).toContain(route)
     }
@@ -57,7 +67,9 @@ describe('platform: OpenAPI document and docs page', () => {
     expect(Object.keys(createUser.responses)).toEqual(expect.arrayContaining(['201', '401', '403', '422', '429']))
     expect(createUser.responses['201'].content['application/json'].schema.properties.success).toEqual({ const: true })
     const listUsers = document.paths['/users'].get
-    expect(listUsers.parameters.map((p: any) => `${p.in}:${p.name}`)).toEqual(expect.arrayContaining(['query:role', 'query:enabled', 'query:limit', 'query:offset']))
+    expect(listUsers.parameters.map((p: any) => `${p.in}:${p.name}`)).toEqual(
+      expect.arrayContaining(['query:role', 'query:enabled', 'query:limit', 'query:offset']),
+    )
     expect(listUsers.parameters.find((p: any) => p.name === 'limit').schema).toMatchObject({ maximum: 1000, default: 50 })
     const updateUser = document.paths['/users/{id}'].put
     expect(updateUser.parameters).toContainEqual(expect.objectContaining({ name: 'id', in: 'path', required: true }))

@@ -103,7 +103,11 @@ describe('platform: rate limits (004 defaults)', () => {
   })
 
   const login = (username: string) =>
-    fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: adminPassword }) })
+    fetch(`${base}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: adminPassword }),
+    })
 
   it('the 6th login in a minute from one IP is 429 with Retry-After and X-RateLimit-* headers', async () => {
     const answers = []
@@ -307,7 +311,9 @@ describe('platform: error styles, websockets, plugins and CORS through createSer
   it('OpenAPI lists every registered route of these surfaces too, WebSocket and plugin routes included', async () => {
     for (const surface of server.surfaces) {
       const document = (await (await fetch(`${surface.url}/openapi.json`)).json()) as any
-      const documented = Object.entries(document.paths as Record<string, object>).flatMap(([path, operations]) => Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`))
+      const documented = Object.entries(document.paths as Record<string, object>).flatMap(([path, operations]) =>
+        Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`),
+      )
       const registered = surface.app['~routes']
         .filter((route) => route.method && route.method !== 'HEAD' && route.route !== '/**')
         .map((route) => `${route.method} ${route.route!.replace(/:(\w+)/g, '{$1}')}`)
@@ -341,7 +347,13 @@ describe('platform: WebSocket upgrades spend the rate-limit budget', () => {
   beforeAll(async () => {
     const started = await engineWithAdmin()
     ;({ engine, token } = started)
-    server = await createServer({ engine, identity: started.identity, surfaces: [testSurface('ws-test', fastapiStyle)], ports: { 'ws-test': 0 }, rateLimits: { general: 2 } })
+    server = await createServer({
+      engine,
+      identity: started.identity,
+      surfaces: [testSurface('ws-test', fastapiStyle)],
+      ports: { 'ws-test': 0 },
+      rateLimits: { general: 2 },
+    })
   })
   afterAll(async () => {
     await server.close({ force: true })

@@ -32,11 +32,15 @@ describe('policies: store', () => {
     expect(error).toBeInstanceOf(PolicyError)
     expect(error).toMatchObject({ status: 422, code: 'invalid', rule: 1 })
     expect((error as Error).message).toMatch(/^rules\[1\]: condition "user.role == 'admin' &&" is invalid: Unexpected token/)
-    await expect(policies.create({ name: 'unknown variable', rules: [{ effect: 'Allow', resource: '*', action: ['read'], condition: 'group == "x"' }] })).rejects.toThrow(
-      /rules\[0\].*Unknown variable: group/,
+    await expect(
+      policies.create({ name: 'unknown variable', rules: [{ effect: 'Allow', resource: '*', action: ['read'], condition: 'group == "x"' }] }),
+    ).rejects.toThrow(/rules\[0\].*Unknown variable: group/)
+    await expect(policies.create({ name: 'not boolean', rules: [{ effect: 'Allow', resource: '*', action: ['read'], condition: '1 + 2' }] })).rejects.toThrow(
+      /must be true or false/,
     )
-    await expect(policies.create({ name: 'not boolean', rules: [{ effect: 'Allow', resource: '*', action: ['read'], condition: '1 + 2' }] })).rejects.toThrow(/must be true or false/)
-    await expect(policies.create({ name: 'eval', rules: [{ effect: 'Allow', resource: '*', action: ['read'], condition: 'process.exit(1)' }] })).rejects.toMatchObject({ status: 422 })
+    await expect(
+      policies.create({ name: 'eval', rules: [{ effect: 'Allow', resource: '*', action: ['read'], condition: 'process.exit(1)' }] }),
+    ).rejects.toMatchObject({ status: 422 })
     expect((await policies.list()).total).toBe(0)
   })
 
@@ -59,7 +63,10 @@ describe('policies: store', () => {
     const policy = await policies.create({ name: 'p', rules: [{ effect: 'Allow', resource: '*', action: ['read'] }] })
     const updated = await policies.update(policy.id, { name: 'updated_policy', version: '1.1.0', enabled: false })
     expect(updated).toMatchObject({ id: policy.id, name: 'updated_policy', version: '1.1.0', enabled: false, created_at: policy.created_at })
-    await expect(policies.update(policy.id, { rules: [{ effect: 'Allow', resource: '*', action: ['read'], condition: '(' }] })).rejects.toMatchObject({ status: 422, rule: 0 })
+    await expect(policies.update(policy.id, { rules: [{ effect: 'Allow', resource: '*', action: ['read'], condition: '(' }] })).rejects.toMatchObject({
+      status: 422,
+      rule: 0,
+    })
     expect((await policies.get(policy.id))?.rules).toEqual(policy.rules)
     await expect(policies.update('missing', { name: 'x' })).rejects.toMatchObject({ code: 'not_found', status: 404 })
     await policies.delete(policy.id)
@@ -84,8 +91,14 @@ describe('policies: store', () => {
 describe('policies: evaluation', () => {
   it("evaluates the document's condition form and the roles list", async () => {
     const { policies } = setup()
-    await policies.create({ name: 'admins', rules: [{ effect: 'Allow', resource: 'servers:*', action: ['create', 'read'], condition: "user.role == 'admin'" }] })
-    await policies.create({ name: 'operators', rules: [{ effect: 'Allow', resource: 'workflows:*', action: ['submit'], condition: "'operator' in user.roles" }] })
+    await policies.create({
+      name: 'admins',
+      rules: [{ effect: 'Allow', resource: 'servers:*', action: ['create', 'read'], condition: "user.role == 'admin'" }],
+    })
+    await policies.create({
+      name: 'operators',
+      rules: [{ effect: 'Allow', resource: 'workflows:*', action: ['submit'], condition: "'operator' in user.roles" }],
+    })
     expect(await policies.evaluate({ user: admin, resource: 'servers:web-01', action: 'create' })).toBe('allow')
     expect(await policies.evaluate({ user: operator, resource: 'servers:web-01', action: 'create' })).toBe('none')
     expect(await policies.evaluate({ user: admin, resource: 'servers:web-01', action: 'delete' })).toBe('none')
@@ -121,7 +134,12 @@ describe('policies: evaluation', () => {
     await policies.create({
       name: 'office hours',
       rules: [
-        { effect: 'Allow', resource: 'servers:*', action: ['create'], condition: "context.env == 'dev' && resource.startsWith('servers:') && action == 'create'" },
+        {
+          effect: 'Allow',
+          resource: 'servers:*',
+          action: ['create'],
+          condition: "context.env == 'dev' && resource.startsWith('servers:') && action == 'create'",
+        },
         { effect: 'Deny', resource: 'servers:*', action: ['create'], condition: 'context.quota_left <= 0' },
       ],
     })

@@ -24,7 +24,7 @@ describe('provisioning surface: auth, workspaces, system, permissions and input'
     expect(answer.body.version).toBe(version)
   })
 
-  it('POST /v1/auth/login answers 002\'s token, refresh_token and expires_in; the token works on every route', async () => {
+  it("POST /v1/auth/login answers 002's token, refresh_token and expires_in; the token works on every route", async () => {
     const login = await t.prov('POST', '/v1/auth/login', { body: { username: 'admin', password: adminPassword } })
     expect(login.status).toBe(200)
     expect(Object.keys(login.body).sort()).toEqual(['expires_in', 'refresh_token', 'token'])
@@ -40,7 +40,7 @@ describe('provisioning surface: auth, workspaces, system, permissions and input'
     expectProvisioningError(await t.prov('POST', '/v1/auth/refresh', { body: { refresh_token: login.body.refresh_token } }), 401)
   })
 
-  it('wrong credentials are a 401 in 002\'s shape; repeated failures lock the account like on control-center', async () => {
+  it("wrong credentials are a 401 in 002's shape; repeated failures lock the account like on control-center", async () => {
     const wrong = await t.prov('POST', '/v1/auth/login', { body: { username: 'admin', password: 'nope' } })
     expectProvisioningError(wrong, 401)
     const locking = await startProvisioning({ lockout: { maxFailures: 2, windowSeconds: 60, lockSeconds: 60 } })
@@ -66,12 +66,15 @@ describe('provisioning surface: auth, workspaces, system, permissions and input'
     expectProvisioningError(await t.prov('GET', '/v1/servers'), 401)
   })
 
-  it('workspaces: default exists, create (inside the root only), activate makes it the caller\'s one active workspace', async () => {
+  it("workspaces: default exists, create (inside the root only), activate makes it the caller's one active workspace", async () => {
     const listed = await t.prov('GET', '/v1/workspaces', { token: t.adminToken })
     expect(listed.status).toBe(200)
     expect(listed.body).toEqual([{ name: 'default', path: join(t.root, 'default'), active: true, last_used: null }])
 
-    const staging = await t.prov('POST', '/v1/workspaces/create', { token: t.adminToken, body: { name: 'staging', path: join(t.root, 'envs', 'staging'), activate: false } })
+    const staging = await t.prov('POST', '/v1/workspaces/create', {
+      token: t.adminToken,
+      body: { name: 'staging', path: join(t.root, 'envs', 'staging'), activate: false },
+    })
     expect(staging.status).toBe(200)
     expect(staging.body).toEqual({ name: 'staging', path: join(t.root, 'envs', 'staging'), active: false, last_used: null })
     expect(await kindOf(join(t.root, 'envs', 'staging'))).toBe('directory')
@@ -109,7 +112,7 @@ describe('provisioning surface: auth, workspaces, system, permissions and input'
     expect(beyond.body).toEqual([])
   })
 
-  it('GET /v1/metrics counts the engine\'s tasks and this surface\'s operations', async () => {
+  it("GET /v1/metrics counts the engine's tasks and this surface's operations", async () => {
     const answer = await t.prov('GET', '/v1/metrics', { token: t.adminToken })
     expect(answer.status).toBe(200)
     const jobs = await t.engine.jobs.list({ limit: 1 })
@@ -149,7 +152,7 @@ describe('provisioning surface: auth, workspaces, system, permissions and input'
     }
   })
 
-  it('bad input on every route is a 400 in 002\'s shape, never a 5xx', async () => {
+  it("bad input on every route is a 400 in 002's shape, never a 5xx", async () => {
     const token = t.adminToken
     const cases: [string, string, unknown][] = [
       ['POST', '/v1/auth/login', { username: 'admin' }],
@@ -184,7 +187,15 @@ describe('provisioning surface: auth, workspaces, system, permissions and input'
     const malformed = await t.prov('POST', '/v1/servers/create', { token, rawBody: '{"provider":', headers: { 'content-type': 'application/json' } })
     expectProvisioningError(malformed, 400)
     // Ids that do not exist are 404s.
-    for (const [method, path] of [['GET', '/v1/servers/nope/status'], ['DELETE', '/v1/servers/nope'], ['DELETE', '/v1/taskservs/nope'], ['GET', '/v1/workflows/nope'], ['POST', '/v1/workflows/nope/cancel'], ['GET', '/v1/operations/nope'], ['POST', '/v1/operations/nope/cancel']]) {
+    for (const [method, path] of [
+      ['GET', '/v1/servers/nope/status'],
+      ['DELETE', '/v1/servers/nope'],
+      ['DELETE', '/v1/taskservs/nope'],
+      ['GET', '/v1/workflows/nope'],
+      ['POST', '/v1/workflows/nope/cancel'],
+      ['GET', '/v1/operations/nope'],
+      ['POST', '/v1/operations/nope/cancel'],
+    ]) {
       expectProvisioningError(await t.prov(method, path, { token }), 404)
     }
     expectProvisioningError(await t.prov('GET', '/v1/nowhere', { token }), 404)
@@ -198,7 +209,7 @@ describe('provisioning surface: rate limits', () => {
   })
   afterAll(() => t.close())
 
-  it('per user: X-RateLimit-* on every answer, then a 429 in 002\'s shape; another user has their own budget', async () => {
+  it("per user: X-RateLimit-* on every answer, then a 429 in 002's shape; another user has their own budget", async () => {
     const other = await t.userWithToken('olga', ['viewer'])
     const answers = []
     for (let i = 0; i < 4; i++) answers.push(await t.prov('GET', '/v1/workspaces', { token: t.adminToken }))

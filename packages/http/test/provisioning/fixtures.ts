@@ -25,7 +25,15 @@ export interface ProvisioningTest extends TestServer {
 export async function startProvisioning(options: Parameters<typeof startControlCenter>[0] & { plugins?: Plugin[] } = {}): Promise<ProvisioningTest> {
   const root = await mkdtemp(join(tmpdir(), 'provisio-prov-test-'))
   const vultrStandIn = await startVultrStandIn({ apiKey: 'vultr-key', port: 0, host: '127.0.0.1', readyAfterMs: 300, powerDelayMs: 50 })
-  const upcloudStandIn = await startUpCloudStandIn({ username: 'u', password: 'p', port: 0, host: '127.0.0.1', readyAfterMs: 200, startAfterMs: 50, stopAfterMs: 50 })
+  const upcloudStandIn = await startUpCloudStandIn({
+    username: 'u',
+    password: 'p',
+    port: 0,
+    host: '127.0.0.1',
+    readyAfterMs: 200,
+    startAfterMs: 50,
+    stopAfterMs: 50,
+  })
   const test = await startControlCenter({
     ...options,
     engine: {

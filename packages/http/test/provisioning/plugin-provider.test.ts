@@ -42,7 +42,9 @@ function acmeCloud() {
       engine.addProvider(provider)
       registerServerDriver({
         provider: 'acme',
-        createSteps: (server) => [{ action: 'machine.create', input: { name: server.name, size: server.plan }, describe: `acme machine.create (size ${server.plan})` }],
+        createSteps: (server) => [
+          { action: 'machine.create', input: { name: server.name, size: server.plan }, describe: `acme machine.create (size ${server.plan})` },
+        ],
         identify: (result) => ({ providerId: (result as { id: string }).id, ip: (result as { ip: string }).ip }),
         deleteSteps: (id) => [{ action: 'machine.delete', input: { id } }],
         listStep: { action: 'machine.list', input: {} },
@@ -56,7 +58,7 @@ function acmeCloud() {
   return { plugin, machines }
 }
 
-describe('provisioning surface: servers through a plugin\'s provider', () => {
+describe("provisioning surface: servers through a plugin's provider", () => {
   let t: ProvisioningTest
   const acme = acmeCloud()
 
@@ -82,6 +84,8 @@ describe('provisioning surface: servers through a plugin\'s provider', () => {
   it('documents its routes in /openapi.json', async () => {
     const document = await t.prov('GET', '/openapi.json')
     expect(document.status).toBe(200)
-    expect(Object.keys(document.body.paths)).toEqual(expect.arrayContaining(['/v1/servers/create', '/v1/servers/{id}', '/v1/operations/{id}/cancel', '/health']))
+    expect(Object.keys(document.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/servers/create', '/v1/servers/{id}', '/v1/operations/{id}/cancel', '/health']),
+    )
   })
 })

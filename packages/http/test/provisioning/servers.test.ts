@@ -32,13 +32,40 @@ describe('provisioning surface: servers and operations on the UpCloud and Vultr 
     const upcloudDone = await t.settle(upcloudOp)
     expectOperation(upcloudDone, 'completed')
     const server = [...t.upcloudStandIn.state.servers.values()][0]
-    expect(upcloudDone.result).toMatchObject({ server_id: server.uuid, hostname: 'db-1', provider: 'upcloud', ip_address: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/) })
+    expect(upcloudDone.result).toMatchObject({
+      server_id: server.uuid,
+      hostname: 'db-1',
+      provider: 'upcloud',
+      ip_address: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/),
+    })
 
     const listed = await t.prov('GET', '/v1/servers', { token: t.adminToken })
     expect(listed.status).toBe(200)
     expect(listed.body).toEqual([
-      { id: server.uuid, hostname: 'db-1', provider: 'upcloud', plan: '1xCPU-2GB', zone: 'de-fra1', ip_address: upcloudDone.result.ip_address, status: 'running', created_at: expect.any(String), workspace: 'default', infra: 'default' },
-      { id: instance.id, hostname: 'web-1', provider: 'vultr', plan: 'vc2-1c-1gb', zone: 'ams', ip_address: instance.main_ip, status: 'running', created_at: expect.any(String), workspace: 'default', infra: 'default' },
+      {
+        id: server.uuid,
+        hostname: 'db-1',
+        provider: 'upcloud',
+        plan: '1xCPU-2GB',
+        zone: 'de-fra1',
+        ip_address: upcloudDone.result.ip_address,
+        status: 'running',
+        created_at: expect.any(String),
+        workspace: 'default',
+        infra: 'default',
+      },
+      {
+        id: instance.id,
+        hostname: 'web-1',
+        provider: 'vultr',
+        plan: 'vc2-1c-1gb',
+        zone: 'ams',
+        ip_address: instance.main_ip,
+        status: 'running',
+        created_at: expect.any(String),
+        workspace: 'default',
+        infra: 'default',
+      },
     ])
     const status = await t.prov('GET', `/v1/servers/${instance.id}/status`, { token: t.adminToken })
     expect(status.body).toEqual(listed.body[1])
@@ -80,14 +107,17 @@ describe('provisioning surface: servers and operations on the UpCloud and Vultr 
     }
   })
 
-  it('check_mode plans and creates nothing: the stand-ins\' inventories are unchanged', async () => {
+  it("check_mode plans and creates nothing: the stand-ins' inventories are unchanged", async () => {
     const before = [t.vultrStandIn.state.instances.size, t.upcloudStandIn.state.servers.size]
     const id = await create({ ...vultrServer, hostname: 'web-planned', check_mode: true })
     const done = await t.settle(id)
     expectOperation(done, 'completed')
     expect(done.result).toEqual({
       check_mode: true,
-      plan: ['infra default of workspace default ((request))', 'server web-planned: create with vultr instance.create (plan vc2-1c-1gb, region ams), wait until ready'],
+      plan: [
+        'infra default of workspace default ((request))',
+        'server web-planned: create with vultr instance.create (plan vc2-1c-1gb, region ams), wait until ready',
+      ],
       operations: ['claim:web-planned', 'create:web-planned', 'record:web-planned'],
     })
     expect([t.vultrStandIn.state.instances.size, t.upcloudStandIn.state.servers.size]).toEqual(before)
@@ -120,7 +150,10 @@ describe('provisioning surface: servers and operations on the UpCloud and Vultr 
     const servers = (await t.prov('GET', '/v1/servers', { token: t.adminToken })).body
     const operations = []
     for (const server of servers) {
-      const answer = await t.prov('DELETE', `/v1/servers/${server.id}`, { token: t.adminToken, body: { workspace: 'default', server_id: server.id, force: false } })
+      const answer = await t.prov('DELETE', `/v1/servers/${server.id}`, {
+        token: t.adminToken,
+        body: { workspace: 'default', server_id: server.id, force: false },
+      })
       expect(answer.status, JSON.stringify(answer.body)).toBe(200)
       expectOperation(answer.body)
       operations.push(answer.body.id)
@@ -151,8 +184,11 @@ describe('provisioning surface: servers and operations on the UpCloud and Vultr 
     expectProvisioningError(await t.prov('GET', `/v1/servers/${created.result.server_id}/status`, { token: t.adminToken }), 404)
   })
 
-  it('an operation of another surface is not one of this surface\'s', async () => {
-    const other = await t.engine.workflows.submit({ name: 'elsewhere', operations: [{ id: 'a', provider: 'workspace', action: 'forget', input: { workspace: 'default', infra: 'x', server: 'y' } }] })
+  it("an operation of another surface is not one of this surface's", async () => {
+    const other = await t.engine.workflows.submit({
+      name: 'elsewhere',
+      operations: [{ id: 'a', provider: 'workspace', action: 'forget', input: { workspace: 'default', infra: 'x', server: 'y' } }],
+    })
     expectProvisioningError(await t.prov('GET', `/v1/operations/${other.id}`, { token: t.adminToken }), 404)
   })
 })

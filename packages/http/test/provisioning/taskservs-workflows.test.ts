@@ -56,7 +56,9 @@ clusters:
 
     expectOperation(await t.settle(kept), 'completed')
     const listed = await t.prov('GET', '/v1/taskservs?per_page=1&page=2', { token: t.adminToken })
-    expect(listed.body).toEqual([{ id, name: 'marker', version: '1.2.3', servers: ['local-1'], status: 'completed', workspace: 'default', created_at: expect.any(String) }])
+    expect(listed.body).toEqual([
+      { id, name: 'marker', version: '1.2.3', servers: ['local-1'], status: 'completed', workspace: 'default', created_at: expect.any(String) },
+    ])
     expect(listed.headers.get('x-total-count')).toBe('2')
     expect((await t.prov('GET', '/v1/taskservs?status=failed', { token: t.adminToken })).body).toEqual([])
     expect((await t.prov('GET', '/v1/taskservs?workspace=other', { token: t.adminToken })).body).toEqual([])
@@ -75,7 +77,9 @@ clusters:
   it('a taskserv without a removal playbook cannot be deleted: a 400 saying so; a missing playbook or server is refused up front', async () => {
     const refused = await t.prov('DELETE', `/v1/taskservs/${kept}`, { token: t.adminToken })
     expectProvisioningError(refused, 400)
-    expect(refused.body.message).toBe('Taskserv "kept" has no removal playbook: give its remove_playbook in the infra\'s settings, or add taskservs/kept-remove.yml to the workspace')
+    expect(refused.body.message).toBe(
+      'Taskserv "kept" has no removal playbook: give its remove_playbook in the infra\'s settings, or add taskservs/kept-remove.yml to the workspace',
+    )
 
     const noPlaybook = await t.prov('POST', '/v1/taskservs/create', { token: t.adminToken, body: { infra: 'lab', name: 'absent', servers: ['local-1'] } })
     expectProvisioningError(noPlaybook, 400)
@@ -84,13 +88,27 @@ clusters:
     expectProvisioningError(noServer, 404)
   })
 
-  it('cluster_create end to end: the cluster\'s servers at Vultr and UpCloud, then its taskserv on them', async () => {
-    const id = await post('/v1/workflows/submit', { workspace: 'default', workflow_type: 'cluster_create', parameters: { infra: 'lab', cluster_name: 'builders', node_count: 2 } })
+  it("cluster_create end to end: the cluster's servers at Vultr and UpCloud, then its taskserv on them", async () => {
+    const id = await post('/v1/workflows/submit', {
+      workspace: 'default',
+      workflow_type: 'cluster_create',
+      parameters: { infra: 'lab', cluster_name: 'builders', node_count: 2 },
+    })
     const done = await t.settle(id)
     expectOperation(done, 'completed')
     const workflow = await t.prov('GET', `/v1/workflows/${id}`, { token: t.adminToken })
     expect(workflow.body).toMatchObject({ id, workflow_type: 'cluster_create', status: 'completed' })
-    expect(Object.keys(done.result.operations)).toEqual(['plan', 'claim:builder-1', 'claim:builder-2', 'create:builder-1', 'create:builder-2', 'record:builder-1', 'record:builder-2', 'inventory', 'taskserv:buildkit'])
+    expect(Object.keys(done.result.operations)).toEqual([
+      'plan',
+      'claim:builder-1',
+      'claim:builder-2',
+      'create:builder-1',
+      'create:builder-2',
+      'record:builder-1',
+      'record:builder-2',
+      'inventory',
+      'taskserv:buildkit',
+    ])
     expect(t.vultrStandIn.state.instances.size).toBe(1)
     expect(t.upcloudStandIn.state.servers.size).toBe(1)
     for (const host of ['builder-1', 'builder-2']) expect(await readFile(join(markers, `buildkit-${host}.txt`), 'utf8')).toContain(`buildkit on ${host}`)
@@ -122,16 +140,25 @@ clusters:
     expectOperation(cancelled.body, 'cancelled')
     expect(t.vultrStandIn.state.instances.size).toBe(before)
 
-    const invalid = await t.prov('POST', '/v1/workflows/submit', { token: t.adminToken, body: { workflow_type: 'cluster_create', parameters: { infra: 'lab', cluster_name: 'builders', node_count: 'three' } } })
+    const invalid = await t.prov('POST', '/v1/workflows/submit', {
+      token: t.adminToken,
+      body: { workflow_type: 'cluster_create', parameters: { infra: 'lab', cluster_name: 'builders', node_count: 'three' } },
+    })
     expectProvisioningError(invalid, 400)
     expect(invalid.body.message).toMatch(/invalid parameters of workflow type "cluster_create"/)
-    const mismatch = await t.prov('POST', '/v1/workflows/submit', { token: t.adminToken, body: { workflow_type: 'cluster_create', parameters: { infra: 'lab', cluster_name: 'builders', node_count: 3 } } })
+    const mismatch = await t.prov('POST', '/v1/workflows/submit', {
+      token: t.adminToken,
+      body: { workflow_type: 'cluster_create', parameters: { infra: 'lab', cluster_name: 'builders', node_count: 3 } },
+    })
     expectProvisioningError(mismatch, 400)
     expect(mismatch.body.message).toBe('node_count does not match the cluster: node_count: cluster builders has 2 server(s) in its settings, not 3')
   })
 
   it('a workflow type of another plugin: any registered template, e.g. cluster.buildkit in check mode', async () => {
-    const id = await post('/v1/workflows/submit', { workflow_type: 'cluster.buildkit', parameters: { infra: 'lab', settings: 'settings.yaml', check_mode: true } })
+    const id = await post('/v1/workflows/submit', {
+      workflow_type: 'cluster.buildkit',
+      parameters: { infra: 'lab', settings: 'settings.yaml', check_mode: true },
+    })
     const done = await t.settle(id)
     expectOperation(done, 'completed')
     expect(done.result.check_mode).toBe(true)

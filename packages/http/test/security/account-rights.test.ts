@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { adminPassword, expectEnvelopeError, startControlCenter, type TestServer } from '../helpers'
 
-describe('control-center: account edits stay within the caller\'s rights', () => {
+describe("control-center: account edits stay within the caller's rights", () => {
   let t: TestServer
   let helpdesk: { id: string; token: string }
   let grantor: { id: string; token: string }
@@ -9,7 +9,10 @@ describe('control-center: account edits stay within the caller\'s rights', () =>
   beforeAll(async () => {
     t = await startControlCenter()
     await t.identity.roles.create({ name: 'helpdesk', permissions: ['users:read', 'users:update'] })
-    await t.identity.roles.create({ name: 'account-admin', permissions: ['users:read', 'users:update', 'users:reset_password', 'users:disable', 'users:delete'] })
+    await t.identity.roles.create({
+      name: 'account-admin',
+      permissions: ['users:read', 'users:update', 'users:reset_password', 'users:disable', 'users:delete'],
+    })
     await t.identity.roles.create({ name: 'grantor', permissions: ['users:read', 'users:update', 'users:assign_roles'] })
     await t.identity.roles.create({ name: 'reader', permissions: ['users:read'] })
     helpdesk = await t.userWithToken('helpdesk-1', ['helpdesk'])

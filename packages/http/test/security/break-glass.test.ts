@@ -84,7 +84,8 @@ describe('break-glass commands (child process, fs data dir)', { timeout: 120_000
       const admin = await identity.users.getByUsername('admin')
       await identity.mfa.enroll(admin!.id)
       // Someone guessing has locked the account too.
-      for (let i = 0; i < 5; i++) await expect(identity.login({ username: 'admin', password: 'a guess' })).rejects.toMatchObject({ code: 'invalid_credentials' })
+      for (let i = 0; i < 5; i++)
+        await expect(identity.login({ username: 'admin', password: 'a guess' })).rejects.toMatchObject({ code: 'invalid_credentials' })
       await expect(identity.login({ username: 'admin', password: 'old admin password' })).rejects.toMatchObject({ code: 'locked' })
     })
     const run = await provisio(['users', 'reset-password', 'admin', '--password-stdin', '--reset-mfa', '--data-dir', dataDir], 'new admin password\n')
@@ -107,7 +108,11 @@ describe('break-glass commands (child process, fs data dir)', { timeout: 120_000
   it('while a server holds the data dir, the commands say to stop it and change nothing', async () => {
     const storage = await createConfiguredStorage(config())
     try {
-      for (const args of [['policies', 'list'], ['policies', 'disable', denyAllId], ['users', 'reset-password', 'admin']]) {
+      for (const args of [
+        ['policies', 'list'],
+        ['policies', 'disable', denyAllId],
+        ['users', 'reset-password', 'admin'],
+      ]) {
         const run = await provisio([...args, '--data-dir', dataDir])
         expect(run.code, args.join(' ')).toBe(1)
         expect(run.output).toMatch(/locked by a running server \(process \d+\).*stop the server/)

@@ -102,7 +102,9 @@ describe('control-center: hardening', () => {
   it('the stores refuse those characters too, for surfaces with schemas of their own', async () => {
     await expect(t.identity.roles.create({ name: 'nul-role', description: 'a\u0000b', permissions: [] })).rejects.toMatchObject({ status: 422 })
     await expect(t.server.policies.create({ name: 'a\u202Eb', rules: [] })).rejects.toMatchObject({ status: 422 })
-    await expect(t.server.policies.create({ name: 'ok', rules: [{ effect: 'Deny', resource: 'servers:*', action: ['re\u2066ad'] }] })).rejects.toMatchObject({ status: 422 })
+    await expect(t.server.policies.create({ name: 'ok', rules: [{ effect: 'Deny', resource: 'servers:*', action: ['re\u2066ad'] }] })).rejects.toMatchObject({
+      status: 422,
+    })
   })
 
   it.each(['0x10', '1e1', ' 16', '16.0', 'Infinity'])('limit=%s is refused with 400; only decimal digits are numbers', async (limit) => {

@@ -21,11 +21,17 @@ describe('control-center: a policy cannot lock its author out of policies by acc
   })
 
   it('PUT that turns a harmless policy into a lock-out, or enables a disabled deny-all, is refused', async () => {
-    const harmless = await t.api('POST', '/policies', { token: t.adminToken, body: { name: 'harmless', rules: [{ effect: 'Deny', resource: 'servers:*', action: ['delete'] }] } })
+    const harmless = await t.api('POST', '/policies', {
+      token: t.adminToken,
+      body: { name: 'harmless', rules: [{ effect: 'Deny', resource: 'servers:*', action: ['delete'] }] },
+    })
     expect(harmless.status).toBe(201)
     const id = harmless.body.data.id
     expect((await t.api('PUT', `/policies/${id}`, { token: t.adminToken, body: { rules: denyAll.rules } })).status).toBe(409)
-    expect((await t.api('PUT', `/policies/${id}`, { token: t.adminToken, body: { rules: [{ effect: 'Deny', resource: 'policies:*', action: ['update'] }] } })).status).toBe(409)
+    expect(
+      (await t.api('PUT', `/policies/${id}`, { token: t.adminToken, body: { rules: [{ effect: 'Deny', resource: 'policies:*', action: ['update'] }] } }))
+        .status,
+    ).toBe(409)
 
     const dormant = await t.api('POST', '/policies', { token: t.adminToken, body: { ...denyAll, enabled: false } })
     expect(dormant.status).toBe(201)

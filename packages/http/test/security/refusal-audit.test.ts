@@ -31,8 +31,10 @@ describe('control-center: anonymous refusals do not flood the audit log', () => 
   })
 
   it('successes and other failures are always written', async () => {
-    for (let i = 0; i < 5; i++) expect((await t.api('POST', '/users', { token: t.adminToken, body: { username: `burst-${i}`, password: 'password-123' } })).status).toBe(201)
-    for (let i = 0; i < 5; i++) expect((await t.api('POST', '/users', { token: t.adminToken, body: { username: 'burst-0', password: 'password-123' } })).status).toBe(409)
+    for (let i = 0; i < 5; i++)
+      expect((await t.api('POST', '/users', { token: t.adminToken, body: { username: `burst-${i}`, password: 'password-123' } })).status).toBe(201)
+    for (let i = 0; i < 5; i++)
+      expect((await t.api('POST', '/users', { token: t.adminToken, body: { username: 'burst-0', password: 'password-123' } })).status).toBe(409)
     const entries = (await t.server.audit.query({ action: 'user.create', limit: 1000 })).items
     expect(entries.filter((entry) => entry.result === 'success')).toHaveLength(5)
     expect(entries.filter((entry) => entry.result === 'failure')).toHaveLength(5)

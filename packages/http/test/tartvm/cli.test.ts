@@ -62,7 +62,11 @@ describe('provisio serve --surfaces tartvm', () => {
     try {
       const [, url] = await waitForOutput(first, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/, 40_000)
       ;[, token] = await waitForOutput(first, /X-Local-Token (\S+) /, 40_000)
-      const answer = await fetch(`${url}/api/vms/pull`, { method: 'POST', headers: { 'x-local-token': token, 'content-type': 'application/json' }, body: JSON.stringify({ oci_url: 'ghcr.io/cirruslabs/debian:bookworm' }) })
+      const answer = await fetch(`${url}/api/vms/pull`, {
+        method: 'POST',
+        headers: { 'x-local-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ oci_url: 'ghcr.io/cirruslabs/debian:bookworm' }),
+      })
       const task = (await answer.json()) as { id: string; status: string }
       expect(task.status).toBe('pending')
       taskId = task.id
@@ -77,7 +81,10 @@ describe('provisio serve --surfaces tartvm', () => {
     try {
       const [, url] = await waitForOutput(second, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/, 40_000)
       const read = async () =>
-        (await (await fetch(`${url}/api/tasks/${taskId}`, { headers: { 'x-local-token': token }, signal: AbortSignal.timeout(10_000) })).json()) as { status: string; logs: string[] }
+        (await (await fetch(`${url}/api/tasks/${taskId}`, { headers: { 'x-local-token': token }, signal: AbortSignal.timeout(10_000) })).json()) as {
+          status: string
+          logs: string[]
+        }
       await expect
         .poll(async () => (await read()).status, { timeout: 30_000 })
         .toBe('completed')

@@ -12,7 +12,10 @@ describeWithTool('chromium')('tartvm web page (--tartvm-ui) in a real browser', 
   let page: Page
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    })
   })
   afterAll(async () => {
     await browser?.close()

@@ -71,11 +71,16 @@ describe('tartvm surface: token, inventory and VM routes on the fake tart', () =
     }
     // Changed behind the cache's back (tart set): the cache answers until force_refresh.
     const { execFile } = await import('node:child_process')
-    await new Promise((resolve, reject) => execFile(app!.fake.bin, ['set', 'ubuntu', '--memory', '6144', '--cpu', '3'], (error) => (error ? reject(error) : resolve(undefined))))
+    await new Promise((resolve, reject) =>
+      execFile(app!.fake.bin, ['set', 'ubuntu', '--memory', '6144', '--cpu', '3'], (error) => (error ? reject(error) : resolve(undefined))),
+    )
     expect((await app.api('GET', '/api/vms/ubuntu/config')).body).toMatchObject({ cpu: 2, memory: '4G' })
     expect((await app.api('GET', '/api/vms/ubuntu/config?force_refresh=true')).body).toMatchObject({ cpu: 3, memory: '6G', disk_size: '20G' })
     expect(await app.api('GET', '/api/vms/nobody/config')).toMatchObject({ status: 404, body: { detail: 'VM not found' } })
-    expect(await app.api('GET', '/api/vms/ubuntu/config?force_refresh=maybe')).toMatchObject({ status: 422, body: { detail: [{ loc: ['query', 'force_refresh'] }] } })
+    expect(await app.api('GET', '/api/vms/ubuntu/config?force_refresh=maybe')).toMatchObject({
+      status: 422,
+      body: { detail: [{ loc: ['query', 'force_refresh'] }] },
+    })
   })
 
   it('refresh picks up what changed in tart; the background refresh does too', async () => {
@@ -109,7 +114,11 @@ describe('tartvm surface: token, inventory and VM routes on the fake tart', () =
     github.get('/orgs/cirruslabs/packages', (event) => {
       seen.push(`${event.req.headers.get('authorization')} ${event.url.search}`)
       if (event.req.headers.get('authorization') !== 'Bearer ghp_abcdefghijkl') return new Response('{}', { status: 401 })
-      return [{ name: 'macos-tahoe-base', description: 'Tahoe' }, { name: 'ubuntu', description: 'not macOS' }, { name: 'macos-sequoia-xcode', description: null }]
+      return [
+        { name: 'macos-tahoe-base', description: 'Tahoe' },
+        { name: 'ubuntu', description: 'not macOS' },
+        { name: 'macos-sequoia-xcode', description: null },
+      ]
     })
     github.get('/orgs/cirruslabs/packages/container/:name/versions', (event) =>
       event.context.params!.name === 'macos-tahoe-base'
@@ -126,19 +135,37 @@ describe('tartvm surface: token, inventory and VM routes on the fake tart', () =
       expect(await app.api('GET', '/api/settings/github-token')).toMatchObject({ status: 200, body: { configured: false, masked_token: null } })
       expect(await app.api('GET', '/api/vms/available-images')).toMatchObject({ status: 200, body: [] })
       expect(seen).toEqual([])
-      expect(await app.api('POST', '/api/settings/github-token', { body: { token: 'ghp_abcdefghijkl' } })).toMatchObject({ status: 200, body: { status: 'success' } })
+      expect(await app.api('POST', '/api/settings/github-token', { body: { token: 'ghp_abcdefghijkl' } })).toMatchObject({
+        status: 200,
+        body: { status: 'success' },
+      })
       expect((await stat(join(dirname(app.tokenFile), 'github-token'))).mode & 0o777).toBe(0o600)
       expect((await app.api('GET', '/api/settings/github-token')).body).toEqual({ configured: true, masked_token: 'ghp_...ijkl' })
       expect(await app.api('GET', '/api/vms/available-images')).toMatchObject({
         status: 200,
         body: [
-          { name: 'macos-sequoia-xcode', url: 'ghcr.io/cirruslabs/macos-sequoia-xcode:16.4', description: null, tags: ['16.4'], updated_at: '2026-09-01T00:00:00Z' },
-          { name: 'macos-tahoe-base', url: 'ghcr.io/cirruslabs/macos-tahoe-base:latest', description: 'Tahoe', tags: ['26.1', 'latest', '26.0'], updated_at: '2026-11-01T00:00:00Z' },
+          {
+            name: 'macos-sequoia-xcode',
+            url: 'ghcr.io/cirruslabs/macos-sequoia-xcode:16.4',
+            description: null,
+            tags: ['16.4'],
+            updated_at: '2026-09-01T00:00:00Z',
+          },
+          {
+            name: 'macos-tahoe-base',
+            url: 'ghcr.io/cirruslabs/macos-tahoe-base:latest',
+            description: 'Tahoe',
+            tags: ['26.1', 'latest', '26.0'],
+            updated_at: '2026-11-01T00:00:00Z',
+          },
         ],
       })
       expect(seen).toEqual(['Bearer ghp_abcdefghijkl ?package_type=container&per_page=100'])
       await app.api('POST', '/api/settings/github-token', { body: { token: 'ghp_revoked_token' } })
-      expect(await app.api('GET', '/api/vms/available-images')).toMatchObject({ status: 502, body: { detail: 'The GitHub API answered 401 for /orgs/cirruslabs/packages' } })
+      expect(await app.api('GET', '/api/vms/available-images')).toMatchObject({
+        status: 502,
+        body: { detail: 'The GitHub API answered 401 for /orgs/cirruslabs/packages' },
+      })
       expect(await app.api('POST', '/api/settings/github-token', { body: { token: null } })).toMatchObject({ body: { message: 'GitHub token cleared' } })
       expect((await app.api('GET', '/api/settings/github-token')).body.configured).toBe(false)
     } finally {

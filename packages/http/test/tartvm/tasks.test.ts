@@ -47,7 +47,9 @@ describe('tartvm tasks on the fake tart', () => {
     expect(done.logs.join('\n')).toContain(`$ tart run ${macos} --no-graphics --vnc`)
     expect(done.updated_at).toBeGreaterThan(done.created_at + 1)
     // The finished task refreshed the inventory.
-    await expect.poll(async () => (await app!.api('GET', `/api/vms/${macos}`)).body, { timeout: 5_000 }).toMatchObject({ status: 'running', ip_address: done.result.ip_address })
+    await expect
+      .poll(async () => (await app!.api('GET', `/api/vms/${macos}`)).body, { timeout: 5_000 })
+      .toMatchObject({ status: 'running', ip_address: done.result.ip_address })
   })
 
   it('a start whose IP never appears completes with ip_address null, the VM left running', async () => {
@@ -66,7 +68,11 @@ describe('tartvm tasks on the fake tart', () => {
     const stop = await app.api('POST', `/api/vms/${macos}/stop`, { body: {} })
     expect(stop.body).toMatchObject({ action: 'stop_vm', status: 'pending', vm_name: macos })
     const stopped = await app.waitTask(stop.body.id)
-    expect(stopped).toMatchObject({ status: 'completed', command: [app.fake.bin, 'stop', macos, '--timeout', '1'], result: { message: `VM '${macos}' stopped successfully`, forced: true } })
+    expect(stopped).toMatchObject({
+      status: 'completed',
+      command: [app.fake.bin, 'stop', macos, '--timeout', '1'],
+      result: { message: `VM '${macos}' stopped successfully`, forced: true },
+    })
     expect(stopped.logs.join('\n')).toMatch(/falling back/)
     await expect.poll(async () => (await app!.api('GET', `/api/vms/${encodeURIComponent(macos)}`)).body.status, { timeout: 5_000 }).toBe('stopped')
 
@@ -83,7 +89,9 @@ describe('tartvm tasks on the fake tart', () => {
     const pulled = await app.waitTask(pull.body.id)
     expect(pulled).toMatchObject({ status: 'completed', result: { message: `VM image pulled successfully: ${image}` }, command: [app.fake.bin, 'pull', image] })
     expect(pulled.logs).toEqual(expect.arrayContaining(['pulling manifest...', '100%']))
-    await expect.poll(async () => (await app!.api('GET', `/api/vms/${image}`)).body, { timeout: 5_000 }).toMatchObject({ name: image, source: 'OCI', status: 'stopped' })
+    await expect
+      .poll(async () => (await app!.api('GET', `/api/vms/${image}`)).body, { timeout: 5_000 })
+      .toMatchObject({ name: image, source: 'OCI', status: 'stopped' })
 
     const failing = await app.waitTask((await app.api('POST', '/api/vms/pull', { body: { oci_url: 'not a registry name' } })).body.id)
     expect(failing).toMatchObject({ status: 'failed', exit_code: 1 })
@@ -129,12 +137,16 @@ describe('tartvm tasks on the fake tart', () => {
     expect(done.logs).toEqual([`$ tart clone ${macos} dev`, '$ tart set dev --cpu 6', '$ tart set dev --memory 16384', '$ tart set dev --disk-size 80'])
     expect((await app.api('GET', '/api/vms/dev/config?force_refresh=true')).body).toMatchObject({ name: 'dev', cpu: 6, memory: '16G', disk_size: '80G' })
 
-    const smaller = await app.waitTask((await app.api('POST', '/api/vms/create', { body: { name: 'small', source_vm: 'ubuntu', cpu: 2, memory: 4, disk_size: 10 } })).body.id)
+    const smaller = await app.waitTask(
+      (await app.api('POST', '/api/vms/create', { body: { name: 'small', source_vm: 'ubuntu', cpu: 2, memory: 4, disk_size: 10 } })).body.id,
+    )
     expect(smaller.status).toBe('completed')
     expect(smaller.logs.at(-1)).toMatch(/^warning: tart set --disk-size 10 was refused: .*disk size can only be increased/)
     expect((await app.api('GET', '/api/vms/small/config?force_refresh=true')).body).toMatchObject({ disk_size: '20G' })
 
-    const missing = await app.waitTask((await app.api('POST', '/api/vms/create', { body: { name: 'y', source_vm: 'nope', cpu: 2, memory: 4, disk_size: 50 } })).body.id)
+    const missing = await app.waitTask(
+      (await app.api('POST', '/api/vms/create', { body: { name: 'y', source_vm: 'nope', cpu: 2, memory: 4, disk_size: 50 } })).body.id,
+    )
     expect(missing).toMatchObject({ status: 'failed', error: 'the specified VM "nope" does not exist' })
     const refused = await app.api('POST', '/api/vms/create', { body: { name: 'z', source_vm: macos, cpu: 'four', memory: 4, disk_size: 50 } })
     expect(refused.status).toBe(422)
@@ -147,10 +159,18 @@ describe('tartvm tasks on the fake tart', () => {
     expect(clone).toMatchObject({
       status: 'completed',
       action: 'clone_vm',
-      result: { message: 'VM cloned successfully: ci/ubuntu:1', new_vm_name: 'ci/ubuntu:1', started: true, ip_address: expect.stringMatching(/^192\.168\.64\./), pid: expect.any(String) },
+      result: {
+        message: 'VM cloned successfully: ci/ubuntu:1',
+        new_vm_name: 'ci/ubuntu:1',
+        started: true,
+        ip_address: expect.stringMatching(/^192\.168\.64\./),
+        pid: expect.any(String),
+      },
     })
     expect(clone.result.vnc_url).toBe(`vnc://${clone.result.ip_address}`)
-    await expect.poll(async () => (await app!.api('GET', '/api/vms/ci/ubuntu:1')).body, { timeout: 5_000 }).toMatchObject({ status: 'running', ip_address: clone.result.ip_address })
+    await expect
+      .poll(async () => (await app!.api('GET', '/api/vms/ci/ubuntu:1')).body, { timeout: 5_000 })
+      .toMatchObject({ status: 'running', ip_address: clone.result.ip_address })
 
     const start = await app.waitTask((await app.api('POST', '/api/vms/ubuntu/start', { body: { extra_args: ['--dir', 'src:/tmp', '--no-audio'] } })).body.id)
     expect(start).toMatchObject({ status: 'completed', command: [app.fake.bin, 'run', 'ubuntu', '--no-graphics', '--vnc', '--dir', 'src:/tmp', '--no-audio'] })
@@ -180,7 +200,10 @@ describe('tartvm tasks on the fake tart', () => {
     const fake = await createFakeTart({ dir: join(root, 'fake'), seed: true, pullDurationMs: 100 })
     // A tart that prints 1,500 lines before pulling: a real process, real lines.
     const chatty = join(root, 'chatty-tart')
-    await writeFile(chatty, `#!/bin/sh\nif [ "$1" = pull ]; then i=0; while [ $i -lt 1500 ]; do echo "chunk $i"; i=$((i+1)); done; fi\nexec "${fake.bin}" "$@"\n`)
+    await writeFile(
+      chatty,
+      `#!/bin/sh\nif [ "$1" = pull ]; then i=0; while [ $i -lt 1500 ]; do echo "chunk $i"; i=$((i+1)); done; fi\nexec "${fake.bin}" "$@"\n`,
+    )
     await chmod(chatty, 0o755)
     app = await startTartvm({ root, fake, tart: { binary: chatty } })
     const done = await app.waitTask((await app.api('POST', '/api/vms/pull', { body: { oci_url: 'ghcr.io/cirruslabs/arch:1' } })).body.id)

@@ -29,7 +29,12 @@ describe('tartvm task WebSocket /ws/tasks/{id}?token=', () => {
     for (let index = 1; index < updates.length; index++) {
       expect(updates[index].logs.slice(0, updates[index - 1].logs.length)).toEqual(updates[index - 1].logs)
     }
-    expect(final.logs).toEqual([`$ tart pull ${image}`, 'pulling manifest...', 'pulling disk (22.0 GB compressed)...', ...Array.from({ length: 11 }, (_, n) => `${n * 10}%`)])
+    expect(final.logs).toEqual([
+      `$ tart pull ${image}`,
+      'pulling manifest...',
+      'pulling disk (22.0 GB compressed)...',
+      ...Array.from({ length: 11 }, (_, n) => `${n * 10}%`),
+    ])
     expect(updates.length).toBeGreaterThan(3)
     // The pull lasts 1.5 s: empty keepalive frames came in between.
     expect(frames.filter((frame) => frame === '').length).toBeGreaterThan(2)

@@ -7,7 +7,7 @@ import { tempRoot, writeTree } from './fixtures'
 
 function envWith(providers: Provider<any>[], records: ServerRecord[] = []): PlanEnv {
   const byName = new Map(providers.map((provider) => [provider.name, provider]))
-  return { workspace: 'default', getAction: (provider, action) => byName.get(provider)?.actions[action], records, }
+  return { workspace: 'default', getAction: (provider, action) => byName.get(provider)?.actions[action], records }
 }
 
 const allProviders = [vultrProvider, upcloudProvider, tartProvider, ansibleProvider]
@@ -30,10 +30,21 @@ async function infra(files: Record<string, string> = {}) {
   return { ws, loaded: await loadInfra(ws, 'prod', 'settings.yaml') }
 }
 
-const created: ServerRecord = { workspace: 'default', infra: 'prod', name: 'web-1', provider: 'vultr', provider_id: 'abc', ip: '192.0.2.10', created_at: '2026-01-01T00:00:00.000Z' }
+const created: ServerRecord = {
+  workspace: 'default',
+  infra: 'prod',
+  name: 'web-1',
+  provider: 'vultr',
+  provider_id: 'abc',
+  ip: '192.0.2.10',
+  created_at: '2026-01-01T00:00:00.000Z',
+}
 
 async function planError(promise: Promise<unknown>): Promise<WorkspaceError> {
-  const error = await promise.then(() => undefined, (caught) => caught)
+  const error = await promise.then(
+    () => undefined,
+    (caught) => caught,
+  )
   expect(error).toBeInstanceOf(WorkspaceError)
   return error
 }
@@ -55,7 +66,10 @@ describe('plans', () => {
       ['record:mac-1', 'workspace.record', ['create:mac-1']],
     ])
     const input = (id: string) => plan.operations.find((operation) => operation.id === id)!.input
-    expect(plan.operations[0]).toMatchObject({ input: { workspace: 'default', infra: 'prod', server: 'web-1' }, concurrencyKey: 'workspace-claim:default:prod:web-1' })
+    expect(plan.operations[0]).toMatchObject({
+      input: { workspace: 'default', infra: 'prod', server: 'web-1' },
+      concurrencyKey: 'workspace-claim:default:prod:web-1',
+    })
     expect(input('create:web-1')).toEqual({ region: 'ams', plan: 'vc2-1c-1gb', label: 'web-1', hostname: 'web-1', os_id: 2136, wait: true })
     expect(input('create:db-1')).toMatchObject({ zone: 'de-fra1', plan: '1xCPU-2GB', title: 'db-1', template: 'Debian GNU/Linux 12 (Bookworm)', wait: true })
     expect(input('create:mac-1:1')).toEqual({ source: 'sequoia-base', name: 'mac-1' })
@@ -124,7 +138,10 @@ describe('plans', () => {
         dependsOn: ['inventory'],
       },
     ])
-    expect(plan.lines.slice(1)).toEqual([`inventory ${inventory}: web-1, old-1`, 'taskserv nginx: install with ansible-playbook taskservs/nginx.yml on web-1, old-1'])
+    expect(plan.lines.slice(1)).toEqual([
+      `inventory ${inventory}: web-1, old-1`,
+      'taskserv nginx: install with ansible-playbook taskservs/nginx.yml on web-1, old-1',
+    ])
   })
 
   it('taskserv/create refuses hosts without an address, a missing playbook or taskserv, and ansible not installed', async () => {
@@ -176,9 +193,19 @@ clusters:
     expect(plan.lines[1]).toBe('cluster builders (buildkit)')
 
     // The cluster's own list wins over the type's; its servers default to all of them, created ones left alone.
-    const k8sPlan = await planInfra(cluster, { kind: 'cluster', clusterType: 'kubernetes', taskservs: ['containerd'] }, envWith(allProviders, [{ ...created, name: 'b-1' }]))
+    const k8sPlan = await planInfra(
+      cluster,
+      { kind: 'cluster', clusterType: 'kubernetes', taskservs: ['containerd'] },
+      envWith(allProviders, [{ ...created, name: 'b-1' }]),
+    )
     expect(k8sPlan.operations.map((operation) => operation.id)).toEqual(['inventory', 'taskserv:nginx', 'taskserv:buildkit'])
-    expect(k8sPlan.operations[0].input).toMatchObject({ hosts: [{ name: 'b-1', required: true }, { name: 'b-2', required: true }, { name: 'other', required: true }] })
+    expect(k8sPlan.operations[0].input).toMatchObject({
+      hosts: [
+        { name: 'b-1', required: true },
+        { name: 'b-2', required: true },
+        { name: 'other', required: true },
+      ],
+    })
 
     const none = await planError(planInfra(cluster, { kind: 'cluster', clusterType: 'nomad', taskservs: [] }, envWith(allProviders)))
     expect(none.message).toContain(`no cluster of type "nomad" in ${cluster.settingsPath}`)
@@ -201,7 +228,12 @@ clusters:
     expect(ambiguous.message).toContain('several clusters of type "buildkit"')
     expect(ambiguous.message).toContain('(blue, green): name one with `cluster`')
     const green = await planInfra(two, { kind: 'cluster', clusterType: 'buildkit', taskservs: ['buildkit'], cluster: 'green' }, envWith(allProviders))
-    expect(green.operations[0].input).toMatchObject({ hosts: [{ name: 'a', required: false }, { name: 'b', address: '10.0.0.2', required: true }] })
+    expect(green.operations[0].input).toMatchObject({
+      hosts: [
+        { name: 'a', required: false },
+        { name: 'b', address: '10.0.0.2', required: true },
+      ],
+    })
     const wrongType = await planError(planInfra(two, { kind: 'cluster', clusterType: 'kubernetes', taskservs: [], cluster: 'green' }, envWith(allProviders)))
     expect(wrongType.message).toContain('no cluster "green" of type "kubernetes"')
   })

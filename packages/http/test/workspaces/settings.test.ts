@@ -24,7 +24,10 @@ clusters:
 `
 
 async function failure(promise: Promise<unknown>): Promise<WorkspaceError> {
-  const error = await promise.then(() => undefined, (caught) => caught)
+  const error = await promise.then(
+    () => undefined,
+    (caught) => caught,
+  )
   expect(error).toBeInstanceOf(WorkspaceError)
   return error
 }

@@ -75,7 +75,11 @@ describe('workspaces', () => {
     await workspaces.servers.put(record('default', 'prod2', 'db.1'))
     await workspaces.servers.put(record('other', 'prod', 'web-1'))
     expect((await workspaces.servers.list({ workspace: 'default', infra: 'prod' })).map((each) => each.name)).toEqual(['web-1', 'web-2'])
-    expect((await workspaces.servers.list({ workspace: 'default' })).map((each) => `${each.infra}/${each.name}`)).toEqual(['prod/web-1', 'prod/web-2', 'prod2/db.1'])
+    expect((await workspaces.servers.list({ workspace: 'default' })).map((each) => `${each.infra}/${each.name}`)).toEqual([
+      'prod/web-1',
+      'prod/web-2',
+      'prod2/db.1',
+    ])
     expect(await workspaces.servers.list()).toHaveLength(4)
     expect(await workspaces.servers.get('default', 'prod2', 'db.1')).toMatchObject({ provider_id: 'id-db.1' })
     expect(await workspaces.servers.remove('default', 'prod', 'web-1')).toBe(true)

@@ -4,7 +4,8 @@ type Row = [label: string, value: string | number | null]
 
 /** Default subject: `[provisio] task.failed: vultr/instance.create 019a…`. */
 export function defaultSubject(notification: Notification): string {
-  if (isTaskNotification(notification)) return `[provisio] ${notification.event}: ${notification.data.provider}/${notification.data.action} ${notification.data.task_id}`
+  if (isTaskNotification(notification))
+    return `[provisio] ${notification.event}: ${notification.data.provider}/${notification.data.action} ${notification.data.task_id}`
   return `[provisio] ${notification.event}: ${notification.data.name} ${notification.data.batch_id}`
 }
 
@@ -26,7 +27,12 @@ function taskText(head: Row[], { data }: TaskNotification): string {
     ['attempt', data.attempt],
     ['duration', data.duration_ms === null ? null : `${data.duration_ms} ms`],
     ['error', data.error === null ? null : `${data.error}${data.error_code ? ` (${data.error_code})` : ''}`],
-    ['labels', Object.entries(data.labels).map(([key, value]) => `${key}=${value}`).join(', ') || null],
+    [
+      'labels',
+      Object.entries(data.labels)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(', ') || null,
+    ],
   ])
   return data.output === null ? table : `${table}\nOutput:\n${data.output.replace(/^/gm, '  ')}\n`
 }

@@ -45,7 +45,10 @@ export function mail(options: MailOptions): Plugin {
   const on = options.on ?? ['task.failed', 'batch.failed']
   const unknown = on.filter((event) => !notificationEvents.includes(event))
   if (unknown.length) throw new TypeError(`[provisio] [mail] unknown event(s) ${unknown.join(', ')} (known: ${notificationEvents.join(', ')})`)
-  const subjectOf = typeof options.subject === 'function' ? options.subject : (notification: Notification) => (options.subject as string | undefined) ?? defaultSubject(notification)
+  const subjectOf =
+    typeof options.subject === 'function'
+      ? options.subject
+      : (notification: Notification) => (options.subject as string | undefined) ?? defaultSubject(notification)
 
   return definePlugin({
     name: 'mail',

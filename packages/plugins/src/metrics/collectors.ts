@@ -40,7 +40,12 @@ export function createCollectors(engine: Engine, { prefix, registry, buckets }: 
       labelNames: ['provider', 'action', 'status'],
       registers,
     }),
-    taskRetries: new Counter({ name: named('task_retries_total'), help: 'Task attempts that failed and will be retried', labelNames: ['provider', 'action'], registers }),
+    taskRetries: new Counter({
+      name: named('task_retries_total'),
+      help: 'Task attempts that failed and will be retried',
+      labelNames: ['provider', 'action'],
+      registers,
+    }),
     taskDuration: new Histogram({ name: named('task_duration_seconds'), help: 'Task execution duration', buckets, registers }),
     workflowsTotal: new Counter({ name: named('workflows_total'), help: 'Workflows (batches) that ended, by final status', labelNames: ['status'], registers }),
     workflowDuration: new Histogram({ name: named('workflow_duration_seconds'), help: 'Workflow execution duration', buckets, registers }),

@@ -32,7 +32,11 @@ const finalWorkflowStatuses: ReadonlySet<WorkflowStatus> = new Set(['completed',
  * directly to expose the figures on a route of your own.
  */
 export function collectEngineMetrics(engine: Engine, options: { registry: Registry; prefix?: string; buckets?: number[] }): () => void {
-  const collectors = createCollectors(engine, { prefix: options.prefix ?? 'orchestrator_', registry: options.registry, buckets: options.buckets ?? defaultDurationBuckets })
+  const collectors = createCollectors(engine, {
+    prefix: options.prefix ?? 'orchestrator_',
+    registry: options.registry,
+    buckets: options.buckets ?? defaultDurationBuckets,
+  })
 
   const onJobStatus: EngineEvents['job:status'] = ({ status, job }) => {
     if (status === 'retrying') collectors.taskRetries.inc({ provider: job.provider, action: job.action })

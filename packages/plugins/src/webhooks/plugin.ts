@@ -47,7 +47,8 @@ export function webhooks(options: WebhooksOptions): Plugin {
   for (const endpoint of options.endpoints) {
     if (!URL.canParse(endpoint.url)) throw new TypeError(`[provisio] [webhooks] invalid endpoint url "${endpoint.url}"`)
     const unknown = endpoint.events?.filter((event) => !notificationEvents.includes(event))
-    if (unknown?.length) throw new TypeError(`[provisio] [webhooks] unknown event(s) ${unknown.join(', ')} for ${endpoint.url} (known: ${notificationEvents.join(', ')})`)
+    if (unknown?.length)
+      throw new TypeError(`[provisio] [webhooks] unknown event(s) ${unknown.join(', ')} for ${endpoint.url} (known: ${notificationEvents.join(', ')})`)
   }
 
   return definePlugin({
@@ -75,7 +76,10 @@ export function webhooks(options: WebhooksOptions): Plugin {
             // Kept first, so whoever hears of the failure finds the delivery in storage.
             await keep(`${FAILED_DELIVERIES_PREFIX}:${failed.id}`, failed, `keeping failed delivery ${failed.id}`)
             await drop(pendingKey, `clearing delivery ${failed.id}`)
-            report(new Error(`[provisio] [webhooks] ${failed.event} to ${failed.url} failed after ${failed.attempts} attempt(s): ${failed.lastError}`), `delivery ${failed.id}`)
+            report(
+              new Error(`[provisio] [webhooks] ${failed.event} to ${failed.url} failed after ${failed.attempts} attempt(s): ${failed.lastError}`),
+              `delivery ${failed.id}`,
+            )
           })
           // Each delivery handles its own failures: this is the net under it.
           .catch((error: Error) => report(error, 'delivery'))

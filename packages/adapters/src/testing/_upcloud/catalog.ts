@@ -25,8 +25,44 @@ export const upcloudPlans = [
 
 /** Public templates (`GET /1.3/storage/template`) with UpCloud's UUIDs. */
 export const upcloudTemplates = [
-  { access: 'public', license: 0, size: 4, state: 'online', template_type: 'native', title: 'Debian GNU/Linux 11 (Bullseye)', type: 'template', uuid: '01000000-0000-4000-8000-000020060100' },
-  { access: 'public', license: 0, size: 4, state: 'online', template_type: 'native', title: 'Debian GNU/Linux 12 (Bookworm)', type: 'template', uuid: '01000000-0000-4000-8000-000020070100' },
-  { access: 'public', license: 0, size: 4, state: 'online', template_type: 'native', title: 'Ubuntu Server 22.04 LTS (Jammy Jellyfish)', type: 'template', uuid: '01000000-0000-4000-8000-000030220200' },
-  { access: 'public', license: 0, size: 4, state: 'online', template_type: 'native', title: 'Ubuntu Server 24.04 LTS (Noble Numbat)', type: 'template', uuid: '01000000-0000-4000-8000-000030240200' },
+  {
+    access: 'public',
+    license: 0,
+    size: 4,
+    state: 'online',
+    template_type: 'native',
+    title: 'Debian GNU/Linux 11 (Bullseye)',
+    type: 'template',
+    uuid: '01000000-0000-4000-8000-000020060100',
+  },
+  {
+    access: 'public',
+    license: 0,
+    size: 4,
+    state: 'online',
+    template_type: 'native',
+    title: 'Debian GNU/Linux 12 (Bookworm)',
+    type: 'template',
+    uuid: '01000000-0000-4000-8000-000020070100',
+  },
+  {
+    access: 'public',
+    license: 0,
+    size: 4,
+    state: 'online',
+    template_type: 'native',
+    title: 'Ubuntu Server 22.04 LTS (Jammy Jellyfish)',
+    type: 'template',
+    uuid: '01000000-0000-4000-8000-000030220200',
+  },
+  {
+    access: 'public',
+    license: 0,
+    size: 4,
+    state: 'online',
+    template_type: 'native',
+    title: 'Ubuntu Server 24.04 LTS (Noble Numbat)',
+    type: 'template',
+    uuid: '01000000-0000-4000-8000-000030240200',
+  },
 ]

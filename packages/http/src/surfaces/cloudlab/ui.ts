@@ -37,7 +37,10 @@ export function isApiPath(path: string): boolean {
 export function uiFallback(dir: string): (event: H3Event) => Promise<Response | undefined> {
   const root = resolve(dir)
   const index = join(root, 'index.html')
-  if (!existsSync(index)) throw new Error(`[provisio] [cloudlab] ${root} is not a built CloudLab Manager frontend: index.html is missing (run \`npm run build\` in its frontend/ and pass dist/)`)
+  if (!existsSync(index))
+    throw new Error(
+      `[provisio] [cloudlab] ${root} is not a built CloudLab Manager frontend: index.html is missing (run \`npm run build\` in its frontend/ and pass dist/)`,
+    )
 
   const send = async (file: string, cache: string): Promise<Response | undefined> => {
     const body = await readFile(file).catch(() => undefined)

@@ -13,7 +13,8 @@ export function controlCenterSurface(deps: SurfaceDeps): SurfaceDefinition {
     name: 'control-center',
     title: 'Provisio Control Center API',
     version,
-    description: 'Authentication, users, roles, policies and audit logs. Envelope `{"success": true, "data": ...}`; errors `{"success": false, "error": "..."}`.',
+    description:
+      'Authentication, users, roles, policies and audit logs. Envelope `{"success": true, "data": ...}`; errors `{"success": false, "error": "..."}`.',
     style: envelopeStyle,
     auth: true,
     policies: true,

@@ -23,6 +23,9 @@ export async function assertKeepsPolicyAccess(
     context: { ip, method: 'PUT', path: `/policies/${id}` },
   })
   if (decision === 'deny') {
-    throw new ApiError(409, 'Refused: this policy would deny you updating policies, so it could not be undone through the API; send ?force=true to apply it anyway')
+    throw new ApiError(
+      409,
+      'Refused: this policy would deny you updating policies, so it could not be undone through the API; send ?force=true to apply it anyway',
+    )
   }
 }

@@ -4,9 +4,7 @@ import { hasUnsafeCharacters } from '../../identity/text'
 import { maxWildcardPatternLength } from '../../identity/wildcard'
 
 /** `true`/`false` (also `1`/`0`) in a query string; zod's `coerce.boolean` would read "false" as true. */
-const queryBoolean = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((value) => value === 'true' || value === '1')
+const queryBoolean = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')
 
 const isoDate = z.iso.datetime({ offset: true }).describe('ISO 8601 date and time')
 
@@ -25,7 +23,11 @@ export const idParams = z.object({ id: z.string().min(1).max(200).describe('Iden
 export const loginBody = z.object({
   username: z.string().min(1).max(200),
   password: z.string().min(1).max(1024),
-  mfa_code: z.string().regex(/^\d{6}$/, 'a 6-digit code').optional().describe('TOTP code, required once MFA is enabled'),
+  mfa_code: z
+    .string()
+    .regex(/^\d{6}$/, 'a 6-digit code')
+    .optional()
+    .describe('TOTP code, required once MFA is enabled'),
 })
 
 export const userSummary = z.object({
@@ -59,9 +61,7 @@ export const refreshResponse = z.object({
   refresh_expires_at: z.string().optional(),
 })
 
-export const logoutBody = z
-  .object({ refresh_token: z.string().min(1).optional().describe('Also revoke this refresh token and its family') })
-  .optional()
+export const logoutBody = z.object({ refresh_token: z.string().min(1).optional().describe('Also revoke this refresh token and its family') }).optional()
 
 export const mfaEnrollResponse = z.object({ secret: z.string(), otpauth_url: z.string() })
 export const mfaCodeBody = z.object({ code: z.string().regex(/^\d{6}$/, 'a 6-digit code') })
@@ -69,7 +69,11 @@ export const mfaCodeBody = z.object({ code: z.string().regex(/^\d{6}$/, 'a 6-dig
 /** The step-up proof MFA changes need once MFA is on: a current code or the password. */
 export const mfaStepUpBody = z
   .object({
-    code: z.string().regex(/^\d{6}$/, 'a 6-digit code').optional().describe('A current TOTP code'),
+    code: z
+      .string()
+      .regex(/^\d{6}$/, 'a 6-digit code')
+      .optional()
+      .describe('A current TOTP code'),
     password: z.string().min(1).max(1024).optional().describe('The account password, instead of a code'),
   })
   .strict()
@@ -132,9 +136,7 @@ export const createRoleBody = z.object({
 // Policies
 
 export const policyRule = z.object({
-  effect: z
-    .enum(['Allow', 'Deny', 'allow', 'deny'])
-    .transform((effect) => (effect.toLowerCase() === 'allow' ? ('Allow' as const) : ('Deny' as const))),
+  effect: z.enum(['Allow', 'Deny', 'allow', 'deny']).transform((effect) => (effect.toLowerCase() === 'allow' ? ('Allow' as const) : ('Deny' as const))),
   resource: safeText(1, maxWildcardPatternLength).describe('Resource pattern, `*` wildcards (`servers:*`)'),
   action: z
     .union([safeText(1, 200), z.array(safeText(1, 200)).min(1).max(100)])
@@ -209,7 +211,9 @@ export const healthView = z.object({
   surface: z.string(),
   version: z.string(),
   sandbox: z.boolean().describe('True when at least one provider runs against a local stand-in instead of the real service'),
-  providers: z.array(z.object({ name: z.string(), mode: z.enum(['sandbox', 'live', 'unavailable']), endpoint: z.string().optional(), reason: z.string().optional() })),
+  providers: z.array(
+    z.object({ name: z.string(), mode: z.enum(['sandbox', 'live', 'unavailable']), endpoint: z.string().optional(), reason: z.string().optional() }),
+  ),
   uptime_seconds: z.number(),
 })
 

@@ -18,17 +18,25 @@ type BatchOperation = s.BatchBody['operations'][number]
 function serverBatch(operation: BatchOperation, position: number): Pick<OperationSpec, 'action' | 'items' | 'itemsAs'> {
   const driver = serverDrivers.get(operation.provider)
   if (!driver) {
-    throw new ApiError(422, `Operation "${operation.id}": a server_batch without "action" creates servers with ${[...serverDrivers.keys()].join(', ')}, not "${operation.provider}"; or give the provider action to run`)
+    throw new ApiError(
+      422,
+      `Operation "${operation.id}": a server_batch without "action" creates servers with ${[...serverDrivers.keys()].join(', ')}, not "${operation.provider}"; or give the provider action to run`,
+    )
   }
   if (!operation.server_configs?.length) throw new ApiError(422, `Operation "${operation.id}": a server_batch lists its servers in "server_configs"`)
   const issues: ValidationIssue[] = []
   const steps = operation.server_configs.map((config, item) => {
     const parsed = serverSettings.safeParse({ ...config, provider: operation.provider })
     if (parsed.success) return driver.createSteps(parsed.data, { wait: true })
-    for (const issue of parsed.error.issues) issues.push({ loc: ['body', 'operations', position, 'server_configs', item, ...issue.path.map(String)], msg: issue.message, type: issue.code })
+    for (const issue of parsed.error.issues)
+      issues.push({ loc: ['body', 'operations', position, 'server_configs', item, ...issue.path.map(String)], msg: issue.message, type: issue.code })
     return []
   })
-  if (issues.length) throw new ApiError(422, `Operation "${operation.id}": ${issues.map((issue) => `${issue.loc.slice(3).join('.')}: ${issue.msg}`).join('; ')}`, { code: 'validation_failed', issues })
+  if (issues.length)
+    throw new ApiError(422, `Operation "${operation.id}": ${issues.map((issue) => `${issue.loc.slice(3).join('.')}: ${issue.msg}`).join('; ')}`, {
+      code: 'validation_failed',
+      issues,
+    })
   // One job per server: a provider that needs several actions per server (tart: clone, then run) takes servers/create instead.
   if (steps.some((list) => list.length !== 1)) {
     throw new ApiError(422, `Operation "${operation.id}": ${operation.provider} creates a server in several steps; use POST /workflows/servers/create for it`)
@@ -46,7 +54,10 @@ function toOperation(operation: BatchOperation, position: number): OperationSpec
         ? serverBatch(operation, position)
         : undefined
   if (!batch) {
-    throw new ApiError(422, `Operation "${operation.id}": give the provider action to run ("action"); only a server_batch has a default (its provider's create action)`)
+    throw new ApiError(
+      422,
+      `Operation "${operation.id}": give the provider action to run ("action"); only a server_batch has a default (its provider's create action)`,
+    )
   }
   return {
     id: operation.id,

@@ -27,7 +27,16 @@ function engineEventSource(engine: Engine, publish: (event: Published) => void):
       publish({
         type: 'TaskStatusChanged',
         permission: 'jobs:read',
-        data: { task_id: id, status, previous, task_status: taskStatusOfJob(status), provider: job.provider, action: job.action, workflow_id: job.labels.workflow ?? null, error: job.error?.message ?? null },
+        data: {
+          task_id: id,
+          status,
+          previous,
+          task_status: taskStatusOfJob(status),
+          provider: job.provider,
+          action: job.action,
+          workflow_id: job.labels.workflow ?? null,
+          error: job.error?.message ?? null,
+        },
         metadata: { task_id: id, status },
       }),
     'job:progress': ({ id, percent, step }) =>
@@ -36,7 +45,15 @@ function engineEventSource(engine: Engine, publish: (event: Published) => void):
       publish({
         type: workflow.labels.source === 'batch' ? 'BatchStatusChanged' : 'WorkflowStatusChanged',
         permission: 'workflows:read',
-        data: { workflow_id: id, name: workflow.name, status, previous, task_status: taskStatusOfWorkflow(status), progress: workflow.progress, error: workflow.error?.message ?? null },
+        data: {
+          workflow_id: id,
+          name: workflow.name,
+          status,
+          previous,
+          task_status: taskStatusOfWorkflow(status),
+          progress: workflow.progress,
+          error: workflow.error?.message ?? null,
+        },
         metadata: { workflow_id: id, status },
       }),
     'workflow:operation': ({ id, operationId, status, previous, operation }) =>
@@ -57,7 +74,14 @@ function engineEventSource(engine: Engine, publish: (event: Published) => void):
       publish({
         type: 'RollbackCompleted',
         permission: 'rollback:read',
-        data: { rollback_id: rollback.rollbackId, success: rollback.success, operations_executed: rollback.operationsExecuted, operations_failed: rollback.operationsFailed, workflow_id: rollback.workflowId ?? null, checkpoint_id: rollback.checkpointId ?? null },
+        data: {
+          rollback_id: rollback.rollbackId,
+          success: rollback.success,
+          operations_executed: rollback.operationsExecuted,
+          operations_failed: rollback.operationsFailed,
+          workflow_id: rollback.workflowId ?? null,
+          checkpoint_id: rollback.checkpointId ?? null,
+        },
         metadata: { rollback_id: rollback.rollbackId },
       }),
     'checkpoint:created': ({ checkpoint }) =>
@@ -68,7 +92,12 @@ function engineEventSource(engine: Engine, publish: (event: Published) => void):
         metadata: { checkpoint_id: checkpoint.id },
       }),
     'checkpoint:restored': ({ checkpointId, restored, removed }) =>
-      publish({ type: 'CheckpointRestored', permission: 'rollback:read', data: { checkpoint_id: checkpointId, restored, removed }, metadata: { checkpoint_id: checkpointId } }),
+      publish({
+        type: 'CheckpointRestored',
+        permission: 'rollback:read',
+        data: { checkpoint_id: checkpointId, restored, removed },
+        metadata: { checkpoint_id: checkpointId },
+      }),
   }
   const entries = Object.entries(handlers) as [keyof EngineEvents, (...args: any[]) => void][]
   for (const [name, handler] of entries) engine.on(name, handler)
@@ -117,7 +146,9 @@ export function eventStreamRoute({ engine, identity }: SurfaceDeps): WebSocketRo
         open: (peer) => {
           subscribers.set(peer.id, { peer, principal: principal!, sequence: 0 })
           unsubscribe ??= engineEventSource(engine, broadcast)
-          peer.send(JSON.stringify({ event_type: 'Connected', timestamp: new Date().toISOString(), data: { user: principal!.username }, metadata: { sequence: 0 } }))
+          peer.send(
+            JSON.stringify({ event_type: 'Connected', timestamp: new Date().toISOString(), data: { user: principal!.username }, metadata: { sequence: 0 } }),
+          )
         },
         close: leave,
         error: leave,

@@ -86,9 +86,7 @@ export const batchListQuery = paginationQuery.extend({
   name: z.string().min(1).max(200).optional().describe('Only batches of this name'),
 })
 
-export const checkpointBody = z
-  .object({ name: z.string().min(1).max(200), description: z.string().max(2000).optional() })
-  .strict()
+export const checkpointBody = z.object({ name: z.string().min(1).max(200), description: z.string().max(2000).optional() }).strict()
 
 export const rollbackBody = z
   .union([

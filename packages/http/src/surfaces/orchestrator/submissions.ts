@@ -65,8 +65,13 @@ export function submissionRoutes({ engine, workspaces }: SurfaceDeps): RouteDefi
       handler: ({ body, principal, audit }) => {
         const { cluster_type: type, ...params } = body
         if (!engine.templates.get(clusterTemplateName(type))) {
-          const known = engine.templates.list().filter((template) => template.name.startsWith(clusterPrefix)).map((template) => template.name.slice(clusterPrefix.length))
-          throw new ValidationError('unknown cluster_type', [{ path: 'cluster_type', message: `no cluster type "${type}" (known: ${known.join(', ') || 'none'})` }])
+          const known = engine.templates
+            .list()
+            .filter((template) => template.name.startsWith(clusterPrefix))
+            .map((template) => template.name.slice(clusterPrefix.length))
+          throw new ValidationError('unknown cluster_type', [
+            { path: 'cluster_type', message: `no cluster type "${type}" (known: ${known.join(', ') || 'none'})` },
+          ])
         }
         return submit(clusterTemplateName(type), principal!.userId, params, audit)
       },

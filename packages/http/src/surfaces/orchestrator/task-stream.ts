@@ -18,7 +18,12 @@ function jobFrame(message: JobStreamMessage): TaskFrame {
   const { job } = message
   return {
     type: message.type === 'end' ? 'end' : 'status',
-    data: { task_id: job.id, status: taskStatusOfJob(job.status), progress: job.progress?.percent ?? (job.status === 'completed' ? 100 : 0), error: job.error?.message ?? null },
+    data: {
+      task_id: job.id,
+      status: taskStatusOfJob(job.status),
+      progress: job.progress?.percent ?? (job.status === 'completed' ? 100 : 0),
+      error: job.error?.message ?? null,
+    },
   }
 }
 
@@ -27,7 +32,15 @@ function workflowFrame(message: WorkflowStreamMessage): TaskFrame {
     case 'operation':
       return { type: 'operation', data: batchOperationView(message.operation) }
     case 'progress':
-      return { type: 'progress', data: { progress: message.progress, completed_steps: message.completedSteps, total_steps: message.totalSteps, current_step: message.currentStep ?? null } }
+      return {
+        type: 'progress',
+        data: {
+          progress: message.progress,
+          completed_steps: message.completedSteps,
+          total_steps: message.totalSteps,
+          current_step: message.currentStep ?? null,
+        },
+      }
     default: {
       const workflow = message.type === 'status' ? message.workflow : message.workflow
       return {

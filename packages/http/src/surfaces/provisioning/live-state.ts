@@ -27,7 +27,13 @@ export async function liveStates(engine: Engine, records: ServerRecord[]): Promi
 }
 
 async function listServers(engine: Engine, provider: string, step: { action: string; input: Record<string, unknown> }): Promise<unknown> {
-  const job = await engine.jobs.submit({ provider, action: step.action, input: step.input, timeoutMs: listTimeoutMs, labels: { origin: 'provisioning', purpose: 'live-state' } })
+  const job = await engine.jobs.submit({
+    provider,
+    action: step.action,
+    input: step.input,
+    timeoutMs: listTimeoutMs,
+    labels: { origin: 'provisioning', purpose: 'live-state' },
+  })
   const done = await engine.jobs.wait(job.id)
   return done.status === 'completed' ? done.result : undefined
 }

@@ -7,7 +7,11 @@ export const loginBody = z
   .object({
     username: z.string().min(1).max(200),
     password: z.string().min(1).max(1024),
-    mfa_code: z.string().regex(/^\d{6}$/, 'a 6-digit code').optional().describe('TOTP code, once MFA is enabled (extension)'),
+    mfa_code: z
+      .string()
+      .regex(/^\d{6}$/, 'a 6-digit code')
+      .optional()
+      .describe('TOTP code, once MFA is enabled (extension)'),
   })
   .strict()
 
@@ -30,7 +34,7 @@ export const workspaceBody = z
 export const serversQuery = pageQuery.extend({
   workspace: workspaceFilter,
   provider: z.string().min(1).max(100).optional().describe('Only servers of this provider'),
-  status: z.string().min(1).max(50).optional().describe("Only servers in this live state (`running`, `stopped`, `pending`, `missing`, `unknown`...)"),
+  status: z.string().min(1).max(50).optional().describe('Only servers in this live state (`running`, `stopped`, `pending`, `missing`, `unknown`...)'),
 })
 
 /** A server to create: 002's fields, plus where to record it and the provider's own fields. */

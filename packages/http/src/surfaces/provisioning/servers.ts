@@ -51,7 +51,14 @@ export function serverRoutes(ctx: ProvisioningContext): RouteDefinition[] {
         const workspace = await ctx.workspaceOf(body.workspace, principal!.userId)
         const existing = await workspaces.servers.get(workspace, body.infra, body.hostname)
         if (existing) throw new ApiError(409, `Server ${body.hostname} of infra "${body.infra}" exists already (${existing.provider} ${existing.provider_id})`)
-        const server = { ...body.options, name: body.hostname, provider: body.provider, plan: body.plan, zone: body.zone, ...(body.tags ? { tags: body.tags } : {}) }
+        const server = {
+          ...body.options,
+          name: body.hostname,
+          provider: body.provider,
+          plan: body.plan,
+          zone: body.zone,
+          ...(body.tags ? { tags: body.tags } : {}),
+        }
         const params = { workspace, infra: body.infra, settings: INLINE_SETTINGS, check_mode: body.check_mode, inline: { servers: [server] } }
         const request = { kind: 'servers', wait: body.wait } as const
         // Planned now as well: an unknown provider or a field it refuses is a 400, not a failed operation.
@@ -82,11 +89,20 @@ export function serverRoutes(ctx: ProvisioningContext): RouteDefinition[] {
       body: s.serverDeleteBody,
       response: s.operationAnswer,
       handler: async ({ params, body, principal, audit }) => {
-        if (body?.server_id !== undefined && body.server_id !== params.id) throw new ApiError(400, `server_id "${body.server_id}" differs from the path's "${params.id}"`)
+        if (body?.server_id !== undefined && body.server_id !== params.id)
+          throw new ApiError(400, `server_id "${body.server_id}" differs from the path's "${params.id}"`)
         const record = await findServer(params.id, body?.workspace)
         const workflow = await operations.submit(
           { name: 'provisioning/server.delete', operations: serverDeletion(record, { force: body?.force ?? false }) },
-          { kind: 'server.delete', workspace: record.workspace, user: principal!.userId, provider: record.provider, server: record.name, server_id: record.provider_id, infra: record.infra },
+          {
+            kind: 'server.delete',
+            workspace: record.workspace,
+            user: principal!.userId,
+            provider: record.provider,
+            server: record.name,
+            server_id: record.provider_id,
+            infra: record.infra,
+          },
         )
         audit.details = { operation: workflow.id, hostname: record.name, provider: record.provider }
         return operationView(workflow)

@@ -58,7 +58,11 @@ export async function taskservSettings(workspaces: Workspaces, request: Taskserv
   const file = await settingsFile(workspaceDir, request)
   const servers = knownServers(file, await workspaces.servers.list({ workspace: request.workspace }), request.infra)
   const unknown = request.servers.filter((name) => !servers.some((server) => server.name === name))
-  if (unknown.length) throw new ApiError(404, `No server ${unknown.map((name) => `"${name}"`).join(', ')} in workspace "${request.workspace}": neither created here nor listed in infra "${request.infra}"`)
+  if (unknown.length)
+    throw new ApiError(
+      404,
+      `No server ${unknown.map((name) => `"${name}"`).join(', ')} in workspace "${request.workspace}": neither created here nor listed in infra "${request.infra}"`,
+    )
   const taskserv = file?.taskservs.find((each) => each.name === request.name) ?? (await conventionalTaskserv(workspaceDir, request.name))
   return {
     servers,

@@ -18,14 +18,21 @@ export function taskservRoutes(ctx: ProvisioningContext): RouteDefinition[] {
   /** Installs (not check-mode plans) and the ids of those removed since. */
   async function installs(): Promise<{ installs: WorkflowRecord[]; removed: Set<string> }> {
     const all = await operations.all()
-    const removed = new Set(all.filter((each) => each.labels.kind === 'taskserv.delete' && each.status === 'completed' && each.labels.check_mode !== 'true').map((each) => each.labels.taskserv_id))
+    const removed = new Set(
+      all
+        .filter((each) => each.labels.kind === 'taskserv.delete' && each.status === 'completed' && each.labels.check_mode !== 'true')
+        .map((each) => each.labels.taskserv_id),
+    )
     return { installs: all.filter((each) => each.labels.kind === 'taskserv.create' && each.labels.check_mode !== 'true'), removed }
   }
 
   async function submit(request: TaskservRequest, operation: 'create' | 'delete', checkMode: boolean, userId: string, extra: Record<string, string>) {
     const inline = await taskservSettings(workspaces, request)
     if (operation === 'delete' && !inline.taskservs[0].remove_playbook) {
-      throw new ApiError(400, `Taskserv "${request.name}" has no removal playbook: give its remove_playbook in the infra's settings, or add taskservs/${request.name}-remove.yml to the workspace`)
+      throw new ApiError(
+        400,
+        `Taskserv "${request.name}" has no removal playbook: give its remove_playbook in the infra's settings, or add taskservs/${request.name}-remove.yml to the workspace`,
+      )
     }
     const plan: PlanRequest = { kind: 'taskserv', taskserv: request.name, operation }
     const params = { workspace: request.workspace, infra: request.infra, settings: INLINE_SETTINGS, check_mode: checkMode, inline }
@@ -58,7 +65,10 @@ export function taskservRoutes(ctx: ProvisioningContext): RouteDefinition[] {
       handler: async ({ query, headers, event }) => {
         const { installs: all, removed } = await installs()
         const listed = all.filter(
-          (install) => !removed.has(install.id) && (query.workspace === undefined || install.labels.workspace === query.workspace) && (query.status === undefined || operationStatus(install) === query.status),
+          (install) =>
+            !removed.has(install.id) &&
+            (query.workspace === undefined || install.labels.workspace === query.workspace) &&
+            (query.status === undefined || operationStatus(install) === query.status),
         )
         return paged(listed, query, headers, event.url).map(taskservView)
       },
@@ -89,7 +99,7 @@ export function taskservRoutes(ctx: ProvisioningContext): RouteDefinition[] {
     defineRoute({
       method: 'DELETE',
       path: '/v1/taskservs/:id',
-      summary: "Remove a taskserv with its removal playbook (`remove_playbook`, or `taskservs/<name>-remove.yml`)",
+      summary: 'Remove a taskserv with its removal playbook (`remove_playbook`, or `taskservs/<name>-remove.yml`)',
       tags: ['taskservs'],
       permission: 'taskserv_delete',
       resource: 'taskservs/:id',
@@ -98,16 +108,29 @@ export function taskservRoutes(ctx: ProvisioningContext): RouteDefinition[] {
       body: s.taskservDeleteBody,
       response: s.operationAnswer,
       handler: async ({ params, body, principal }) => {
-        if (body?.taskserv_id !== undefined && body.taskserv_id !== params.id) throw new ApiError(400, `taskserv_id "${body.taskserv_id}" differs from the path's "${params.id}"`)
+        if (body?.taskserv_id !== undefined && body.taskserv_id !== params.id)
+          throw new ApiError(400, `taskserv_id "${body.taskserv_id}" differs from the path's "${params.id}"`)
         const { installs: all, removed } = await installs()
         const install = all.find((each) => each.id === params.id && (body?.workspace === undefined || each.labels.workspace === body.workspace))
         if (!install || removed.has(install.id)) throw new ApiError(404, `No taskserv "${params.id}"`)
-        if (install.status === 'pending' || install.status === 'running') throw new ApiError(409, `Taskserv "${params.id}" is still being installed: cancel operation ${install.id} first`)
+        if (install.status === 'pending' || install.status === 'running')
+          throw new ApiError(409, `Taskserv "${params.id}" is still being installed: cancel operation ${install.id} first`)
         const { labels } = install
         // The removal gets the variables the install ran with.
-        const installed = install.operations.find((operation) => operation.id === `taskserv:${labels.taskserv}`)?.input.extraVars as Record<string, unknown> | undefined
-        const request = { workspace: labels.workspace, infra: labels.infra, settings: labels.settings, name: labels.taskserv, servers: serverList(labels.servers), vars: installed ?? {} }
-        return operationView(await submit(request, 'delete', false, principal!.userId, { infra: labels.infra, settings: labels.settings, taskserv_id: install.id }))
+        const installed = install.operations.find((operation) => operation.id === `taskserv:${labels.taskserv}`)?.input.extraVars as
+          | Record<string, unknown>
+          | undefined
+        const request = {
+          workspace: labels.workspace,
+          infra: labels.infra,
+          settings: labels.settings,
+          name: labels.taskserv,
+          servers: serverList(labels.servers),
+          vars: installed ?? {},
+        }
+        return operationView(
+          await submit(request, 'delete', false, principal!.userId, { infra: labels.infra, settings: labels.settings, taskserv_id: install.id }),
+        )
       },
     }),
   ]

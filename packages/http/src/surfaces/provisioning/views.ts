@@ -28,7 +28,9 @@ function resultOfOperation(workflow: WorkflowRecord, id: string): unknown {
 }
 
 function operationResults(workflow: WorkflowRecord): Record<string, unknown> {
-  return Object.fromEntries(workflow.operations.filter((operation) => operation.status === 'completed').map((operation) => [operation.id, operation.result ?? null]))
+  return Object.fromEntries(
+    workflow.operations.filter((operation) => operation.status === 'completed').map((operation) => [operation.id, operation.result ?? null]),
+  )
 }
 
 /** What a completed operation produced, in 002's words (`server_id`, `ip_address`). */
@@ -44,7 +46,12 @@ function resultOf(workflow: WorkflowRecord): unknown {
       return { server_id: labels.server_id, hostname: labels.server, deleted: true }
     case 'taskserv.create':
     case 'taskserv.delete':
-      return { taskserv_id: labels.taskserv_id ?? workflow.id, name: labels.taskserv, servers: serverList(labels.servers), operations: operationResults(workflow) }
+      return {
+        taskserv_id: labels.taskserv_id ?? workflow.id,
+        name: labels.taskserv,
+        servers: serverList(labels.servers),
+        operations: operationResults(workflow),
+      }
     default:
       return { operations: operationResults(workflow) }
   }

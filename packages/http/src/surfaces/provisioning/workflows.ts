@@ -15,7 +15,9 @@ function templateOf(engine: Engine, type: string) {
   const template = engine.templates.get(type)
   if (template) return template
   const known = engine.templates.list().map((each) => each.name)
-  throw new ValidationError('unknown workflow_type', [{ path: 'workflow_type', message: `no workflow type "${type}" (registered: ${known.join(', ') || 'none'})` }])
+  throw new ValidationError('unknown workflow_type', [
+    { path: 'workflow_type', message: `no workflow type "${type}" (registered: ${known.join(', ') || 'none'})` },
+  ])
 }
 
 /** Workflows: a workflow template a plugin registered (`cluster_create`...), submitted with its parameters. */
@@ -40,7 +42,10 @@ export function workflowRoutes(ctx: ProvisioningContext): RouteDefinition[] {
         if (!parsed.success) throw ValidationError.fromZod(`invalid parameters of workflow type "${body.workflow_type}"`, parsed.error, 'parameters')
         const submission = await template.build(parsed.data, { engine })
         // A cancelled or failed workflow undoes what it made (servers it created are deleted).
-        const workflow = await operations.submit({ ...submission, rollbackEnabled: true }, { kind: 'workflow', workspace, user: principal!.userId, workflow_type: body.workflow_type })
+        const workflow = await operations.submit(
+          { ...submission, rollbackEnabled: true },
+          { kind: 'workflow', workspace, user: principal!.userId, workflow_type: body.workflow_type },
+        )
         audit.resource = `workflows/${workflow.id}`
         audit.details = { workspace, workflow_type: body.workflow_type }
         return operationView(workflow)

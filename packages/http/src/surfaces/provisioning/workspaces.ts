@@ -29,7 +29,10 @@ export function workspaceRoutes({ workspaces }: ProvisioningContext): RouteDefin
       action: 'create',
       body: s.workspaceBody,
       handler: async ({ body, principal, audit }) => {
-        const created = await workspaces.create({ name: body.name, ...(body.path === undefined ? {} : { path: body.path }), activate: body.activate }, principal!.userId)
+        const created = await workspaces.create(
+          { name: body.name, ...(body.path === undefined ? {} : { path: body.path }), activate: body.activate },
+          principal!.userId,
+        )
         audit.resource = `workspaces/${created.name}`
         return workspaceView(created, await workspaces.active(principal!.userId))
       },

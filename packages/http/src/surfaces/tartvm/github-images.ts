@@ -43,7 +43,12 @@ export async function listCirruslabsImages(apiUrl: string, token: string, signal
     if (!name.startsWith('macos-')) continue
     const versions = await get<GithubPackageVersion[]>(`/orgs/cirruslabs/packages/container/${encodeURIComponent(name)}/versions?per_page=10`)
     const tags = versions.flatMap((version) => version.metadata?.container?.tags ?? [])
-    const updated = versions.map((version) => version.updated_at).filter((at): at is string => Boolean(at)).sort().at(-1) ?? null
+    const updated =
+      versions
+        .map((version) => version.updated_at)
+        .filter((at): at is string => Boolean(at))
+        .sort()
+        .at(-1) ?? null
     const tag = tags.includes('latest') ? 'latest' : (tags[0] ?? 'latest')
     images.push({ name, url: `ghcr.io/cirruslabs/${name}:${tag}`, description: pkg.description ?? null, tags, updated_at: updated })
   }

@@ -85,7 +85,16 @@ export function tartvmSurface(deps: SurfaceDeps, options: TartvmOptions = {}): S
       if (!event.url.pathname.startsWith('/api/')) return
       if (!tokenMatches(token, event.req.headers.get('x-local-token'))) throw new ApiError(403, 'Invalid or missing X-Local-Token header')
     },
-    routes: tartvmRoutes({ inventory, tasks, tart, settings: new GithubTokenStore(join(dirname(tokenFile), 'github-token')), page, token: () => token, version: TARTVM_VERSION, githubApiUrl: options.githubApiUrl ?? 'https://api.github.com' }),
+    routes: tartvmRoutes({
+      inventory,
+      tasks,
+      tart,
+      settings: new GithubTokenStore(join(dirname(tokenFile), 'github-token')),
+      page,
+      token: () => token,
+      version: TARTVM_VERSION,
+      githubApiUrl: options.githubApiUrl ?? 'https://api.github.com',
+    }),
     websockets: [taskSocket({ engine, tasks, token: () => token, keepaliveMs: options.keepaliveMs ?? 30_000 })],
     dispose: () => {
       engine.off('job:status', onJobStatus)

@@ -53,7 +53,9 @@ export function openPage(dir: string): TartvmPage {
   const send = async (file: string): Promise<Response | undefined> => {
     const body = await readFile(file).catch(() => undefined)
     if (!body) return undefined
-    return new Response(body, { headers: { 'Content-Type': contentTypes[extname(file).toLowerCase()] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' } })
+    return new Response(body, {
+      headers: { 'Content-Type': contentTypes[extname(file).toLowerCase()] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' },
+    })
   }
 
   return {

@@ -7,7 +7,19 @@ import { defineRoute, type RouteDefinition } from '../../platform/types'
 import { vmNotFound, type Inventory } from './inventory'
 import type { VmModel } from './models'
 import type { TartvmPage } from './page'
-import { cloneBody, configQuery, createBody, githubTokenBody, pullBody, startBody, taskParams, taskSchema, vmConfigSchema, vmSchema, vmTargetParams } from './schemas'
+import {
+  cloneBody,
+  configQuery,
+  createBody,
+  githubTokenBody,
+  pullBody,
+  startBody,
+  taskParams,
+  taskSchema,
+  vmConfigSchema,
+  vmSchema,
+  vmTargetParams,
+} from './schemas'
 import { listCirruslabsImages } from './github-images'
 import type { GithubTokenStore } from './settings'
 import type { TartCli } from './tart-cli'
@@ -41,7 +53,10 @@ function vmPath(event: H3Event): string {
 /** The real page's split: images pulled from a registry, and the VMs made from them. */
 function isOciImage(vm: VmModel): boolean {
   const registries = ['ghcr.io', 'docker.io', 'gcr.io']
-  return (vm.source !== null && (vm.source.toUpperCase() === 'OCI' || registries.some((registry) => vm.source!.startsWith(registry)))) || registries.some((registry) => vm.name.startsWith(`${registry}/`))
+  return (
+    (vm.source !== null && (vm.source.toUpperCase() === 'OCI' || registries.some((registry) => vm.source!.startsWith(registry)))) ||
+    registries.some((registry) => vm.name.startsWith(`${registry}/`))
+  )
 }
 
 export function tartvmRoutes(deps: TartvmRouteDeps): RouteDefinition[] {
@@ -60,7 +75,9 @@ export function tartvmRoutes(deps: TartvmRouteDeps): RouteDefinition[] {
       const request = body(cloneBody, value) as z.output<typeof cloneBody>
       const input = { source: name, name: request.new_name }
       // Cloned and started in one task, started as the start route does.
-      const task = request.start_after_clone ? tasks.submit('clone_vm', { ...input, run: { vnc: true, requireIp: false } }, 'vm.create') : tasks.submit('clone_vm', input)
+      const task = request.start_after_clone
+        ? tasks.submit('clone_vm', { ...input, run: { vnc: true, requireIp: false } }, 'vm.create')
+        : tasks.submit('clone_vm', input)
       return (await task).toJSON()
     },
   }

@@ -67,4 +67,9 @@ export const taskParams = z.object({ id: z.string().min(1) })
 export const githubTokenBody = z.object({ token: z.string().nullish() })
 
 /** `{vm_name}` and what follows it (`/config`, `/start` …): the handler reads it from the path, decoded once. */
-export const vmTargetParams = z.object({ target: z.string().min(1).describe('The VM name (OCI references with `/` and `:` allowed, raw or URL-encoded), then `/config`, `/start`, `/stop`, `/delete` or `/clone`') })
+export const vmTargetParams = z.object({
+  target: z
+    .string()
+    .min(1)
+    .describe('The VM name (OCI references with `/` and `:` allowed, raw or URL-encoded), then `/config`, `/start`, `/stop`, `/delete` or `/clone`'),
+})

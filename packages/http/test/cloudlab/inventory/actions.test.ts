@@ -27,7 +27,7 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
 
   const createApp = async (name: string) => (await app.api('POST', '/api/inventory/app', { token: admin, body: { data: { name } } })).body
 
-  it("runs a script action as an engine job and streams its output live over /api/inventory/ws/{id}/action?job=", async () => {
+  it('runs a script action as an engine job and streams its output live over /api/inventory/ws/{id}/action?job=', async () => {
     const object = await createApp('app')
     const started = await app.api('POST', `/api/inventory/app/${object.id}/actions/hello`, { token: eddie.token, body: { inputs: { greeting: 'hi there' } } })
     expect(started).toEqual({ status: 200, body: { job_id: expect.any(String) } })
@@ -38,7 +38,11 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     expect(run.messages.at(-1)).toEqual({ type: 'status', job_id: started.body.job_id, status: 'completed' })
 
     const job = await app.engine.jobs.get(started.body.job_id)
-    expect(job).toMatchObject({ provider: 'exec', status: 'completed', labels: { surface: 'cloudlab', service: 'app', action: 'hello', username: 'eddie', inventory_type: 'app', object_id: String(object.id) } })
+    expect(job).toMatchObject({
+      provider: 'exec',
+      status: 'completed',
+      labels: { surface: 'cloudlab', service: 'app', action: 'hello', username: 'eddie', inventory_type: 'app', object_id: String(object.id) },
+    })
     const audited = await app.audit.query({ action: 'inventory.action.hello' })
     expect(audited.items[0]).toMatchObject({ username: 'eddie', resource: `inventory/app/${object.id}` })
   })
@@ -70,7 +74,10 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     const services = (await app.api('GET', '/api/inventory/service', { token: admin })).body.objects
     expect(services.map((object: { data: unknown }) => object.data)).toEqual([{ name: 'app', service_dir: '/services/app', status: 'available' }])
     const service = services[0]
-    const scripted = await app.api('POST', `/api/inventory/service/${service.id}/actions/run_script`, { token: admin, body: { script: 'greet', inputs: { greeting: ['a', 'b'] } } })
+    const scripted = await app.api('POST', `/api/inventory/service/${service.id}/actions/run_script`, {
+      token: admin,
+      body: { script: 'greet', inputs: { greeting: ['a', 'b'] } },
+    })
     const finished = await app.engine.jobs.wait(scripted.body.job_id)
     const output: string[] = []
     for await (const { line } of app.engine.jobs.output(finished.id)) output.push(line)
@@ -80,7 +87,10 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
       body: { detail: "Script 'nope' not found for service 'app'" },
     })
     const escaping = (await app.api('POST', '/api/inventory/service', { token: admin, body: { data: { name: '../..' } } })).body
-    expect(await app.api('POST', `/api/inventory/service/${escaping.id}/actions/deploy`, { token: admin })).toEqual({ status: 400, body: { detail: 'Path traversal detected in script file' } })
+    expect(await app.api('POST', `/api/inventory/service/${escaping.id}/actions/deploy`, { token: admin })).toEqual({
+      status: 400,
+      body: { detail: 'Path traversal detected in script file' },
+    })
   })
 
   it('syncs services, users, deployments and Vultr instances into their types', async () => {
@@ -94,7 +104,9 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     expect(users[0].data).toMatchObject({ username: 'eddie', role: 'app_runner', status: 'active' })
 
     // deployment_sync: a finished deploy that printed DEPLOYMENT_ID.
-    const service = (await app.api('GET', '/api/inventory/service?search=app', { token: admin })).body.objects.find((object: { data: { name: string } }) => object.data.name === 'app')
+    const service = (await app.api('GET', '/api/inventory/service?search=app', { token: admin })).body.objects.find(
+      (object: { data: { name: string } }) => object.data.name === 'app',
+    )
     const deploy = await app.api('POST', `/api/inventory/service/${service.id}/actions/deploy`, { token: admin })
     await app.engine.jobs.wait(deploy.body.job_id)
     // A finished deploy fills the deployment type by itself; the sync route does the same on demand.
@@ -107,7 +119,11 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
 
     // vultr_inventory: instances through the vultr adapter; an instance gone is an object gone.
     for (const label of ['web-1', 'web-2']) {
-      const job = await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.create', input: { region: 'ams', plan: 'vc2-1c-1gb', os_id: 2136, label, tags: ['web'] } })
+      const job = await app.engine.jobs.submit({
+        provider: 'vultr',
+        action: 'instance.create',
+        input: { region: 'ams', plan: 'vc2-1c-1gb', os_id: 2136, label, tags: ['web'] },
+      })
       expect((await app.engine.jobs.wait(job.id)).status).toBe('completed')
     }
     expect(await app.api('POST', '/api/inventory/server/sync', { token: admin })).toEqual({ status: 200, body: { ok: true, synced: 2, removed: 0 } })
@@ -122,7 +138,12 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     // A finished instance refresh (the operations part's job) syncs the Vultr types by itself.
     const last = servers.find((object: { data: { hostname: string } }) => object.data.hostname === 'web-2')
     await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.delete', input: { id: last.data.vultr_id } })).id)
-    await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.list', input: {}, labels: { surface: 'cloudlab', service: 'inventory', action: 'refresh' } })
+    await app.engine.jobs.submit({
+      provider: 'vultr',
+      action: 'instance.list',
+      input: {},
+      labels: { surface: 'cloudlab', service: 'inventory', action: 'refresh' },
+    })
     await expect.poll(async () => (await app.api('GET', '/api/inventory/server', { token: admin })).body.total).toBe(0)
   })
 })
@@ -138,7 +159,8 @@ fields: [{name: name, type: string, required: true}]
 actions:
   - {name: backup, type: playbook, playbook: backup.yaml, vars_mapping: {db_name: "{{ name }}"}}
 `,
-        'services/orders/backup.yaml': '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - debug: {msg: "backing up {{ db_name }}"}\n',
+        'services/orders/backup.yaml':
+          '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - debug: {msg: "backing up {{ db_name }}"}\n',
       },
       providers: [ansible({ env: { ANSIBLE_LOCALHOST_WARNING: 'false', ANSIBLE_INVENTORY_UNPARSED_WARNING: 'false' } })],
     })

@@ -27,7 +27,13 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     app = await startInventory({ files: typeFiles })
     admin = app.adminToken
     viewerRole = await app.role('app_viewer', ['inventory.app.view'])
-    editorRole = await app.role('app_editor', ['inventory.app.view', 'inventory.app.create', 'inventory.app.edit', 'inventory.app.delete', 'inventory.app.hello'])
+    editorRole = await app.role('app_editor', [
+      'inventory.app.view',
+      'inventory.app.create',
+      'inventory.app.edit',
+      'inventory.app.delete',
+      'inventory.app.hello',
+    ])
     await app.role('tagger', ['inventory.tags.manage'])
     vera = await app.userWithRoles('vera', ['app_viewer'])
     eddie = await app.userWithRoles('eddie', ['app_editor'])
@@ -36,7 +42,7 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
   })
   afterAll(() => app?.close())
 
-  it('lists the folder\'s types in file order, then the built-in ones; files with errors are skipped', async () => {
+  it("lists the folder's types in file order, then the built-in ones; files with errors are skipped", async () => {
     const { status, body } = await app.api('GET', '/api/inventory/types', { token: nora.token })
     expect(status).toBe(200)
     expect(body.types.map((type: { slug: string }) => type.slug)).toEqual(['app', 'database', 'server', 'service', 'user', 'deployment'])
@@ -45,32 +51,58 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     expect(database.fields[0]).toEqual({ name: 'name', type: 'string', required: true, unique: true, searchable: true })
     expect(database.actions[0]).toMatchObject({ name: 'backup', type: 'playbook', vars_mapping: { db_name: '{{ name }}' }, confirm: 'Start a backup?' })
     expect((await app.api('GET', '/api/inventory/types/database', { token: nora.token })).body).toEqual(database)
-    expect(await app.api('GET', '/api/inventory/types/broken', { token: nora.token })).toEqual({ status: 404, body: { detail: "Inventory type 'broken' not found" } })
+    expect(await app.api('GET', '/api/inventory/types/broken', { token: nora.token })).toEqual({
+      status: 404,
+      body: { detail: "Inventory type 'broken' not found" },
+    })
     expect((await app.api('GET', '/api/inventory/types')).status).toBe(401)
   })
 
   it('documents its routes in the OpenAPI document', async () => {
     const { status, body } = await app.api('GET', '/openapi.json')
     expect(status).toBe(200)
-    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/api/inventory/types', '/api/inventory/{slug}/{id}/acl', '/api/inventory/{slug}/{id}/actions/{action}']))
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining(['/api/inventory/types', '/api/inventory/{slug}/{id}/acl', '/api/inventory/{slug}/{id}/actions/{action}']),
+    )
   })
 
   it('names a dynamic permission per type and action, without repeating view/create/edit/delete', async () => {
     const codenames = inventoryPermissions(await createTypeRegistry(app.typesDir).list()).map((permission) => permission.codename)
-    expect(codenames.filter((name) => name.startsWith('inventory.app.'))).toEqual(['inventory.app.view', 'inventory.app.create', 'inventory.app.edit', 'inventory.app.delete', 'inventory.app.hello', 'inventory.app.fail'])
+    expect(codenames.filter((name) => name.startsWith('inventory.app.'))).toEqual([
+      'inventory.app.view',
+      'inventory.app.create',
+      'inventory.app.edit',
+      'inventory.app.delete',
+      'inventory.app.hello',
+      'inventory.app.fail',
+    ])
     expect(codenames).toContain('inventory.database.backup')
     expect(codenames).toContain('inventory.server.ssh')
   })
 
   it('creates objects with required and unique fields enforced, lists them newest first with search and pages', async () => {
     const alpha = await create({ name: 'alpha', owner: 'Ann Archer', serial: 's-1' })
-    expect(alpha).toMatchObject({ id: expect.any(Number), type_id: 1, data: { name: 'alpha', owner: 'Ann Archer', serial: 's-1' }, tags: [], created_by: expect.any(String) })
+    expect(alpha).toMatchObject({
+      id: expect.any(Number),
+      type_id: 1,
+      data: { name: 'alpha', owner: 'Ann Archer', serial: 's-1' },
+      tags: [],
+      created_by: expect.any(String),
+    })
     const beta = await create({ name: 'beta', owner: 'Bob' })
-    expect(await app.api('POST', '/api/inventory/app', { token: admin, body: { data: { owner: 'x' } } })).toEqual({ status: 400, body: { detail: 'Missing required field: name' } })
-    expect(await app.api('POST', '/api/inventory/app', { token: admin, body: { data: { name: 'alpha' } } })).toEqual({ status: 409, body: { detail: 'Duplicate value for unique field: name' } })
+    expect(await app.api('POST', '/api/inventory/app', { token: admin, body: { data: { owner: 'x' } } })).toEqual({
+      status: 400,
+      body: { detail: 'Missing required field: name' },
+    })
+    expect(await app.api('POST', '/api/inventory/app', { token: admin, body: { data: { name: 'alpha' } } })).toEqual({
+      status: 409,
+      body: { detail: 'Duplicate value for unique field: name' },
+    })
 
     // Concurrent creates of one unique value: one wins, the others get the 409.
-    const racing = await Promise.all(Array.from({ length: 5 }, () => app.api('POST', '/api/inventory/app', { token: admin, body: { data: { name: 'racer' } } })))
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () => app.api('POST', '/api/inventory/app', { token: admin, body: { data: { name: 'racer' } } })),
+    )
     expect(racing.map((answer) => answer.status).sort()).toEqual([200, 409, 409, 409, 409])
     await app.api('DELETE', `/api/inventory/app/${racing.find((answer) => answer.status === 200)!.body.id}`, { token: admin })
 
@@ -93,7 +125,11 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     expect((await app.api('GET', `/api/inventory/database/${alpha.id}`, { token: admin })).status).toBe(404)
 
     const audited = await app.audit.query({ action: 'inventory.create' })
-    expect(audited.items.find((entry) => entry.resource === `inventory/app/${beta.id}`)).toMatchObject({ username: 'admin', result: 'success', surface: 'cloudlab' })
+    expect(audited.items.find((entry) => entry.resource === `inventory/app/${beta.id}`)).toMatchObject({
+      username: 'admin',
+      result: 'success',
+      surface: 'cloudlab',
+    })
     // Refused creates (the duplicates) are in the log too.
     expect(audited.items.filter((entry) => entry.result === 'failure').length).toBeGreaterThanOrEqual(5)
   })
@@ -102,7 +138,10 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     const created = await app.api('POST', '/api/inventory/tags', { token: tim.token, body: { name: '  prod  ', color: '#f00' } })
     expect(created).toEqual({ status: 200, body: { id: expect.any(Number), name: 'prod', color: '#f00' } })
     const prod = created.body
-    expect(await app.api('POST', '/api/inventory/tags', { token: tim.token, body: { name: 'prod' } })).toEqual({ status: 409, body: { detail: 'Tag already exists' } })
+    expect(await app.api('POST', '/api/inventory/tags', { token: tim.token, body: { name: 'prod' } })).toEqual({
+      status: 409,
+      body: { detail: 'Tag already exists' },
+    })
     const blank = await app.api('POST', '/api/inventory/tags', { token: tim.token, body: { name: '   ' } })
     expect(blank.status).toBe(422)
     expect(blank.body.detail[0]).toMatchObject({ loc: ['body', 'name'], msg: 'Value error, Tag name must be 1-100 characters' })
@@ -124,7 +163,11 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
 
     const removed = await app.api('DELETE', `/api/inventory/app/${delta.id}/tags/${staging.id}`, { token: eddie.token })
     expect(removed.body.tags.map((tag: { name: string }) => tag.name)).toEqual(['prod'])
-    expect((await app.api('PUT', `/api/inventory/tags/${staging.id}`, { token: tim.token, body: { name: 'stage', color: 'blue' } })).body).toEqual({ id: staging.id, name: 'stage', color: 'blue' })
+    expect((await app.api('PUT', `/api/inventory/tags/${staging.id}`, { token: tim.token, body: { name: 'stage', color: 'blue' } })).body).toEqual({
+      id: staging.id,
+      name: 'stage',
+      color: 'blue',
+    })
     expect(await app.api('DELETE', `/api/inventory/tags/${prod.id}`, { token: tim.token })).toEqual({ status: 200, body: { status: 'deleted' } })
     expect((await app.api('GET', `/api/inventory/app/${gamma.id}`, { token: admin })).body.tags).toEqual([])
     expect(await app.api('DELETE', `/api/inventory/tags/${prod.id}`, { token: tim.token })).toEqual({ status: 404, body: { detail: 'Tag not found' } })
@@ -136,7 +179,10 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     const locked = await create({ name: 'locked' })
 
     // Deny beats the role's inventory.app.view: the object leaves vera's list (total still counts it) and its page.
-    const deny = await app.api('POST', `/api/inventory/app/${hidden.id}/acl`, { token: admin, body: { role_id: viewerRole, permission: 'view', effect: 'deny' } })
+    const deny = await app.api('POST', `/api/inventory/app/${hidden.id}/acl`, {
+      token: admin,
+      body: { role_id: viewerRole, permission: 'view', effect: 'deny' },
+    })
     expect(deny.body).toEqual({ id: expect.any(Number), role_id: viewerRole, permission: 'view', effect: 'deny' })
     expect(await app.api('GET', `/api/inventory/app/${hidden.id}`, { token: vera.token })).toEqual({ status: 403, body: { detail: 'Permission denied' } })
     const listed = (await app.api('GET', '/api/inventory/app?search=hidden', { token: vera.token })).body
@@ -158,9 +204,15 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     expect(rules.body).toEqual({ acl_rules: [{ id: allow.body.id, role_id: viewerRole, role_name: 'app_viewer', permission: 'edit', effect: 'allow' }] })
     expect((await app.api('GET', `/api/inventory/app/${shared.id}`, { token: admin })).body.acl_rules).toEqual(rules.body.acl_rules)
     expect((await app.api('GET', `/api/inventory/app/${shared.id}`, { token: vera.token })).body).not.toHaveProperty('acl_rules')
-    expect(await app.api('DELETE', `/api/inventory/app/${shared.id}/acl/${allow.body.id}`, { token: admin })).toEqual({ status: 200, body: { status: 'deleted' } })
+    expect(await app.api('DELETE', `/api/inventory/app/${shared.id}/acl/${allow.body.id}`, { token: admin })).toEqual({
+      status: 200,
+      body: { status: 'deleted' },
+    })
     expect((await app.api('PUT', `/api/inventory/app/${shared.id}`, { token: vera.token, body: { data: { owner: 'w' } } })).status).toBe(403)
-    expect(await app.api('DELETE', `/api/inventory/app/${shared.id}/acl/${allow.body.id}`, { token: admin })).toEqual({ status: 404, body: { detail: 'ACL rule not found' } })
+    expect(await app.api('DELETE', `/api/inventory/app/${shared.id}/acl/${allow.body.id}`, { token: admin })).toEqual({
+      status: 404,
+      body: { detail: 'ACL rule not found' },
+    })
   })
 
   it('grants a permission through a tag to every object carrying it, for the roles named', async () => {

@@ -38,7 +38,11 @@ function useTerminal(url: string, commands: string): Promise<Terminal> {
   })
 }
 
-const screen = (messages: { type: string; data?: string }[]) => messages.filter((message) => message.type === 'output').map((message) => message.data).join('')
+const screen = (messages: { type: string; data?: string }[]) =>
+  messages
+    .filter((message) => message.type === 'output')
+    .map((message) => message.data)
+    .join('')
 
 describeWithTool('sshd')('cloudlab inventory: SSH terminal over WebSocket to a real sshd', () => {
   let dir: string
@@ -56,7 +60,8 @@ describeWithTool('sshd')('cloudlab inventory: SSH terminal over WebSocket to a r
     await writeTree(app.servicesDir, {
       'web/outputs/temp_inventory.yaml': `all:\n  hosts:\n    box-1:\n      ansible_host: 127.0.0.1\n      ansible_port: ${sshd.port}\n      ansible_user: ${sshd.user}\n      ansible_ssh_private_key_file: ${sshd.clientKey}\n`,
     })
-    serverObject = (await app.api('POST', '/api/inventory/server', { token: app.adminToken, body: { data: { hostname: 'box-1', ip_address: '127.0.0.1' } } })).body
+    serverObject = (await app.api('POST', '/api/inventory/server', { token: app.adminToken, body: { data: { hostname: 'box-1', ip_address: '127.0.0.1' } } }))
+      .body
     await app.role('ssh_only', ['inventory.server.ssh'])
     await app.role('server_viewer', ['inventory.server.view'])
     sshOnly = (await app.userWithRoles('sam', ['ssh_only'])).token
@@ -82,7 +87,7 @@ describeWithTool('sshd')('cloudlab inventory: SSH terminal over WebSocket to a r
     expect(audited.items[0]).toMatchObject({ username: 'admin', resource: 'inventory/server/box-1' })
   })
 
-  it('opens the same terminal by object id, over the seed\'s action socket and the instances path, for inventory.server.ssh', async () => {
+  it("opens the same terminal by object id, over the seed's action socket and the instances path, for inventory.server.ssh", async () => {
     for (const path of [`/api/inventory/server/${serverObject.id}/ssh`, `/api/inventory/ws/${serverObject.id}/action`]) {
       const terminal = await useTerminal(wsUrl(app.base, `${path}?token=${sshOnly}`), 'echo "via=$((1+1))"; exit\n')
       expect(terminal.messages[0]).toMatchObject({ type: 'connected', hostname: 'box-1' })

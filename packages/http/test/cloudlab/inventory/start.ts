@@ -48,7 +48,11 @@ export async function writeTree(root: string, files: Record<string, string>): Pr
  * and the exec adapter (plus whatever `providers` adds).
  */
 export async function startInventory(
-  options: { files?: Record<string, string>; providers?: Provider<any>[]; /** Reuse a folder (a restart): storage is then the fs data directory in it, kept on close. */ root?: string } = {},
+  options: {
+    files?: Record<string, string>
+    providers?: Provider<any>[] /** Reuse a folder (a restart): storage is then the fs data directory in it, kept on close. */
+    root?: string
+  } = {},
 ): Promise<InventoryServer> {
   const root = options.root ?? (await mkdtemp(join(tmpdir(), 'provisio-cloudlab-inventory-')))
   const typesDir = join(root, 'inventory_types')

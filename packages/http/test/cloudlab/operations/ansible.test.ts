@@ -40,13 +40,16 @@ describeWithTool('ansible-playbook')('cloudlab deploys running the real ansible-
       'vaulted/play.yml': playbook,
       'vaulted/vault.yml': 'vaulted: the-decrypted-secret\n',
       'legacy/instance.yaml': 'instances: []\n',
-      'legacy/main.yaml': '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - copy: {content: "from main.yaml", dest: "{{ playbook_dir }}/outputs/legacy.txt"}\n',
+      'legacy/main.yaml':
+        '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - copy: {content: "from main.yaml", dest: "{{ playbook_dir }}/outputs/legacy.txt"}\n',
       'legacy/outputs/.keep': '',
     })
     // The service's vars are encrypted with the vault password, as in a CloudLab services repository.
     const passwordFile = join(services, 'password.txt')
     writeFileSync(passwordFile, vaultPassword)
-    const encrypted = spawnSync('ansible-vault', ['encrypt', '--vault-password-file', passwordFile, join(services, 'vaulted', 'vault.yml')], { encoding: 'utf8' })
+    const encrypted = spawnSync('ansible-vault', ['encrypt', '--vault-password-file', passwordFile, join(services, 'vaulted', 'vault.yml')], {
+      encoding: 'utf8',
+    })
     if (encrypted.status !== 0) throw new Error(`ansible-vault: ${encrypted.stderr}`)
     rmSync(passwordFile)
     lab = await startCloudlab({ servicesDir: services, vault })
@@ -75,7 +78,7 @@ describeWithTool('ansible-playbook')('cloudlab deploys running the real ansible-
     expect(readFileSync(join(services, 'vaulted', 'outputs', 'result.txt'), 'utf8')).toBe('the-decrypted-secret')
   })
 
-  it("deploys a seed-000 service by running its main.yaml through the ansible adapter", async () => {
+  it('deploys a seed-000 service by running its main.yaml through the ansible adapter', async () => {
     const job = await lab.finished((await lab.call('POST', '/api/services/legacy/deploy')).body.job_id)
     expect(job.status).toBe('completed')
     expect(job.output[0]).toBe('--- Running main.yaml for legacy ---')

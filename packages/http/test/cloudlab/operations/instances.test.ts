@@ -85,8 +85,21 @@ describe('cloudlab instances and costs over the Vultr stand-in', () => {
 
   it('computes costs from the cached instances and plan prices, by tag and by region', async () => {
     const costs = (await lab.call('GET', '/api/costs', { token: lab.tokens.reader })).body
-    expect(costs).toMatchObject({ generated_at: null, account: { pending_charges: 0, balance: 0 }, total_monthly_cost: 35, source: 'computed', cached_at: expect.stringMatching(/\+00:00$/) })
-    expect(costs.instances.find((line: any) => line.label === 'web-1')).toMatchObject({ hostname: 'web-1', plan: 'vc2-1c-2gb', region: 'fra', tags: ['web', 'lab'], monthly_cost: 10, hourly_cost: 0.015 })
+    expect(costs).toMatchObject({
+      generated_at: null,
+      account: { pending_charges: 0, balance: 0 },
+      total_monthly_cost: 35,
+      source: 'computed',
+      cached_at: expect.stringMatching(/\+00:00$/),
+    })
+    expect(costs.instances.find((line: any) => line.label === 'web-1')).toMatchObject({
+      hostname: 'web-1',
+      plan: 'vc2-1c-2gb',
+      region: 'fra',
+      tags: ['web', 'lab'],
+      monthly_cost: 10,
+      hourly_cost: 0.015,
+    })
 
     const byTag = (await lab.call('GET', '/api/costs/by-tag')).body
     expect(byTag.tags).toEqual([
@@ -124,7 +137,11 @@ describe('cloudlab instances and costs over the Vultr stand-in', () => {
     ] as const) {
       expectDetail(await lab.call(method, path, { token }), 403, /^Permission denied: (instances|costs)\.\w+\b/)
     }
-    expectDetail(await lab.call('POST', '/api/instances/stop', { token: reader, body: { label: 'web-1', region: 'fra' } }), 403, /^Permission denied: instances\.stop\b/)
+    expectDetail(
+      await lab.call('POST', '/api/instances/stop', { token: reader, body: { label: 'web-1', region: 'fra' } }),
+      403,
+      /^Permission denied: instances\.stop\b/,
+    )
     expect(labels()).toContain('web-1')
   })
 
@@ -134,7 +151,9 @@ describe('cloudlab instances and costs over the Vultr stand-in', () => {
       expect(answer.status).toBe(422)
       expect(Array.isArray(answer.body.detail)).toBe(true)
     }
-    expect((await lab.call('POST', '/api/instances/stop', { rawBody: 'label=web-1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(415)
+    expect(
+      (await lab.call('POST', '/api/instances/stop', { rawBody: 'label=web-1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status,
+    ).toBe(415)
     expect((await lab.call('POST', '/api/instances/%20/fra/stop')).status).toBe(422)
   })
 

@@ -44,8 +44,15 @@ async function readEvents(response: Response, onFrame?: (frame: { event: string;
       const lines = block.split('\n').filter((line) => !line.startsWith(':'))
       if (lines.length === 0) continue
       const frame = {
-        event: lines.find((line) => line.startsWith('event:'))?.slice(6).trim() ?? 'message',
-        data: lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).replace(/^ /, '')).join('\n'),
+        event:
+          lines
+            .find((line) => line.startsWith('event:'))
+            ?.slice(6)
+            .trim() ?? 'message',
+        data: lines
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).replace(/^ /, ''))
+          .join('\n'),
       }
       frames.push(frame)
       onFrame?.(frame)
@@ -87,7 +94,14 @@ describe('cloudlab jobs: list, detail, cancel, scoping and live output', () => {
 
     const all = (await lab.call('GET', '/api/jobs', { token: lab.tokens.reader })).body.jobs
     expect(all.map((job: any) => job.id).slice(0, 3)).toEqual([third, second, first])
-    expect(all[0]).toMatchObject({ service: 'hello', action: 'deploy', status: 'completed', username: 'admin', started_by: 'admin', user_id: lab.userIds.admin })
+    expect(all[0]).toMatchObject({
+      service: 'hello',
+      action: 'deploy',
+      status: 'completed',
+      username: 'admin',
+      started_by: 'admin',
+      user_id: lab.userIds.admin,
+    })
     expect(all[0].output).toContain('hello deployed')
 
     const hello = (await lab.call('GET', '/api/jobs?service=hello')).body.jobs
@@ -132,10 +146,12 @@ describe('cloudlab jobs: list, detail, cancel, scoping and live output', () => {
 
   it('streams over the WebSocket: output so far to a late client, live lines, the final status, close', async () => {
     const gateFile = gate('ws')
-    const id = (await lab.call('POST', '/api/services/gate/run', { token: lab.tokens.deployer, body: { script: 'wait', inputs: { gate: gateFile } } })).body.job_id
+    const id = (await lab.call('POST', '/api/services/gate/run', { token: lab.tokens.deployer, body: { script: 'wait', inputs: { gate: gateFile } } })).body
+      .job_id
     await waitForLine(id, 'first')
     const socket = await openSocket(`${lab.base.replace('http', 'ws')}/api/jobs/ws/${id}?token=${lab.tokens.deployer}`)
-    for (let attempt = 0; attempt < 200 && !socket.messages.some((message) => message.data === 'first'); attempt++) await new Promise((resolve) => setTimeout(resolve, 10))
+    for (let attempt = 0; attempt < 200 && !socket.messages.some((message) => message.data === 'first'); attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 10))
     expect(socket.messages.some((message) => message.data === 'second')).toBe(false)
     writeFileSync(gateFile, '')
     const closed = await socket.closed
@@ -176,7 +192,13 @@ describe('cloudlab jobs: list, detail, cancel, scoping and live output', () => {
     await lab.finished(id)
     const socket = await openSocket(`${lab.base.replace('http', 'ws')}/api/jobs/ws/${id}`, { authorization: `Bearer ${lab.tokens.deployer}` })
     expect((await socket.closed).code).toBe(1000)
-    expect(socket.messages.map((message) => message.data ?? message.status)).toEqual(['completed', '--- Running deploy.sh for hello ---', expect.stringMatching(/^\$ bash/), 'hello deployed', 'completed'])
+    expect(socket.messages.map((message) => message.data ?? message.status)).toEqual([
+      'completed',
+      '--- Running deploy.sh for hello ---',
+      expect.stringMatching(/^\$ bash/),
+      'hello deployed',
+      'completed',
+    ])
     const frames = await readEvents(await fetch(`${lab.base}/api/jobs/${id}/stream`, { headers: { authorization: `Bearer ${lab.tokens.deployer}` } }))
     expect(frames.at(-1)).toEqual({ event: 'done', data: 'completed' })
     expect(frames).toHaveLength(4)
@@ -204,7 +226,8 @@ describe('cloudlab jobs: list, detail, cancel, scoping and live output', () => {
   })
 
   it('cancels a running job, which ends failed; refuses without jobs.cancel and for finished jobs', async () => {
-    const id = (await lab.call('POST', '/api/services/gate/run', { token: lab.tokens.deployer, body: { script: 'wait', inputs: { gate: gate('never') } } })).body.job_id
+    const id = (await lab.call('POST', '/api/services/gate/run', { token: lab.tokens.deployer, body: { script: 'wait', inputs: { gate: gate('never') } } }))
+      .body.job_id
     await waitForLine(id, 'first')
     expectDetail(await lab.call('DELETE', `/api/jobs/${id}`, { token: lab.tokens.deployer }), 403, /^Permission denied: jobs\.cancel\b/)
     const cancelled = await lab.call('DELETE', `/api/jobs/${id}`)
@@ -227,7 +250,8 @@ describe('cloudlab jobs: surviving a restart on fs storage', () => {
       const done = (await first.call('POST', '/api/services/hello/deploy', { token: first.tokens.deployer })).body.job_id
       await first.finished(done)
       const running = (await first.call('POST', '/api/services/gate/run', { body: { script: 'wait', inputs: { gate: join(dataDir, 'never') } } })).body.job_id
-      for (let attempt = 0; attempt < 200 && (await first.record(running)).status !== 'running'; attempt++) await new Promise((resolve) => setTimeout(resolve, 25))
+      for (let attempt = 0; attempt < 200 && (await first.record(running)).status !== 'running'; attempt++)
+        await new Promise((resolve) => setTimeout(resolve, 25))
       await first.stop()
 
       second = await startCloudlab({ dataDir, servicesDir })
@@ -255,7 +279,8 @@ describe('cloudlab jobs: surviving a restart on fs storage', () => {
     let second: CloudlabTest | undefined
     try {
       const blocking = (await first.call('POST', '/api/services/gate/run', { body: { script: 'wait', inputs: { gate: join(dataDir, 'never') } } })).body.job_id
-      for (let attempt = 0; attempt < 200 && (await first.record(blocking)).status !== 'running'; attempt++) await new Promise((resolve) => setTimeout(resolve, 25))
+      for (let attempt = 0; attempt < 200 && (await first.record(blocking)).status !== 'running'; attempt++)
+        await new Promise((resolve) => setTimeout(resolve, 25))
       const queued = (await first.call('POST', '/api/services/hello/deploy', { token: first.tokens.deployer })).body.job_id
       expect((await first.record(queued)).status).toBe('pending')
       expect((await first.call('GET', `/api/jobs/${queued}`)).body.status).toBe('running')

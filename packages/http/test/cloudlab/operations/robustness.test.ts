@@ -59,9 +59,15 @@ describe('cloudlab operations: bad input never answers 500', () => {
 
   it('documents every route in the OpenAPI document', async () => {
     const document = (await lab.call('GET', '/openapi.json', { token: '' })).body
-    const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`))
+    const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+    )
     for (const [method, template] of routes) {
-      const path = template.replace('{name}/{sub}/stop', '{label}/{region}/stop').replace('/api/jobs/{name}', '/api/jobs/{id}').replaceAll('{file}', '{filename}').replaceAll('{sub}', '{subdir}')
+      const path = template
+        .replace('{name}/{sub}/stop', '{label}/{region}/stop')
+        .replace('/api/jobs/{name}', '/api/jobs/{id}')
+        .replaceAll('{file}', '{filename}')
+        .replaceAll('{sub}', '{subdir}')
       expect(documented).toContain(`${method} ${path}`)
     }
   })
@@ -71,14 +77,18 @@ describe('cloudlab operations: bad input never answers 500', () => {
     for (const [method, template] of routes) {
       // One route at a time, its variants at once.
       const variants = segments.flatMap((segment) => {
-        const path = template.replaceAll('{name}', segment).replaceAll('{sub}', segment === 'web' ? 'inputs' : segment).replaceAll('{file}', segment)
+        const path = template
+          .replaceAll('{name}', segment)
+          .replaceAll('{sub}', segment === 'web' ? 'inputs' : segment)
+          .replaceAll('{file}', segment)
         return (method === 'GET' ? [{}] : bodies).map((body) => ({ path, ...body }))
       })
       await Promise.all(
         variants.map(async ({ path, body, type }) => {
           const answer = await lab.call(method, path, { rawBody: body, headers: type ? { 'content-type': type } : {} })
           const shaped = answer.status < 400 || (typeof answer.body === 'object' && answer.body !== null && 'detail' in answer.body)
-          if (answer.status >= 500 || !shaped) failures.push(`${method} ${path.slice(0, 80)} ${type ?? ''} → ${answer.status} ${JSON.stringify(answer.body).slice(0, 120)}`)
+          if (answer.status >= 500 || !shaped)
+            failures.push(`${method} ${path.slice(0, 80)} ${type ?? ''} → ${answer.status} ${JSON.stringify(answer.body).slice(0, 120)}`)
         }),
       )
     }

@@ -74,7 +74,9 @@ describe('cloudlab services: listing, deploy, scripts, stop', () => {
 
   it('answers active deployments and outputs', async () => {
     expect((await lab.call('GET', '/api/services/active-deployments')).body).toEqual({ deployments: [{ name: 'hello' }] })
-    expect((await lab.call('GET', '/api/services/outputs')).body).toEqual({ outputs: { hello: [{ name: 'url', label: 'URL', type: 'url', value: 'https://hello.example' }] } })
+    expect((await lab.call('GET', '/api/services/outputs')).body).toEqual({
+      outputs: { hello: [{ name: 'url', label: 'URL', type: 'url', value: 'https://hello.example' }] },
+    })
     expect((await lab.call('GET', '/api/services/hello/outputs')).body.outputs).toHaveLength(1)
     expect((await lab.call('GET', '/api/services/tools/outputs')).body).toEqual({ outputs: [] })
     expectDetail(await lab.call('GET', '/api/services/nope/outputs'), 404)
@@ -88,7 +90,15 @@ describe('cloudlab services: listing, deploy, scripts, stop', () => {
     expect(answer.status).toBe(200)
     expect(answer.body).toEqual({ job_id: expect.stringMatching(/^[0-9a-f]{8}$/), status: 'running' })
     const job = await lab.finished(answer.body.job_id)
-    expect(job).toMatchObject({ service: 'hello', action: 'deploy', script: null, status: 'completed', deployment_id: 'dep-42', username: 'deployer', started_by: 'deployer' })
+    expect(job).toMatchObject({
+      service: 'hello',
+      action: 'deploy',
+      script: null,
+      status: 'completed',
+      deployment_id: 'dep-42',
+      username: 'deployer',
+      started_by: 'deployer',
+    })
     expect(job.output).toEqual([
       '--- Running deploy.sh for hello ---',
       `$ bash ${join(services, 'hello', 'deploy.sh')}`,
@@ -117,13 +127,18 @@ describe('cloudlab services: listing, deploy, scripts, stop', () => {
   })
 
   it('runs scripts.yaml scripts with inputs as INPUT_<NAME>, lists comma-joined', async () => {
-    const answer = await lab.call('POST', '/api/services/tools/run', { token: lab.tokens.deployer, body: { script: 'greet', inputs: { who: 'jake', colours: ['red', 'green'] } } })
+    const answer = await lab.call('POST', '/api/services/tools/run', {
+      token: lab.tokens.deployer,
+      body: { script: 'greet', inputs: { who: 'jake', colours: ['red', 'green'] } },
+    })
     expect(answer.status).toBe(200)
     const job = await lab.finished(answer.body.job_id)
     expect(job).toMatchObject({ service: 'tools', action: 'script', script: 'greet', status: 'completed' })
     expect(job.output[0]).toBe('--- Running greet for tools ---')
     expect(job.output).toContain('hello jake, colours=red,green')
-    const wiki = await lab.finished((await lab.call('POST', '/api/services/tools/run', { body: { script: 'wiki-style', inputs: { who: 'wiki' } } })).body.job_id)
+    const wiki = await lab.finished(
+      (await lab.call('POST', '/api/services/tools/run', { body: { script: 'wiki-style', inputs: { who: 'wiki' } } })).body.job_id,
+    )
     expect(wiki.output).toContain('hello wiki, colours=')
   })
 
@@ -228,7 +243,11 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
     expect((await lab.call('PUT', '/api/services/web/configs/config.yaml', { body: { content: 42 } })).status).toBe(422)
     expectDetail(await lab.call('GET', '/api/services/web/configs', { token: lab.tokens.outsider }), 403, /^Permission denied: services\.config\.view\b/)
     expectDetail(await lab.call('GET', '/api/services/web/configs/config.yaml', { token: lab.tokens.outsider }), 403)
-    expectDetail(await lab.call('PUT', '/api/services/web/configs/config.yaml', { token: lab.tokens.reader, body: { content: 'a: 1' } }), 403, /^Permission denied: services\.config\.edit\b/)
+    expectDetail(
+      await lab.call('PUT', '/api/services/web/configs/config.yaml', { token: lab.tokens.reader, body: { content: 'a: 1' } }),
+      403,
+      /^Permission denied: services\.config\.edit\b/,
+    )
   })
 
   it('uploads (multipart), lists, downloads, edits and deletes files in inputs/ and outputs/', async () => {
@@ -246,7 +265,10 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
     expect(download.headers.get('content-disposition')).toContain('attachment; filename="data.csv"')
     expect(await download.text()).toBe('name,value\nx,1\n')
 
-    expect((await lab.call('PUT', '/api/services/web/files/outputs/data.csv', { body: { content: 'edited\n' } })).body).toEqual({ status: 'saved', filename: 'data.csv' })
+    expect((await lab.call('PUT', '/api/services/web/files/outputs/data.csv', { body: { content: 'edited\n' } })).body).toEqual({
+      status: 'saved',
+      filename: 'data.csv',
+    })
     expect(readFileSync(join(services, 'web', 'outputs', 'data.csv'), 'utf8')).toBe('edited\n')
 
     expect((await lab.call('DELETE', '/api/services/web/files/outputs/data.csv')).body).toEqual({ status: 'deleted', filename: 'data.csv' })
@@ -277,7 +299,11 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
     expectDetail(await lab.call('DELETE', '/api/services/web/files/inputs/missing.txt'), 404, "File 'missing.txt' not found")
     expectDetail(await lab.call('GET', '/api/services/nope/files/inputs'), 404, 'Service not found')
 
-    expectDetail(await lab.call('PUT', '/api/services/web/files/inputs/big.txt', { body: { content: 'z'.repeat(102_401) } }), 400, 'File too large (102401 bytes, max 102400)')
+    expectDetail(
+      await lab.call('PUT', '/api/services/web/files/inputs/big.txt', { body: { content: 'z'.repeat(102_401) } }),
+      400,
+      'File too large (102401 bytes, max 102400)',
+    )
     const big = new FormData()
     big.append('file', new Blob(['z'.repeat(102_401)]), 'big.bin')
     expectDetail(await lab.call('POST', '/api/services/web/files/inputs', { rawBody: big }), 400, 'File too large (102401 bytes, max 102400)')
@@ -291,13 +317,19 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
     expect((await lab.call('POST', '/api/services/web/files/inputs', { body: { file: 'json is not a file' } })).status).toBe(422)
   })
 
-  it('writes the real backend\'s audit actions for every change', async () => {
+  it("writes the real backend's audit actions for every change", async () => {
     const answer = await lab.call('POST', '/api/services/web/deploy', { token: lab.tokens.admin })
     await lab.finished(answer.body.job_id)
     const entries = (await lab.server.audit.query({ action: 'service.*', limit: 100 })).items
-    const seen = new Map(entries.filter((entry) => entry.result === 'success' && entry.resource.startsWith('services/web')).map((entry) => [entry.action, entry]))
+    const seen = new Map(
+      entries.filter((entry) => entry.result === 'success' && entry.resource.startsWith('services/web')).map((entry) => [entry.action, entry]),
+    )
     expect([...seen.keys()].sort()).toEqual(['service.config.edit', 'service.deploy', 'service.file.delete', 'service.file.edit', 'service.file.upload'])
-    expect(seen.get('service.deploy')).toMatchObject({ username: 'admin', resource: 'services/web', details: expect.objectContaining({ job_id: answer.body.job_id }) })
+    expect(seen.get('service.deploy')).toMatchObject({
+      username: 'admin',
+      resource: 'services/web',
+      details: expect.objectContaining({ job_id: answer.body.job_id }),
+    })
     expect(seen.get('service.config.edit')?.resource).toBe('services/web/configs/config.yaml')
     expect(seen.get('service.file.upload')?.resource).toBe('services/web/files/outputs/data.csv')
   })
@@ -307,7 +339,11 @@ describe('cloudlab services: config files and inputs/outputs files', () => {
     expectDetail(await lab.call('GET', '/api/services/web/files/inputs/keep.txt', { token: lab.tokens.outsider }), 403)
     const form = new FormData()
     form.append('file', new Blob(['x']), 'x.txt')
-    expectDetail(await lab.call('POST', '/api/services/web/files/inputs', { token: lab.tokens.reader, rawBody: form }), 403, /^Permission denied: services\.files\.edit\b/)
+    expectDetail(
+      await lab.call('POST', '/api/services/web/files/inputs', { token: lab.tokens.reader, rawBody: form }),
+      403,
+      /^Permission denied: services\.files\.edit\b/,
+    )
     expectDetail(await lab.call('PUT', '/api/services/web/files/inputs/keep.txt', { token: lab.tokens.reader, body: { content: 'x' } }), 403)
     expectDetail(await lab.call('DELETE', '/api/services/web/files/inputs/keep.txt', { token: lab.tokens.reader }), 403)
     expect(readFileSync(join(services, 'web', 'inputs', 'keep.txt'), 'utf8')).toBe('keep\n')

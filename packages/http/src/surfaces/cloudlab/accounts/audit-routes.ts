@@ -24,7 +24,13 @@ export function auditRoutes(kit: AccountsKit): RouteDefinition[] {
           if (!user) return empty
           userId = user.id
         }
-        const { items, total } = await kit.context.deps.audit.query({ user_id: userId, action, result: 'success', limit: perPage, offset: (page - 1) * perPage })
+        const { items, total } = await kit.context.deps.audit.query({
+          user_id: userId,
+          action,
+          result: 'success',
+          limit: perPage,
+          offset: (page - 1) * perPage,
+        })
         return {
           entries: items.map((entry) => ({
             id: entry.id,

@@ -205,7 +205,13 @@ export function authRoutes(kit: AccountsKit): RouteDefinition[] {
       handler: async (ctx) => ({
         keys: (await kit.context.users())
           .filter((user) => user.ssh_public_key)
-          .map((user) => ({ user_id: user.id, username: user.username, display_name: user.display_name, ssh_public_key: user.ssh_public_key, is_self: user.id === ctx.principal!.userId })),
+          .map((user) => ({
+            user_id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            ssh_public_key: user.ssh_public_key,
+            is_self: user.id === ctx.principal!.userId,
+          })),
       }),
     }),
     defineRoute({

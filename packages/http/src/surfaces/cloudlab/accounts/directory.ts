@@ -85,7 +85,10 @@ export function createDirectory(options: {
   async function permissionsOf(roles: readonly string[]): Promise<string[]> {
     await identity.roles.list()
     const all = await options.permissions()
-    return all.filter((permission) => identity.can({ roles: [...roles] }, permission.codename)).map((permission) => permission.codename).sort()
+    return all
+      .filter((permission) => identity.can({ roles: [...roles] }, permission.codename))
+      .map((permission) => permission.codename)
+      .sort()
   }
 
   async function userView(user: User): Promise<UserView> {

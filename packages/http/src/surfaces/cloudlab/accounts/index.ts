@@ -49,7 +49,16 @@ export function accountsPart(context: CloudlabContext): CloudlabPart & { users: 
       (await directory.allUsers()).map(async (user) => {
         const [view, profile] = await Promise.all([directory.userView(user), profiles.get(user.id)])
         const status = user.enabled ? 'active' : profile.invited_at && !profile.invite_accepted_at ? 'invited' : 'inactive'
-        return { id: user.id, username: user.username, email: user.email, display_name: view.display_name, ssh_public_key: profile.ssh_public_key, roles: view.roles.map((role) => role.name), is_active: user.enabled, status }
+        return {
+          id: user.id,
+          username: user.username,
+          email: user.email,
+          display_name: view.display_name,
+          ssh_public_key: profile.ssh_public_key,
+          roles: view.roles.map((role) => role.name),
+          is_active: user.enabled,
+          status,
+        }
       }),
     )
   return {

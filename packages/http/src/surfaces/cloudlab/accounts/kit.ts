@@ -30,7 +30,13 @@ export async function tokenResponse(kit: AccountsKit, user: User, accessToken: s
   return {
     access_token: accessToken,
     token_type: 'bearer',
-    user: { id: user.id, username: user.username, email: user.email, display_name: profile.display_name ?? user.username, ssh_public_key: profile.ssh_public_key },
+    user: {
+      id: user.id,
+      username: user.username,
+      email: user.email,
+      display_name: profile.display_name ?? user.username,
+      ssh_public_key: profile.ssh_public_key,
+    },
     permissions: await kit.directory.permissionsOf(user.roles),
   }
 }

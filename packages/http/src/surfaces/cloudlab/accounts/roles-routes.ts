@@ -8,7 +8,12 @@ const tags = ['roles']
 
 /** The identity's role names are lower-case slugs; CloudLab's are free text, kept as the role's label. */
 async function slugFor(kit: AccountsKit, label: string): Promise<string> {
-  const slug = label.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '').slice(0, 40)
+  const slug = label
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .replace(/-+$/, '')
+    .slice(0, 40)
   if (slug.length >= 2 && !(await kit.identity.roles.get(slug))) return slug
   return `role-${randomBytes(4).toString('hex')}`
 }

@@ -5,8 +5,14 @@ const usernamePattern = /^[a-zA-Z0-9_]{3,30}$/
 const emailPattern = /^[^@\s]+@[^@\s]+\.[^@\s]+$/
 
 export const username = z.string().regex(usernamePattern, 'Value error, Username must be 3-30 alphanumeric characters or underscores')
-export const password = z.string().min(8, 'Value error, Password must be at least 8 characters').max(1024, 'Value error, Password must be at most 1024 characters')
-const newPassword = z.string().min(8, 'Value error, New password must be at least 8 characters').max(1024, 'Value error, New password must be at most 1024 characters')
+export const password = z
+  .string()
+  .min(8, 'Value error, Password must be at least 8 characters')
+  .max(1024, 'Value error, Password must be at most 1024 characters')
+const newPassword = z
+  .string()
+  .min(8, 'Value error, New password must be at least 8 characters')
+  .max(1024, 'Value error, New password must be at most 1024 characters')
 export const email = z
   .string()
   .trim()

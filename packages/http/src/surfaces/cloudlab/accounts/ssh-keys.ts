@@ -27,7 +27,15 @@ export function generateSshKeyPair(comment: string): { publicKey: string; privat
   let secret = Buffer.concat([check, check, sshString('ssh-ed25519'), sshString(pub), sshString(Buffer.concat([seed, pub])), sshString(comment)])
   const padding = Buffer.from(Array.from({ length: (8 - (secret.length % 8)) % 8 }, (_, index) => index + 1))
   secret = Buffer.concat([secret, padding])
-  const body = Buffer.concat([Buffer.from('openssh-key-v1\0'), sshString('none'), sshString('none'), sshString(''), uint32(1), sshString(blob), sshString(secret)])
+  const body = Buffer.concat([
+    Buffer.from('openssh-key-v1\0'),
+    sshString('none'),
+    sshString('none'),
+    sshString(''),
+    uint32(1),
+    sshString(blob),
+    sshString(secret),
+  ])
   const lines = body.toString('base64').match(/.{1,70}/g) ?? []
   return {
     publicKey: `ssh-ed25519 ${blob.toString('base64')} ${comment}`,

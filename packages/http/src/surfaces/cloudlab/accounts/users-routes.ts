@@ -49,7 +49,13 @@ export function usersRoutes(kit: AccountsKit): RouteDefinition[] {
         const roles = await kit.directory.roleNames(body.role_ids)
         refuseRolesBeyondOwn(kit, ctx.principal!, roles)
         // Nobody knows this password: the invited user sets their own when accepting.
-        const user = await kit.identity.users.create({ username: body.username, email: body.email, password: randomBytes(32).toString('base64url'), roles, enabled: false })
+        const user = await kit.identity.users.create({
+          username: body.username,
+          email: body.email,
+          password: randomBytes(32).toString('base64url'),
+          roles,
+          enabled: false,
+        })
         await kit.profiles.update(user.id, { display_name: body.display_name || null, invited_at: new Date(kit.now()).toISOString() })
         const token = await kit.tokens.issue('invite', user.id)
         ctx.audit.resource = `users/${user.id}`

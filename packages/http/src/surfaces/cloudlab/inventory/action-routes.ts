@@ -30,7 +30,13 @@ export function actionRoutes(deps: InventoryDeps): RouteDefinition[] {
         const action = type.actions.find((candidate) => candidate.name === params.action)
         if (!action) throw new ApiError(404, `Action '${params.action}' not found`)
         const job = await runAction(runner, { type, action, object, principal: principal!, script: body?.script, inputs: body?.inputs })
-        await auditInventory(deps, { principal: principal!, action: `inventory.action.${action.name}`, resource: `inventory/${type.slug}/${object.id}`, details: { action: action.name, job_id: job.id }, event })
+        await auditInventory(deps, {
+          principal: principal!,
+          action: `inventory.action.${action.name}`,
+          resource: `inventory/${type.slug}/${object.id}`,
+          details: { action: action.name, job_id: job.id },
+          event,
+        })
         return { job_id: job.id }
       },
     }),
@@ -48,7 +54,13 @@ export function actionRoutes(deps: InventoryDeps): RouteDefinition[] {
         const action = type.actions.find((candidate) => candidate.name === params.action && candidate.scope === 'type')
         if (!action) throw new ApiError(404, `Type action '${params.action}' not found`)
         const job = await runAction(runner, { type, action, principal: principal!, script: body?.script, inputs: body?.inputs })
-        await auditInventory(deps, { principal: principal!, action: `inventory.action.${action.name}`, resource: `inventory/${type.slug}`, details: { action: action.name, scope: 'type', job_id: job.id }, event })
+        await auditInventory(deps, {
+          principal: principal!,
+          action: `inventory.action.${action.name}`,
+          resource: `inventory/${type.slug}`,
+          details: { action: action.name, scope: 'type', job_id: job.id },
+          event,
+        })
         return { job_id: job.id }
       },
     }),

@@ -25,7 +25,11 @@ export function objectRoutes(deps: InventoryDeps): RouteDefinition[] {
   }
 
   /** The object of the path, 404 before 403 as in CloudLab; `permission` checked in the reference's order. */
-  async function objectFor(params: { slug: string; id: number }, principal: Principal, permission: string): Promise<{ type: InventoryTypeConfig; object: InventoryObject }> {
+  async function objectFor(
+    params: { slug: string; id: number },
+    principal: Principal,
+    permission: string,
+  ): Promise<{ type: InventoryTypeConfig; object: InventoryObject }> {
     const type = await typeOrThrow(deps.types, params.slug)
     const object = await store.getObject(params.id)
     if (!object || object.type !== type.slug) throw new ApiError(404, 'Object not found')

@@ -46,7 +46,11 @@ export interface ObjectQuery {
 }
 
 /** Newest first, filtered by search and tag, one page; `total` counts before any ACL filter. */
-export async function findObjects(store: InventoryStore, type: InventoryTypeConfig, query: ObjectQuery): Promise<{ total: number; items: InventoryObject[] } | undefined> {
+export async function findObjects(
+  store: InventoryStore,
+  type: InventoryTypeConfig,
+  query: ObjectQuery,
+): Promise<{ total: number; items: InventoryObject[] } | undefined> {
   let objects = await store.listObjects(type.slug)
   if (query.search) {
     const needle = query.search.toLowerCase()

@@ -40,7 +40,14 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
   const runner = { engine, servicesDir: context.servicesDir, vault: context.vault }
 
   /** A terminal to `hostname`, once the login name and the permission are checked. */
-  async function terminal(event: H3Event, principal: Principal, hostname: string, allowed: boolean, resource: string, auditAction = 'inventory.server.ssh'): Promise<Partial<Hooks>> {
+  async function terminal(
+    event: H3Event,
+    principal: Principal,
+    hostname: string,
+    allowed: boolean,
+    resource: string,
+    auditAction = 'inventory.server.ssh',
+  ): Promise<Partial<Hooks>> {
     if (!allowed) return refused(closeCodes.unauthorized, 'Permission denied: SSH access')
     const user = event.url.searchParams.get('user') || undefined
     if (user !== undefined && !sshUser.test(user)) return refused(closeCodes.badUser, 'Invalid username format')
@@ -91,7 +98,13 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
         if (!(await access.object(principal!, object, name))) return refused(closeCodes.unauthorized, 'Permission denied')
         try {
           const job = await runAction(runner, { type, action, object, principal: principal!, script: event.url.searchParams.get('script') })
-          await auditInventory(deps, { principal: principal!, action: `inventory.action.${name}`, resource: `inventory/${type.slug}/${object.id}`, details: { action: name, job_id: job.id }, event })
+          await auditInventory(deps, {
+            principal: principal!,
+            action: `inventory.action.${name}`,
+            resource: `inventory/${type.slug}/${object.id}`,
+            details: { action: name, job_id: job.id },
+            event,
+          })
           return following(job)
         } catch (error) {
           return refused(closeCodes.refused, toSurfaceError(error, fastapiStyle).message)
@@ -100,7 +113,8 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
     },
     {
       path: '/api/inventory/server/:id/ssh',
-      summary: "SSH terminal to a server object's `data.hostname` (instances.ssh or inventory.server.ssh); messages connected/output/error out, input/resize in",
+      summary:
+        "SSH terminal to a server object's `data.hostname` (instances.ssh or inventory.server.ssh); messages connected/output/error out, input/resize in",
       async hooks(event, principal) {
         const id = objectId(event)
         const object = id === undefined ? undefined : await store.getObject(id)
@@ -112,7 +126,7 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
     },
     {
       path: '/api/inventory/server/ssh/:hostname',
-      summary: 'SSH terminal to a host named in a service\'s outputs/temp_inventory.yaml (instances.ssh or inventory.server.ssh)',
+      summary: "SSH terminal to a host named in a service's outputs/temp_inventory.yaml (instances.ssh or inventory.server.ssh)",
       async hooks(event, principal) {
         const hostname = decodeURIComponent(event.context.params?.hostname ?? '')
         return terminal(event, principal!, hostname, sshAllowed(principal!), `inventory/server/${hostname}`)

@@ -18,7 +18,11 @@ interface InventoryHost {
   ansible_ssh_private_key_file?: unknown
 }
 
-const isFile = (path: string) => stat(path).then((info) => info.isFile(), () => false)
+const isFile = (path: string) =>
+  stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  )
 
 /**
  * The SSH login of a host, as CloudLab finds it: `all.hosts.<host>` of any service's
@@ -27,7 +31,10 @@ const isFile = (path: string) => stat(path).then((info) => info.isFile(), () => 
  * read from the service's folder.
  */
 export async function findSshCredentials(servicesDir: string, hostname: string): Promise<SshCredentials | undefined> {
-  const services = (await readdir(servicesDir, { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()
+  const services = (await readdir(servicesDir, { withFileTypes: true }).catch(() => []))
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
   for (const service of services) {
     const folder = join(servicesDir, service)
     const text = await readFile(join(folder, 'outputs', 'temp_inventory.yaml'), 'utf8').catch(() => undefined)

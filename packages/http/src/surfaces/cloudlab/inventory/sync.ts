@@ -35,11 +35,20 @@ interface ListedInstance {
   tags?: string[]
 }
 
-const isFile = (path: string) => stat(path).then((info) => info.isFile(), () => false)
+const isFile = (path: string) =>
+  stat(path).then(
+    (info) => info.isFile(),
+    () => false,
+  )
 
 /** `vultr_inventory`: every instance, listed through the engine's vultr adapter. */
 const vultrInventory: SyncAdapter = async ({ engine }) => {
-  const job = await engine.jobs.submit({ provider: 'vultr', action: 'instance.list', input: {}, labels: { surface: 'cloudlab', service: 'inventory', action: 'sync' } })
+  const job = await engine.jobs.submit({
+    provider: 'vultr',
+    action: 'instance.list',
+    input: {},
+    labels: { surface: 'cloudlab', service: 'inventory', action: 'sync' },
+  })
   const done = await engine.jobs.wait(job.id)
   if (done.status !== 'completed') throw new ApiError(502, `Vultr sync failed: ${done.error?.message ?? done.status}`)
   const instances = (done.result ?? []) as ListedInstance[]
@@ -62,11 +71,15 @@ const vultrInventory: SyncAdapter = async ({ engine }) => {
 
 /** `service_discovery`: folders of the services folder with a `deploy.sh` (or 000's `instance.yaml` + `main.yaml`). */
 const serviceDiscovery: SyncAdapter = async ({ servicesDir }) => {
-  const names = (await readdir(servicesDir, { withFileTypes: true }).catch(() => [])).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort()
+  const names = (await readdir(servicesDir, { withFileTypes: true }).catch(() => []))
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort()
   const services: string[] = []
   for (const name of names) {
     const folder = join(servicesDir, name)
-    if ((await isFile(join(folder, 'deploy.sh'))) || ((await isFile(join(folder, 'instance.yaml'))) && (await isFile(join(folder, 'main.yaml'))))) services.push(name)
+    if ((await isFile(join(folder, 'deploy.sh'))) || ((await isFile(join(folder, 'instance.yaml'))) && (await isFile(join(folder, 'main.yaml')))))
+      services.push(name)
   }
   return { key: 'name', prune: false, records: services.map((name) => ({ name, service_dir: `/services/${name}`, status: 'available' })) }
 }

@@ -51,7 +51,7 @@ export function tagRoutes(deps: InventoryDeps): RouteDefinition[] {
     defineRoute({
       method: 'PUT',
       path: '/api/inventory/tags/:tagId',
-      summary: "Rename or recolour a tag",
+      summary: 'Rename or recolour a tag',
       tags,
       permission: 'inventory.tags.manage',
       audit: 'inventory.tag.update',
@@ -59,8 +59,11 @@ export function tagRoutes(deps: InventoryDeps): RouteDefinition[] {
       body: updateTagBody,
       async handler({ params, body }) {
         const tag = await tagOrThrow(params.tagId)
-        if (body.name && body.name !== tag.name && (await store.listTags()).some((other) => other.name === body.name)) throw new ApiError(409, 'Tag already exists')
-        return tagView(await store.updateTag({ ...tag, name: body.name ?? tag.name, color: body.color === undefined || body.color === null ? tag.color : body.color }))
+        if (body.name && body.name !== tag.name && (await store.listTags()).some((other) => other.name === body.name))
+          throw new ApiError(409, 'Tag already exists')
+        return tagView(
+          await store.updateTag({ ...tag, name: body.name ?? tag.name, color: body.color === undefined || body.color === null ? tag.color : body.color }),
+        )
       },
     }),
     defineRoute({
@@ -73,7 +76,10 @@ export function tagRoutes(deps: InventoryDeps): RouteDefinition[] {
       params: tagParams,
       async handler({ params }) {
         const tag = await tagOrThrow(params.tagId)
-        await store.deleteTag(tag, (await deps.types.list()).map((type) => type.slug))
+        await store.deleteTag(
+          tag,
+          (await deps.types.list()).map((type) => type.slug),
+        )
         return { status: 'deleted' }
       },
     }),
@@ -89,7 +95,12 @@ export function tagRoutes(deps: InventoryDeps): RouteDefinition[] {
         const granted = await store.tagPermissions(params.tagId)
         return {
           permissions: await Promise.all(
-            granted.map(async (grant) => ({ id: grant.id, role_id: grant.role_id, role_name: (await context.roleIds.nameOf(grant.role_id)) ?? null, permission: grant.permission })),
+            granted.map(async (grant) => ({
+              id: grant.id,
+              role_id: grant.role_id,
+              role_name: (await context.roleIds.nameOf(grant.role_id)) ?? null,
+              permission: grant.permission,
+            })),
           ),
         }
       },

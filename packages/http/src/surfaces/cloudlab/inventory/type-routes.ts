@@ -30,7 +30,7 @@ export function typeRoutes(deps: InventoryDeps): RouteDefinition[] {
     defineRoute({
       method: 'POST',
       path: '/api/inventory/:slug/sync',
-      summary: "Fill the type from its sync source (vultr_inventory, service_discovery, user_sync, deployment_sync)",
+      summary: 'Fill the type from its sync source (vultr_inventory, service_discovery, user_sync, deployment_sync)',
       tags,
       audit: 'inventory.sync',
       params: typeParams,

@@ -5,7 +5,10 @@ import { costReport, groupCosts } from './costs'
 import { emptyInventory, type InstanceCacheStore } from './instance-cache'
 import type { CloudlabJobs } from './jobs'
 
-const instanceTarget = z.object({ label: z.string().trim().min(1, 'label and region are required'), region: z.string().trim().min(1, 'label and region are required') })
+const instanceTarget = z.object({
+  label: z.string().trim().min(1, 'label and region are required'),
+  region: z.string().trim().min(1, 'label and region are required'),
+})
 const jobAnswer = z.object({ job_id: z.string(), status: z.literal('running') })
 
 /** Instances (the cached Vultr inventory, refresh, stops) and the costs computed from it. */
@@ -129,7 +132,12 @@ export function instanceRoutes(cache: InstanceCacheStore, jobs: CloudlabJobs): R
       resource: 'costs',
       response: jobAnswer,
       handler: async ({ principal, audit }) => {
-        const job = await jobs.submit({ service: 'costs', action: 'refresh', principal: principal!, run: { action: 'inventory.refresh', input: { banner: '--- Fetching cost data from Vultr ---' } } })
+        const job = await jobs.submit({
+          service: 'costs',
+          action: 'refresh',
+          principal: principal!,
+          run: { action: 'inventory.refresh', input: { banner: '--- Fetching cost data from Vultr ---' } },
+        })
         audit.details = { job_id: job.job_id }
         return job
       },
