@@ -93,6 +93,31 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     })
   })
 
+  it("a service object's stop (script_stop) destroys the service's Vultr instances through the operations part's job", async () => {
+    await app.api('POST', '/api/inventory/service/sync', { token: admin })
+    const service = (await app.api('GET', '/api/inventory/service?search=app', { token: admin })).body.objects.find(
+      (object: { data: { name: string } }) => object.data.name === 'app',
+    )
+    for (const [label, tags] of [
+      ['app-1', ['app']],
+      ['other-1', ['other']],
+    ] as const) {
+      const job = await app.engine.jobs.submit({
+        provider: 'vultr',
+        action: 'instance.create',
+        input: { region: 'ams', plan: 'vc2-1c-1gb', os_id: 2136, label, tags: [...tags] },
+      })
+      expect((await app.engine.jobs.wait(job.id)).status).toBe('completed')
+    }
+    const stop = await app.api('POST', `/api/inventory/service/${service.id}/actions/stop`, { token: admin })
+    expect(stop.status).toBe(200)
+    expect((await app.engine.jobs.wait(stop.body.job_id)).status).toBe('completed')
+    const left = await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.list', input: {} })).id)
+    expect((left.result as { label: string }[]).map((instance) => instance.label)).toEqual(['other-1'])
+    const other = (left.result as { id: string }[])[0]
+    await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.delete', input: { id: other.id } })).id)
+  })
+
   it('syncs services, users, deployments and Vultr instances into their types', async () => {
     // service_discovery: folders with deploy.sh (the database type reads the same source).
     expect(await app.api('POST', '/api/inventory/database/sync', { token: admin })).toMatchObject({ status: 200, body: { ok: true } })

@@ -5,6 +5,8 @@ import { parse } from 'yaml'
 import type { Principal } from '../../../identity'
 import { ApiError } from '../../../platform/errors'
 import type { CloudlabVault } from '../context'
+import { CLOUDLAB_PROVIDER } from '../operations/provider'
+import { ServiceCatalog } from '../operations/services'
 import type { InventoryObject } from './store'
 import type { InventoryAction, InventoryTypeConfig } from './type-config'
 
@@ -85,7 +87,8 @@ const execInputs = (inputs: ActionInputs | null | undefined) =>
 /**
  * What an action runs, as an engine job: `script` and `dynamic_scripts` through the exec
  * adapter (`bash <services>/<name>/<file>`, inputs as `INPUT_<NAME>`), `playbook` through the
- * ansible adapter with `vars_mapping` as extra vars and the vault password of setup.
+ * ansible adapter with `vars_mapping` as extra vars and the vault password of setup, `script_stop`
+ * as the operations part's stop of the service's instances.
  */
 async function submissionFor(deps: ActionRunnerDeps, request: ActionRequest, service: string): Promise<Omit<JobSubmission, 'labels'>> {
   const { action, object } = request
@@ -109,6 +112,12 @@ async function submissionFor(deps: ActionRunnerDeps, request: ActionRequest, ser
       const extraVars = Object.fromEntries(Object.entries(action.vars_mapping ?? {}).map(([name, template]) => [name, fillTemplate(template, data)]))
       const vaultPassword = await deps.vault.password()
       return { provider: 'ansible', action: 'playbook.run', input: { playbook, cwd: folder, extraVars, ...(vaultPassword ? { vaultPassword } : {}) } }
+    }
+    case 'script_stop': {
+      // The operations part's stop: the service's Vultr instances, by tag and by instance.yaml's labels.
+      const name = typeof data.name === 'string' ? data.name : service
+      const labels = await new ServiceCatalog(deps.servicesDir).instanceLabels(name)
+      return { provider: CLOUDLAB_PROVIDER, action: 'instances.stop', input: { scope: 'service', service: name, labels } }
     }
     default:
       if (isTerminalAction(action)) {

@@ -37,6 +37,7 @@ const builtins = [
     actions: [
       { name: 'deploy', label: 'Deploy', type: 'script', script: 'deploy.sh', icon: 'rocket' },
       { name: 'run_script', label: 'Run Script', type: 'dynamic_scripts', icon: 'play' },
+      { name: 'stop', label: 'Stop', type: 'script_stop', icon: 'square', confirm: 'Destroy every instance of this service?' },
     ],
     sync: { source: 'service_discovery' },
   },
