@@ -13,8 +13,8 @@ export type { TartvmOptions } from './surfaces/tartvm'
 export { surfaceModules, surfaceNames, findSurfaceModule } from './surfaces'
 
 // Platform, for building surfaces
-export { createSurfaceApp } from './app'
-export type { PlatformServices } from './app'
+export { createSurfaceApp } from './platform/app'
+export type { PlatformServices } from './platform/app'
 export { defineRoute } from './platform/types'
 export type {
   AuditNote,

@@ -1,5 +1,5 @@
 import type { H3 } from 'h3'
-import { createSurfaceApp } from '../app'
+import { createSurfaceApp } from './app'
 import { withPluginRoutes } from './plugin-routes'
 import type { resolvePlatform } from './services'
 import type { SurfaceDeps } from './surface-deps'
