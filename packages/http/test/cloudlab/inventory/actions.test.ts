@@ -93,6 +93,34 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     })
   })
 
+  it("a service object's config files: read with `config`, written with `edit`, through the operations part's checks", async () => {
+    await app.api('POST', '/api/inventory/service/sync', { token: admin })
+    const service = (await app.api('GET', '/api/inventory/service?search=app', { token: admin })).body.objects.find(
+      (object: { data: { name: string } }) => object.data.name === 'app',
+    )
+    const listed = await app.api('GET', `/api/inventory/service/${service.id}/configs`, { token: admin })
+    expect(listed.status).toBe(200)
+    expect(listed.body.configs.map((config: { name: string }) => config.name)).toContain('config.yaml')
+
+    const saved = await app.api('PUT', `/api/inventory/service/${service.id}/configs/config.yaml`, { token: admin, body: { content: 'replicas: 2\n' } })
+    expect(saved).toMatchObject({ status: 200, body: { status: 'saved', filename: 'config.yaml' } })
+    expect((await app.api('GET', `/api/inventory/service/${service.id}/configs/config.yaml`, { token: admin })).body).toEqual({
+      filename: 'config.yaml',
+      content: 'replicas: 2\n',
+    })
+    expect((await app.api('PUT', `/api/inventory/service/${service.id}/configs/config.yaml`, { token: admin, body: { content: 'a: [unclosed' } })).status).toBe(
+      400,
+    )
+    expect((await app.api('GET', `/api/inventory/service/${service.id}/configs/config.yaml`, { token: admin })).body.content).toBe('replicas: 2\n')
+
+    expect(await app.api('GET', `/api/inventory/service/${service.id}/configs`, { token: eddie.token })).toEqual({
+      status: 403,
+      body: { detail: 'Permission denied' },
+    })
+    expect((await app.api('GET', '/api/inventory/service/99999/configs', { token: admin })).status).toBe(404)
+    expect((await app.api('GET', `/api/inventory/service/${service.id}/configs/..%2Fdeploy.sh`, { token: admin })).status).toBe(400)
+  })
+
   it("a service object's stop (script_stop) destroys the service's Vultr instances through the operations part's job", async () => {
     await app.api('POST', '/api/inventory/service/sync', { token: admin })
     const service = (await app.api('GET', '/api/inventory/service?search=app', { token: admin })).body.objects.find(

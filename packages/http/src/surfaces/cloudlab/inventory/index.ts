@@ -4,6 +4,7 @@ import { actionRoutes } from './action-routes'
 import { startAutoSync } from './auto-sync'
 import type { InventoryDeps } from './deps'
 import { objectRoutes } from './object-routes'
+import { serviceConfigRoutes } from './service-config-routes'
 import { inventorySockets } from './sockets'
 import { createInventoryStore } from './store'
 import { tagRoutes } from './tag-routes'
@@ -45,7 +46,7 @@ export function inventoryPart(context: CloudlabContext): CloudlabPart {
   const stopAutoSync = startAutoSync({ engine, identity, store, servicesDir: context.servicesDir }, types)
   return {
     // Literal paths (`types`, `tags`) before `/:slug`, as CloudLab's router orders them.
-    routes: [...typeRoutes(deps), ...tagRoutes(deps), ...actionRoutes(deps), ...objectRoutes(deps)],
+    routes: [...typeRoutes(deps), ...tagRoutes(deps), ...actionRoutes(deps), ...serviceConfigRoutes(deps), ...objectRoutes(deps)],
     websockets: inventorySockets(deps),
     permissions: async () => inventoryPermissions(await types.list()),
     dispose: stopAutoSync,
