@@ -155,6 +155,13 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     await app.api('POST', '/api/inventory/user/sync', { token: admin })
     const users = (await app.api('GET', '/api/inventory/user?search=eddie', { token: admin })).body.objects
     expect(users[0].data).toMatchObject({ username: 'eddie', role: 'app_runner', status: 'active' })
+    // Role names as CloudLab shows them: the built-in admin is its super-admin.
+    const admins = (await app.api('GET', '/api/inventory/user?search=admin', { token: admin })).body.objects
+    expect(admins.find((object: { data: { username: string } }) => object.data.username === 'admin').data).toMatchObject({
+      display_name: 'admin',
+      role: 'super-admin',
+      status: 'active',
+    })
 
     // deployment_sync: a finished deploy that printed DEPLOYMENT_ID.
     const service = (await app.api('GET', '/api/inventory/service?search=app', { token: admin })).body.objects.find(

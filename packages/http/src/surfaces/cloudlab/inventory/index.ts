@@ -43,7 +43,7 @@ export function inventoryPart(context: CloudlabContext): CloudlabPart {
   const access = createInventoryAccess({ identity: context.deps.identity, store, roleIds: context.roleIds })
   const deps: InventoryDeps = { context, store, types, access }
   const { engine, identity } = context.deps
-  const stopAutoSync = startAutoSync({ engine, identity, store, servicesDir: context.servicesDir }, types)
+  const stopAutoSync = startAutoSync({ engine, identity, store, servicesDir: context.servicesDir, users: context.users }, types)
   return {
     // Literal paths (`types`, `tags`) before `/:slug`, as CloudLab's router orders them.
     routes: [...typeRoutes(deps), ...tagRoutes(deps), ...actionRoutes(deps), ...serviceConfigRoutes(deps), ...objectRoutes(deps)],

@@ -1,3 +1,4 @@
+import type { CloudlabContext } from '../context'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Engine, JobRecord } from '@provisio/engine'
@@ -11,6 +12,8 @@ export interface SyncDeps {
   identity: Identity
   store: InventoryStore
   servicesDir: string
+  /** The users with CloudLab's profile (display name, SSH key, invite state), from the accounts part. */
+  users: CloudlabContext['users']
 }
 
 /** Records a source produced, each with the value of its key field; `prune` deletes objects the source no longer has. */
@@ -84,24 +87,23 @@ const serviceDiscovery: SyncAdapter = async ({ servicesDir }) => {
   return { key: 'name', prune: false, records: services.map((name) => ({ name, service_dir: `/services/${name}`, status: 'available' })) }
 }
 
-/** `user_sync`: the accounts of the one user database. */
-const userSync: SyncAdapter = async ({ identity }) => {
-  const records: Record<string, unknown>[] = []
+/** `user_sync`: the accounts of the one user database, with their CloudLab profile. */
+const userSync: SyncAdapter = async ({ identity, users }) => {
+  const lastLogin = new Map<string, string>()
   for (let offset = 0; ; offset += 500) {
     const page = await identity.users.list({ limit: 500, offset })
-    for (const user of page.items) {
-      records.push({
-        username: user.username,
-        display_name: user.username,
-        email: user.email ?? '',
-        ssh_public_key: '',
-        role: user.roles.join(', '),
-        status: user.enabled ? 'active' : 'inactive',
-        last_login_at: user.last_login ?? '',
-      })
-    }
+    for (const user of page.items) lastLogin.set(user.id, user.last_login ?? '')
     if (page.items.length < 500) break
   }
+  const records = (await users()).map((user) => ({
+    username: user.username,
+    display_name: user.display_name,
+    email: user.email ?? '',
+    ssh_public_key: user.ssh_public_key ?? '',
+    role: user.roles.join(', '),
+    status: user.status,
+    last_login_at: lastLogin.get(user.id) ?? '',
+  }))
   return { key: 'username', prune: false, records }
 }
 

@@ -40,7 +40,7 @@ export function typeRoutes(deps: InventoryDeps): RouteDefinition[] {
         const source = syncSource(type)
         if (!source) throw new ApiError(400, 'This type has no sync source')
         const { engine, identity } = context.deps
-        const result = await syncType({ engine, identity, store: deps.store, servicesDir: context.servicesDir }, type, source)
+        const result = await syncType({ engine, identity, store: deps.store, servicesDir: context.servicesDir, users: context.users }, type, source)
         audit.resource = `inventory/${type.slug}`
         audit.details = { source, ...result }
         return { ok: true, ...result }
