@@ -1,4 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { exec } from '@provisio/adapters'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeWithTool } from '../../../../test/helpers/system-tools'
@@ -15,7 +18,7 @@ function watchFailures(page: Page, failures: string[]) {
   page.on('pageerror', (error) => failures.push(`page error: ${error.message}`))
 }
 
-describeWithTool('chromium')('cloudlab accounts in a real browser, the way the React UI calls them', () => {
+describeWithTool('chromium')('cloudlab in a real browser, the way the React UI calls it', () => {
   let browser: Browser
   let app: CloudlabServer
   const contexts: BrowserContext[] = []
@@ -25,7 +28,7 @@ describeWithTool('chromium')('cloudlab accounts in a real browser, the way the R
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     })
-    app = await startCloudlab({ setup: false, surface: { ui: uiDir } })
+    app = await startCloudlab({ setup: false, surface: { ui: uiDir }, engine: { providers: [exec()] } })
   })
   afterAll(async () => {
     for (const context of contexts) await context.close()
@@ -54,7 +57,7 @@ describeWithTool('chromium')('cloudlab accounts in a real browser, the way the R
     await admin.waitForSelector('#who')
     expect(await admin.textContent('#who')).toBe('admin')
     expect(await admin.textContent('#roles')).toBe('super-admin')
-    expect(await admin.locator('#menu a').allTextContents()).toEqual(['Dashboard', 'Users', 'Roles', 'Audit Log'])
+    expect(await admin.locator('#menu a').allTextContents()).toEqual(['Dashboard', 'Users', 'Roles', 'Audit Log', 'Services', 'Jobs'])
 
     // A role for the invitee, made through the API with the admin's token from the page's storage.
     const stored = JSON.parse((await admin.evaluate("localStorage.getItem('cloudlab-auth')")) as string)
@@ -108,6 +111,41 @@ describeWithTool('chromium')('cloudlab accounts in a real browser, the way the R
     await invitee.waitForSelector('#login')
     expect(await invitee.evaluate("localStorage.getItem('cloudlab-auth')")).toBeNull()
 
+    expect(failures).toEqual([])
+  })
+  it('services page: a script run with its inputs, the job page live (polling and WebSocket), the jobs list with who started it: no failed request', async () => {
+    const failures: string[] = []
+    const service = join(app.servicesDir, 'hello')
+    await mkdir(service, { recursive: true })
+    await writeFile(join(service, 'deploy.sh'), 'echo deployed\n')
+    await writeFile(join(service, 'greet.sh'), 'echo "hello $INPUT_NAME"\nfor i in 1 2 3; do echo "step $i"; sleep 0.3; done\n')
+    await writeFile(
+      join(service, 'scripts.yaml'),
+      'scripts:\n  - name: greet\n    label: Greet\n    file: greet.sh\n    inputs:\n      - { name: NAME, label: Name, type: text, required: true }\n',
+    )
+    const admin = await freshPage(failures)
+    await admin.goto(`${app.base}/login`)
+    await admin.fill('#login input[name=username]', 'admin')
+    await admin.fill('#login input[name=password]', adminPassword)
+    await admin.click('#login button')
+    await admin.waitForSelector('#who')
+    const stored = JSON.parse((await admin.evaluate("localStorage.getItem('cloudlab-auth')")) as string)
+    expect((await app.api('POST', '/api/inventory/service/sync', { token: stored.state.token })).status).toBe(200)
+
+    await admin.click('#menu a[href="/services"]')
+    await admin.waitForSelector('#services li[data-service=hello]')
+    await admin.fill('#input-name', 'browser')
+    await admin.click('#run')
+    await admin.waitForURL(/\/jobs\/[\w-]+$/)
+    await expect.poll(() => admin.textContent('#job-status'), { timeout: 20_000 }).toBe('completed')
+    expect(await admin.textContent('#output')).toMatch(/hello browser\nstep 1\nstep 2\nstep 3$/)
+    expect(await admin.textContent('#started-by')).toBe('admin')
+    await expect.poll(() => admin.locator('#live').getAttribute('data-done')).toBe('completed')
+    expect(await admin.textContent('#live')).toBe(`${await admin.textContent('#output')}\n`)
+
+    await admin.click('#menu a[href="/jobs"]')
+    await admin.waitForSelector('#jobs tr')
+    expect(await admin.locator('#jobs tr').first().locator('td').allTextContents()).toEqual(['hello', 'run_script', 'completed', 'admin'])
     expect(failures).toEqual([])
   })
 })

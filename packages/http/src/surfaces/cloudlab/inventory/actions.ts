@@ -5,6 +5,7 @@ import { parse } from 'yaml'
 import type { Principal } from '../../../identity'
 import { ApiError } from '../../../platform/errors'
 import type { CloudlabVault } from '../context'
+import { cloudlabJobLabel } from '../operations/jobs'
 import { CLOUDLAB_PROVIDER } from '../operations/provider'
 import { ServiceCatalog } from '../operations/services'
 import type { InventoryObject } from './store'
@@ -130,11 +131,11 @@ async function submissionFor(deps: ActionRunnerDeps, request: ActionRequest, ser
 /** Labels every cloudlab job carries: who started it and for what, read back by the jobs routes and the deployment sync. */
 function actionLabels(request: ActionRequest, service: string): Record<string, string> {
   return {
-    surface: 'cloudlab',
-    service,
-    action: request.action.name,
-    user_id: request.principal.userId,
-    username: request.principal.username,
+    [cloudlabJobLabel.surface]: 'cloudlab',
+    [cloudlabJobLabel.service]: service,
+    [cloudlabJobLabel.action]: request.action.name,
+    [cloudlabJobLabel.userId]: request.principal.userId,
+    [cloudlabJobLabel.username]: request.principal.username,
     inventory_type: request.type.slug,
     ...(request.object ? { object_id: String(request.object.id) } : {}),
   }

@@ -1,3 +1,4 @@
+import { cloudlabJobLabel } from '../operations/jobs'
 import type { JobRecord } from '@provisio/engine'
 import { consola } from 'consola'
 import { knownSyncSource, syncType, type SyncDeps } from './sync'
@@ -27,9 +28,11 @@ export function startAutoSync(deps: SyncDeps, types: TypeRegistry): () => void {
 
   const onStatus = ({ job }: { job: JobRecord }) => {
     // Matched on CloudLab's job fields alone (`service`, `action`, reference §6), whichever part labelled the job.
-    if (job.status !== 'completed' || job.labels.service === undefined) return
-    if (job.labels.service === 'inventory' && job.labels.action === 'refresh') void syncSources((name) => name === 'vultr_inventory')
-    else if (job.labels.action === 'deploy') void syncSources((name) => name === 'deployment_sync')
+    const service = job.labels[cloudlabJobLabel.service]
+    const action = job.labels[cloudlabJobLabel.action]
+    if (job.status !== 'completed' || service === undefined) return
+    if (service === 'inventory' && action === 'refresh') void syncSources((name) => name === 'vultr_inventory')
+    else if (action === 'deploy') void syncSources((name) => name === 'deployment_sync')
   }
   deps.engine.on('job:status', onStatus)
   void syncSources((name) => localSources.has(name))

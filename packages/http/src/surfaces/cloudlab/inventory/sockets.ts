@@ -1,3 +1,4 @@
+import { cloudlabJobLabel } from '../operations/jobs'
 import type { JobRecord, JobStatus } from '@provisio/engine'
 import type { Hooks, Peer } from 'crossws'
 import type { H3Event } from 'h3'
@@ -83,7 +84,8 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
         if (jobId) {
           const job = await engine.jobs.get(jobId).catch(() => undefined)
           if (!job || job.labels.object_id !== String(object.id)) return refused(closeCodes.notFound, 'Job not found')
-          if (!(await access.object(principal!, object, job.labels.action ?? 'view'))) return refused(closeCodes.unauthorized, 'Permission denied')
+          if (!(await access.object(principal!, object, job.labels[cloudlabJobLabel.action] ?? 'view')))
+            return refused(closeCodes.unauthorized, 'Permission denied')
           return following(job)
         }
         const name = event.url.searchParams.get('action') || 'ssh'

@@ -1,3 +1,4 @@
+import { cloudlabJobLabel } from '../operations/jobs'
 import type { CloudlabContext } from '../context'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -117,17 +118,17 @@ async function deploymentId(engine: Engine, job: JobRecord): Promise<string | un
   return undefined
 }
 
-/** `deployment_sync`: finished deploy jobs (labels `service`, `action: deploy`) that reported a deployment id. */
+/** `deployment_sync`: finished deploy jobs (cloudlab labels: a service, `action: deploy`) that reported a deployment id. */
 const deploymentSync: SyncAdapter = async ({ engine, store }) => {
   const servers = await store.listObjects('server')
   const records: Record<string, unknown>[] = []
   for (let offset = 0; ; offset += 500) {
-    const page = await engine.jobs.list({ label: { action: 'deploy' }, status: ['completed', 'failed'], limit: 500, offset })
+    const page = await engine.jobs.list({ label: { [cloudlabJobLabel.action]: 'deploy' }, status: ['completed', 'failed'], limit: 500, offset })
     for (const job of page.items) {
-      if (job.labels.service === undefined) continue
+      const service = job.labels[cloudlabJobLabel.service]
+      if (service === undefined) continue
       const id = await deploymentId(engine, job)
       if (!id) continue
-      const service = job.labels.service ?? ''
       const server = servers.find((object) => Array.isArray(object.data.vultr_tags) && object.data.vultr_tags.includes(service))
       records.push({
         service_name: service,
@@ -135,7 +136,7 @@ const deploymentSync: SyncAdapter = async ({ engine, store }) => {
         hostname: server?.data.hostname ?? '',
         ip_address: server?.data.ip_address ?? '',
         status: job.status,
-        deployed_by: job.labels.username ?? '',
+        deployed_by: job.labels[cloudlabJobLabel.username] ?? '',
         job_id: job.id,
         started_at: job.startedAt ?? '',
         finished_at: job.finishedAt ?? '',

@@ -5,7 +5,8 @@ import { ApiError } from '../../../platform/errors'
 import { CLOUDLAB_PROVIDER } from './provider'
 
 /** Labels that make an engine job a cloudlab job, and carry what its answers show. */
-const label = {
+/** The labels of every cloudlab job, whichever part submits it: the jobs routes and the inventory's sync read them. */
+export const cloudlabJobLabel = {
   surface: 'surface',
   id: 'cloudlab.job',
   service: 'cloudlab.service',
@@ -72,13 +73,13 @@ export class CloudlabJobs {
       action: submission.run.action,
       input: submission.run.input,
       labels: {
-        [label.surface]: 'cloudlab',
-        [label.id]: id,
-        [label.service]: submission.service,
-        [label.action]: submission.action,
-        ...(submission.script ? { [label.script]: submission.script } : {}),
-        [label.userId]: submission.principal.userId,
-        [label.username]: submission.principal.username,
+        [cloudlabJobLabel.surface]: 'cloudlab',
+        [cloudlabJobLabel.id]: id,
+        [cloudlabJobLabel.service]: submission.service,
+        [cloudlabJobLabel.action]: submission.action,
+        ...(submission.script ? { [cloudlabJobLabel.script]: submission.script } : {}),
+        [cloudlabJobLabel.userId]: submission.principal.userId,
+        [cloudlabJobLabel.username]: submission.principal.username,
       },
     })
     return { job_id: id, status: 'running' }
@@ -86,9 +87,9 @@ export class CloudlabJobs {
 
   /** The engine job behind a cloudlab id (the engine's own id works too). */
   async find(id: string): Promise<JobRecord> {
-    const page = await this.engine.jobs.list({ label: { [label.id]: id }, limit: 1 })
+    const page = await this.engine.jobs.list({ label: { [cloudlabJobLabel.id]: id }, limit: 1 })
     const job = page.items[0] ?? (await this.engine.jobs.get(id))
-    if (job?.labels[label.surface] !== 'cloudlab') throw jobNotFound()
+    if (job?.labels[cloudlabJobLabel.surface] !== 'cloudlab') throw jobNotFound()
     return job
   }
 
@@ -103,20 +104,20 @@ export class CloudlabJobs {
   async visible(principal: Principal, id: string): Promise<JobRecord> {
     const scope = this.scope(principal)
     const job = await this.find(id)
-    if (scope === 'all' || (scope === 'own' && job.labels[label.userId] === principal.userId)) return job
+    if (scope === 'all' || (scope === 'own' && job.labels[cloudlabJobLabel.userId] === principal.userId)) return job
     throw jobForbidden()
   }
 
   async list(principal: Principal, filter: { service?: string; user_id?: string; username?: string; limit: number }): Promise<CloudlabJob[]> {
     const scope = this.scope(principal)
     if (!scope) return []
-    const labels: Record<string, string> = { [label.surface]: 'cloudlab' }
-    if (filter.service) labels[label.service] = filter.service
-    if (filter.username) labels[label.username] = filter.username
-    if (filter.user_id) labels[label.userId] = filter.user_id
+    const labels: Record<string, string> = { [cloudlabJobLabel.surface]: 'cloudlab' }
+    if (filter.service) labels[cloudlabJobLabel.service] = filter.service
+    if (filter.username) labels[cloudlabJobLabel.username] = filter.username
+    if (filter.user_id) labels[cloudlabJobLabel.userId] = filter.user_id
     if (scope === 'own') {
       if (filter.user_id && filter.user_id !== principal.userId) return []
-      labels[label.userId] = principal.userId
+      labels[cloudlabJobLabel.userId] = principal.userId
     }
     const page = await this.engine.jobs.list({ label: labels, order: 'desc', limit: filter.limit })
     return Promise.all(page.items.map((job) => this.view(job)))
@@ -146,18 +147,18 @@ export class CloudlabJobs {
 function describeJob(job: JobRecord, output: string[]): CloudlabJob {
   const labels = job.labels
   const deployment = output.map((line) => deploymentIdPattern.exec(line)?.[1]).find((id) => id !== undefined)
-  const username = labels[label.username] ?? null
+  const username = labels[cloudlabJobLabel.username] ?? null
   return {
-    id: labels[label.id] ?? job.id,
-    service: labels[label.service] ?? '',
-    action: labels[label.action] ?? job.action,
-    script: labels[label.script] ?? null,
+    id: labels[cloudlabJobLabel.id] ?? job.id,
+    service: labels[cloudlabJobLabel.service] ?? '',
+    action: labels[cloudlabJobLabel.action] ?? job.action,
+    script: labels[cloudlabJobLabel.script] ?? null,
     status: cloudlabStatus(job.status),
     started_at: isoTime(job.startedAt ?? job.createdAt)!,
     finished_at: isoTime(job.finishedAt),
     output,
     deployment_id: deployment ?? null,
-    user_id: labels[label.userId] ?? null,
+    user_id: labels[cloudlabJobLabel.userId] ?? null,
     username,
     started_by: username,
   }
