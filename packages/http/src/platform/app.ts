@@ -144,7 +144,8 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
       // Requests that never reached a route (unknown paths, refused versions) still report the caller's budget.
       setRateLimitHeaders(state.headers, await services.rateLimits.peek('general', `ip:${state.ip}`))
     }
-    return answer(event, error.status, surface.style.error(error))
+    const rateLimited = error.status === 429 ? surface.messages?.rateLimited : undefined
+    return answer(event, error.status, rateLimited ? rateLimited(error.message) : surface.style.error(error))
   }
 
   function routeHandler(route: RouteDefinition) {

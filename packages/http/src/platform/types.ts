@@ -114,6 +114,8 @@ export interface SurfaceMessages {
   notFound?: string
   /** The path exists, the method does not. */
   methodNotAllowed?: string
+  /** The body of a 429, where the document gives rate-limit refusals their own shape (CloudLab's `{"error": ...}`). */
+  rateLimited?: (message: string) => unknown
 }
 
 /** A surface: one API document served on its own port, declared as data and built by `createSurfaceApp`. */

@@ -247,7 +247,7 @@ describe('cloudlab auth routes share the per-IP auth rate limit', () => {
       ] as const) {
         const refused = await app.api('POST', path, { token: null, body })
         expect({ path, status: refused.status }).toEqual({ path, status: 429 })
-        expect(typeof refused.body.detail).toBe('string')
+        expect(refused.body).toEqual({ error: expect.stringMatching(/^Rate limit exceeded: /) })
         expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
       }
       // Authenticated routes count against the caller's own budget.

@@ -22,6 +22,8 @@ const messages: SurfaceMessages = {
   permissionDenied: (permission) => `Permission denied: ${permission}`,
   notFound: 'Not Found',
   methodNotAllowed: 'Method Not Allowed',
+  // slowapi's handler, which the real backend keeps: `error`, not `detail`.
+  rateLimited: (message) => ({ error: message }),
 }
 
 /** 000 and 001's CloudLab Manager API, with the real backend's forms beside the documented ones. */
