@@ -38,6 +38,18 @@ export interface TestServer {
   close: () => Promise<void>
 }
 
+/** A response as tests read it: status, headers, and the body parsed as JSON when it is JSON (else the text). */
+export async function answerOf(response: Response): Promise<ApiAnswer> {
+  const text = await response.text()
+  let parsed: unknown = text
+  try {
+    parsed = text ? JSON.parse(text) : undefined
+  } catch {
+    // Not JSON (documents, downloads, event streams): keep the text.
+  }
+  return { status: response.status, headers: response.headers, body: parsed }
+}
+
 export const adminPassword = 'correct horse battery'
 
 /**
@@ -77,14 +89,7 @@ export async function startControlCenter(
         headers['content-type'] = 'application/json'
       }
       const response = await fetch(`${surfaceBase}${path}`, { method, headers, body })
-      const text = await response.text()
-      let parsed: unknown = text
-      try {
-        parsed = text ? JSON.parse(text) : undefined
-      } catch {
-        // Not JSON (documentation page): keep the text.
-      }
-      return { status: response.status, headers: response.headers, body: parsed }
+      return answerOf(response)
     }
   const api = apiAt('control-center')
 

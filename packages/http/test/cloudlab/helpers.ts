@@ -5,6 +5,7 @@ import { createEngine, fsStorage, type Engine, type EngineOptions } from '@provi
 import { createServer, type ProvisioServer } from '../../src'
 import type { RateLimitConfig } from '../../src/middleware/rate-limit'
 import { cloudlabModule, type CloudlabOptions } from '../../src/surfaces/cloudlab'
+import { answerOf } from '../helpers'
 
 export interface Answer {
   status: number
@@ -93,14 +94,7 @@ export async function startCloudlab(options: StartCloudlabOptions = {}): Promise
     if (body !== undefined) headers['content-type'] = 'application/json'
     if (request.form) body = request.form
     const response = await fetch(`${base}${path}`, { method, headers: { ...headers, ...request.headers }, body })
-    const text = await response.text()
-    let parsed: unknown = text
-    try {
-      parsed = text ? JSON.parse(text) : undefined
-    } catch {
-      // Not JSON (the UI's files, downloads): keep the text.
-    }
-    return { status: response.status, headers: response.headers, body: parsed }
+    return answerOf(response)
   }
 
   const login = async (username: string, password: string) => {

@@ -10,6 +10,7 @@ import { createIdentity, type Identity } from '../../../src/identity'
 import { createServer, type ProvisioServer } from '../../../src'
 import { cloudlabModule } from '../../../src/surfaces/cloudlab'
 import { createRoleIds } from '../../../src/surfaces/cloudlab/role-ids'
+import { answerOf } from '../../helpers'
 
 export interface ApiAnswer {
   status: number
@@ -84,14 +85,9 @@ export async function startInventory(
     if (request.body !== undefined) body = JSON.stringify(request.body)
     if (body !== undefined) headers['content-type'] = request.contentType ?? 'application/json'
     const response = await fetch(`${base}${path}`, { method, headers, body })
-    const text = await response.text()
-    let parsed: unknown = text
-    try {
-      parsed = text ? JSON.parse(text) : undefined
-    } catch {
-      // Not JSON: keep the text, the test says what it expected.
-    }
-    return { status: response.status, body: parsed }
+    // Status and body only: the tests compare whole answers.
+    const answer = await answerOf(response)
+    return { status: answer.status, body: answer.body }
   }
 
   const tokenFor = async (username: string) => (await identity.login({ username, password: `${username}-password` })).accessToken

@@ -12,6 +12,7 @@ import { createServer, type ProvisioServer } from '../../../src'
 import { cloudlabModule } from '../../../src/surfaces/cloudlab'
 import type { CloudlabVault } from '../../../src/surfaces/cloudlab/context'
 import { cloudlabJobs, useCloudlabProvider } from '../../../src/surfaces/cloudlab/operations/provider'
+import { answerOf } from '../../helpers'
 
 export interface Answer {
   status: number
@@ -141,14 +142,7 @@ export async function startCloudlab(options: StartOptions = {}): Promise<Cloudla
       headers['content-type'] = 'application/json'
     }
     const response = await fetch(`${base}${path}`, { method, headers, body })
-    const text = await response.text()
-    let parsed: unknown = text
-    try {
-      parsed = text ? JSON.parse(text) : undefined
-    } catch {
-      // A download or an event stream: keep the text.
-    }
-    return { status: response.status, headers: response.headers, body: parsed }
+    return answerOf(response)
   }
 
   const finished = async (jobId: string, bearer = tokens.admin) => {
