@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { Storage } from 'unstorage'
 import { EngineStateError } from './errors'
 import type { EngineEventMap } from './events'
+import { claimsFor } from './jobs/claims'
 import { Scheduler } from './jobs/scheduler'
 import { JobQueue } from './jobs/queue'
 import type { EngineHooks, JobsApi } from './jobs/types'
@@ -26,9 +27,10 @@ export interface EngineOptions {
   /** Running jobs allowed per concurrency key; 1 for a key not listed. */
   concurrencyKeys?: Record<string, number>
   /**
-   * How long a worker's claim on a job lasts unless renewed (it is renewed every third of
-   * it while the job runs). When a worker dies, another engine on the same storage takes
-   * its jobs over once their leases lapse. Default 30 000 ms.
+   * How long a claim on a job or a workflow lasts unless renewed (it is renewed every third
+   * of it while the job runs, or the workflow is driven). When an engine dies, another
+   * engine on the same storage takes its jobs and workflows over once their leases lapse
+   * (it looks once per lease). Default 30 000 ms.
    */
   leaseMs?: number
   /** How long `stop()` lets running jobs finish before cancelling them. Default 10 000 ms. */
@@ -91,6 +93,7 @@ export class Engine extends EventEmitter<EngineEventMap> {
     this.stopGraceMs = options.stopGraceMs ?? 10_000
     this.plugins = options.plugins ?? []
     const concurrency = options.concurrency ?? 8
+    const leaseMs = options.leaseMs ?? 30_000
     for (const provider of options.providers ?? []) this.addProvider(provider)
     const store = new JobStore(this.storage)
     this.jobWorker = new LocalWorker({
@@ -100,7 +103,7 @@ export class Engine extends EventEmitter<EngineEventMap> {
       events: this,
       hooks: this.hooks,
       scheduler: new Scheduler({ concurrency, concurrencyKeys: options.concurrencyKeys ?? {} }),
-      leaseMs: options.leaseMs ?? 30_000,
+      leaseMs,
       onError: (error, context) => this.reportError(error, context),
     })
     this.jobQueue = new JobQueue({
@@ -119,6 +122,8 @@ export class Engine extends EventEmitter<EngineEventMap> {
         events: this,
         getAction: (provider, action) => this.getAction(provider, action),
         unavailableProviders: options.unavailableProviders,
+        claims: claimsFor(this.storage, 'workflows'),
+        leaseMs,
       },
       // Enough runs admitted to keep every job slot busy with one to spare each; more only
       // grows the machine's children, which xstate copies on every spawn.

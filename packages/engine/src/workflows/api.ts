@@ -1,5 +1,6 @@
 import type { Storage } from 'unstorage'
 import type { InspectionEvent } from 'xstate'
+import type { Claims } from '../jobs/claims'
 import type { JobsApi, RetryPolicy } from '../jobs/types'
 import type { EngineEmitter } from '../events'
 import type { ActionDefinition } from '../providers/types'
@@ -26,6 +27,10 @@ export interface WorkflowHost {
   getAction: (provider: string, action: string) => ActionDefinition | undefined
   /** Known providers that are not available, with what to do about it. */
   unavailableProviders?: Readonly<Record<string, string>>
+  /** Claims on workflows (`claimsFor(storage, 'workflows')`): one engine at a time drives a workflow. */
+  claims: Claims
+  /** How long a claim on a workflow lasts unless renewed; a dead engine's workflows are taken over after this. */
+  leaseMs: number
 }
 
 export interface WorkflowServiceOptions {
@@ -66,8 +71,12 @@ export interface WorkflowService {
   }
   rollback: (request: RollbackRequest) => Promise<RollbackResult>
   stats: () => Promise<EngineStats>
-  /** Called by engine.start(): resumes workflows that were running when the process stopped, without re-running completed operations. */
+  /**
+   * Called by engine.start(): resumes the unfinished workflows no other engine
+   * holds, without re-running completed operations, then keeps taking over
+   * those whose engine died (its claim lapsed).
+   */
   resume: () => Promise<void>
-  /** Called by engine.stop(). */
+  /** Called by engine.stop(): leaves the workflows driven here as stored and releases their claims. */
   stop: () => Promise<void>
 }

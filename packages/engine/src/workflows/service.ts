@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createActor, type Actor, type AnyActorRef, type SnapshotFrom } from 'xstate'
 import { NotFoundError, ProvisioError } from '../errors'
+import { createOwner } from '../jobs/claims'
+import { HeldClaims } from '../jobs/claims/held'
 import {
   createWorkflowMachine,
   OPERATION_RUN,
@@ -39,12 +42,17 @@ interface ActiveWorkflow {
   adoptJobs: boolean
   /** Transitions are persisted one after the other, in order. */
   persisting: Promise<void>
+  /** Its claim lapsed before it was renewed: another engine may drive it now, so nothing of it is written from here. */
+  lost?: boolean
 }
 
 /** Runs of a workflow without `parallelLimit` admitted at once (each one a child actor of its machine). */
 const DEFAULT_ADMISSION_WINDOW = 16
 
 const activeStatuses: ReadonlySet<WorkflowStatus> = new Set(['pending', 'running', 'rolling_back'])
+
+/** How often `wait` reads back a workflow that another engine drives. */
+const FOLLOW_INTERVAL_MS = 100
 
 /** Names of the machine's internal events in the transition history. */
 const historyEventNames: Record<string, string> = {
@@ -65,6 +73,12 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
   const trackedJobs = new Map<string, { live: LiveWorkflow; operation: OperationRecord }>()
   let stopped = false
   const admissionWindow = options.admissionWindow ?? DEFAULT_ADMISSION_WINDOW
+  const reportError = (error: unknown, context: string) =>
+    host.events.emit('engine:error', { error: error instanceof Error ? error : new Error(String(error)), context })
+  // An engine drives a workflow only while it holds the workflow's claim, renewed as it runs.
+  const held = new HeldClaims({ claims: host.claims, owner: createOwner(), leaseMs: host.leaseMs, onLost: (id) => lose(id), onError: reportError })
+  let takeOverTimer: NodeJS.Timeout | undefined
+  let takingOver: Promise<void> | undefined
 
   const undoHost: UndoHost = {
     jobs: host.jobs,
@@ -176,7 +190,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
     let restoring = persisted !== undefined
     actor.subscribe((snapshot) => {
       if (restoring) restoring = false
-      else if (!stopped) onTransition(entry, actor, snapshot)
+      else if (!stopped && !entry.lost) onTransition(entry, actor, snapshot)
     })
     entry.actor = actor
     actor.start()
@@ -227,6 +241,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
         await durations.save()
         if (active.get(header.id) === entry) active.delete(header.id)
         entry.actor?.stop()
+        await release(header.id)
       }
       const { machine: _machine, machineVersion: _version, history: _history, ...summary } = saved
       host.events.emit('workflow:status', { id: header.id, status, previous: event === 'xstate.init' ? null : previous, workflow: summary })
@@ -234,9 +249,55 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
   }
 
   function persist(entry: ActiveWorkflow, write: () => Promise<void>) {
-    entry.persisting = entry.persisting.then(write).catch((error: Error) => {
-      host.events.emit('engine:error', { error, context: `workflow ${entry.live.header.id}: persisting a transition` })
-    })
+    entry.persisting = entry.persisting
+      .then(() => (entry.lost ? undefined : write()))
+      .catch((error: Error) => {
+        host.events.emit('engine:error', { error, context: `workflow ${entry.live.header.id}: persisting a transition` })
+      })
+  }
+
+  async function release(id: string) {
+    try {
+      await held.release(id)
+    } catch (error) {
+      // The lease lapses on its own.
+      reportError(error, `releasing the claim on workflow ${id}`)
+    }
+  }
+
+  /** Its claim lapsed (this process stalled past a lease): another engine may have taken it over, so this one lets it go. */
+  function lose(id: string) {
+    const entry = active.get(id)
+    if (!entry) return
+    entry.lost = true
+    entry.runner?.detach()
+    entry.actor?.stop()
+    active.delete(id)
+    reportError(new Error(`the claim on workflow ${id} lapsed before it was renewed; another engine may drive it`), `workflow ${id}`)
+  }
+
+  /**
+   * Takes over the unfinished workflows no engine holds: those of an engine
+   * that stopped, or died (its claim lapsed). Each continues from its stored
+   * state; the claim is taken before the state is read, so it is the latest.
+   */
+  function takeOver(): Promise<void> {
+    takingOver ??= (async () => {
+      try {
+        for (const { id, status } of (await store.entries()).values()) {
+          if (stopped) return
+          if (!activeStatuses.has(status) || active.has(id) || !(await held.acquire(id))) continue
+          const stored = await store.load(id)
+          if (stored && activeStatuses.has(stored.header.status) && !active.has(id) && !stopped) await resumeWorkflow(stored)
+          else if (!active.has(id)) await release(id)
+        }
+      } catch (error) {
+        reportError(error, 'looking for workflows whose engine stopped or died')
+      } finally {
+        takingOver = undefined
+      }
+    })()
+    return takingOver
   }
 
   function snapshotRecord(live: LiveWorkflow, status: WorkflowStatus, event: string, previous: WorkflowStatus | null): WorkflowSnapshot {
@@ -340,6 +401,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
       header.status = 'failed'
       header.error = { message: `stored by workflow machine version ${header.machineVersion}, this engine runs ${WORKFLOW_MACHINE_VERSION}: not resumed` }
       await store.saveHeader(header)
+      await release(header.id)
       return
     }
     header.history = [...header.history, snapshotRecord(entry.live, header.status, 'workflow.resumed', header.status)]
@@ -354,6 +416,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
       if (stopped) throw new ProvisioError('[provisio] [workflows] the engine is stopped', { code: 'engine_state' })
       const { submission: spec, operations: normalized } = validateWorkflow(submission, host.getAction, host.unavailableProviders)
       const id = randomUUID()
+      await held.acquire(id)
       const operations = normalized.map((operation, index) => operationRecord(operation, initialState(operation), index))
       const header: WorkflowHeader = {
         id,
@@ -389,19 +452,22 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
     },
 
     async wait(id) {
-      // Driven here: its final record is the one in memory once the final transition is announced.
-      const entry = active.get(id)
-      if (!entry) {
+      // Driven by another engine (or by none yet): read back until it ends, or until this engine drives it.
+      for (let first = true; !active.has(id); first = false) {
         const record = await workflows.get(id)
-        if (!record) throw new NotFoundError(`[provisio] [workflows] no workflow "${id}"`)
-        if (finalWorkflowStatuses.has(record.status)) return record
+        if (!record) {
+          if (first) throw new NotFoundError(`[provisio] [workflows] no workflow "${id}"`)
+        } else if (finalWorkflowStatuses.has(record.status)) return record
+        if (active.has(id)) break
+        await sleep(FOLLOW_INTERVAL_MS)
       }
-      return new Promise<WorkflowRecord>((resolve, reject) => {
+      // Driven here: its final record is the one in memory once the final transition is announced.
+      const entry = active.get(id)!
+      return new Promise<WorkflowRecord>((resolve) => {
         const listener = (event: { id: string; status: WorkflowStatus }) => {
           if (event.id !== id || !finalWorkflowStatuses.has(event.status)) return
           host.events.off('workflow:status', listener)
-          if (entry) resolve(toRecord(entry.live))
-          else workflows.get(id).then((record) => resolve(record!), reject)
+          resolve(toRecord(entry.live))
         }
         host.events.on('workflow:status', listener)
       })
@@ -418,9 +484,22 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
 
     async retry(id) {
       refuseIfActive([id], 'retry')
+      await load(id)
+      if (!(await held.acquire(id))) {
+        throw new ProvisioError(`[provisio] [workflows] cannot retry while workflow "${id}" is driven by another engine: cancel it or wait for it`, {
+          code: 'conflict',
+        })
+      }
+      // Read once claimed: the latest state, which no other engine changes now.
       const stored = await load(id)
-      if (stored.header.status === 'completed') {
-        throw new ProvisioError(`[provisio] [workflows] workflow "${id}" completed: nothing to retry`, { code: 'conflict' })
+      if (stored.header.status === 'completed' || activeStatuses.has(stored.header.status)) {
+        await release(id)
+        throw new ProvisioError(
+          stored.header.status === 'completed'
+            ? `[provisio] [workflows] workflow "${id}" completed: nothing to retry`
+            : `[provisio] [workflows] cannot retry while workflow "${id}" is ${stored.header.status}: cancel it or wait for it`,
+          { code: 'conflict' },
+        )
       }
       const attempt = stored.header.attempt + 1
       const reset = stored.operations.filter((operation) => resetForRetry(operation, attempt))
@@ -480,20 +559,22 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
     },
     async resume() {
       await durations.load()
-      for (const entry of [...(await store.entries()).values()]) {
-        if (!activeStatuses.has(entry.status) || active.has(entry.id)) continue
-        const stored = await store.load(entry.id)
-        if (stored) await resumeWorkflow(stored)
-      }
+      await takeOver()
+      takeOverTimer = setInterval(() => void takeOver(), host.leaseMs).unref()
     },
     async stop() {
       stopped = true
+      clearInterval(takeOverTimer)
+      await takingOver
       for (const entry of active.values()) {
         entry.runner?.detach()
         entry.actor?.stop()
       }
       await Promise.all([...active.values()].map((entry) => Promise.all([entry.persisting, entry.runner?.flush().catch(() => {})])))
       await durations.save()
+      // Stored as they are: the next engine to start, or a peer's next look, continues them.
+      await Promise.all([...active.keys()].map((id) => release(id)))
+      held.stopRenewing()
       active.clear()
       trackedJobs.clear()
       host.events.off('job:progress', onJobProgress)

@@ -1,5 +1,6 @@
 import type { Storage } from 'unstorage'
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../jobs/store'
+import { createId } from '../_internal/id'
 import { keySegment } from '../storage/keys'
 import type { OperationRecord, WorkflowListQuery, WorkflowRecord, WorkflowSnapshot, WorkflowStatus } from './types'
 
@@ -16,13 +17,15 @@ export type WorkflowHeader = Omit<WorkflowRecord, 'operations'> & {
   machineVersion?: number
 }
 
-/** What `list` filters and sorts on, kept for every workflow in one key. */
+/** What `list` filters and sorts on, kept for every workflow under a key of its own. */
 export interface WorkflowIndexEntry {
   id: string
   name: string
   status: WorkflowStatus
   createdAt: string
   durationMs?: number
+  /** A time-ordered id given at submission: orders workflows created in the same millisecond as they were submitted. */
+  seq: string
 }
 
 /** A workflow as stored: header (with its history) and operations. */
@@ -39,7 +42,8 @@ export type OperationSpecRecord = Pick<
 /** Where an operation stands: written on each of its transitions. */
 export type OperationState = Omit<OperationRecord, keyof OperationSpecRecord>
 
-const INDEX_KEY = 'workflows:index'
+const INDEX_PREFIX = 'workflows:summaries'
+const indexKey = (id: string) => `${INDEX_PREFIX}:${keySegment(id)}`
 const headerKey = (id: string) => `workflows:records:${keySegment(id)}`
 const specsKey = (id: string) => `workflows:specs:${keySegment(id)}`
 
@@ -47,29 +51,42 @@ const specsKey = (id: string) => `workflows:specs:${keySegment(id)}`
  * Workflow records in unstorage. The operations' specs are one key written
  * at submission; each operation's state has its own key, written on each of
  * its transitions (none while it is still pending), so a transition costs
- * one small write whatever the workflow's size. The index (id, name, status,
- * creation time of every workflow) is one key kept in memory, so a filtered
- * page reads only the records it returns.
+ * one small write whatever the workflow's size. Each workflow's index entry
+ * (id, name, status, creation time) has its own key, written when its status
+ * changes and read back from storage for every list: several engines, in
+ * several processes, write the workflows of one storage, each its own.
  */
 export class WorkflowStore {
-  private index?: Map<string, WorkflowIndexEntry>
-  private indexWrite: Promise<void> = Promise.resolve()
+  /** The entries this store wrote last, so that an unchanged one is not written again. */
+  private readonly written = new Map<string, WorkflowIndexEntry>()
   private readonly stateKeys = new WeakMap<OperationRecord, string>()
 
   constructor(private readonly storage: Storage) {}
 
+  /** Every workflow's index entry, in submission order, as stored now. */
   async entries(): Promise<Map<string, WorkflowIndexEntry>> {
-    this.index ??= new Map(((await this.storage.getItem<WorkflowIndexEntry[]>(INDEX_KEY)) ?? []).map((entry) => [entry.id, entry]))
-    return this.index
+    const keys = await this.storage.getKeys(INDEX_PREFIX)
+    const entries = (await this.storage.getItems<WorkflowIndexEntry>(keys)).map((item) => item.value).filter((entry) => entry !== null)
+    entries.sort((a, b) => (a.createdAt === b.createdAt ? compare(a.seq, b.seq) : compare(a.createdAt, b.createdAt)))
+    return new Map(entries.map((entry) => [entry.id, entry]))
   }
 
   async saveHeader(header: WorkflowHeader): Promise<void> {
     await this.storage.setItem(headerKey(header.id), header)
-    const index = await this.entries()
-    const previous = index.get(header.id)
+    const previous = this.written.get(header.id) ?? (await this.storage.getItem<WorkflowIndexEntry>(indexKey(header.id))) ?? undefined
     if (previous?.status === header.status && previous.durationMs === header.durationMs) return
-    index.set(header.id, { id: header.id, name: header.name, status: header.status, createdAt: header.createdAt, durationMs: header.durationMs })
-    await this.writeIndex()
+    const entry: WorkflowIndexEntry = {
+      id: header.id,
+      name: header.name,
+      status: header.status,
+      createdAt: header.createdAt,
+      durationMs: header.durationMs,
+      seq: previous?.seq ?? createId(),
+    }
+    // Final entries are not kept: they are written once more only by a retry, which reads them back.
+    if (activeStatuses.has(header.status)) this.written.set(header.id, entry)
+    else this.written.delete(header.id)
+    await this.storage.setItem(indexKey(header.id), entry)
   }
 
   /** Stores what the operations are, in topological order; their states start as pending. */
@@ -97,7 +114,6 @@ export class WorkflowStore {
   }
 
   async header(id: string): Promise<WorkflowHeader | undefined> {
-    if (!(await this.entries()).has(id)) return undefined
     return (await this.storage.getItem<WorkflowHeader>(headerKey(id))) ?? undefined
   }
 
@@ -125,9 +141,9 @@ export class WorkflowStore {
     const specs = (await this.storage.getItem<OperationSpecRecord[]>(specsKey(id))) ?? []
     await Promise.all(specs.map((spec) => this.storage.removeItem(stateKey(id, spec.id))))
     await this.storage.removeItem(specsKey(id))
+    await this.storage.removeItem(indexKey(id))
     await this.storage.removeItem(headerKey(id))
-    ;(await this.entries()).delete(id)
-    await this.writeIndex()
+    this.written.delete(id)
   }
 
   /** Ids of one page, filtered and sorted from the index alone. */
@@ -136,7 +152,7 @@ export class WorkflowStore {
     const matches = [...(await this.entries()).values()].filter(
       (entry) => (!statuses || statuses.has(entry.status)) && (query.name === undefined || entry.name === query.name),
     )
-    // The index keeps submission order, which breaks ties between workflows created in the same millisecond.
+    // Entries come in submission order, which breaks ties between workflows created in the same millisecond.
     const ascending = query.order === 'asc'
     if (!ascending) matches.reverse()
     matches.sort((a, b) => (a.createdAt === b.createdAt ? 0 : a.createdAt < b.createdAt === ascending ? -1 : 1))
@@ -145,13 +161,11 @@ export class WorkflowStore {
     const offset = Math.max(0, query.offset ?? 0)
     return { ids: matches.slice(offset, offset + limit).map((entry) => entry.id), total: matches.length, limit, offset }
   }
-
-  // Chained so that a slow write never lands after a newer one.
-  private writeIndex(): Promise<void> {
-    this.indexWrite = this.indexWrite.catch(() => {}).then(() => this.storage.setItem(INDEX_KEY, [...this.index!.values()]))
-    return this.indexWrite
-  }
 }
+
+const activeStatuses: ReadonlySet<WorkflowStatus> = new Set(['pending', 'running', 'rolling_back'])
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 function stateKey(workflowId: string, operationId: string): string {
   return `workflows:operations:${keySegment(workflowId)}:${keySegment(operationId)}`

@@ -1,38 +1,38 @@
-import type { JobClaims } from './types'
+import type { Claims } from './types'
 
 export interface HeldClaimsOptions {
-  claims: JobClaims
+  claims: Claims
   owner: string
   leaseMs: number
-  /** A lease that could not be renewed: another worker may have taken the job. */
-  onLost: (jobId: string) => void
+  /** A lease that could not be renewed: another engine may have taken what it held. */
+  onLost: (id: string) => void
   onError: (error: unknown, context: string) => void
 }
 
-/** The claims one worker holds, renewed together every third of a lease while it holds any. */
+/** The claims one worker (of jobs) or one engine (of workflows) holds, renewed together every third of a lease while it holds any. */
 export class HeldClaims {
   private readonly held = new Set<string>()
   private renewTimer?: NodeJS.Timeout
 
   constructor(private readonly options: HeldClaimsOptions) {}
 
-  has(jobId: string): boolean {
-    return this.held.has(jobId)
+  has(id: string): boolean {
+    return this.held.has(id)
   }
 
-  async acquire(jobId: string): Promise<boolean> {
-    if (this.held.has(jobId)) return true
+  async acquire(id: string): Promise<boolean> {
+    if (this.held.has(id)) return true
     const { claims, owner, leaseMs } = this.options
-    if (!(await claims.acquire(jobId, owner, leaseMs))) return false
-    this.held.add(jobId)
+    if (!(await claims.acquire(id, owner, leaseMs))) return false
+    this.held.add(id)
     this.renewTimer ??= setInterval(() => void this.renewAll(), Math.max(1, Math.floor(leaseMs / 3))).unref()
     return true
   }
 
-  async release(jobId: string): Promise<void> {
-    if (!this.held.delete(jobId)) return
+  async release(id: string): Promise<void> {
+    if (!this.held.delete(id)) return
     if (!this.held.size) this.stopRenewing()
-    await this.options.claims.release(jobId, this.options.owner)
+    await this.options.claims.release(id, this.options.owner)
   }
 
   stopRenewing(): void {
@@ -43,15 +43,15 @@ export class HeldClaims {
   private async renewAll(): Promise<void> {
     const { claims, owner, leaseMs } = this.options
     await Promise.all(
-      [...this.held].map(async (jobId) => {
+      [...this.held].map(async (id) => {
         try {
-          if (await claims.renew(jobId, owner, leaseMs)) return
+          if (await claims.renew(id, owner, leaseMs)) return
         } catch (error) {
           // A lease not renewed now may still be renewed in a third of a lease.
-          this.options.onError(error, `renewing the claim on job ${jobId}`)
+          this.options.onError(error, `renewing the claim on ${id}`)
           return
         }
-        if (this.held.delete(jobId)) this.options.onLost(jobId)
+        if (this.held.delete(id)) this.options.onLost(id)
       }),
     )
   }

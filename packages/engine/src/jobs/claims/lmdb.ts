@@ -1,6 +1,6 @@
 import type { Database, RootDatabase } from 'lmdb'
 import { isDeadLocalOwner } from './owner'
-import type { JobClaims } from './types'
+import type { ClaimKind, Claims } from './types'
 
 interface Lease {
   owner: string
@@ -8,33 +8,34 @@ interface Lease {
 }
 
 /**
- * Claims in an LMDB environment (the fs store's driver; its `getInstance()` is
+ * Claims (on jobs or workflows: `kind`) in an LMDB environment (the fs store's driver; its `getInstance()` is
  * the `lmdb` root database), in a database of their own so they never show up
  * among the storage's keys. Each change reads and writes the lease inside one
  * LMDB write transaction (`transaction`, batched with the other writes of the
  * turn), which LMDB serialises across every process that opened the files.
  * The files live on one host, so a lease whose owner process is gone is void.
  */
-export function lmdbClaims(root: RootDatabase): JobClaims {
+export function lmdbClaims(root: RootDatabase, kind: ClaimKind = 'jobs'): Claims {
   const leases: Database<Lease, string> = root.openDB({ name: 'provisio-claims', encoding: 'json' })
+  const key = (id: string) => `${kind}:${id}`
   return {
-    acquire: (jobId, owner, leaseMs) =>
+    acquire: (id, owner, leaseMs) =>
       leases.transaction(() => {
-        const lease = leases.get(jobId)
+        const lease = leases.get(key(id))
         const now = Date.now()
         if (lease && lease.owner !== owner && lease.expiresAt > now && !isDeadLocalOwner(lease.owner)) return false
-        leases.put(jobId, { owner, expiresAt: now + leaseMs })
+        leases.put(key(id), { owner, expiresAt: now + leaseMs })
         return true
       }),
-    renew: (jobId, owner, leaseMs) =>
+    renew: (id, owner, leaseMs) =>
       leases.transaction(() => {
-        if (leases.get(jobId)?.owner !== owner) return false
-        leases.put(jobId, { owner, expiresAt: Date.now() + leaseMs })
+        if (leases.get(key(id))?.owner !== owner) return false
+        leases.put(key(id), { owner, expiresAt: Date.now() + leaseMs })
         return true
       }),
-    release: async (jobId, owner) => {
+    release: async (id, owner) => {
       await leases.transaction(() => {
-        if (leases.get(jobId)?.owner === owner) leases.remove(jobId)
+        if (leases.get(key(id))?.owner === owner) leases.remove(key(id))
       })
     },
   }

@@ -1,4 +1,4 @@
-import type { JobClaims } from './types'
+import type { Claims } from './types'
 
 interface Lease {
   owner: string
@@ -6,24 +6,24 @@ interface Lease {
 }
 
 /** Claims for a storage that lives in this process (unstorage's memory driver): a map, atomic by running on one thread. */
-export function memoryClaims(): JobClaims {
+export function memoryClaims(): Claims {
   const leases = new Map<string, Lease>()
   return {
-    acquire: (jobId, owner, leaseMs) => {
+    acquire: (id, owner, leaseMs) => {
       const now = Date.now()
-      const lease = leases.get(jobId)
+      const lease = leases.get(id)
       if (lease && lease.owner !== owner && lease.expiresAt > now) return FALSE
-      leases.set(jobId, { owner, expiresAt: now + leaseMs })
+      leases.set(id, { owner, expiresAt: now + leaseMs })
       return TRUE
     },
-    renew: (jobId, owner, leaseMs) => {
-      const lease = leases.get(jobId)
+    renew: (id, owner, leaseMs) => {
+      const lease = leases.get(id)
       if (lease?.owner !== owner) return FALSE
       lease.expiresAt = Date.now() + leaseMs
       return TRUE
     },
-    release: (jobId, owner) => {
-      if (leases.get(jobId)?.owner === owner) leases.delete(jobId)
+    release: (id, owner) => {
+      if (leases.get(id)?.owner === owner) leases.delete(id)
       return DONE
     },
   }
