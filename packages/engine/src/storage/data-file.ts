@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import * as lmdb from 'lmdb'
+import type { RootDatabase } from 'lmdb'
 import { CHECKSUM_BYTES, valueDamage } from './checksum'
 
 /** The file that holds an LMDB environment's data, in its directory. */
@@ -86,6 +87,34 @@ export function scanDataFile(file: string, read?: EntryReader): DataFileScan {
     return new DataFileScanner(file, fd, fstatSync(fd).size, read).scan()
   } finally {
     closeSync(fd)
+  }
+}
+
+/** Scans of a file in use: a scan that finds damage is repeated, in case a meta page was read as it was being written. */
+const IN_USE_SCANS = 3
+
+/**
+ * `scanDataFile` for a data file that other processes have open and write.
+ * A read transaction is held for the whole scan: LMDB then reuses no page of
+ * the snapshot it pins, nor of any committed after it (only pages freed
+ * before the oldest reader's snapshot are reused), so the newest tree on disk
+ * stays whole while it is read. A meta page read while a commit writes it
+ * would look damaged: a scan that finds damage is repeated, and only damage
+ * that stays is reported (and only the last scan's entries reach `read`).
+ */
+export function scanDataFileInUse(root: RootDatabase, file: string, read?: EntryReader): DataFileScan {
+  const pinned = root.useReadTransaction()
+  try {
+    for (let scan = 1; ; scan++) {
+      const entries: Array<[string, Buffer]> = []
+      const result = scanDataFile(file, read && ((key, text) => entries.push([key, text])))
+      if (!result.damage.length || scan === IN_USE_SCANS) {
+        for (const [key, text] of entries) read?.(key, text)
+        return result
+      }
+    }
+  } finally {
+    pinned.done()
   }
 }
 

@@ -4,12 +4,19 @@ import { type Database, open, type RootDatabase } from 'lmdb'
 import { defineDriver } from 'unstorage'
 import { StorageCorruptionError } from '../errors'
 import { checksummedStrings } from './checksum'
-import { DATA_DATABASE, DATA_FILE, scanDataFile } from './data-file'
+import { DATA_DATABASE, DATA_FILE, scanDataFile, scanDataFileInUse } from './data-file'
 import { lockDirectory } from './lock'
 
 export interface LmdbDriverOptions {
-  /** Directory of the store (LMDB's `data.mdb` and `lock.mdb`); created when missing. One process at a time may open it. */
+  /** Directory of the store (LMDB's `data.mdb` and `lock.mdb`); created when missing. */
   base: string
+  /**
+   * Let several processes open the store at once, each with `shared: true`
+   * (several engines on one data directory): LMDB serialises their writes,
+   * and the claims on jobs and workflows keep their engines apart. Without it
+   * (the default) the directory is this process's alone while it is open.
+   */
+  shared?: boolean
 }
 
 const DRIVER_NAME = 'lmdb'
@@ -28,9 +35,12 @@ interface PendingWrite {
  * - Read-your-writes: a write is seen by reads as soon as it is accepted, as
  *   with the memory and Redis drivers, before it is durable.
  * - Checked: every value carries a CRC32, and the data file is read through
- *   (`scanDataFile`) before LMDB opens it; a damaged store is refused with a
- *   `StorageCorruptionError` naming the file, the byte and what is wrong.
- * - Exclusive: the directory is locked for this process (a `LOCK` file).
+ *   (`scanDataFile`) before LMDB opens it, or as a reader of the environment
+ *   when other processes have it open (`scanDataFileInUse`); a damaged store
+ *   is refused with a `StorageCorruptionError` naming the file, the byte and
+ *   what is wrong.
+ * - Exclusive, or shared: the directory is locked for this process (a `LOCK`
+ *   file), or open to every process that opens it `shared` (see `lockDirectory`).
  *
  * `getInstance()` is the LMDB `RootDatabase`. The entries are in its database
  * named `provisio` (values: the strings unstorage stores, checksummed); a
@@ -42,14 +52,18 @@ export const lmdbDriver = defineDriver((options: LmdbDriverOptions) => {
   const dir = resolve(options.base)
   const file = join(dir, DATA_FILE)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const lock = lockDirectory(dir)
+  const lock = lockDirectory(dir, { shared: options.shared })
   let root: RootDatabase
   let data: Database<string, string>
   try {
-    if (existsSync(file)) {
-      const [damage] = scanDataFile(file).damage
+    // Checked before LMDB opens it, as it would crash on a page past the end of a cut file; while
+    // other processes have it open (and so LMDB opened it), checked as one more reader.
+    const refuseDamaged = (scan: { damage: Array<{ offset: number; reason: string }> }) => {
+      const [damage] = scan.damage
       if (damage) throw new StorageCorruptionError(file, damage.offset, damage.reason)
     }
+    const exists = existsSync(file)
+    if (exists && !lock.othersOpen.length) refuseDamaged(scanDataFile(file))
     root = open({
       path: dir,
       noSubdir: false,
@@ -58,8 +72,17 @@ export const lmdbDriver = defineDriver((options: LmdbDriverOptions) => {
       overlappingSync: false,
       permissionsMode: 0o600,
     } as Parameters<typeof open>[0])
+    if (exists && lock.othersOpen.length) {
+      try {
+        refuseDamaged(scanDataFileInUse(root, file))
+      } catch (error) {
+        void root.close()
+        throw error
+      }
+    }
     // A named database of its own: the root's keys are the names of databases (a caller's own, e.g. job claims), never entries.
     data = root.openDB<string, string>({ name: DATA_DATABASE, encoder: checksummedStrings(file) } as { name: string })
+    lock.opened()
   } catch (error) {
     lock.release()
     throw error

@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { DataDirectoryLockedError } from '../errors'
-import { DATA_FILE, type DataFileDamage, scanDataFile } from './data-file'
+import { open } from 'lmdb'
+import { DATA_FILE, type DataFileDamage, type DataFileScan, scanDataFile, scanDataFileInUse } from './data-file'
 import { lmdbDriver } from './lmdb'
-import { lockHolder } from './lock'
+import { directoryHolders, lockDirectory } from './lock'
 
 /** Bytes of the data file that hold nothing readable. */
 export interface StorageDamage extends DataFileDamage {
@@ -21,6 +22,12 @@ export interface StorageCheckReport {
   keys: number
   /** Every damaged range, in file order. */
   damage: StorageDamage[]
+  /**
+   * The processes that had the store open (shared) while it was read: then it
+   * was read as of one committed transaction that LMDB kept intact for the
+   * read, and what they committed since is not in the report.
+   */
+  openBy: number[]
 }
 
 export interface StorageSalvageReport extends StorageCheckReport {
@@ -32,8 +39,9 @@ export interface StorageSalvageReport extends StorageCheckReport {
 
 /**
  * Reads every page of an `fsStorage` directory, without changing it, and
- * reports its entries and damage. The directory must not be open in a
- * running process.
+ * reports its entries and damage. The directory may be open shared by
+ * running processes (`fsStorage({ base, shared: true })`), not by one that
+ * has it to itself.
  *
  * ```ts
  * const report = checkFsStorage('.provisio/data')
@@ -48,6 +56,7 @@ export function checkFsStorage(base: string): StorageCheckReport {
  * Copies every intact entry of a damaged (or healthy) `fsStorage` directory
  * into a new store at `out`: past a damaged page or value the reading goes
  * on with the next one. `base` is only read; `out` must not exist or be empty.
+ * A store in use (open shared) is copied as of one committed transaction.
  *
  * An entry on a damaged page, or under a damaged branch page, is not copied:
  * the report's `damage` lists the ranges to review.
@@ -77,17 +86,36 @@ export async function salvageFsStorage(base: string, out: string): Promise<Stora
 function readStore(base: string, read?: (key: string, text: Buffer) => void): StorageCheckReport {
   const dir = resolve(base)
   if (!existsSync(dir)) throw new Error(`[provisio] [fs-storage] ${dir} does not exist`)
-  const holder = lockHolder(dir)
-  if (holder !== undefined) {
+  const { exclusive } = directoryHolders(dir)
+  if (exclusive !== undefined) {
     throw new DataDirectoryLockedError(
-      `[provisio] [fs-storage] ${dir} is open in process ${holder}: stop it before checking or salvaging the directory`,
+      `[provisio] [fs-storage] ${dir} is open in process ${exclusive}: stop it before checking or salvaging the directory`,
       dir,
-      holder,
+      exclusive,
     )
   }
   const file = join(dir, DATA_FILE)
   if (!existsSync(file)) throw new Error(`[provisio] [fs-storage] ${dir} holds no store (no ${DATA_FILE})`)
-  const scan = scanDataFile(file, read)
+  // Held as a shared opener holds it: nobody opens the store while it is read alone, and it is read in use only through LMDB.
+  const lock = lockDirectory(dir, { shared: true })
+  const openBy = [...lock.othersOpen]
+  let scan: DataFileScan
+  try {
+    scan = openBy.length ? scanOpenStore(dir, file, lock, read) : scanDataFile(file, read)
+  } finally {
+    lock.release()
+  }
   const damage = scan.damage.map((range) => ({ file, ...range })).sort((a, b) => a.offset - b.offset)
-  return { dir, file, bytes: scan.bytes, healthy: !damage.length, keys: scan.entries, damage }
+  return { dir, file, bytes: scan.bytes, healthy: !damage.length, keys: scan.entries, damage, openBy }
+}
+
+/** Scans a store other processes have open, as one more reader of its LMDB environment. */
+function scanOpenStore(dir: string, file: string, lock: ReturnType<typeof lockDirectory>, read?: (key: string, text: Buffer) => void): DataFileScan {
+  const root = open({ path: dir, noSubdir: false, readOnly: true } as Parameters<typeof open>[0])
+  lock.opened()
+  try {
+    return scanDataFileInUse(root, file, read)
+  } finally {
+    void root.close()
+  }
 }
