@@ -144,7 +144,10 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
     const { live } = entry
     return {
       jobs: host.jobs,
-      runsAdmitted: () => entry.actor?.send({ type: 'operations.admitted' }),
+      // Not after the engine stopped, or let the workflow go: its machine is stopped then.
+      runsAdmitted: () => {
+        if (!stopped && !entry.lost) entry.actor?.send({ type: 'operations.admitted' })
+      },
       saveOperations: (operations) => store.saveOperations(live.header.id, operations),
       operationChanged: (operation, previous) => {
         if (operation.status !== previous && host.events.listenerCount('workflow:operation')) {
