@@ -78,6 +78,10 @@ const CLAIMED_STATUSES = ['running', 'retrying'] as const
 /** Runs jobs in this process: p-queue slots (the scheduler), one job machine per job, claims through the storage. */
 export class LocalWorker implements JobWorker {
   private readonly active = new Map<string, LiveJob>()
+  /** Each attempt in flight, until its action has returned and what it logged is stored. */
+  private readonly runs = new Map<LiveJob, Promise<void>>()
+  /** Jobs whose action has not returned yet: one that ended meanwhile (cancelled, timed out) may still log as it lets go. */
+  private readonly actionsRunning = new Set<LiveJob>()
   private readonly writes: WriteBehind
   private readonly claims: HeldClaims
   /** Where every job without retries or a timeout starts: snapshots are immutable, so one serves them all. */
@@ -156,6 +160,7 @@ export class LocalWorker implements JobWorker {
       )
     }
     this.options.scheduler.clear()
+    await this.letRunsWindDown()
     // Queued jobs stay `pending` in storage, unclaimed: the next worker to start (or a peer's sweep) takes them.
     for (const job of [...this.active.values()]) {
       await this.writes.persisted(job)
@@ -165,6 +170,19 @@ export class LocalWorker implements JobWorker {
       await this.release(job.record.id)
     }
     this.claims.stopRenewing()
+  }
+
+  /**
+   * Gives the actions told to stop a moment to return, so that what they log
+   * as they let go is stored; the output of one that does not return in time
+   * is closed (later lines are dropped) before the storage is.
+   */
+  private async letRunsWindDown(): Promise<void> {
+    if (!this.runs.size) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([Promise.all(this.runs.values()), new Promise<void>((resolve) => (timer = setTimeout(resolve, SLOT_GRACE_MS)))])
+    clearTimeout(timer)
+    await Promise.all([...this.actionsRunning].map((job) => this.storeLateOutput(job)))
   }
 
   // ---- claims ---------------------------------------------------------------
@@ -321,13 +339,39 @@ export class LocalWorker implements JobWorker {
     })
   }
 
+  /** Starts the attempt that just began running, and keeps track of it until it has returned. */
+  private startAttempt(job: LiveJob, attempt: number): void {
+    const run = this.run(job, attempt)
+    this.runs.set(job, run)
+    void run.finally(() => {
+      if (this.runs.get(job) === run) this.runs.delete(job)
+    })
+  }
+
   /** Runs the attempt that just started; its slot is free before the machine hears how it ended. */
   private async run(job: LiveJob, attempt: number): Promise<void> {
+    this.actionsRunning.add(job)
     const outcome = await runAction(job, attempt, { events: this.options.events, hooks: this.options.hooks, outputOf: (live) => this.outputOf(live) })
+    this.actionsRunning.delete(job)
     // The status change then holds no slot open for a grace period (nor the job, in a timer).
     job.freeSlot?.()
-    // Unless the job already ended (cancelled or timed out meanwhile), or is another worker's now.
-    if (!finalJobStatuses.has(job.record.status) && !job.letGo) this.send(job, outcome)
+    if (job.letGo) return
+    // Ended while its action ran (cancelled, timed out): the lines it logged as it let go are stored now.
+    if (finalJobStatuses.has(job.record.status)) await this.storeLateOutput(job)
+    else this.send(job, outcome)
+  }
+
+  /** Closes the output of a job that ended before its action returned, and stores its line count with the record. */
+  private async storeLateOutput(job: LiveJob): Promise<void> {
+    this.actionsRunning.delete(job)
+    if (!job.output || job.output.closed) return
+    try {
+      await job.output.close()
+      this.writes.markDirty(job)
+      await this.writes.persisted(job)
+    } catch (error) {
+      this.options.onError(error, `storing output of job ${job.record.id}`)
+    }
   }
 
   private outputOf(job: LiveJob): OutputLog {
@@ -419,7 +463,7 @@ export class LocalWorker implements JobWorker {
       // The action was told to stop; give it a moment to let go of what it holds, then free the slot anyway.
       job.slotGraceTimer = setTimeout(() => job.freeSlot?.(), SLOT_GRACE_MS).unref()
     }
-    if (status === 'running') void this.run(job, context.attempt)
+    if (status === 'running') this.startAttempt(job, context.attempt)
     if (status === 'pending' && previous === 'retrying') this.enqueue(job)
     if (finalJobStatuses.has(status)) void this.finalize(job)
   }
@@ -445,7 +489,8 @@ export class LocalWorker implements JobWorker {
   private async finalize(job: LiveJob): Promise<void> {
     const id = job.record.id
     try {
-      if (job.output) await job.output.close()
+      // An action still running may log as it lets go: its output is closed once it returns (`storeLateOutput`).
+      if (job.output) await (this.actionsRunning.has(job) ? job.output.flush() : job.output.close())
       this.writes.markDirty(job)
       await this.writes.persisted(job)
       if (job.action.redact) await this.options.store.removeFullInput(id)
