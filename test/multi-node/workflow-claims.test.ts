@@ -63,6 +63,25 @@ describe('workflow claims', () => {
     const storage = memoryStorage()
     await expectEachWorkflowDrivenOnce(() => storage)
   })
+
+  it('leaves a workflow to the engine that drives it: another refuses to retry it, and waits for its end by reading it back', async () => {
+    const storage = memoryStorage()
+    const marks = tempDir()
+    const [driver, other] = [1, 2].map(() => createEngine({ storage, providers: [takeoverProvider(marks, 1200)], leaseMs: 500 }))
+    await Promise.all([driver.start(), other.start()])
+    try {
+      const submitted = await driver.workflows.submit({
+        name: 'held',
+        operations: [{ id: 'slow', provider: 'takeover', action: 'slowStep', input: { name: 'held-slow' } }],
+      })
+      await expect(other.workflows.retry(submitted.id)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/driven by another engine/) })
+      // Past two leases: the driver renewed its claim, so the other engine never took the workflow over.
+      expect((await other.workflows.wait(submitted.id)).status).toBe('completed')
+      expect(marksOf(marks, 'held-slow')).toHaveLength(1)
+    } finally {
+      await Promise.all([driver.stop({ graceMs: 0 }), other.stop({ graceMs: 0 })])
+    }
+  })
 })
 
 describeWithTool('redis-server')('workflow claims on a real redis-server', () => {
