@@ -84,6 +84,37 @@ describe('workflow claims', () => {
   })
 })
 
+describe('workflow claims: cancelling through another engine', () => {
+  it('cancels a workflow another engine drives: that engine carries the request out within a third of a lease', async () => {
+    const storage = memoryStorage()
+    const marks = tempDir()
+    const [driver, other] = [1, 2].map(() => createEngine({ storage, providers: [takeoverProvider(marks, 60_000)], leaseMs: 600 }))
+    await Promise.all([driver.start(), other.start()])
+    try {
+      const submitted = await driver.workflows.submit({
+        name: 'cancelled-elsewhere',
+        operations: [
+          { id: 'slow', provider: 'takeover', action: 'slowStep', input: { name: 'elsewhere-slow' } },
+          { id: 'after', provider: 'takeover', action: 'step', input: { name: 'elsewhere-after' }, dependsOn: ['slow'] },
+        ],
+      })
+      while ((await driver.workflows.get(submitted.id))?.operations[0].status !== 'running') await new Promise((resolve) => setTimeout(resolve, 10))
+      const asked = Date.now()
+      expect((await other.workflows.cancel(submitted.id)).status).toBe('running')
+      const done = await other.workflows.wait(submitted.id)
+      expect(Date.now() - asked).toBeLessThan(600)
+      expect(done.status).toBe('cancelled')
+      expect(done.operations.map((operation) => [operation.id, operation.status])).toEqual([
+        ['slow', 'cancelled'],
+        ['after', 'skipped'],
+      ])
+      expect(marksOf(marks, 'elsewhere-slow')).toHaveLength(1)
+    } finally {
+      await Promise.all([driver.stop({ graceMs: 0 }), other.stop({ graceMs: 0 })])
+    }
+  })
+})
+
 describeWithTool('redis-server')('workflow claims on a real redis-server', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>
   const storages: Storage[] = []

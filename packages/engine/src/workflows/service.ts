@@ -78,6 +78,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
   // An engine drives a workflow only while it holds the workflow's claim, renewed as it runs.
   const held = new HeldClaims({ claims: host.claims, owner: createOwner(), leaseMs: host.leaseMs, onLost: (id) => lose(id), onError: reportError })
   let takeOverTimer: NodeJS.Timeout | undefined
+  let cancelTimer: NodeJS.Timeout | undefined
   let takingOver: Promise<void> | undefined
 
   const undoHost: UndoHost = {
@@ -280,6 +281,24 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
   }
 
   /**
+   * Carries out the cancellations asked for through the storage (`cancel` on
+   * an engine that does not drive the workflow) of the workflows driven here;
+   * requests for workflows that ended are dropped.
+   */
+  async function honourCancelRequests() {
+    try {
+      for (const id of await store.cancelRequests()) {
+        const entry = active.get(id)
+        if (entry) entry.actor?.send({ type: 'workflow.cancel' })
+        else if (!finalWorkflowStatuses.has((await store.header(id))?.status ?? 'completed')) continue
+        await store.clearCancelRequest(id)
+      }
+    } catch (error) {
+      reportError(error, 'carrying out cancellations asked for by other engines')
+    }
+  }
+
+  /**
    * Takes over the unfinished workflows no engine holds: those of an engine
    * that stopped, or died (its claim lapsed). Each continues from its stored
    * state; the claim is taken before the state is read, so it is the latest.
@@ -294,6 +313,7 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
           if (stored && activeStatuses.has(stored.header.status) && !active.has(id) && !stopped) await resumeWorkflow(stored)
           else if (!active.has(id)) await release(id)
         }
+        await honourCancelRequests()
       } catch (error) {
         reportError(error, 'looking for workflows whose engine stopped or died')
       } finally {
@@ -482,7 +502,15 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
         entry.actor?.send({ type: 'workflow.cancel' })
         return toRecord(entry.live)
       }
-      return recordOf(...(await load(id).then((stored) => [stored.header, stored.operations] as const)))
+      const stored = await load(id)
+      if (!finalWorkflowStatuses.has(stored.header.status)) {
+        // Driven by another engine, which reads the request within a third of a lease; driven by none, taken over here and cancelled.
+        await store.requestCancel(id)
+        await takeOver()
+        const taken = active.get(id)
+        if (taken) return toRecord(taken.live)
+      }
+      return recordOf(stored.header, stored.operations)
     },
 
     async retry(id) {
@@ -564,10 +592,12 @@ export function createWorkflowService(host: WorkflowHost, options: WorkflowServi
       await durations.load()
       await takeOver()
       takeOverTimer = setInterval(() => void takeOver(), host.leaseMs).unref()
+      cancelTimer = setInterval(() => void honourCancelRequests(), Math.max(1, Math.floor(host.leaseMs / 3))).unref()
     },
     async stop() {
       stopped = true
       clearInterval(takeOverTimer)
+      clearInterval(cancelTimer)
       await takingOver
       for (const entry of active.values()) {
         entry.runner?.detach()

@@ -1,7 +1,7 @@
 import type { Storage } from 'unstorage'
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../jobs/store'
 import { createId } from '../_internal/id'
-import { keySegment } from '../storage/keys'
+import { decodeKeySegment, keySegment, lastSegment } from '../storage/keys'
 import type { OperationRecord, WorkflowListQuery, WorkflowRecord, WorkflowSnapshot, WorkflowStatus } from './types'
 
 /** A workflow record without its operations, which are stored apart. */
@@ -44,6 +44,8 @@ export type OperationState = Omit<OperationRecord, keyof OperationSpecRecord>
 
 const INDEX_PREFIX = 'workflows:summaries'
 const indexKey = (id: string) => `${INDEX_PREFIX}:${keySegment(id)}`
+const CANCEL_PREFIX = 'workflows:cancel-requests'
+const cancelKey = (id: string) => `${CANCEL_PREFIX}:${keySegment(id)}`
 const headerKey = (id: string) => `workflows:records:${keySegment(id)}`
 const specsKey = (id: string) => `workflows:specs:${keySegment(id)}`
 
@@ -87,6 +89,20 @@ export class WorkflowStore {
     if (activeStatuses.has(header.status)) this.written.set(header.id, entry)
     else this.written.delete(header.id)
     await this.storage.setItem(indexKey(header.id), entry)
+  }
+
+  /** Asks the engine that drives a workflow, whichever it is, to cancel it. */
+  requestCancel(id: string): Promise<void> {
+    return this.storage.setItem(cancelKey(id), true)
+  }
+
+  /** Ids of the workflows whose cancellation was asked for and not yet carried out. */
+  async cancelRequests(): Promise<string[]> {
+    return (await this.storage.getKeys(CANCEL_PREFIX)).map((key) => decodeKeySegment(lastSegment(key)))
+  }
+
+  clearCancelRequest(id: string): Promise<void> {
+    return this.storage.removeItem(cancelKey(id))
   }
 
   /** Stores what the operations are, in topological order; their states start as pending. */
