@@ -1,4 +1,4 @@
-import type { Storage } from 'unstorage'
+import type { Storage, StorageValue } from 'unstorage'
 import { keySegment, lastSegment } from '../storage/keys'
 import { jobStatuses, type JobListQuery, type JobRecord, type JobStatus, type Page } from './types'
 
@@ -26,6 +26,17 @@ const labelIndex = (key: string, value: string) => `jobs:index:label:${keySegmen
 /** Where the provider index lived before status entries named the provider (read once, to migrate). */
 const legacyProviderIndex = 'jobs:index:provider'
 
+interface Write {
+  key: string
+  value: StorageValue
+}
+
+/** A job to store, with the status its index entry has now (undefined: it has none to move). */
+export interface JobChange {
+  job: StoredJob
+  previousStatus: JobStatus | undefined
+}
+
 export const DEFAULT_PAGE_LIMIT = 50
 export const MAX_PAGE_LIMIT = 1000
 
@@ -37,28 +48,39 @@ export const MAX_PAGE_LIMIT = 1000
  * the provider filter and both together are prefix reads.
  *
  * Write order keeps the indexes repairable after a crash: a new job's index
- * entries are written before its record (a dangling entry is skipped and
- * removed), and on a status change the record is written first, then the new
- * status entry, then the old one removed (a stale entry is fixed by `repair`).
+ * entries are written before its record, in one batch (a dangling entry is
+ * skipped and removed), and on a status change the record and its new status
+ * entry are written in one batch, then the old entry removed (a stale entry is
+ * fixed by `repair`). A batch is one `setItems`: one transaction on the fs
+ * store, its writes in order elsewhere.
  */
 export class JobStore {
   constructor(private readonly storage: Storage) {}
 
   async create(job: StoredJob, fullInput?: unknown): Promise<void> {
-    // One batch for the index entries (one append on fsStorage).
-    const entries = [{ key: statusEntry(job.status, job.provider, job.id), value: '' }]
-    for (const key in job.labels) entries.push({ key: `${labelIndex(key, job.labels[key])}:${job.id}`, value: '' })
-    await this.storage.setItems(entries)
-    if (fullInput !== undefined) await this.storage.setItem(inputKey(job.id), fullInput as never)
-    await this.storage.setItem(recordKey(job.id), job as never)
+    const writes: Write[] = [{ key: statusEntry(job.status, job.provider, job.id), value: '' }]
+    for (const key in job.labels) writes.push({ key: `${labelIndex(key, job.labels[key])}:${job.id}`, value: '' })
+    if (fullInput !== undefined) writes.push({ key: inputKey(job.id), value: fullInput as StorageValue })
+    writes.push({ key: recordKey(job.id), value: job as never })
+    await this.storage.setItems(writes)
   }
 
-  async save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<void> {
-    await this.storage.setItem(recordKey(job.id), job as never)
-    if (previousStatus !== undefined && previousStatus !== job.status) {
-      await this.storage.setItem(statusEntry(job.status, job.provider, job.id), '')
-      await this.storage.removeItem(statusEntry(previousStatus, job.provider, job.id))
+  save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<void> {
+    return this.saveAll([{ job, previousStatus }])
+  }
+
+  /** Stores several jobs' changes at once: their records and new status entries in one batch, then the old entries removed. */
+  async saveAll(changes: readonly JobChange[]): Promise<void> {
+    const writes: Write[] = []
+    const moved: string[] = []
+    for (const { job, previousStatus } of changes) {
+      writes.push({ key: recordKey(job.id), value: job as never })
+      if (previousStatus === undefined || previousStatus === job.status) continue
+      writes.push({ key: statusEntry(job.status, job.provider, job.id), value: '' })
+      moved.push(statusEntry(previousStatus, job.provider, job.id))
     }
+    await this.storage.setItems(writes)
+    if (moved.length) await Promise.all(moved.map((key) => this.storage.removeItem(key)))
   }
 
   get(id: string): Promise<StoredJob | null> {
