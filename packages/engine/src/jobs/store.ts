@@ -31,12 +31,6 @@ interface Write {
   value: StorageValue
 }
 
-/** A job to store, with the status its index entry has now (undefined: it has none to move). */
-export interface JobChange {
-  job: StoredJob
-  previousStatus: JobStatus | undefined
-}
-
 export const DEFAULT_PAGE_LIMIT = 50
 export const MAX_PAGE_LIMIT = 1000
 
@@ -49,10 +43,9 @@ export const MAX_PAGE_LIMIT = 1000
  *
  * Write order keeps the indexes repairable after a crash: a new job's index
  * entries are written before its record, in one batch (a dangling entry is
- * skipped and removed), and on a status change the record and its new status
- * entry are written in one batch, then the old entry removed (a stale entry is
- * fixed by `repair`). A batch is one `setItems`: one transaction on the fs
- * store, its writes in order elsewhere.
+ * skipped and removed; one `setItems`, its writes in order), and on a status
+ * change the record is written first, then the new status entry, then the old
+ * one removed (a stale entry is fixed by `repair`).
  */
 export class JobStore {
   constructor(private readonly storage: Storage) {}
@@ -65,22 +58,12 @@ export class JobStore {
     await this.storage.setItems(writes)
   }
 
-  save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<void> {
-    return this.saveAll([{ job, previousStatus }])
-  }
-
-  /** Stores several jobs' changes at once: their records and new status entries in one batch, then the old entries removed. */
-  async saveAll(changes: readonly JobChange[]): Promise<void> {
-    const writes: Write[] = []
-    const moved: string[] = []
-    for (const { job, previousStatus } of changes) {
-      writes.push({ key: recordKey(job.id), value: job as never })
-      if (previousStatus === undefined || previousStatus === job.status) continue
-      writes.push({ key: statusEntry(job.status, job.provider, job.id), value: '' })
-      moved.push(statusEntry(previousStatus, job.provider, job.id))
+  async save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<void> {
+    await this.storage.setItem(recordKey(job.id), job as never)
+    if (previousStatus !== undefined && previousStatus !== job.status) {
+      await this.storage.setItem(statusEntry(job.status, job.provider, job.id), '')
+      await this.storage.removeItem(statusEntry(previousStatus, job.provider, job.id))
     }
-    await this.storage.setItems(writes)
-    if (moved.length) await Promise.all(moved.map((key) => this.storage.removeItem(key)))
   }
 
   get(id: string): Promise<StoredJob | null> {

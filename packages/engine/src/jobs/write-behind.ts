@@ -1,13 +1,11 @@
 import type { LiveJob } from './live-job'
 import { storedJob } from './record'
-import type { JobChange, JobStore } from './store'
+import type { JobStore } from './store'
 
 /**
- * Writes live jobs back to storage. One flush per event-loop turn stores every
- * job that changed in one batch (`JobStore.saveAll`): the changes of one turn
- * (running, then at once completed) fold into one write, and a thousand jobs
- * share one timer and one batch. A job that changes while its write is under
- * way is written again by the next flush.
+ * Writes live jobs back to storage. One flush per event-loop turn for every
+ * job that changed: the changes of one turn (running, then at once completed)
+ * fold into one write, and a thousand jobs share one timer.
  */
 export class WriteBehind {
   private dirtyJobs: LiveJob[] = []
@@ -21,7 +19,8 @@ export class WriteBehind {
     job.dirty = true
     if (job.writing) return
     job.writing = true
-    this.queue(job)
+    this.dirtyJobs.push(job)
+    if (this.dirtyJobs.length === 1) setImmediate(() => this.flush())
   }
 
   /** Settles once the job's latest state is stored. */
@@ -29,37 +28,25 @@ export class WriteBehind {
     if (job.writing) return new Promise<void>((resolve) => (job.written ??= []).push(resolve))
   }
 
-  private queue(job: LiveJob): void {
-    this.dirtyJobs.push(job)
-    if (this.dirtyJobs.length === 1) setImmediate(() => void this.flush())
-  }
-
-  /** Writes the latest state of every queued job; a job let go (another worker owns it) is not written. */
-  private async flush(): Promise<void> {
-    const jobs: LiveJob[] = []
-    for (const job of this.dirtyJobs) {
-      if (job.letGo) this.settle(job)
-      else jobs.push(job)
-    }
+  private flush(): void {
+    const jobs = this.dirtyJobs
     this.dirtyJobs = []
-    const changes: JobChange[] = jobs.map((job) => {
-      job.dirty = false
-      const previousStatus = job.indexedStatus
-      job.indexedStatus = job.record.status
-      return { job: storedJob(job.record, job.output?.total ?? job.record.outputLines, job.machine), previousStatus }
-    })
-    try {
-      if (changes.length) await this.store.saveAll(changes)
-    } catch (error) {
-      this.onError(error, jobs.length === 1 ? `storing job ${jobs[0].record.id}` : `storing ${jobs.length} jobs`)
-    }
-    for (const job of jobs) {
-      if (job.dirty && !job.letGo) this.queue(job)
-      else this.settle(job)
-    }
+    for (const job of jobs) void this.persistLoop(job)
   }
 
-  private settle(job: LiveJob): void {
+  /** Writes the latest state of a job; changes that arrive during a write are folded into the next one. */
+  private async persistLoop(job: LiveJob): Promise<void> {
+    try {
+      while (job.dirty && !job.letGo) {
+        job.dirty = false
+        const record = storedJob(job.record, job.output?.total ?? job.record.outputLines, job.machine)
+        const previous = job.indexedStatus
+        job.indexedStatus = record.status
+        await this.store.save(record, previous)
+      }
+    } catch (error) {
+      this.onError(error, `storing job ${job.record.id}`)
+    }
     job.writing = false
     const waiters = job.written
     job.written = undefined
