@@ -36,8 +36,8 @@ async function engineRun(storage?: Storage): Promise<number> {
 
 /**
  * The storage writes of 10,000 jobs alone, as the engine issues them (index
- * entries and record in one batch on submit; record and new status entry in
- * one batch, then the old entry removed, when done), on
+ * entries and record in one batch on submit; record and status index move
+ * when done), on
  * the engine's default memory storage: the part of a job's cost that is storage.
  */
 async function storageWritesAlone(): Promise<number> {
