@@ -36,8 +36,7 @@ async function engineRun(storage?: Storage): Promise<number> {
 
 /**
  * The storage writes of 10,000 jobs alone, as the engine issues them (index
- * entries and record in one batch on submit; record and status index move
- * when done), on
+ * entries and record on submit; record and status index move when done), on
  * the engine's default memory storage: the part of a job's cost that is storage.
  */
 async function storageWritesAlone(): Promise<number> {

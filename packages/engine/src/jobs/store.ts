@@ -1,4 +1,4 @@
-import type { Storage, StorageValue } from 'unstorage'
+import type { Storage } from 'unstorage'
 import { keySegment, lastSegment } from '../storage/keys'
 import { jobStatuses, type JobListQuery, type JobRecord, type JobStatus, type Page } from './types'
 
@@ -26,11 +26,6 @@ const labelIndex = (key: string, value: string) => `jobs:index:label:${keySegmen
 /** Where the provider index lived before status entries named the provider (read once, to migrate). */
 const legacyProviderIndex = 'jobs:index:provider'
 
-interface Write {
-  key: string
-  value: StorageValue
-}
-
 export const DEFAULT_PAGE_LIMIT = 50
 export const MAX_PAGE_LIMIT = 1000
 
@@ -42,20 +37,20 @@ export const MAX_PAGE_LIMIT = 1000
  * the provider filter and both together are prefix reads.
  *
  * Write order keeps the indexes repairable after a crash: a new job's index
- * entries are written before its record, in one batch (a dangling entry is
- * skipped and removed; one `setItems`, its writes in order), and on a status
- * change the record is written first, then the new status entry, then the old
- * one removed (a stale entry is fixed by `repair`).
+ * entries are written before its record (a dangling entry is skipped and
+ * removed), and on a status change the record is written first, then the new
+ * status entry, then the old one removed (a stale entry is fixed by `repair`).
  */
 export class JobStore {
   constructor(private readonly storage: Storage) {}
 
   async create(job: StoredJob, fullInput?: unknown): Promise<void> {
-    const writes: Write[] = [{ key: statusEntry(job.status, job.provider, job.id), value: '' }]
-    for (const key in job.labels) writes.push({ key: `${labelIndex(key, job.labels[key])}:${job.id}`, value: '' })
-    if (fullInput !== undefined) writes.push({ key: inputKey(job.id), value: fullInput as StorageValue })
-    writes.push({ key: recordKey(job.id), value: job as never })
-    await this.storage.setItems(writes)
+    // One batch for the index entries (one append on fsStorage).
+    const entries = [{ key: statusEntry(job.status, job.provider, job.id), value: '' }]
+    for (const key in job.labels) entries.push({ key: `${labelIndex(key, job.labels[key])}:${job.id}`, value: '' })
+    await this.storage.setItems(entries)
+    if (fullInput !== undefined) await this.storage.setItem(inputKey(job.id), fullInput as never)
+    await this.storage.setItem(recordKey(job.id), job as never)
   }
 
   async save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<void> {
