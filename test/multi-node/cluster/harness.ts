@@ -56,7 +56,7 @@ export async function startNode(name: string, env: { url: string; base: string; 
       return answer
     },
     async stop() {
-      if (child.exitCode !== null) return
+      if (!child.connected) return
       const at = ++seq
       const answer = expect(at)
       child.send({ type: 'stop', seq: at })

@@ -59,10 +59,11 @@ const cluster = defineProvider({
     },
     slowAgain: {
       idempotent: true,
-      input: z.object({ ms: z.number().int().min(0) }),
+      // `msOn`: a shorter run on the named nodes, so that a test need not wait out the long one again.
+      input: z.object({ ms: z.number().int().min(0), msOn: z.record(z.string(), z.number().int().min(0)).optional() }),
       run: async (ctx, input) => {
         ctx.log(`started on ${node}`)
-        await sleep(input.ms)
+        await sleep(input.msOn?.[node] ?? input.ms)
         return ran(0)
       },
     },
@@ -93,6 +94,8 @@ async function handle(request: NodeRequest): Promise<unknown> {
     }
     case 'wait':
       return Promise.all(request.ids.map((id) => engine.jobs.wait(id)))
+    case 'get':
+      return Promise.all(request.ids.map((id) => engine.jobs.get(id)))
     case 'output': {
       const lines = []
       for await (const line of engine.jobs.output(request.id, { from: request.from, follow: true })) lines.push(line)

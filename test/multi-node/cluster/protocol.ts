@@ -2,6 +2,7 @@
 export type NodeRequest = { seq: number } & (
   | { type: 'submit'; jobs: Array<{ provider: string; action: string; input?: unknown; concurrencyKey?: string }> }
   | { type: 'wait'; ids: string[] }
+  | { type: 'get'; ids: string[] }
   | { type: 'output'; id: string; from?: number }
   | { type: 'counts' }
   | { type: 'stop' }
