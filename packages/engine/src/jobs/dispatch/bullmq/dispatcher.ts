@@ -10,7 +10,7 @@ export interface BullmqDispatcherOptions {
   connection: string | RedisOptions
   /** Prefix of every key BullMQ and the dispatcher write. Default `provisio`. */
   prefix?: string
-  /** The BullMQ queue's name; nodes of one cluster share it. Default `jobs`. */
+  /** The BullMQ queue's name; nodes of one cluster share it. Default `dispatch` (apart from the storage's `jobs:` keys under the same prefix). */
   queueName?: string
   /** This node's name (BullMQ's worker name). Default `<host>/<pid>/<random>`. */
   nodeId?: string
@@ -57,7 +57,7 @@ export class BullmqDispatcher implements JobDispatcher {
   constructor(private readonly options: BullmqDispatcherOptions) {
     this.nodeId = options.nodeId ?? createOwner()
     this.prefix = options.prefix ?? 'provisio'
-    this.queueName = options.queueName ?? 'jobs'
+    this.queueName = options.queueName ?? 'dispatch'
   }
 
   async start(node: DispatchNode): Promise<void> {
