@@ -6,6 +6,7 @@ import { claimsFor } from './jobs/claims'
 import { Scheduler } from './jobs/scheduler'
 import { JobQueue } from './jobs/queue'
 import type { EngineHooks, JobsApi } from './jobs/types'
+import type { JobDispatcher } from './jobs/dispatch/types'
 import { JobStore } from './jobs/store'
 import { LocalWorker } from './jobs/worker'
 import { memoryStorage } from './storage/memory'
@@ -33,6 +34,12 @@ export interface EngineOptions {
    * (it looks once per lease). Default 30 000 ms.
    */
   leaseMs?: number
+  /**
+   * Decides where and when jobs run. Without one, this process runs every job it is given;
+   * `bullmqDispatcher` from `@provisio/engine/bullmq` spreads them over every engine on one
+   * Redis (with a storage they share), with the limits above held across them.
+   */
+  dispatcher?: JobDispatcher
   /** How long `stop()` lets running jobs finish before cancelling them. Default 10 000 ms. */
   stopGraceMs?: number
   /** Workflow settings, e.g. `undoRetry`: the retry policy of each undo job during rollback. */
@@ -70,6 +77,8 @@ export interface PluginRoute {
 export class Engine extends EventEmitter<EngineEventMap> {
   readonly storage: Storage
   readonly jobs: JobsApi
+  /** The dispatcher given in the options (its node id, and whatever it tells of the cluster). */
+  readonly dispatcher?: JobDispatcher
   /** Workflows: batches of operations over a dependency DAG (see docs/workflows.md). */
   readonly workflows: WorkflowService['workflows']
   readonly checkpoints: WorkflowService['checkpoints']
@@ -95,6 +104,7 @@ export class Engine extends EventEmitter<EngineEventMap> {
     const concurrency = options.concurrency ?? 8
     const leaseMs = options.leaseMs ?? 30_000
     for (const provider of options.providers ?? []) this.addProvider(provider)
+    this.dispatcher = options.dispatcher
     const store = new JobStore(this.storage)
     this.jobWorker = new LocalWorker({
       storage: this.storage,
@@ -104,6 +114,7 @@ export class Engine extends EventEmitter<EngineEventMap> {
       hooks: this.hooks,
       scheduler: new Scheduler({ concurrency, concurrencyKeys: options.concurrencyKeys ?? {} }),
       leaseMs,
+      dispatcher: options.dispatcher,
       onError: (error, context) => this.reportError(error, context),
     })
     this.jobQueue = new JobQueue({
@@ -113,6 +124,7 @@ export class Engine extends EventEmitter<EngineEventMap> {
       providers: this.registry,
       events: this,
       unavailableProviders: options.unavailableProviders,
+      spansNodes: options.dispatcher !== undefined,
     })
     this.jobs = this.jobQueue
     this.workflowService = createWorkflowService(

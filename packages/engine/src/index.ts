@@ -29,6 +29,7 @@ export type {
 export { jobMachine, JOB_MACHINE_VERSION, backoffDelay } from './machines/job'
 export type { ClaimKind, Claims, JobClaims } from './jobs/claims'
 export type { JobWorker } from './jobs/worker'
+export type { DispatchedRun, DispatchNode, JobDispatcher } from './jobs/dispatch/types'
 
 // Workflows
 export { finalWorkflowStatuses, settledOperationStatuses } from './workflows'

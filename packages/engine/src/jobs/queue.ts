@@ -5,13 +5,14 @@ import type { EngineEmitter } from '../events'
 import { EngineStateError, NotFoundError, ValidationError } from '../errors'
 import { initialJobContext, JOB_MACHINE_VERSION } from '../machines/job'
 import { findAction, type RegisteredProvider } from '../providers/registry'
+import { followOutputElsewhere } from './dispatch/remote-output'
 import { followStored } from './follow'
 import type { MachineState } from './live-job'
 import { readStoredOutput } from './output'
 import { jobRecord, storedJob } from './record'
 import type { JobStore } from './store'
 import { jobSubmissionSchema } from './submission'
-import type { JobListQuery, JobRecord, JobsApi, JobSubmission, OutputLine, OutputOptions, Page } from './types'
+import { finalJobStatuses, type JobListQuery, type JobRecord, type JobsApi, type JobSubmission, type OutputLine, type OutputOptions, type Page } from './types'
 import type { JobWorker } from './worker'
 
 export interface JobQueueOptions {
@@ -22,6 +23,8 @@ export interface JobQueueOptions {
   events: EngineEmitter
   /** Known providers that are not available, with what to do about it. */
   unavailableProviders?: Readonly<Record<string, string>>
+  /** Jobs may run on other nodes (a dispatcher spreads them): their output is followed through relayed events. */
+  spansNodes?: boolean
 }
 
 /** The stored state of every new job without retries or a timeout: one object for all of them. */
@@ -125,7 +128,8 @@ export class JobQueue implements JobsApi {
     const created = jobRecord(record)
     if (events.listenerCount('job:created')) events.emit('job:created', { id, job: created })
     if (events.listenerCount('job:status')) events.emit('job:status', { id, status: 'pending', previous: null, job: jobRecord(record) })
-    this.options.worker.add({ record, machine, input, action, registered })
+    const dispatched = this.options.worker.add({ record, machine, input, action, registered })
+    if (dispatched) await dispatched
     return created
   }
 
@@ -154,7 +158,12 @@ export class JobQueue implements JobsApi {
     for (;;) {
       const log = worker.output(id)
       if (!log) {
-        if (!(await store.get(id))) throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
+        const stored = await store.get(id)
+        if (!stored) throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
+        if (follow && this.options.spansNodes && !finalJobStatuses.has(stored.status)) {
+          yield* followOutputElsewhere(this.options, id, cursor)
+          return
+        }
         for await (const line of readStoredOutput(storage, id, cursor)) {
           yield line
           cursor = line.seq + 1
@@ -162,13 +171,15 @@ export class JobQueue implements JobsApi {
         return
       }
       if (cursor < log.stored) {
-        for await (const line of readStoredOutput(storage, id, cursor, log.stored)) {
+        // Up to what is stored now: more may be stored while this reads, and those lines are read next time round.
+        const stored = log.stored
+        for await (const line of readStoredOutput(storage, id, cursor, stored)) {
           yield line
           cursor = line.seq + 1
         }
         // Lines counted as stored but not found were lost with a crash before their chunk was
         // written: skip them, or this loop would wait for them forever.
-        cursor = Math.max(cursor, log.stored)
+        cursor = Math.max(cursor, stored)
         continue
       }
       for (const line of log.unstoredFrom(cursor)) {

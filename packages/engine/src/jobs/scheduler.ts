@@ -45,6 +45,11 @@ export class Scheduler {
     })
   }
 
+  /** The limits it was made with; a dispatcher holds them across nodes. */
+  get limits(): Readonly<SchedulerOptions> {
+    return this.options
+  }
+
   get running(): number {
     return this.global.pending
   }

@@ -1,6 +1,7 @@
 import type { Storage } from 'unstorage'
 import { createDeferred } from '../_internal/deferred'
 import { isoTime } from '../_internal/time'
+import { NotFoundError } from '../errors'
 import type { EngineEmitter } from '../events'
 import {
   initialJobContext,
@@ -21,6 +22,7 @@ import { jobRecord } from './record'
 import { runAction } from './run-action'
 import type { Scheduler } from './scheduler'
 import type { JobStore, StoredJob } from './store'
+import type { DispatchedRun, JobDispatcher } from './dispatch/types'
 import { followStored } from './follow'
 import { finalJobStatuses, type EngineHooks, type JobRecord, type JobStatus } from './types'
 import { WriteBehind } from './write-behind'
@@ -35,8 +37,8 @@ import { WriteBehind } from './write-behind'
 export interface JobWorker {
   /** Takes over the unfinished jobs in storage that no live worker holds, and keeps looking for lapsed leases. */
   start(): Promise<void>
-  /** A job the queue has just stored: claim it and run it when a slot is free. */
-  add(job: QueuedJob): void
+  /** A job the queue has just stored: claim it and run it when a slot is free (or hand it to the dispatcher, which resolves once it is acknowledged). */
+  add(job: QueuedJob): void | Promise<void>
   /** The current record of a job this worker holds (fresher than storage), else undefined. */
   record(id: string): JobRecord | undefined
   /** Settles with the final record of a job this worker holds, else undefined. */
@@ -60,6 +62,8 @@ export interface LocalWorkerOptions {
   leaseMs: number
   /** The claims primitive; by default the one `claimsFor(storage)` picks for the storage's driver. */
   claims?: JobClaims
+  /** Decides where and when jobs run (e.g. BullMQ over several nodes); without one, every job added runs here. */
+  dispatcher?: JobDispatcher
   onError: (error: unknown, context: string) => void
 }
 
@@ -88,6 +92,8 @@ export class LocalWorker implements JobWorker {
   private readonly initialSnapshot = jobMachine.resolveState({ value: 'pending', context: initialJobContext() })
   private sweepTimer?: NodeJS.Timeout
   private running = false
+  /** Settles the dispatched runs this node still holds when it stops: their jobs go to another node. */
+  private readonly stopped = createDeferred<DispatchedRun>()
 
   constructor(private readonly options: LocalWorkerOptions) {
     this.writes = new WriteBehind(options.store, options.onError)
@@ -104,8 +110,9 @@ export class LocalWorker implements JobWorker {
 
   async start(): Promise<void> {
     this.running = true
-    const { store } = this.options
+    const { store, dispatcher } = this.options
     await store.migrateIndexes()
+    if (dispatcher) return this.startDispatched(dispatcher)
     for (const status of CLAIMED_STATUSES) for (const id of (await store.idsWithStatus(status)).sort()) await this.adopt(id, status)
     // Queued jobs are read in batches and queued in id (creation) order; each is claimed when a slot takes it.
     const pending = (await store.idsWithStatus('pending')).sort()
@@ -116,7 +123,9 @@ export class LocalWorker implements JobWorker {
     this.sweepTimer = setInterval(() => void this.sweep(), this.options.leaseMs).unref()
   }
 
-  add(queued: QueuedJob): void {
+  add(queued: QueuedJob): void | Promise<void> {
+    const { dispatcher } = this.options
+    if (dispatcher) return dispatcher.dispatch(queued.record)
     const job = liveJob(queued, queued.record.status)
     this.active.set(job.record.id, job)
     this.enqueue(job)
@@ -139,7 +148,7 @@ export class LocalWorker implements JobWorker {
 
   cancel(id: string, reason?: string): Promise<JobRecord> | undefined {
     const job = this.active.get(id)
-    if (!job) return undefined
+    if (!job) return this.options.dispatcher && this.cancelElsewhere(id, reason)
     const final = this.final(id)!
     this.send(job, { type: 'job.cancel', reason })
     return final
@@ -148,6 +157,8 @@ export class LocalWorker implements JobWorker {
   async stop(graceMs: number): Promise<void> {
     this.running = false
     clearInterval(this.sweepTimer)
+    // The dispatcher takes no more jobs from here on; it settles once the runs below return.
+    const detached = this.options.dispatcher?.stop()
     const running = [...this.active.values()].filter((job) => job.record.status === 'running')
     if (running.length) {
       let timer: NodeJS.Timeout | undefined
@@ -169,6 +180,8 @@ export class LocalWorker implements JobWorker {
       this.active.delete(job.record.id)
       await this.release(job.record.id)
     }
+    this.stopped.resolve('released')
+    await detached
     this.claims.stopRenewing()
   }
 
@@ -183,6 +196,70 @@ export class LocalWorker implements JobWorker {
     await Promise.race([Promise.all(this.runs.values()), new Promise<void>((resolve) => (timer = setTimeout(resolve, SLOT_GRACE_MS)))])
     clearTimeout(timer)
     await Promise.all([...this.actionsRunning].map((job) => this.storeLateOutput(job)))
+  }
+
+  // ---- dispatched jobs --------------------------------------------------------
+
+  /** Attaches to the dispatcher, and hands it the stored queued jobs (it dispatches each id once, so several nodes may). */
+  private async startDispatched(dispatcher: JobDispatcher): Promise<void> {
+    const { store, scheduler, events, leaseMs, onError } = this.options
+    const { concurrency, concurrencyKeys } = scheduler.limits
+    await dispatcher.start({
+      run: (id) => this.runDispatched(id),
+      cancel: (id, reason) => void this.cancel(id, reason),
+      events,
+      store,
+      concurrency,
+      concurrencyKeys,
+      leaseMs,
+      onError,
+    })
+    for (const id of await store.idsWithStatus('pending')) {
+      const stored = await store.get(id)
+      if (stored?.status === 'pending') await dispatcher.dispatch(stored)
+    }
+  }
+
+  /**
+   * Runs a job the dispatcher gave this node: claimed first, then restored
+   * from storage as a job taken over from a dead worker is (a running job of
+   * a dead node is re-run if idempotent, else failed as interrupted).
+   */
+  private async runDispatched(id: string): Promise<DispatchedRun> {
+    if (!this.running) return 'released'
+    const held = this.final(id)
+    if (held) return Promise.race([held.then(() => 'done' as const), this.stopped.promise])
+    if (!(await this.claims.acquire(id))) return 'busy'
+    const stored = await this.options.store.get(id)
+    if (!stored || finalJobStatuses.has(stored.status)) {
+      await this.release(id)
+      return 'done'
+    }
+    await this.restore(stored)
+    const final = this.final(id)
+    return final ? Promise.race([final.then(() => 'done' as const), this.stopped.promise]) : 'done'
+  }
+
+  /**
+   * Cancels a job this node does not hold: a queued one is cancelled here
+   * under its claim; one that runs elsewhere is cancelled by its node, and
+   * its end is read from storage.
+   */
+  private async cancelElsewhere(id: string, reason?: string): Promise<JobRecord> {
+    if (await this.claims.acquire(id)) {
+      const stored = await this.options.store.get(id)
+      if (!stored) {
+        await this.release(id)
+        throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
+      }
+      if (finalJobStatuses.has(stored.status) || !(await this.hold(stored))) {
+        await this.release(id)
+        return jobRecord(stored)
+      }
+      return this.cancel(id, reason)!
+    }
+    this.options.dispatcher!.requestCancel(id, reason)
+    return followStored(this.options.store, id, (held) => this.final(held))
   }
 
   // ---- claims ---------------------------------------------------------------
@@ -274,6 +351,18 @@ export class LocalWorker implements JobWorker {
   // ---- running ----------------------------------------------------------------
 
   private async restore(stored: StoredJob): Promise<void> {
+    const job = await this.hold(stored)
+    if (!job) return
+    if (stored.status === 'running' && !job.action.idempotent) {
+      this.send(job, { type: 'job.interrupt' })
+      return
+    }
+    if (stored.status !== 'pending') this.setStatus(job, 'pending', job.machine.context as JobMachineContext | undefined)
+    this.enqueue(job)
+  }
+
+  /** Makes a stored job one this worker holds (claimed), or stores it failed when its action is gone. */
+  private async hold(stored: StoredJob): Promise<LiveJob | undefined> {
     const registered = this.options.providers.get(stored.provider)
     const action = registered?.provider.actions[stored.action]
     if (!registered || !action) {
@@ -285,18 +374,13 @@ export class LocalWorker implements JobWorker {
       }
       await this.options.store.save(failed, stored.status)
       await this.release(stored.id)
-      return
+      return undefined
     }
     const input = action.redact ? await this.options.store.getFullInput(stored.id) : stored.input
     const machine = stored.machine ?? { version: JOB_MACHINE_VERSION, value: stored.status, context: undefined }
     const job = liveJob({ record: jobRecord(stored), machine, input, action, registered }, stored.status)
     this.active.set(stored.id, job)
-    if (stored.status === 'running' && !action.idempotent) {
-      this.send(job, { type: 'job.interrupt' })
-      return
-    }
-    if (stored.status !== 'pending') this.setStatus(job, 'pending', machine.context as JobMachineContext | undefined)
-    this.enqueue(job)
+    return job
   }
 
   private enqueue(job: LiveJob): void {

@@ -102,6 +102,7 @@ export const serveCommand = defineCommand({
       { openIdentity },
       { resolveProviders },
       { createConfiguredStorage },
+      { createConfiguredDispatcher },
       { storageDamageMessage },
       { workspaces },
       { serveSurfaces, tartvmBanner },
@@ -113,6 +114,7 @@ export const serveCommand = defineCommand({
       import('../runtime/identity'),
       import('../runtime/providers'),
       import('../runtime/storage'),
+      import('../runtime/dispatcher'),
       import('./storage'),
       import('../workspaces'),
       import('../runtime/tartvm'),
@@ -147,6 +149,7 @@ export const serveCommand = defineCommand({
     if (webhookEndpoints.length) plugins.push(webhooks({ endpoints: webhookEndpoints as Parameters<typeof webhooks>[0]['endpoints'] }))
     const engine = createEngine({
       storage,
+      dispatcher: await createConfiguredDispatcher(config),
       providers: sandbox.providers,
       unavailableProviders: sandbox.unavailable,
       plugins,

@@ -1,0 +1,84 @@
+import Redis from 'ioredis'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { JobRecord, OutputLine } from '@provisio/engine'
+import { startRedis } from '../helpers/redis'
+import { describeWithTool } from '../helpers/system-tools'
+import { startNode, type ClusterNode } from './cluster/harness'
+
+type Ran = { node: string; startedAt: number; endedAt: number }
+
+describeWithTool('redis-server')('three engines on one Redis, dispatched by BullMQ', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>
+  let client: Redis
+  let nodes: ClusterNode[] = []
+  const base = `cluster-${process.pid}`
+
+  beforeAll(async () => {
+    redis = await startRedis()
+    client = new Redis(redis.url)
+    nodes = await Promise.all(['a', 'b', 'c'].map((name) => startNode(name, { url: redis.url, base })))
+  }, 30_000)
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.stop()))
+    client?.disconnect()
+    await redis?.stop()
+  }, 30_000)
+
+  it('runs 1,000 jobs submitted on every node exactly once each, spread over the nodes', async () => {
+    const perNode = await Promise.all(
+      nodes.map((node, n) =>
+        node.ask<string[]>({ type: 'submit', jobs: Array.from({ length: n === 0 ? 334 : 333 }, () => ({ provider: 'cluster', action: 'noop' })) }),
+      ),
+    )
+    const ids = perNode.flat()
+    expect(new Set(ids).size).toBe(1000)
+    const records = (await Promise.all(nodes.map((node, n) => node.ask<JobRecord[]>({ type: 'wait', ids: perNode[n] })))).flat()
+    expect(records.every((job) => job.status === 'completed')).toBe(true)
+    const runs = await client.lrange(`${base}:runs`, 0, -1)
+    expect(runs.length).toBe(1000)
+    expect(new Set(runs).size).toBe(1000)
+    const byNode = new Map<string, number>()
+    for (const job of records) byNode.set((job.result as Ran).node, (byNode.get((job.result as Ran).node) ?? 0) + 1)
+    expect([...byNode.keys()].sort()).toEqual(['a', 'b', 'c'])
+    const counts = await nodes[0].ask<{ nodes: string[]; active: number; waiting: number }>({ type: 'counts' })
+    expect(counts.nodes).toEqual(['a', 'b', 'c'])
+    expect(counts.active + counts.waiting).toBe(0)
+  }, 60_000)
+
+  it('holds a concurrency key across the cluster: never more than its limit running at once', async () => {
+    const submissions = nodes.map((node) =>
+      node.ask<string[]>({
+        type: 'submit',
+        jobs: Array.from({ length: 4 }, () => ({ provider: 'cluster', action: 'sleep', input: { ms: 150 }, concurrencyKey: 'shared' })),
+      }),
+    )
+    const perNode = await Promise.all(submissions)
+    const records = (await Promise.all(nodes.map((node, n) => node.ask<JobRecord[]>({ type: 'wait', ids: perNode[n] })))).flat()
+    expect(records.every((job) => job.status === 'completed')).toBe(true)
+    const spans = records.map((job) => job.result as Ran)
+    // The most runs that overlapped at one instant: the key allows 2 ('shared': 2), in the whole cluster.
+    const edges = spans.flatMap((span) => [
+      { at: span.startedAt, delta: 1 },
+      { at: span.endedAt, delta: -1 },
+    ])
+    edges.sort((x, y) => x.at - y.at || x.delta - y.delta)
+    let running = 0
+    let most = 0
+    for (const edge of edges) most = Math.max(most, (running += edge.delta))
+    expect(most).toBe(2)
+    expect(new Set(spans.map((span) => span.node)).size).toBeGreaterThan(1)
+  }, 30_000)
+
+  it('streams a job that runs on one node to late followers on every node: in order, no gaps, no duplicates, then the end', async () => {
+    const [id] = await nodes[0].ask<string[]>({ type: 'submit', jobs: [{ provider: 'cluster', action: 'lines', input: { count: 80, everyMs: 10 } }] })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const followed = await Promise.all(nodes.map((node) => node.ask<{ lines: OutputLine[]; job: JobRecord }>({ type: 'output', id })))
+    const runner = (followed[0].job.result as Ran).node
+    expect(nodes.some((node) => node.name !== runner)).toBe(true)
+    for (const { lines, job } of followed) {
+      expect(lines.map((line) => line.seq)).toEqual(Array.from({ length: 80 }, (_, n) => n))
+      expect(lines.map((line) => line.line)).toEqual(Array.from({ length: 80 }, (_, n) => `line ${n}`))
+      expect(job.status).toBe('completed')
+    }
+  }, 30_000)
+})
