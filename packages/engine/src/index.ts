@@ -27,6 +27,7 @@ export type {
   RetryPolicy,
 } from './jobs/types'
 export { jobMachine, JOB_MACHINE_VERSION, backoffDelay } from './machines/job'
+export { claimsFor, createOwner } from './jobs/claims'
 export type { JobClaims } from './jobs/claims'
 export type { JobWorker } from './jobs/worker'
 

@@ -1,0 +1,7 @@
+export { collectClusterMetrics } from './metrics'
+export { joinCluster, standaloneNode } from './nodes'
+export type { ClusterMembership, ClusterNode, JoinClusterOptions } from './nodes'
+export { every } from './periodic'
+export type { EveryOptions } from './periodic'
+export { queueCounts } from './queue'
+export type { QueueCounts } from './queue'
