@@ -11,6 +11,8 @@ import { createStorage } from 'unstorage'
 import redisDriver from 'unstorage/drivers/redis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { every } from '@provisio/plugins'
+import { identityKeys } from '../../packages/http/src/identity/keys'
+import { createLockout } from '../../packages/http/src/identity/lockout'
 import { startRedis } from '../helpers/redis'
 import { describeWithTool } from '../helpers/system-tools'
 
@@ -247,7 +249,7 @@ describeWithTool('redis-server')('several provisio serve nodes on one redis', ()
   })
 })
 
-describeWithTool('redis-server')('every: periodic work on one redis', () => {
+describeWithTool('redis-server')('periodic work and shared counters on one redis', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>
   beforeAll(async () => {
     redis = await startRedis()
@@ -267,5 +269,15 @@ describeWithTool('redis-server')('every: periodic work on one redis', () => {
     const periods = runs.map((run) => run.period)
     expect(periods.length).toBeGreaterThanOrEqual(5)
     expect(new Set(periods).size).toBe(periods.length)
+  })
+
+  it('counts every failed login that two nodes record at once', async () => {
+    const storages = [1, 2].map(() => createStorage({ driver: redisDriver({ url: redis.url, base: 'provisio' }) }))
+    const policy = { maxFailures: 1_000, windowSeconds: 900, lockSeconds: 900 }
+    const lockouts = storages.map((storage) => createLockout({ storage, policy, now: Date.now }))
+    await Promise.all(lockouts.flatMap((lockout) => Array.from({ length: 10 }, () => lockout.recordFailure('racy'))))
+    const record = await storages[0].getItem<{ failures: number }>(identityKeys.lockout('racy'))
+    await Promise.all(storages.map((storage) => storage.dispose()))
+    expect(record?.failures).toBe(20)
   })
 })

@@ -30,5 +30,5 @@ export { defaultSubject, mail, messageText, openMailTransport } from './mail'
 export type { MailOptions, MailTransporter, SmtpOptions } from './mail'
 
 // Cluster
-export { collectClusterMetrics, every, joinCluster, queueCounts, standaloneNode } from './cluster'
-export type { ClusterMembership, ClusterNode, EveryOptions, JoinClusterOptions, QueueCounts } from './cluster'
+export { collectClusterMetrics, every, joinCluster, queueCounts, standaloneNode, storageMutex } from './cluster'
+export type { ClusterMembership, ClusterNode, EveryOptions, Exclusive, JoinClusterOptions, QueueCounts, StorageMutexOptions } from './cluster'

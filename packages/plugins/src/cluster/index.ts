@@ -1,6 +1,8 @@
 export { collectClusterMetrics } from './metrics'
 export { joinCluster, standaloneNode } from './nodes'
 export type { ClusterMembership, ClusterNode, JoinClusterOptions } from './nodes'
+export { storageMutex } from './mutex'
+export type { Exclusive, StorageMutexOptions } from './mutex'
 export { every } from './periodic'
 export type { EveryOptions } from './periodic'
 export { queueCounts } from './queue'
