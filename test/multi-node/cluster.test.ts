@@ -11,8 +11,10 @@ import { createStorage } from 'unstorage'
 import redisDriver from 'unstorage/drivers/redis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { every } from '@provisio/plugins'
+import { createIdentity } from '../../packages/http/src/identity'
 import { identityKeys } from '../../packages/http/src/identity/keys'
 import { createLockout } from '../../packages/http/src/identity/lockout'
+import { createSessions } from '../../packages/http/src/identity/sessions'
 import { startRedis } from '../helpers/redis'
 import { describeWithTool } from '../helpers/system-tools'
 
@@ -279,5 +281,29 @@ describeWithTool('redis-server')('periodic work and shared counters on one redis
     const record = await storages[0].getItem<{ failures: number }>(identityKeys.lockout('racy'))
     await Promise.all(storages.map((storage) => storage.dispose()))
     expect(record?.failures).toBe(20)
+  })
+
+  it('lets one of two nodes rotating one refresh token at once win, and ends the session on the other', async () => {
+    const storages = [1, 2].map(() => createStorage({ driver: redisDriver({ url: redis.url, base: 'provisio' }) }))
+    const sessions = storages.map((storage) => createSessions({ storage, ttlSeconds: 600, now: Date.now }))
+    const { token } = await sessions[0].issue({ userId: 'u-1', sessionEpoch: 0 })
+    // Both connected first, so that neither is held back by its connection.
+    await Promise.all(storages.map((storage) => storage.hasItem('warm-up')))
+    const outcomes = await Promise.allSettled(sessions.map((node) => node.rotate(token)))
+    await Promise.all(storages.map((storage) => storage.dispose()))
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected'])
+    expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: { code: 'reused' } })
+  })
+
+  it('renews an access token once when two nodes are asked at once', async () => {
+    const storages = [1, 2].map(() => createStorage({ driver: redisDriver({ url: redis.url, base: 'renewals' }) }))
+    const identities = storages.map((storage) => createIdentity({ storage }))
+    await identities[0].bootstrapAdmin({ username: 'admin', password: adminPassword })
+    const { accessToken } = await identities[0].login({ username: 'admin', password: adminPassword })
+    // Both connected and with the signing key and the user loaded, so that neither is held back.
+    await Promise.all(identities.map((identity) => identity.verify(accessToken)))
+    const outcomes = await Promise.allSettled(identities.map((identity) => identity.renewAccessToken(accessToken)))
+    await Promise.all(storages.map((storage) => storage.dispose()))
+    expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected'])
   })
 })
