@@ -4,8 +4,6 @@ import type { Driver, Storage } from 'unstorage'
 export interface EveryOptions {
   /** A run that threw; the next period runs again regardless. */
   onError?: (error: unknown) => void
-  /** Also run once at start (in the period under way), not only from the next period on. */
-  immediately?: boolean
 }
 
 /** The periods each name last ran in, per driver: several engines of one process on one storage run a task once. */
@@ -65,7 +63,6 @@ export function every(storage: Storage, name: string, periodMs: number, task: ()
     }, next - now)
     timer.unref()
   }
-  if (options.immediately) running = runPeriod(Math.floor(Date.now() / periodMs)).finally(() => (running = undefined))
   schedule()
   return () => {
     stopped = true
