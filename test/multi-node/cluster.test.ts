@@ -14,8 +14,9 @@ import { every } from '@provisio/plugins'
 import { createIdentity } from '../../packages/http/src/identity'
 import { identityKeys } from '../../packages/http/src/identity/keys'
 import { createLockout } from '../../packages/http/src/identity/lockout'
+import { createRateLimits } from '../../packages/http/src/middleware/rate-limit'
 import { createSessions } from '../../packages/http/src/identity/sessions'
-import { startRedis } from '../helpers/redis'
+import { freePort, startRedis } from '../helpers/redis'
 import { describeWithTool } from '../helpers/system-tools'
 
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
@@ -305,5 +306,15 @@ describeWithTool('redis-server')('periodic work and shared counters on one redis
     const outcomes = await Promise.allSettled(identities.map((identity) => identity.renewAccessToken(accessToken)))
     await Promise.all(storages.map((storage) => storage.dispose()))
     expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected'])
+  })
+
+  it('counts rate limits on each node alone while Redis cannot be reached, instead of failing requests', async () => {
+    const unreachable = new Redis(`redis://127.0.0.1:${await freePort()}`, { lazyConnect: true, maxRetriesPerRequest: 0 })
+    unreachable.on('error', () => {})
+    const limits = createRateLimits({ auth: 2 }, { redis: { client: unreachable, prefix: 'provisio:' } })
+    expect((await limits.consume('auth', 'ip:10.9.9.9')).remaining).toBe(1)
+    expect((await limits.consume('auth', 'ip:10.9.9.9')).remaining).toBe(0)
+    await expect(limits.consume('auth', 'ip:10.9.9.9')).rejects.toMatchObject({ status: 429 })
+    unreachable.disconnect()
   })
 })

@@ -48,8 +48,9 @@ export function createRateLimits(config: Partial<RateLimitConfig> = {}, store: R
       keyPrefix: `${store.redis.prefix}rate-limit:${bucket}`,
       points: resolved[bucket],
       duration: windowSeconds,
-      // While Redis is unreachable each node counts on its own rather than failing every request.
+      // While Redis is unreachable each node counts on its own rather than failing (or holding) every request.
       insuranceLimiter: memory,
+      rejectIfRedisNotReady: true,
     })
   }
   const limiters = Object.fromEntries((Object.keys(resolved) as RateLimitBucket[]).map((bucket) => [bucket, limiterOf(bucket)])) as Record<
