@@ -27,6 +27,7 @@ export type {
   RetryPolicy,
 } from './jobs/types'
 export { jobMachine, JOB_MACHINE_VERSION, backoffDelay } from './machines/job'
+export { claimsFor, createOwner } from './jobs/claims'
 export type { ClaimKind, Claims, JobClaims } from './jobs/claims'
 export type { JobWorker } from './jobs/worker'
 export type { DispatchedRun, DispatchNode, JobDispatcher } from './jobs/dispatch/types'

@@ -1,12 +1,14 @@
 import type { Server as NodeServer } from 'node:http'
 import { serve, type H3 } from 'h3'
 import { plugin as ws } from 'crossws/server'
+import { joinCluster } from '@provisio/plugins'
 import { answerClientErrors } from './middleware/client-errors'
 import { buildSurface } from './platform/build-surface'
 import { resolvePlatform, type PlatformOptions } from './platform/services'
 import type { SurfaceDeps } from './platform/surface-deps'
 import type { SurfaceDefinition, SurfaceModule } from './platform/types'
 import { findSurfaceModule, surfaceModules } from './surfaces'
+import { version } from './version'
 
 export interface ServerOptions extends PlatformOptions {
   /** Surfaces to serve, by name or as modules; every registered surface by default. */
@@ -73,13 +75,24 @@ function addressOf(module: SurfaceModule<SurfaceDeps>, options: Pick<ServerOptio
  * rate limiters. WebSocket upgrades go through crossws to the surface's `websockets` routes.
  */
 export async function createServer(options: ServerOptions): Promise<ProvisioServer> {
-  const platform = resolvePlatform(options)
+  const modules = resolveModules(options.surfaces)
+  const surfaceNames = modules.map((module) => module.name)
+  // Joined here unless the caller manages this node's membership, and then left by `close`.
+  const cluster =
+    options.cluster ??
+    joinCluster(options.engine.storage, {
+      surfaces: surfaceNames,
+      version,
+      onError: (error) => options.engine.emit('engine:error', { error: error as Error, context: 'cluster: heartbeat' }),
+    })
+  const leave = () => (options.cluster ? Promise.resolve() : cluster.leave())
+  const platform = resolvePlatform({ ...options, cluster }, surfaceNames)
   const running: RunningSurface[] = []
   const servers: ReturnType<typeof serve>[] = []
   const disposers: NonNullable<SurfaceDefinition['dispose']>[] = []
   const dispose = () => Promise.all(disposers.splice(0).map((fn) => fn()))
   try {
-    for (const module of resolveModules(options.surfaces)) {
+    for (const module of modules) {
       const { app, definition } = buildSurface(module, platform)
       if (definition.dispose) disposers.push(definition.dispose)
       const { host, port: requestedPort } = addressOf(module, options)
@@ -106,6 +119,7 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
     await Promise.all(servers.map((server) => server.close(true)))
     platform.dispose()
     await dispose()
+    await leave()
     throw error
   }
 
@@ -128,6 +142,7 @@ export async function createServer(options: ServerOptions): Promise<ProvisioServ
       await dispose()
       await Promise.all(servers.map((server) => server.close(force)))
       platform.dispose()
+      await leave()
     },
   }
 }

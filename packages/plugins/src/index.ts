@@ -28,3 +28,7 @@ export type { MetricsOptions, MetricsPlugin } from './metrics'
 // Mail
 export { defaultSubject, mail, messageText, openMailTransport } from './mail'
 export type { MailOptions, MailTransporter, SmtpOptions } from './mail'
+
+// Cluster
+export { collectClusterMetrics, every, joinCluster, queueCounts, standaloneNode, storageMutex } from './cluster'
+export type { ClusterMembership, ClusterNode, EveryOptions, Exclusive, JoinClusterOptions, QueueCounts, StorageMutexOptions } from './cluster'

@@ -97,7 +97,7 @@ export const serveCommand = defineCommand({
     // The server's modules load once the configuration is known to be good.
     const [
       { createEngine },
-      { webhooks },
+      { joinCluster, webhooks },
       { createServer, surfaceAddresses },
       { openIdentity },
       { resolveProviders },
@@ -107,6 +107,8 @@ export const serveCommand = defineCommand({
       { workspaces },
       { serveSurfaces, tartvmBanner },
       { assertPortsFree },
+      { startPeriodicWork },
+      { version },
     ] = await Promise.all([
       import('@provisio/engine'),
       import('@provisio/plugins'),
@@ -119,6 +121,8 @@ export const serveCommand = defineCommand({
       import('../workspaces'),
       import('../runtime/tartvm'),
       import('../runtime/ports'),
+      import('../runtime/periodic'),
+      import('../version'),
     ])
 
     // Nothing is written (data dir, key, tartvm token) until every port is known to be free.
@@ -146,7 +150,8 @@ export const serveCommand = defineCommand({
     const plugins = [workspaces({ root: workspacesRoot })]
     // Registered before the engine resumes queued jobs, so a deploy queued before a restart runs after it.
     if ((config.surfaces ?? surfaceNames).includes('cloudlab')) plugins.push((await import('../surfaces/cloudlab/operations')).cloudlabJobs())
-    if (webhookEndpoints.length) plugins.push(webhooks({ endpoints: webhookEndpoints as Parameters<typeof webhooks>[0]['endpoints'] }))
+    if (webhookEndpoints.length)
+      plugins.push(webhooks({ endpoints: webhookEndpoints as Parameters<typeof webhooks>[0]['endpoints'], pendingSweepMs: config.webhooks?.pendingSweepMs }))
     const engine = createEngine({
       storage,
       dispatcher: await createConfiguredDispatcher(config),
@@ -160,7 +165,16 @@ export const serveCommand = defineCommand({
     await ensureFirstAdmin(identity, (config.surfaces ?? surfaceNames).includes('cloudlab'))
 
     const served = serveSurfaces(config)
+    const node = joinCluster(storage, {
+      id: config.cluster.nodeId,
+      heartbeatMs: config.cluster.heartbeatMs,
+      surfaces: [...(config.surfaces ?? surfaceNames)],
+      version,
+      onError: (error) => consola.warn(`cluster: heartbeat not written: ${(error as Error).message}`),
+    })
+    const stopPeriodic = startPeriodicWork(storage, identity)
     const server = await createServer({
+      cluster: node,
       engine,
       identity,
       surfaces: served.surfaces,
@@ -205,7 +219,10 @@ export const serveCommand = defineCommand({
       const force = setTimeout(() => void server.close({ force: true }), config.shutdownGraceMs)
       await server.close()
       clearTimeout(force)
+      stopPeriodic()
       await engine.stop({ graceMs: config.shutdownGraceMs })
+      // Out of the node list at once, not a TTL later.
+      await node.leave()
       await sandbox.close()
       await storage.dispose()
       consola.info('Stopped')

@@ -2,15 +2,11 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { surfaceNames } from '../surfaces'
+import { ConfigError } from './errors'
 import { serveConfigSchema, type ServeConfig } from './schema'
+import { readSigningKeyFile } from './signing-key'
 
-/** A configuration problem, naming the key and where its value came from. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = this.constructor.name
-  }
-}
+export { ConfigError } from './errors'
 
 type Layer = Record<string, unknown>
 
@@ -24,6 +20,11 @@ const envKeys: Record<string, string> = {
   PROVISIO_STORAGE: 'storage',
   PROVISIO_SANDBOX: 'sandbox',
   PROVISIO_REDIS_URL: 'redisUrl',
+  PROVISIO_SIGNING_KEY: 'signingKey',
+  PROVISIO_SIGNING_KEY_FILE: 'signingKeyFile',
+  PROVISIO_NODE_ID: 'cluster.nodeId',
+  PROVISIO_HEARTBEAT_MS: 'cluster.heartbeatMs',
+  PROVISIO_WEBHOOKS_PENDING_SWEEP_MS: 'webhooks.pendingSweepMs',
   PROVISIO_RATE_LIMIT_AUTH: 'rateLimits.auth',
   PROVISIO_RATE_LIMIT_GENERAL: 'rateLimits.general',
   PROVISIO_RATE_LIMIT_BATCH: 'rateLimits.batch',
@@ -51,7 +52,8 @@ const envKeys: Record<string, string> = {
 const listKeys = new Set(['surfaces', 'cors.origins'])
 const booleanKeys = new Set(['sandbox', 'cloudlab.smtp.secure'])
 const booleanWords: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false }
-const numberKeys = /^(ports\.|rateLimits\.|shutdownGraceMs$|accessTokenTtlSeconds$|refreshTokenTtlSeconds$|cloudlab\.smtp\.port$)/
+const numberKeys =
+  /^(ports\.|rateLimits\.|shutdownGraceMs$|accessTokenTtlSeconds$|refreshTokenTtlSeconds$|cloudlab\.smtp\.port$|cluster\.heartbeatMs$|webhooks\.pendingSweepMs$)/
 
 /** Environment and flags give strings; numbers and lists are read as such so the schema sees typed values. */
 function typed(key: string, value: unknown): unknown {
@@ -154,7 +156,13 @@ export function loadServeConfig(options: LoadConfigOptions = {}): LoadedConfig {
     })
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`)
   }
-  return { config: result.data, file }
+  const config = result.data
+  if (config.signingKeyFile !== undefined) {
+    config.signingKeyFile = resolve(cwd, config.signingKeyFile)
+    const problem = readSigningKeyFile(config.signingKeyFile).problem
+    if (problem) throw new ConfigError(`Invalid configuration:\n  signingKeyFile: ${problem} (from ${sources.get('signingKeyFile')})`)
+  }
+  return { config, file }
 }
 
 /** For commands: a configuration problem is printed without a stack trace and ends the process. */

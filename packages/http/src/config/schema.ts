@@ -4,6 +4,13 @@ import { isAddressOrCidr } from '../middleware/client-ip'
 import { surfaceNames } from '../surfaces'
 
 const port = z.number().int().min(0).max(65535)
+
+/** A signing key as written: base64 or base64url of at least 32 random bytes (`openssl rand -base64 32`). */
+export const signingKeyText = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9+/_-]+={0,2}$/, 'base64 or base64url text (openssl rand -base64 32)')
+  .refine((text) => Buffer.from(text, 'base64').length >= 32, 'at least 32 bytes once decoded (openssl rand -base64 32 makes one)')
 const perMinute = z.number().int().min(1).max(1_000_000)
 
 /** Per-surface port keys, one per registered surface (`ports.control-center`). */
@@ -35,6 +42,27 @@ export const serveConfigSchema = z
       .string()
       .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
       .optional(),
+    signingKey: signingKeyText
+      .optional()
+      .describe('The JWT signing key itself (base64, 32+ bytes): every node given the same one signs and verifies the same tokens'),
+    signingKeyFile: z.string().min(1).optional().describe('A file holding the JWT signing key (base64, 32+ bytes), read at start'),
+    cluster: z
+      .object({
+        nodeId: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, dot, dash or underscore (at most 100)')
+          .optional()
+          .describe('Name of this node in health answers and metrics; default <hostname>-<pid>'),
+        heartbeatMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(600_000)
+          .default(5_000)
+          .describe('How often the node writes its record; it drops out three heartbeats after its last'),
+      })
+      .strict()
+      .default({ heartbeatMs: 5_000 }),
     rateLimits: z.object({ auth: perMinute.optional(), general: perMinute.optional(), batch: perMinute.optional() }).strict().default({}),
     cors: z
       .object({ origins: z.array(z.string().min(1)) })
@@ -64,6 +92,13 @@ export const serveConfigSchema = z
               .strict(),
           )
           .default([]),
+        pendingSweepMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(86_400_000)
+          .optional()
+          .describe('How often deliveries left pending by a stopped node are picked up, once across the nodes; default 60 000'),
       })
       .strict()
       .optional()
@@ -113,6 +148,9 @@ export const serveConfigSchema = z
   .superRefine((config, ctx) => {
     if (config.storage === 'redis' && !config.redisUrl) {
       ctx.addIssue({ code: 'custom', path: ['redisUrl'], message: 'required when storage is "redis"' })
+    }
+    if (config.signingKey !== undefined && config.signingKeyFile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['signingKey'], message: 'give the key or a file holding it (signingKeyFile), not both' })
     }
   })
 

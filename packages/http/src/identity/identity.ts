@@ -1,3 +1,4 @@
+import { storageMutex } from '@provisio/plugins'
 import { createAccessTokens, type AccessClaims } from './access-tokens'
 import { AuthError, IdentityError } from './errors'
 import { createLockout } from './lockout'
@@ -6,6 +7,7 @@ import { coversGrants, holds, toCanonicalPermission } from './permissions'
 import { verifyDecoy, verifyPassword } from './passwords'
 import { createRoleStore } from './role-store'
 import { createSecretBox, loadSigningKey, type SecretBox } from './secrets'
+import { sha256 } from './keys'
 import { createKeyedQueue } from './serialize'
 import { createSessions } from './sessions'
 import type { Identity, IdentityOptions, MfaStepUp, Principal, TokenPair } from './types'
@@ -50,6 +52,7 @@ export function createIdentity(options: IdentityOptions): Identity {
     now,
   })
   const serialize = createKeyedQueue()
+  const exclusive = storageMutex(storage)
   const timestamp = () => new Date(now()).toISOString()
 
   function signAccess(user: StoredUser) {
@@ -174,13 +177,15 @@ export function createIdentity(options: IdentityOptions): Identity {
     },
 
     renewAccessToken(accessToken) {
-      // One at a time per token, so two concurrent renewals cannot both succeed.
-      return serialize(`renew:${accessToken}`, async () => {
-        const { claims, user } = await authenticate(accessToken)
-        const next = await signAccess(user)
-        await sessions.revokeAccessToken(claims.jti, new Date(claims.exp * 1000))
-        return { accessToken: next.token, expiresAt: next.expiresAt.toISOString() }
-      })
+      // One at a time per token, in this process and across the nodes, so two concurrent renewals cannot both succeed.
+      return serialize(`renew:${accessToken}`, () =>
+        exclusive(`identity:renew:${sha256(accessToken)}`, async () => {
+          const { claims, user } = await authenticate(accessToken)
+          const next = await signAccess(user)
+          await sessions.revokeAccessToken(claims.jti, new Date(claims.exp * 1000))
+          return { accessToken: next.token, expiresAt: next.expiresAt.toISOString() }
+        }),
+      )
     },
 
     async logout(accessToken, refreshToken) {

@@ -1,3 +1,4 @@
+import { storageMutex } from '@provisio/plugins'
 import type { Storage } from 'unstorage'
 import { AuthError } from './errors'
 import { identityKeys } from './keys'
@@ -25,8 +26,10 @@ export interface Lockout {
  */
 export function createLockout(options: { storage: Storage; policy: LockoutOptions; now: () => number }): Lockout {
   const { storage, policy, now } = options
-  // Concurrent failures for one name must each count, so their read-modify-writes take turns.
+  // Concurrent failures for one name must each count, so their read-modify-writes take turns:
+  // in this process by the queue, across the nodes of a cluster by a lock in the shared storage.
   const serialize = createKeyedQueue()
+  const exclusive = storageMutex(storage)
 
   return {
     async assertOpen(username) {
@@ -43,19 +46,21 @@ export function createLockout(options: { storage: Storage; policy: LockoutOption
 
     recordFailure(username) {
       const key = identityKeys.lockout(username)
-      return serialize(key, async () => {
-        const time = now()
-        const previous = await storage.getItem<LockoutRecord>(key)
-        const windowOpen = previous && previous.windowStart + policy.windowSeconds * 1000 > time && !previous.lockedUntil
-        const failures = windowOpen ? previous.failures + 1 : 1
-        const windowStart = windowOpen ? previous.windowStart : time
-        const record: LockoutRecord = { failures, windowStart, expiresAt: windowStart + policy.windowSeconds * 1000 }
-        if (failures >= policy.maxFailures) {
-          record.lockedUntil = time + policy.lockSeconds * 1000
-          record.expiresAt = Math.max(record.expiresAt, record.lockedUntil)
-        }
-        await storage.setItem(key, record, { ttl: Math.max(1, Math.ceil((record.expiresAt - time) / 1000)) })
-      })
+      return serialize(key, () =>
+        exclusive(key, async () => {
+          const time = now()
+          const previous = await storage.getItem<LockoutRecord>(key)
+          const windowOpen = previous && previous.windowStart + policy.windowSeconds * 1000 > time && !previous.lockedUntil
+          const failures = windowOpen ? previous.failures + 1 : 1
+          const windowStart = windowOpen ? previous.windowStart : time
+          const record: LockoutRecord = { failures, windowStart, expiresAt: windowStart + policy.windowSeconds * 1000 }
+          if (failures >= policy.maxFailures) {
+            record.lockedUntil = time + policy.lockSeconds * 1000
+            record.expiresAt = Math.max(record.expiresAt, record.lockedUntil)
+          }
+          await storage.setItem(key, record, { ttl: Math.max(1, Math.ceil((record.expiresAt - time) / 1000)) })
+        }),
+      )
     },
 
     async reset(username) {

@@ -1,3 +1,4 @@
+import { storageMutex } from '@provisio/plugins'
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { Storage } from 'unstorage'
 import { AuthError } from './errors'
@@ -44,7 +45,10 @@ export interface Sessions {
 
 export function createSessions(options: { storage: Storage; ttlSeconds: number; now: () => number }): Sessions {
   const { storage, ttlSeconds, now } = options
+  // A refresh token is used once: its rotations take turns in this process and, by a lock in the
+  // shared storage, across the nodes of a cluster.
   const serialize = createKeyedQueue()
+  const exclusive = storageMutex(storage)
 
   // The storage drivers that honour `ttl` (redis) drop expired records by themselves; `prune()` covers the rest.
   function ttlOf(expiresAt: number) {
@@ -73,21 +77,23 @@ export function createSessions(options: { storage: Storage; ttlSeconds: number; 
         return Promise.reject(new AuthError('invalid_token', 'Invalid refresh token'))
       }
       const key = identityKeys.refreshToken(sha256(token))
-      return serialize(key, async () => {
-        const record = await storage.getItem<RefreshRecord>(key)
-        if (!record) throw new AuthError('invalid_token', 'Invalid refresh token')
-        if (record.expiresAt <= now()) throw new AuthError('expired', 'Refresh token expired')
-        const family = await storage.getItem<FamilyRecord>(identityKeys.refreshFamily(record.familyId))
-        if (!family || family.revoked) throw new AuthError('revoked', 'Refresh token revoked')
-        if (record.usedAt !== undefined) {
-          // A used token coming back means two holders: end the whole login for both.
-          await revokeFamily(record.familyId)
-          throw new AuthError('reused', 'Refresh token already used; the session has been revoked')
-        }
-        await accept?.({ userId: record.userId, sessionEpoch: family.sessionEpoch })
-        await storage.setItem(key, { ...record, usedAt: now() }, ttlOf(record.expiresAt))
-        return { userId: record.userId, familyId: record.familyId, sessionEpoch: family.sessionEpoch }
-      })
+      return serialize(key, () =>
+        exclusive(key, async () => {
+          const record = await storage.getItem<RefreshRecord>(key)
+          if (!record) throw new AuthError('invalid_token', 'Invalid refresh token')
+          if (record.expiresAt <= now()) throw new AuthError('expired', 'Refresh token expired')
+          const family = await storage.getItem<FamilyRecord>(identityKeys.refreshFamily(record.familyId))
+          if (!family || family.revoked) throw new AuthError('revoked', 'Refresh token revoked')
+          if (record.usedAt !== undefined) {
+            // A used token coming back means two holders: end the whole login for both.
+            await revokeFamily(record.familyId)
+            throw new AuthError('reused', 'Refresh token already used; the session has been revoked')
+          }
+          await accept?.({ userId: record.userId, sessionEpoch: family.sessionEpoch })
+          await storage.setItem(key, { ...record, usedAt: now() }, ttlOf(record.expiresAt))
+          return { userId: record.userId, familyId: record.familyId, sessionEpoch: family.sessionEpoch }
+        }),
+      )
     },
 
     async revokeFamilyOf(token, userId) {

@@ -1,6 +1,7 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import { ApiError } from '../platform/errors'
 import type { RateLimitBucket } from '../platform/types'
+import type { SharedRedis } from '../runtime/redis'
 
 /** Requests per minute of each bucket; 004's figures by default. */
 export interface RateLimitConfig {
@@ -28,18 +29,34 @@ export interface RateLimits {
 
 const windowSeconds = 60
 
+export interface RateLimitStore {
+  /** Counts kept in Redis (`<prefix>rate-limit:<bucket>:<key>`), so every node of a cluster spends one budget. */
+  redis?: SharedRedis
+}
+
 /**
- * One in-memory limiter per bucket, shared by every surface of a server so that a client cannot
- * multiply its budget by switching ports.
+ * One limiter per bucket, shared by every surface of a server so that a client cannot multiply its
+ * budget by switching ports; in memory, or in Redis so that it cannot by switching nodes either.
  */
-export function createRateLimits(config: Partial<RateLimitConfig> = {}): RateLimits {
+export function createRateLimits(config: Partial<RateLimitConfig> = {}, store: RateLimitStore = {}): RateLimits {
   const resolved: RateLimitConfig = { ...defaultRateLimits, ...config }
-  const limiters = Object.fromEntries(
-    (Object.keys(resolved) as RateLimitBucket[]).map((bucket) => [
-      bucket,
-      new RateLimiterMemory({ keyPrefix: bucket, points: resolved[bucket], duration: windowSeconds }),
-    ]),
-  ) as Record<RateLimitBucket, RateLimiterMemory>
+  const limiterOf = (bucket: RateLimitBucket): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ keyPrefix: bucket, points: resolved[bucket], duration: windowSeconds })
+    if (!store.redis) return memory
+    return new RateLimiterRedis({
+      storeClient: store.redis.client,
+      keyPrefix: `${store.redis.prefix}rate-limit:${bucket}`,
+      points: resolved[bucket],
+      duration: windowSeconds,
+      // While Redis is unreachable each node counts on its own rather than failing (or holding) every request.
+      insuranceLimiter: memory,
+      rejectIfRedisNotReady: true,
+    })
+  }
+  const limiters = Object.fromEntries((Object.keys(resolved) as RateLimitBucket[]).map((bucket) => [bucket, limiterOf(bucket)])) as Record<
+    RateLimitBucket,
+    RateLimiterAbstract
+  >
 
   const stateOf = (bucket: RateLimitBucket, res: RateLimiterRes | null): RateLimitState => {
     const msBeforeNext = res?.msBeforeNext ?? windowSeconds * 1000

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { Engine } from '@provisio/engine'
-import { collectEngineMetrics } from '@provisio/plugins'
+import { collectClusterMetrics, collectEngineMetrics, standaloneNode, type ClusterMembership } from '@provisio/plugins'
 import { Registry } from 'prom-client'
 import { createAuditLog, createRefusalSampler, type AuditLog } from '../audit'
 import { createIdentity, type Identity } from '../identity'
@@ -9,7 +9,9 @@ import type { PlatformServices } from './app'
 import type { TrustProxy } from '../middleware/client-ip'
 import type { CorsConfig } from '../middleware/cors'
 import { createRateLimits, type RateLimitConfig, type RateLimits } from '../middleware/rate-limit'
+import { sharedRedisOf } from '../runtime/redis'
 import { createHttpMetrics } from './http-metrics'
+import { version } from '../version'
 import { createWorkspaces } from '../workspaces'
 import type { ProviderStatus, SurfaceDeps } from './surface-deps'
 
@@ -25,7 +27,10 @@ export interface PlatformOptions {
    * window is audited, the next written one counting the rest (`details.suppressed`). Default 60 000 ms.
    */
   auditRefusalWindowMs?: number
-  /** Limiters shared by the surfaces, or requests per minute per bucket (004's 5/100/10 by default). */
+  /**
+   * Limiters shared by the surfaces, or requests per minute per bucket (004's 5/100/10 by default),
+   * counted in Redis when the engine's storage is on Redis (one budget across the nodes).
+   */
   rateLimits?: RateLimits | Partial<RateLimitConfig>
   /** Allowed CORS origins; CORS is off when omitted. */
   cors?: CorsConfig
@@ -42,6 +47,11 @@ export interface PlatformOptions {
    * one when omitted; give one registry to one platform only.
    */
   metrics?: Registry
+  /**
+   * This node among the nodes sharing the engine's storage, which health answers and metrics
+   * list. `createServer` joins them when omitted; an app of its own knows only itself.
+   */
+  cluster?: ClusterMembership
   /** Root of the workspace directories; give the engine's `workspaces({ root })` plugin the same. Default `.provisio/workspaces`. */
   workspacesRoot?: string
 }
@@ -50,15 +60,20 @@ function isRateLimits(value: PlatformOptions['rateLimits']): value is RateLimits
   return typeof (value as RateLimits | undefined)?.consume === 'function'
 }
 
-/** Fills in what was not given, once, so that every surface of a server shares one of each. */
-export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; services: PlatformServices; dispose: () => void } {
+/**
+ * Fills in what was not given, once, so that every surface of a server shares one of each.
+ * `surfaces` names what this node serves, for its cluster record.
+ */
+export function resolvePlatform(options: PlatformOptions, surfaces: string[] = []): { deps: SurfaceDeps; services: PlatformServices; dispose: () => void } {
   const storage = options.engine.storage
   const identity = options.identity ?? createIdentity({ storage })
   const policies = options.policies ?? createPolicyStore({ storage })
   const audit = options.audit ?? createAuditLog({ storage })
-  const rateLimits = isRateLimits(options.rateLimits) ? options.rateLimits : createRateLimits(options.rateLimits)
+  const rateLimits = isRateLimits(options.rateLimits) ? options.rateLimits : createRateLimits(options.rateLimits, { redis: sharedRedisOf(storage) })
   const metrics = options.metrics ?? new Registry()
   const stopEngineMetrics = collectEngineMetrics(options.engine, { registry: metrics })
+  const cluster = options.cluster ?? standaloneNode({ surfaces, version })
+  const stopClusterMetrics = collectClusterMetrics(cluster, { registry: metrics })
   return {
     deps: {
       engine: options.engine,
@@ -70,6 +85,7 @@ export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; 
       startedAt: Date.now(),
       dataDir: options.dataDir,
       metrics,
+      cluster,
     },
     services: {
       identity,
@@ -83,6 +99,9 @@ export function resolvePlatform(options: PlatformOptions): { deps: SurfaceDeps; 
       metrics: createHttpMetrics(metrics),
       peers: new Set(),
     },
-    dispose: stopEngineMetrics,
+    dispose: () => {
+      stopEngineMetrics()
+      stopClusterMetrics()
+    },
   }
 }

@@ -1,4 +1,5 @@
 import type { Engine } from '@provisio/engine'
+import type { ClusterMembership } from '@provisio/plugins'
 import type { Registry } from 'prom-client'
 import type { AuditLog } from '../audit'
 import type { Identity } from '../identity'
@@ -29,4 +30,6 @@ export interface SurfaceDeps {
   dataDir?: string
   /** Where the engine's and the surfaces' Prometheus metrics are registered. */
   metrics: Registry
+  /** This node and the others sharing the storage (docs/scaling.md). */
+  cluster: ClusterMembership
 }

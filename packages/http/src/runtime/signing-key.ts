@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { ConfigError } from '../config/errors'
+import type { ServeConfig } from '../config/schema'
+import { readSigningKeyFile } from '../config/signing-key'
 
 export const signingKeyFile = 'jwt-signing.key'
 
@@ -26,4 +29,19 @@ export function ensureSigningKey(dataDir: string): { key: Uint8Array; path: stri
   const key = Buffer.from(encoded, 'base64url')
   if (key.length < 32) throw new Error(`[provisio] [http] ${path} holds a key shorter than 32 bytes; delete it to create a new one`)
   return { key: new Uint8Array(key), path, created }
+}
+
+/**
+ * The key given by configuration: `signingKey` itself, or the content of `signingKeyFile` (both
+ * checked when the configuration is loaded; the file again here, as it is read now). Undefined
+ * when neither is set.
+ */
+export function configuredSigningKey(
+  config: Pick<ServeConfig, 'signingKey' | 'signingKeyFile'>,
+): { key: Uint8Array; path?: string; created: false } | undefined {
+  if (config.signingKey !== undefined) return { key: new Uint8Array(Buffer.from(config.signingKey, 'base64')), created: false }
+  if (config.signingKeyFile === undefined) return undefined
+  const read = readSigningKeyFile(config.signingKeyFile)
+  if (read.problem !== undefined) throw new ConfigError(`Invalid configuration:\n  signingKeyFile: ${read.problem}`)
+  return { key: read.key, path: config.signingKeyFile, created: false }
 }

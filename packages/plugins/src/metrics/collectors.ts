@@ -1,5 +1,6 @@
-import type { Engine, JobStatus } from '@provisio/engine'
+import type { Engine } from '@provisio/engine'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { queueCounts } from '../cluster/queue'
 
 /** Every metric the plugin keeps, registered in one registry. */
 export interface EngineCollectors {
@@ -20,9 +21,6 @@ export interface CollectorOptions {
   buckets: number[]
 }
 
-/** Jobs in these statuses are counted by the queue gauge: they wait for a slot or for their backoff. */
-const queuedStatuses: JobStatus[] = ['pending', 'retrying']
-
 export function createCollectors(engine: Engine, { prefix, registry, buckets }: CollectorOptions): EngineCollectors {
   const registers = [registry]
   const names: string[] = []
@@ -30,7 +28,6 @@ export function createCollectors(engine: Engine, { prefix, registry, buckets }: 
     names.push(`${prefix}${suffix}`)
     return `${prefix}${suffix}`
   }
-  const countOf = async (status: JobStatus | JobStatus[]) => (await engine.jobs.list({ status, limit: 1 })).total
 
   const collectors = {
     tasksTotal: new Counter({ name: named('tasks_total'), help: 'Total number of tasks that ended, by final status', labelNames: ['status'], registers }),
@@ -58,7 +55,7 @@ export function createCollectors(engine: Engine, { prefix, registry, buckets }: 
     help: 'Tasks running now',
     registers,
     async collect() {
-      this.set(await countOf('running'))
+      this.set((await queueCounts(engine)).running)
     },
   })
   new Gauge({
@@ -66,7 +63,7 @@ export function createCollectors(engine: Engine, { prefix, registry, buckets }: 
     help: 'Tasks waiting to run (pending or backing off before a retry)',
     registers,
     async collect() {
-      this.set(await countOf(queuedStatuses))
+      this.set((await queueCounts(engine)).queued)
     },
   })
   return { ...collectors, unregister: () => names.forEach((name) => registry.removeSingleMetric(name)) }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { definePlugin, type Plugin, type RetryPolicy } from '@provisio/engine'
+import { backoffDelay, claimsFor, createOwner, definePlugin, type Plugin, type RetryPolicy } from '@provisio/engine'
 import PQueue from 'p-queue'
+import { every } from '../cluster/periodic'
 import { notificationEvents, watchNotifications, type Notification, type NotificationEvent } from '../notifications'
 import { deliver, type Delivery } from './delivery'
 import { signedBody } from './signature'
@@ -25,6 +26,11 @@ export interface WebhooksOptions {
   concurrency?: number
   /** Lines of a job's output quoted in `data.output`. Default 20. */
   outputLines?: number
+  /**
+   * How often the pending deliveries are looked through for ones no node is sending (left by a
+   * node that stopped or died), once per period across the nodes sharing the storage. Default 60 000 ms.
+   */
+  pendingSweepMs?: number
 }
 
 /** Storage key prefix of deliveries that failed every attempt. */
@@ -33,13 +39,23 @@ export const FAILED_DELIVERIES_PREFIX = 'plugins:webhooks:failed'
 export const PENDING_DELIVERIES_PREFIX = 'plugins:webhooks:pending'
 
 const defaultRetry: RetryPolicy = { attempts: 4, backoffMs: 1000, factor: 2, maxBackoffMs: 60_000 }
+/** Room for the queue wait and the storage writes around a delivery's attempts. */
+const claimMarginMs = 60_000
+
+/** Every attempt timing out and every backoff waited in full: longer than any delivery can take. */
+function longestDeliveryMs(retry: RetryPolicy, timeoutMs: number): number {
+  let total = retry.attempts * timeoutMs
+  for (let retryNumber = 1; retryNumber < retry.attempts; retryNumber++) total += backoffDelay(retry, retryNumber)
+  return total + claimMarginMs
+}
 
 /**
  * Posts `task.*` and `batch.*` notifications to HTTP endpoints, signed with each
  * endpoint's secret. Deliveries run in the background and are retried with backoff; each is
  * stored under `plugins:webhooks:pending:<id>` until it is sent, so one pending when the engine
- * stops (or crashes) is sent after the next start. Those that fail every attempt are kept under
- * `plugins:webhooks:failed:<id>`.
+ * stops (or crashes) is sent after the next start, or by another node sharing the storage. A node
+ * sends a delivery only while it holds the delivery's claim (the engine's job claims), so two
+ * nodes never send one twice. Those that fail every attempt are kept under `plugins:webhooks:failed:<id>`.
  */
 export function webhooks(options: WebhooksOptions): Plugin {
   const retry = { ...defaultRetry, ...options.retry }
@@ -57,6 +73,14 @@ export function webhooks(options: WebhooksOptions): Plugin {
       // In submission order, a few at once, so a burst of events never opens a burst of sockets.
       const queue = new PQueue({ concurrency: options.concurrency ?? 4 })
       const stopping = new AbortController()
+      const claims = claimsFor(engine.storage, 'leases')
+      const owner = createOwner()
+      const claimMs = longestDeliveryMs(retry, timeoutMs)
+      const claimOf = (id: string) => `webhooks:${id}`
+      /** Deliveries this node holds the claim of, queued or being sent. */
+      const sending = new Set<string>()
+      /** Their promises, settled once the claim is released: a stop waits for them. */
+      const sends = new Set<Promise<unknown>>()
 
       const report = (error: Error, context: string) => {
         engine.emit('engine:error', { error, context: `webhooks: ${context}` })
@@ -65,8 +89,9 @@ export function webhooks(options: WebhooksOptions): Plugin {
       const drop = (key: string, context: string) => engine.storage.removeItem(key).catch((error: Error) => report(error, context))
 
       // Pending deliveries are stored before they are sent, so a stop or a crash resumes them on the next start.
-      const send = (delivery: Delivery) =>
-        queue
+      const send = (delivery: Delivery): Promise<unknown> => {
+        sending.add(delivery.id)
+        const sent = queue
           .add(async () => {
             const pendingKey = `${PENDING_DELIVERIES_PREFIX}:${delivery.id}`
             const outcome = await deliver(delivery, { retry, timeoutMs, stopping: stopping.signal })
@@ -83,26 +108,54 @@ export function webhooks(options: WebhooksOptions): Plugin {
           })
           // Each delivery handles its own failures: this is the net under it.
           .catch((error: Error) => report(error, 'delivery'))
+          .finally(() => {
+            sending.delete(delivery.id)
+            // Released once the pending record says what is left, so the next node to claim it resumes from there.
+            return claims.release(claimOf(delivery.id), owner).catch((error: Error) => report(error, `releasing delivery ${delivery.id}`))
+          })
+          .finally(() => sends.delete(sent))
+        sends.add(sent)
+        return sent
+      }
+
+      /** Sends the pending deliveries nobody holds the claim of: this node's own after a restart, or a stopped node's. */
+      const sweepPending = async () => {
+        for (const key of await engine.storage.getKeys(PENDING_DELIVERIES_PREFIX)) {
+          const id = key.slice(key.lastIndexOf(':') + 1)
+          if (stopping.signal.aborted) return
+          if (sending.has(id) || !(await claims.acquire(claimOf(id), owner, claimMs))) continue
+          // Read under the claim: its last claimant may have sent it, or counted more attempts, since it was listed.
+          const delivery = await engine.storage.getItem<Delivery>(key)
+          if (delivery) void send(delivery)
+          else await claims.release(claimOf(id), owner)
+        }
+      }
 
       const enqueue = (notification: Notification) => {
         for (const endpoint of options.endpoints) {
           if (endpoint.events && !endpoint.events.includes(notification.event)) continue
           const delivery = deliveryFor(endpoint, notification)
-          void keep(`${PENDING_DELIVERIES_PREFIX}:${delivery.id}`, delivery, `keeping delivery ${delivery.id}`).then(() => send(delivery))
+          // Claimed before it is stored, so no other node's sweep takes it up meanwhile.
+          void claims
+            .acquire(claimOf(delivery.id), owner, claimMs)
+            .then(() => keep(`${PENDING_DELIVERIES_PREFIX}:${delivery.id}`, delivery, `keeping delivery ${delivery.id}`))
+            .then(() => send(delivery))
+            .catch((error: Error) => report(error, `claiming delivery ${delivery.id}`))
         }
       }
 
-      for (const key of await engine.storage.getKeys(PENDING_DELIVERIES_PREFIX)) {
-        const delivery = await engine.storage.getItem<Delivery>(key)
-        if (delivery) send(delivery)
-      }
+      await sweepPending()
+      const stopSweeping = every(engine.storage, 'webhooks:pending', options.pendingSweepMs ?? 60_000, sweepPending, {
+        onError: (error) => report(error as Error, 'looking for pending deliveries'),
+      })
 
       const unwatch = watchNotifications(engine, enqueue, { outputLines: options.outputLines })
       return async () => {
+        stopSweeping()
         unwatch()
         // Jobs the engine stopped have announced their end by now: each queued delivery gets one attempt, the rest stay pending.
         stopping.abort()
-        await queue.onIdle()
+        await Promise.all([...sends])
       }
     },
   })

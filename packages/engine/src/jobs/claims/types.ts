@@ -17,5 +17,5 @@ export interface Claims {
 /** The claims on jobs (the name the worker's options and the conformance suite use). */
 export type JobClaims = Claims
 
-/** What is claimed: each kind has its own claims, so a job and a workflow never share a lease. */
-export type ClaimKind = 'jobs' | 'workflows'
+/** What is claimed: each kind has its own claims, so a job, a workflow and a named cluster-wide lease (periodic work, webhook deliveries) never share one. */
+export type ClaimKind = 'jobs' | 'workflows' | 'leases'

@@ -1,3 +1,4 @@
+import { queueCounts, type ClusterNode } from '@provisio/plugins'
 import type { SurfaceDeps } from '../../platform/surface-deps'
 import { defineRoute, type RouteDefinition } from '../../platform/types'
 import { directoryBytes, hostLoad } from './host-load'
@@ -21,8 +22,20 @@ async function probe<T>(check: () => Promise<T>): Promise<{ status: ComponentSta
   }
 }
 
+function nodeView(node: ClusterNode) {
+  return {
+    id: node.id,
+    host: node.host,
+    pid: node.pid,
+    version: node.version,
+    surfaces: node.surfaces,
+    started_at: node.startedAt,
+    last_heartbeat: node.heartbeatAt,
+  }
+}
+
 /** `/state/*`: workflow progress and history, this host's load, each component's health, statistics. */
-export function stateRoutes({ engine, providers, dataDir }: SurfaceDeps): RouteDefinition[] {
+export function stateRoutes({ engine, providers, dataDir, cluster }: SurfaceDeps): RouteDefinition[] {
   return [
     defineRoute({
       method: 'GET',
@@ -67,12 +80,7 @@ export function stateRoutes({ engine, providers, dataDir }: SurfaceDeps): RouteD
       resource: 'system',
       action: 'read',
       handler: async () => {
-        const [stats, load, running, queued] = await Promise.all([
-          engine.stats(),
-          hostLoad(dataDir ?? process.cwd()),
-          engine.jobs.list({ status: 'running', limit: 1 }),
-          engine.jobs.list({ status: ['pending', 'retrying'], limit: 1 }),
-        ])
+        const [stats, load, queue] = await Promise.all([engine.stats(), hostLoad(dataDir ?? process.cwd()), queueCounts(engine)])
         const byStatus = stats.workflows.byStatus
         return {
           total_workflows: stats.workflows.total,
@@ -80,8 +88,8 @@ export function stateRoutes({ engine, providers, dataDir }: SurfaceDeps): RouteD
           completed_workflows: byStatus.completed,
           failed_workflows: byStatus.failed + byStatus.rolled_back,
           cancelled_workflows: byStatus.cancelled,
-          running_tasks: running.total,
-          queued_tasks: queued.total,
+          running_tasks: queue.running,
+          queued_tasks: queue.queued,
           system_load: load,
         }
       },
@@ -89,19 +97,17 @@ export function stateRoutes({ engine, providers, dataDir }: SurfaceDeps): RouteD
     defineRoute({
       method: 'GET',
       path: '/state/system/health',
-      summary: 'Each component checked now: storage, queue, batch coordinator, monitoring and every provider',
+      summary: 'Each component checked now: storage, queue, batch coordinator, monitoring, every provider, and the live nodes',
       tags: ['state'],
       permission: 'state:read',
       resource: 'system',
       action: 'read',
       handler: async () => {
-        const [storage, queue, coordinator] = await Promise.all([
+        const [storage, queue, coordinator, nodes] = await Promise.all([
           probe(() => engine.storage.hasItem('orchestrator:health:probe')),
-          probe(async () => ({
-            running: (await engine.jobs.list({ status: 'running', limit: 1 })).total,
-            queued: (await engine.jobs.list({ status: ['pending', 'retrying'], limit: 1 })).total,
-          })),
+          probe(() => queueCounts(engine)),
           probe(async () => (await engine.workflows.list({ status: ['pending', 'running', 'rolling_back'], limit: 1 })).total),
+          probe(() => cluster.nodes()),
         ])
         const providerDetails = [...engine.providers.keys()].map((name) => {
           const known = providers.find((provider) => provider.name === name)
@@ -112,6 +118,7 @@ export function stateRoutes({ engine, providers, dataDir }: SurfaceDeps): RouteD
           queue: queue.status,
           batch_coordinator: coordinator.status,
           monitoring: 'Healthy',
+          cluster: nodes.status,
           ...Object.fromEntries(providerDetails.map((provider) => [`provider:${provider.name}`, provider.status])),
         }
         const statuses = Object.values(components)
@@ -125,6 +132,8 @@ export function stateRoutes({ engine, providers, dataDir }: SurfaceDeps): RouteD
             queue: queue.value ?? queue.error,
             batch_coordinator: coordinator.value === undefined ? coordinator.error : { active_workflows: coordinator.value },
             providers: providerDetails,
+            node: cluster.self.id,
+            nodes: nodes.value?.map(nodeView) ?? nodes.error,
           },
           last_check: new Date().toISOString(),
         }
