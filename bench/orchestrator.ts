@@ -6,6 +6,7 @@
 //    stream route, against a raw `ws` server broadcasting the same lines. Goal: >= 50%.
 // Run: npm run bench -- orchestrator
 import { randomUUID } from 'node:crypto'
+import { loadavg } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { H3, readBody, serve } from 'h3'
 import WebSocket, { WebSocketServer } from 'ws'
@@ -47,6 +48,8 @@ async function submissionFigure() {
   const bareUrl = `${bareServer.url!.replace(/\/$/, '')}/tasks`
   const surfaceUrl = `${server.url('orchestrator')}/tasks`
   const auth = { authorization: `Bearer ${accessToken}` }
+  // The machine is shared: its load says how far to trust the figures.
+  const loadBefore = loadavg()[0].toFixed(1)
   try {
     await post(bareUrl, {}, WARMUP_SECONDS)
     await post(surfaceUrl, auth, WARMUP_SECONDS)
@@ -71,7 +74,9 @@ async function submissionFigure() {
     const surface = median(surfaceRates)
     const bareEngine = median(engineRates)
     const { total } = await engine.jobs.list({ limit: 1 })
-    console.log(`orchestrator: POST /tasks (one no-op job each), ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s`)
+    console.log(
+      `orchestrator: POST /tasks (one no-op job each), ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s, load average ${loadBefore} before, ${loadavg()[0].toFixed(1)} after`,
+    )
     console.log(`  bare h3 POST route                 ${Math.round(h3).toLocaleString('en')} req/s  (${rates(bareRates)})`)
     console.log(
       `  orchestrator, authenticated        ${Math.round(surface).toLocaleString('en')} req/s  (${rates(surfaceRates)}; ${((surface / h3) * 100).toFixed(1)}% of bare h3; goal 40%; ${total.toLocaleString('en')} jobs stored)`,

@@ -10,6 +10,8 @@ export const identityKeys = {
   roleMember: (role: string, userId: string) => `identity:role-members:${role}:${userId}`,
   roles: 'identity:roles',
   role: (name: string) => `identity:roles:${name}`,
+  // Replaced on every role write (outside `identity:roles:`, so that listing roles does not list it).
+  roleChanges: 'identity:role-changes',
   refreshTokens: 'identity:refresh',
   refreshToken: (digest: string) => `identity:refresh:${digest}`,
   refreshFamilies: 'identity:refresh-families',

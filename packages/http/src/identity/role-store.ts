@@ -2,6 +2,7 @@ import type { Storage } from 'unstorage'
 import { IdentityError } from './errors'
 import { identityKeys } from './keys'
 import { builtInRoles, expandGrants, isPermissionPattern, normalizeRoleName, permissions, toCanonicalPermission } from './permissions'
+import { createStampedCopy } from './stamped-copy'
 import { hasUnsafeCharacters } from './text'
 import type { Role } from './types'
 
@@ -21,7 +22,7 @@ export interface RoleStore {
   delete(name: string): Promise<void>
   /** Normalises role names and throws IdentityError('invalid') naming the first that does not exist. */
   resolveNames(names: unknown): Promise<string[]>
-  /** Loads custom roles into memory when the copy there is older than the cache lifetime. */
+  /** Loads custom roles into memory again when another node changed them, checked at most once per cache lifetime. */
   refresh(): Promise<void>
   /** The permissions a set of roles grants, from memory (see `refresh`). */
   grantsOf(roles: readonly string[]): ReadonlySet<string>
@@ -59,43 +60,40 @@ function checkDescription(description: unknown): string {
 
 export function createRoleStore(options: { storage: Storage; cacheTtlMs: number; now: () => number }): RoleStore {
   const { storage, cacheTtlMs, now } = options
-  let custom = new Map<string, StoredRole>()
-  let loadedAt = Number.NEGATIVE_INFINITY
-  let loading: Promise<void> | undefined
-  const grantsCache = new Map<string, ReadonlySet<string>>()
 
-  async function load() {
-    const keys = await storage.getKeys(identityKeys.roles)
-    const records = await Promise.all(keys.map((key) => storage.getItem<StoredRole>(key)))
-    custom = new Map(records.filter((role): role is StoredRole => !!role).map((role) => [role.name, role]))
-    grantsCache.clear()
-    loadedAt = now()
-  }
-
-  async function refresh() {
-    if (now() - loadedAt < cacheTtlMs) return
-    loading ??= load().finally(() => {
-      loading = undefined
-    })
-    await loading
-  }
+  // Roles written on another node are seen within the cache lifetime; this node's at once (`remember`).
+  // Each loaded copy has its own grants cache, so that no grant computed from an older copy outlives it.
+  const custom = createStampedCopy({
+    storage,
+    stampKey: identityKeys.roleChanges,
+    initial: { roles: new Map<string, StoredRole>(), grants: new Map<string, ReadonlySet<string>>() },
+    load: async () => {
+      const keys = await storage.getKeys(identityKeys.roles)
+      const records = await Promise.all(keys.map((key) => storage.getItem<StoredRole>(key)))
+      const roles = new Map(records.filter((role): role is StoredRole => !!role).map((role) => [role.name, role]))
+      return { roles, grants: new Map<string, ReadonlySet<string>>() }
+    },
+    cacheTtlMs,
+    now,
+  })
 
   async function stored(name: string) {
     return storage.getItem<StoredRole>(identityKeys.role(name))
   }
 
-  function remember(role: StoredRole | undefined, name: string) {
-    if (role) custom.set(name, role)
-    else custom.delete(name)
-    grantsCache.clear()
+  async function remember(role: StoredRole | undefined, name: string) {
+    await custom.markChanged()
+    const { roles, grants } = custom.value
+    if (role) roles.set(name, role)
+    else roles.delete(name)
+    grants.clear()
   }
 
   return {
-    refresh,
+    refresh: () => custom.refresh(),
 
     async list() {
-      await load()
-      const customRoles = [...custom.values()].sort((a, b) => a.name.localeCompare(b.name))
+      const customRoles = [...(await custom.reload()).roles.values()].sort((a, b) => a.name.localeCompare(b.name))
       return [...builtInRoles.map(toRole), ...customRoles.map(toRole)]
     },
 
@@ -116,7 +114,7 @@ export function createRoleStore(options: { storage: Storage; cacheTtlMs: number;
       const time = new Date(now()).toISOString()
       const role: StoredRole = { name, description, permissions: granted, created_at: time, updated_at: time }
       await storage.setItem(identityKeys.role(name), role)
-      remember(role, name)
+      await remember(role, name)
       return toRole(role)
     },
 
@@ -132,7 +130,7 @@ export function createRoleStore(options: { storage: Storage; cacheTtlMs: number;
         updated_at: new Date(now()).toISOString(),
       }
       await storage.setItem(identityKeys.role(normalized), role)
-      remember(role, normalized)
+      await remember(role, normalized)
       return toRole(role)
     },
 
@@ -143,7 +141,7 @@ export function createRoleStore(options: { storage: Storage; cacheTtlMs: number;
       const members = await storage.getKeys(identityKeys.roleMembers(normalized))
       if (members.length > 0) throw new IdentityError('conflict', 'Cannot delete role with assigned users')
       await storage.removeItem(identityKeys.role(normalized))
-      remember(undefined, normalized)
+      await remember(undefined, normalized)
     },
 
     async resolveNames(names) {
@@ -161,10 +159,11 @@ export function createRoleStore(options: { storage: Storage; cacheTtlMs: number;
     grantsOf(roles) {
       const names = roles.map(normalizeRoleName)
       const cacheKey = names.sort().join(',')
-      let grants = grantsCache.get(cacheKey)
+      const copy = custom.value
+      let grants = copy.grants.get(cacheKey)
       if (!grants) {
-        grants = expandGrants(names.flatMap((name) => (builtIn.get(name) ?? custom.get(name))?.permissions ?? []))
-        grantsCache.set(cacheKey, grants)
+        grants = expandGrants(names.flatMap((name) => (builtIn.get(name) ?? copy.roles.get(name))?.permissions ?? []))
+        copy.grants.set(cacheKey, grants)
       }
       return grants
     },

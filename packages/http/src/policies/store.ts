@@ -2,6 +2,7 @@ import { createTimeOrderedId } from '../identity/ids'
 import { hasUnsafeCharacters } from '../identity/text'
 import { lastSegment } from '../identity/keys'
 import { createKeyedQueue } from '../identity/serialize'
+import { createStampedCopy } from '../identity/stamped-copy'
 import { pageOf } from '../identity/paging'
 import type { ConditionInput } from './conditions'
 import { PolicyError } from './errors'
@@ -10,6 +11,8 @@ import type { Policy, PolicyDecision, PolicyRequest, PolicyStore, PolicyStoreOpt
 
 const policiesKey = 'policies'
 const policyKey = (id: string) => `policies:${id}`
+// Outside `policies:`, so that listing the policies does not list it.
+const changeStampKey = 'policy-changes'
 
 function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.trim().length === 0 || name.length > 100 || hasUnsafeCharacters(name)) {
@@ -55,9 +58,6 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
   const now = options.now ?? Date.now
   const cacheTtlMs = options.cacheTtlMs ?? 5000
   const serialize = createKeyedQueue()
-  let compiled: CompiledRule[] = []
-  let loadedAt = Number.NEGATIVE_INFINITY
-  let loading: Promise<void> | undefined
 
   async function read(id: string) {
     if (typeof id !== 'string' || id.length === 0 || id.includes(':')) return undefined
@@ -69,25 +69,24 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     return (await Promise.all(ids.map(read))).filter((policy): policy is Policy => !!policy)
   }
 
-  async function load() {
-    const policies = await readAll()
-    compiled = policies.filter((policy) => policy.enabled).flatMap((policy) => policy.rules.map(compileRule))
-    loadedAt = now()
-  }
+  // Writes on this node reload at once; another node's are seen within the cache lifetime.
+  const compiled = createStampedCopy<CompiledRule[]>({
+    storage,
+    stampKey: changeStampKey,
+    initial: [],
+    load: async () => (await readAll()).filter((policy) => policy.enabled).flatMap((policy) => policy.rules.map(compileRule)),
+    cacheTtlMs,
+    now,
+  })
 
-  // Writes reload at once; a policy written on another node is seen within the cache lifetime.
-  async function refresh(force = false) {
-    if (!force && now() - loadedAt < cacheTtlMs) return
-    if (force) loading = undefined
-    loading ??= load().finally(() => {
-      loading = undefined
-    })
-    await loading
+  async function changed() {
+    await compiled.markChanged()
+    await compiled.reload()
   }
 
   async function write(policy: Policy) {
     await storage.setItem(policyKey(policy.id), policy)
-    await refresh(true)
+    await changed()
     return policy
   }
 
@@ -135,13 +134,13 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     async delete(id) {
       if (!(await read(id))) throw new PolicyError('not_found', 'Policy not found')
       await storage.removeItem(policyKey(id))
-      await refresh(true)
+      await changed()
     },
 
     async evaluate(request) {
       // Checked here too, so that the usual fresh copy costs no extra await.
-      if (now() - loadedAt >= cacheTtlMs) await refresh()
-      return decide(compiled, request)
+      if (!compiled.isFresh()) await compiled.refresh()
+      return decide(compiled.value, request)
     },
 
     async preview(change, request) {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { builtInRoles, permissions, resolvePermission, surfacePermissions } from '../../src/identity'
+import { describe, expect, it, vi } from 'vitest'
+import { builtInRoles, createIdentity, permissions, resolvePermission, surfacePermissions } from '../../src/identity'
 import { expandGrants } from '../../src/identity/permissions'
 import { setupIdentity } from './_setup'
 
@@ -140,6 +140,28 @@ describe('identity: roles and permissions', () => {
     expect(await identity.roles.get('deployer')).toBeUndefined()
     expect(identity.can({ roles: ['deployer'] }, 'server_create')).toBe(false)
     await expect(identity.roles.delete('deployer')).rejects.toMatchObject({ code: 'not_found' })
+  })
+
+  it("applies another node's role changes to this node's tokens within the cache lifetime", async () => {
+    const { identity, storage, clock } = setupIdentity()
+    const other = createIdentity({ storage, now: clock.now })
+    await other.roles.create({ name: 'deployer', permissions: ['services.deploy'] })
+    await identity.users.create({ username: 'dina', password: 'password1', roles: ['deployer'] })
+    const { accessToken } = await identity.login({ username: 'dina', password: 'password1' })
+    expect(identity.can(await identity.verify(accessToken), 'services.deploy')).toBe(true)
+
+    await other.roles.update('deployer', { permissions: ['server_create'] })
+    expect(identity.can(await identity.verify(accessToken), 'server_create')).toBe(false)
+    clock.advance(5)
+    const after = await identity.verify(accessToken)
+    expect(identity.can(after, 'server_create')).toBe(true)
+    expect(identity.can(after, 'services.deploy')).toBe(false)
+
+    // While no role changes, a check reads the change stamp and lists no keys.
+    const listings = vi.spyOn(storage, 'getKeys')
+    clock.advance(5)
+    expect(identity.can(await identity.verify(accessToken), 'server_create')).toBe(true)
+    expect(listings).not.toHaveBeenCalled()
   })
 })
 

@@ -1,5 +1,5 @@
 import { createStorage } from 'unstorage'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createPolicyStore, PolicyError, type PolicyRule } from '../../src/policies'
 
 const admin = { id: 'u1', username: 'root', roles: ['admin', 'operator'] }
@@ -170,5 +170,28 @@ describe('policies: evaluation', () => {
     await there.create({ name: 'allow', rules: [{ effect: 'Allow', resource: '*', action: ['*'] }] })
     time += 5000
     expect(await here.evaluate({ user: operator, resource: 'a', action: 'b' })).toBe('allow')
+  })
+
+  it("sees another node's updates and deletions within the cache lifetime, and lists no keys while nothing changed", async () => {
+    const storage = createStorage()
+    let time = 0
+    const here = createPolicyStore({ storage, now: () => time })
+    const there = createPolicyStore({ storage, now: () => time })
+    const policy = await there.create({ name: 'deny', rules: [{ effect: 'Deny', resource: '*', action: ['*'] }] })
+    expect(await here.evaluate({ user: operator, resource: 'a', action: 'b' })).toBe('deny')
+    const listings = vi.spyOn(storage, 'getKeys')
+    for (let check = 0; check < 3; check++) {
+      time += 5000
+      expect(await here.evaluate({ user: operator, resource: 'a', action: 'b' })).toBe('deny')
+    }
+    expect(listings).not.toHaveBeenCalled()
+    await there.update(policy.id, { rules: [{ effect: 'Allow', resource: '*', action: ['*'] }] })
+    expect(await here.evaluate({ user: operator, resource: 'a', action: 'b' })).toBe('deny')
+    time += 5000
+    expect(await here.evaluate({ user: operator, resource: 'a', action: 'b' })).toBe('allow')
+    await there.delete(policy.id)
+    time += 5000
+    expect(await here.evaluate({ user: operator, resource: 'a', action: 'b' })).toBe('none')
+    expect((await here.list()).total).toBe(0)
   })
 })
