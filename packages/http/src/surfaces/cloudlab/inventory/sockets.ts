@@ -87,8 +87,7 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
         if (jobId) {
           const job = await engine.jobs.get(jobId).catch(() => undefined)
           if (!job || job.labels.object_id !== String(object.id)) throw refused('Job not found')
-          if (!(await access.object(principal!, object, job.labels[cloudlabJobLabel.action] ?? 'view')))
-            throw refused('Permission denied')
+          if (!(await access.object(principal!, object, job.labels[cloudlabJobLabel.action] ?? 'view'))) throw refused('Permission denied')
           return following(job)
         }
         const name = event.url.searchParams.get('action') || 'ssh'
