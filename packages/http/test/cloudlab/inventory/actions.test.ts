@@ -34,12 +34,21 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     const run = await runSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?job=${started.body.job_id}&token=${eddie.token}`))
     expect(run.code).toBe(1000)
     expect(run.messages[0]).toEqual({ type: 'job', job_id: started.body.job_id, status: 'running' })
-    expect(outputOf(run.messages)).toEqual([`$ bash ${app.servicesDir}/app/hello.sh`, 'hello from app', 'greeting=hi there', 'line 1', 'line 2', 'line 3'])
+    expect(outputOf(run.messages)).toEqual([
+      '--- Running hello (script) ---',
+      `$ bash ${app.servicesDir}/app/hello.sh`,
+      'hello from app',
+      'greeting=hi there',
+      'line 1',
+      'line 2',
+      'line 3',
+    ])
     expect(run.messages.at(-1)).toEqual({ type: 'status', job_id: started.body.job_id, status: 'completed' })
 
     const job = await app.engine.jobs.get(started.body.job_id)
     expect(job).toMatchObject({
-      provider: 'exec',
+      provider: 'cloudlab',
+      action: 'inventory.action',
       status: 'completed',
       labels: {
         surface: 'cloudlab',
@@ -61,7 +70,7 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     const refused = await refusedSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?action=fail&token=${eddie.token}`))
     expect(refused).toEqual({ opened: false, status: 403, body: { detail: 'Permission denied' } })
     const run = await runSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?action=fail&token=${admin}`))
-    expect(outputOf(run.messages)).toEqual([`$ bash ${app.servicesDir}/app-2/fail.sh`, 'about to fail', '[EXIT CODE: 3]'])
+    expect(outputOf(run.messages)).toEqual(['--- Running fail (script) ---', `$ bash ${app.servicesDir}/app-2/fail.sh`, 'about to fail', '[EXIT CODE: 3]'])
     expect(run.messages.at(-1)).toMatchObject({ type: 'status', status: 'failed' })
     expect((await app.api('POST', `/api/inventory/app/${object.id}/actions/fail`, { token: eddie.token })).status).toBe(403)
     // Refused before the upgrade, as CloudLab's closes before accept reach a client: 403, never open.
@@ -83,7 +92,7 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     expect(done.status).toBe('completed')
     const lines: string[] = []
     for await (const { line } of app.engine.jobs.output(done.id)) lines.push(line)
-    expect(lines).toEqual([`$ bash ${app.servicesDir}/database/restart.sh`, 'restarting all databases'])
+    expect(lines).toEqual(['--- Running restart_all (script) ---', `$ bash ${app.servicesDir}/database/restart.sh`, 'restarting all databases'])
 
     // The service type was filled from the services folder when the server started.
     const services = (await app.api('GET', '/api/inventory/service', { token: admin })).body.objects
@@ -96,6 +105,7 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     const finished = await app.engine.jobs.wait(scripted.body.job_id)
     const output: string[] = []
     for await (const { line } of app.engine.jobs.output(finished.id)) output.push(line)
+    expect(output[0]).toBe('--- Running run_script (dynamic_scripts) ---')
     expect(output).toContain('greeting=a,b')
     expect(await app.api('POST', `/api/inventory/service/${service.id}/actions/run_script`, { token: admin, body: { script: 'nope' } })).toEqual({
       status: 400,
@@ -155,6 +165,9 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     const stop = await app.api('POST', `/api/inventory/service/${service.id}/actions/stop`, { token: admin })
     expect(stop.status).toBe(200)
     expect((await app.engine.jobs.wait(stop.body.job_id)).status).toBe('completed')
+    const stopLines: string[] = []
+    for await (const { line } of app.engine.jobs.output(stop.body.job_id)) stopLines.push(line)
+    expect(stopLines.slice(0, 2)).toEqual(['--- Running stop (script_stop) ---', '--- Generating inventory ---'])
     const left = await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.list', input: {} })).id)
     expect((left.result as { label: string }[]).map((instance) => instance.label)).toEqual(['other-1'])
     const other = (left.result as { id: string }[])[0]
@@ -241,6 +254,7 @@ actions:
     const object = (await app.api('POST', '/api/inventory/database', { token: app.adminToken, body: { data: { name: 'orders' } } })).body
     const run = await runSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?action=backup&token=${app.adminToken}`), { timeoutMs: 60_000 })
     expect(run.messages.at(-1)).toMatchObject({ type: 'status', status: 'completed' })
+    expect(outputOf(run.messages)[0]).toBe('--- Running backup (playbook) ---')
     expect(outputOf(run.messages).join('\n')).toContain('backing up orders')
   }, 60_000)
 })

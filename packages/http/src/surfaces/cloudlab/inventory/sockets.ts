@@ -40,7 +40,7 @@ const sshUser = /^[a-zA-Z0-9._-]{1,32}$/
 export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
   const { context, store, access } = deps
   const { engine, identity } = context.deps
-  const runner = { engine, servicesDir: context.servicesDir, vault: context.vault }
+  const runner = { engine, servicesDir: context.servicesDir }
 
   /** A terminal to `hostname`, once the login name and the permission are checked. */
   async function terminal(

@@ -75,6 +75,17 @@ const stopInput = z.discriminatedUnion('scope', [
 
 const refreshInput = z.object({ banner: z.string().min(1) })
 
+/** An inventory action: CloudLab's banner line, then one step (a script, a playbook, or a stop of the service's instances). */
+const inventoryActionInput = z.object({
+  /** `--- Running <action> (<type>) ---`, the real backend's first line. */
+  banner: z.string().min(1),
+  step: z.discriminatedUnion('run', [
+    z.object({ run: z.literal('script'), input: z.record(z.string(), z.unknown()) }),
+    z.object({ run: z.literal('playbook'), input: z.record(z.string(), z.unknown()) }),
+    z.object({ run: z.literal('stop'), input: stopInput }),
+  ]),
+})
+
 type Context = ActionContext<unknown>
 
 /** A step's failure, already written to the job's output. */
@@ -169,6 +180,21 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
             const env: Record<string, string> = vaultFile ? { ANSIBLE_VAULT_PASSWORD_FILE: vaultFile, VAULT_PASSWORD_FILE: vaultFile } : {}
             return step(engine, ctx, 'exec', 'run', { command: 'bash', args: [join(input.dir, input.file)], cwd: input.dir, env, inputs: input.inputs })
           })
+        },
+      },
+      'inventory.action': {
+        description:
+          "Runs an inventory type's action: its script (exec), playbook (ansible, with the vault password of setup) or stop of the service's instances",
+        input: inventoryActionInput,
+        async run(ctx, input) {
+          ctx.log(input.banner)
+          const { step: work } = input
+          if (work.run === 'script') return step(engine, ctx, 'exec', 'run', work.input)
+          if (work.run === 'stop') return step(engine, ctx, CLOUDLAB_PROVIDER, 'instances.stop', work.input)
+          // Read when the job runs, so that the vault password stays out of the job record.
+          return withVaultFile(runtime, (_file, vaultPassword) =>
+            step(engine, ctx, 'ansible', 'playbook.run', { ...work.input, ...(vaultPassword ? { vaultPassword } : {}) }),
+          )
         },
       },
       'instances.stop': {
