@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { VultrInstance, VultrPlan } from '@provisio/adapters'
+import type { VultrAccount, VultrInstance, VultrPlan } from '@provisio/adapters'
 import { definePlugin, defineProvider, type ActionContext, type Engine, type Plugin } from '@provisio/engine'
 import { z } from 'zod'
 import type { CloudlabVault } from '../context'
-import { hostNameOf, InstanceCacheStore, inventoryOf, plansOf } from './instance-cache'
+import { hostNameOf, InstanceCacheStore, inventoryOf, plansOf, type CachedAccount } from './instance-cache'
 
 export const CLOUDLAB_PROVIDER = 'cloudlab'
 
@@ -104,20 +104,41 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * backend's last lines, `[EXIT CODE: n]` (the exec adapter writes that one) or `[ERROR: msg]`.
  */
 async function step<T>(engine: Engine, ctx: Context, provider: string, action: string, input: unknown): Promise<T> {
-  const registered = engine.providers.get(provider)
-  const definition = registered?.provider.actions[action]
-  if (!registered || !definition) {
-    ctx.log(`[ERROR: the ${provider} provider is not configured on this server]`)
-    throw new StepFailed(`the ${provider} provider is not configured on this server`)
-  }
   try {
-    return (await definition.run({ ...ctx, config: registered.config, storage: registered.storage }, definition.input.parse(input))) as T
+    return await runStep<T>(engine, ctx, provider, action, input)
   } catch (error) {
+    if (error instanceof StepFailed) {
+      ctx.log(`[ERROR: ${messageOf(error)}]`)
+      throw error
+    }
     const code = (error as { code?: string }).code
     const exitCode = (error as { exitCode?: number }).exitCode
     if (provider === 'exec' && (code === 'exit_code' || code === 'aborted')) throw error
     ctx.log(exitCode !== undefined ? `[EXIT CODE: ${exitCode}]` : `[ERROR: ${messageOf(error)}]`)
     throw error
+  }
+}
+
+/** Another provider's action run inside this job, writing nothing of its own. */
+async function runStep<T>(engine: Engine, ctx: Context, provider: string, action: string, input: unknown): Promise<T> {
+  const registered = engine.providers.get(provider)
+  const definition = registered?.provider.actions[action]
+  if (!registered || !definition) throw new StepFailed(`the ${provider} provider is not configured on this server`)
+  return (await definition.run({ ...ctx, config: registered.config, storage: registered.storage }, definition.input.parse(input))) as T
+}
+
+/**
+ * The account's balance and pending charges for the costs page. A key without billing rights
+ * (or a Vultr stand-in without the route) still refreshes the instances: the figures are left out.
+ */
+async function readAccount(engine: Engine, ctx: Context): Promise<CachedAccount | undefined> {
+  try {
+    const account = await runStep<VultrAccount>(engine, ctx, 'vultr', 'account.get', {})
+    ctx.log('[Account balance cached]')
+    return { balance: account.balance, pending_charges: account.pending_charges }
+  } catch (error) {
+    ctx.log(`[Warning: account balance not read: ${messageOf(error)}]`)
+    return undefined
   }
 }
 
@@ -190,7 +211,8 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
           ctx.log(input.banner)
           const { step: work } = input
           if (work.run === 'script') return step(engine, ctx, 'exec', 'run', work.input)
-          if (work.run === 'stop') return step(engine, ctx, CLOUDLAB_PROVIDER, 'instances.stop', work.input)
+          // Its own steps write their failures; this one adds none.
+          if (work.run === 'stop') return runStep(engine, ctx, CLOUDLAB_PROVIDER, 'instances.stop', work.input)
           // Read when the job runs, so that the vault password stays out of the job record.
           return withVaultFile(runtime, (_file, vaultPassword) =>
             step(engine, ctx, 'ansible', 'playbook.run', { ...work.input, ...(vaultPassword ? { vaultPassword } : {}) }),
@@ -232,8 +254,9 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
           ctx.log(input.banner)
           const instances = await step<VultrInstance[]>(engine, ctx, 'vultr', 'instance.list', {})
           const plans = await step<VultrPlan[]>(engine, ctx, 'vultr', 'plan.list', {})
+          const account = await readAccount(engine, ctx)
           const cachedAt = new Date().toISOString()
-          await cacheOf(ctx).write({ inventory: inventoryOf(instances), plans: plansOf(plans), cachedAt })
+          await cacheOf(ctx).write({ inventory: inventoryOf(instances), plans: plansOf(plans), cachedAt, ...(account ? { account } : {}) })
           ctx.log('[Plan pricing cached]')
           ctx.log('[Inventory cached successfully]')
           ctx.emit(INSTANCES_CACHED, { cachedAt })
