@@ -43,6 +43,17 @@ describeWithTool('ansible-playbook')('cloudlab deploys running the real ansible-
       'legacy/main.yaml':
         '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - copy: {content: "from main.yaml", dest: "{{ playbook_dir }}/outputs/legacy.txt"}\n',
       'legacy/outputs/.keep': '',
+      // Seed 000's layout with instances: a deploy creates them on Vultr, then main.yaml runs against them.
+      'seeded/instance.yaml': [
+        'instances:',
+        '  - {label: seeded-web, plan: vc2-1c-1gb, region: ams, os: "Ubuntu 22.04 LTS x64", tags: [seeded, web]}',
+        '  - {label: seeded-db, plan: vc2-1c-2gb, region: fra, os_id: 2136, tags: [seeded]}',
+        '',
+      ].join('\n'),
+      'seeded/main.yaml':
+        '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - copy: {content: "{{ groups[\'all\'] | sort | join(\',\') }}", dest: "{{ playbook_dir }}/outputs/hosts.txt"}\n',
+      'broken/instance.yaml': 'instances:\n  - {label: no-plan, region: ams, os_id: 2136}\n',
+      'broken/main.yaml': '- hosts: localhost\n  gather_facts: false\n  tasks: []\n',
     })
     // The service's vars are encrypted with the vault password, as in a CloudLab services repository.
     const passwordFile = join(services, 'password.txt')
@@ -81,8 +92,49 @@ describeWithTool('ansible-playbook')('cloudlab deploys running the real ansible-
   it('deploys a seed-000 service by running its main.yaml through the ansible adapter', async () => {
     const job = await lab.finished((await lab.call('POST', '/api/services/legacy/deploy')).body.job_id)
     expect(job.status).toBe('completed')
-    expect(job.output[0]).toBe('--- Running main.yaml for legacy ---')
-    expect(job.output[1]).toMatch(/^\$ ansible-playbook .*main\.yaml$/)
+    expect(job.output.slice(0, 3)).toEqual([
+      '--- Starting instances for legacy ---',
+      '[No instances declared in instance.yaml]',
+      '--- Running main.yaml for legacy ---',
+    ])
+    expect(job.output[3]).toMatch(/^\$ ansible-playbook .*main\.yaml$/)
     expect(readFileSync(join(services, 'legacy', 'outputs', 'legacy.txt'), 'utf8')).toBe('from main.yaml')
+  })
+
+  it("deploys a seed-000 service by creating instance.yaml's instances on Vultr, caching them, then running main.yaml against them", async () => {
+    const job = await lab.finished((await lab.call('POST', '/api/services/seeded/deploy')).body.job_id)
+    expect(job.status).toBe('completed')
+    expect(job.output[0]).toBe('--- Starting instances for seeded ---')
+    expect(job.output).toContain('[2 instance(s) written to outputs/temp_inventory.yaml]')
+    expect(job.output).toContain('[Inventory cached successfully]')
+    expect(job.output.indexOf('--- Running main.yaml for seeded ---')).toBeGreaterThan(job.output.indexOf('[Inventory cached successfully]'))
+
+    const created = [...lab.vultr.state.instances.values()].filter((instance) => instance.tags.includes('seeded'))
+    expect(
+      created.map(({ label, region, plan, os_id, tags }) => ({ label, region, plan, os_id, tags })).sort((a, b) => a.label.localeCompare(b.label)),
+    ).toEqual([
+      { label: 'seeded-db', region: 'fra', plan: 'vc2-1c-2gb', os_id: 2136, tags: ['seeded'] },
+      { label: 'seeded-web', region: 'ams', plan: 'vc2-1c-1gb', os_id: 1743, tags: ['seeded', 'web'] },
+    ])
+    // The cached inventory shows them, and main.yaml ran against the hosts the deploy wrote.
+    const hosts = (await lab.call('GET', '/api/instances')).body.instances.all.hosts
+    expect(hosts['seeded-web']).toMatchObject({ vultr_label: 'seeded-web', vultr_region: 'ams', vultr_tags: ['seeded', 'web'] })
+    expect(hosts['seeded-db']).toMatchObject({ vultr_plan: 'vc2-1c-2gb' })
+    expect(readFileSync(join(services, 'seeded', 'outputs', 'hosts.txt'), 'utf8')).toBe('seeded-db,seeded-web')
+    expect(readFileSync(join(services, 'seeded', 'outputs', 'temp_inventory.yaml'), 'utf8')).toContain(`ansible_host: ${created[0]!.main_ip}`)
+    expect((await lab.call('GET', '/api/services/active-deployments')).body.deployments).toContainEqual({ name: 'seeded' })
+
+    // A second deploy finds them running and creates none.
+    const again = await lab.finished((await lab.call('POST', '/api/services/seeded/deploy')).body.job_id)
+    expect(again.status).toBe('completed')
+    expect(again.output).toContain('[Instance seeded-web already exists in ams]')
+    expect([...lab.vultr.state.instances.values()].filter((instance) => instance.tags.includes('seeded'))).toHaveLength(2)
+  })
+
+  it('fails a seed-000 deploy whose instance.yaml is not valid, saying what is wrong, before anything runs', async () => {
+    const job = await lab.finished((await lab.call('POST', '/api/services/broken/deploy')).body.job_id)
+    expect(job.status).toBe('failed')
+    expect(job.output).toContain('[ERROR: instance.yaml: instances.0.plan: Invalid input: expected string, received undefined]')
+    expect(job.output.some((line: string) => line.startsWith('$ ansible-playbook'))).toBe(false)
   })
 })

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs'
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { VultrAccount, VultrInstance, VultrPlan } from '@provisio/adapters'
 import { definePlugin, defineProvider, type ActionContext, type Engine, type Plugin } from '@provisio/engine'
 import { z } from 'zod'
 import type { CloudlabVault } from '../context'
 import { hostNameOf, InstanceCacheStore, inventoryOf, plansOf, type CachedAccount } from './instance-cache'
+import { InstanceFileError, startServiceInstances, type StepRunner } from './service-instances'
 
 export const CLOUDLAB_PROVIDER = 'cloudlab'
 
@@ -178,25 +179,62 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
     }
   }
 
+  /** The Vultr instances, plan prices and account figures into the cache that /api/instances and /api/costs answer from. */
+  const cacheInventory = async (ctx: Context) => {
+    const instances = await step<VultrInstance[]>(engine, ctx, 'vultr', 'instance.list', {})
+    const plans = await step<VultrPlan[]>(engine, ctx, 'vultr', 'plan.list', {})
+    const account = await readAccount(engine, ctx)
+    const cachedAt = new Date().toISOString()
+    await cacheOf(ctx).write({ inventory: inventoryOf(instances), plans: plansOf(plans), cachedAt, ...(account ? { account } : {}) })
+    ctx.log('[Plan pricing cached]')
+    ctx.log('[Inventory cached successfully]')
+    ctx.emit(INSTANCES_CACHED, { cachedAt })
+    return { hosts: instances.length, cachedAt }
+  }
+
+  /** Seed 000's deploy starts the instances of `instance.yaml` first; the cache then shows them. */
+  const startInstances = async (ctx: Context, service: string, dir: string) => {
+    ctx.log(`--- Starting instances for ${service} ---`)
+    const run: StepRunner = (provider, action, input) => step(engine, ctx, provider, action, input)
+    const started = await startServiceInstances(run, (line) => ctx.log(line), dir).catch((error: unknown) => {
+      if (error instanceof InstanceFileError) ctx.log(`[ERROR: ${messageOf(error)}]`)
+      throw error
+    })
+    if (started.length > 0) await cacheInventory(ctx)
+  }
+
+  const runPlaybook = (ctx: Context, playbook: string, dir: string, vaultPassword: string | undefined) => {
+    const inventory = join(dir, 'outputs', 'temp_inventory.yaml')
+    return step(engine, ctx, 'ansible', 'playbook.run', {
+      playbook,
+      cwd: dir,
+      ...(existsSync(inventory) ? { inventory } : {}),
+      ...(vaultPassword ? { vaultPassword } : {}),
+    })
+  }
+
   return defineProvider({
     name: CLOUDLAB_PROVIDER,
     description: 'CloudLab Manager jobs: service scripts and playbooks, instance stops and inventory refreshes',
     actions: {
       'service.run': {
-        description: "Runs a service's deploy.sh, a scripts.yaml script (inputs as INPUT_<NAME>) or seed 000's main.yaml",
+        description:
+          "Runs a service's deploy.sh, a scripts.yaml script (inputs as INPUT_<NAME>), or seed 000's deploy: instance.yaml's instances on Vultr, then main.yaml against them",
         input: scriptInput,
         async run(ctx, input) {
-          ctx.log(`--- Running ${input.title} for ${input.service} ---`)
+          if (input.kind === 'playbook') await startInstances(ctx, input.service, input.dir)
           return withVaultFile(runtime, async (vaultFile, vaultPassword) => {
             if (input.kind === 'playbook') {
-              const inventory = join(input.dir, 'outputs', 'temp_inventory.yaml')
-              return step(engine, ctx, 'ansible', 'playbook.run', {
-                playbook: input.file,
-                cwd: input.dir,
-                ...(existsSync(inventory) ? { inventory } : {}),
-                ...(vaultPassword ? { vaultPassword } : {}),
-              })
+              // Seed 000's last steps: docker-base/main.yaml (when the services folder has it), then the service's own.
+              const base = join(dirname(input.dir), 'docker-base', 'main.yaml')
+              if (input.service !== 'docker-base' && existsSync(base)) {
+                ctx.log(`--- Running docker-base/main.yaml for ${input.service} ---`)
+                await runPlaybook(ctx, base, input.dir, vaultPassword)
+              }
+              ctx.log(`--- Running ${input.title} for ${input.service} ---`)
+              return runPlaybook(ctx, input.file, input.dir, vaultPassword)
             }
+            ctx.log(`--- Running ${input.title} for ${input.service} ---`)
             // ansible-playbook in the script reads the vault password file from the environment.
             const env: Record<string, string> = vaultFile ? { ANSIBLE_VAULT_PASSWORD_FILE: vaultFile, VAULT_PASSWORD_FILE: vaultFile } : {}
             return step(engine, ctx, 'exec', 'run', { command: 'bash', args: [join(input.dir, input.file)], cwd: input.dir, env, inputs: input.inputs })
@@ -252,15 +290,7 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
         input: refreshInput,
         async run(ctx, input) {
           ctx.log(input.banner)
-          const instances = await step<VultrInstance[]>(engine, ctx, 'vultr', 'instance.list', {})
-          const plans = await step<VultrPlan[]>(engine, ctx, 'vultr', 'plan.list', {})
-          const account = await readAccount(engine, ctx)
-          const cachedAt = new Date().toISOString()
-          await cacheOf(ctx).write({ inventory: inventoryOf(instances), plans: plansOf(plans), cachedAt, ...(account ? { account } : {}) })
-          ctx.log('[Plan pricing cached]')
-          ctx.log('[Inventory cached successfully]')
-          ctx.emit(INSTANCES_CACHED, { cachedAt })
-          return { hosts: instances.length, cachedAt }
+          return cacheInventory(ctx)
         },
       },
     },
