@@ -52,15 +52,36 @@ describeWithTool('ansible-playbook')('cloudlab deploys running the real ansible-
       ].join('\n'),
       'seeded/main.yaml':
         '- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n    - copy: {content: "{{ groups[\'all\'] | sort | join(\',\') }}", dest: "{{ playbook_dir }}/outputs/hosts.txt"}\n',
+      // Written for the real backend's container: its paths, a sub-script, $0.
+      'container/deploy.sh': [
+        '#!/bin/bash',
+        'set -e',
+        'cd /services/container',
+        'echo "here=$(pwd) self=$0 dir=$(dirname "$0")"',
+        'echo "services=$SERVICES_DIR"',
+        'bash /services/container/helper.sh',
+        'ansible-playbook -i localhost, /services/container/play.yml --vault-password-file /tmp/.vault_pass.txt',
+        'test -s ~/.vault_pass.txt && echo "home vault file readable"',
+        'ls /init_playbook/ 2>/dev/null || echo "no /init_playbook here"',
+        '',
+      ].join('\n'),
+      'container/helper.sh': 'echo "helper ran from $(basename "$(dirname "$0")")"\n',
+      'container/play.yml': playbook,
+      'container/vault.yml': 'vaulted: the-container-secret\n',
+      'container/outputs/.keep': '',
       'broken/instance.yaml': 'instances:\n  - {label: no-plan, region: ams, os_id: 2136}\n',
       'broken/main.yaml': '- hosts: localhost\n  gather_facts: false\n  tasks: []\n',
     })
     // The service's vars are encrypted with the vault password, as in a CloudLab services repository.
     const passwordFile = join(services, 'password.txt')
     writeFileSync(passwordFile, vaultPassword)
-    const encrypted = spawnSync('ansible-vault', ['encrypt', '--vault-password-file', passwordFile, join(services, 'vaulted', 'vault.yml')], {
-      encoding: 'utf8',
-    })
+    const encrypted = spawnSync(
+      'ansible-vault',
+      ['encrypt', '--vault-password-file', passwordFile, ...['vaulted', 'container'].map((name) => join(services, name, 'vault.yml'))],
+      {
+        encoding: 'utf8',
+      },
+    )
     if (encrypted.status !== 0) throw new Error(`ansible-vault: ${encrypted.stderr}`)
     rmSync(passwordFile)
     lab = await startCloudlab({ servicesDir: services, vault })
@@ -136,5 +157,29 @@ describeWithTool('ansible-playbook')('cloudlab deploys running the real ansible-
     expect(job.status).toBe('failed')
     expect(job.output).toContain('[ERROR: instance.yaml: instances.0.plan: Invalid input: expected string, received undefined]')
     expect(job.output.some((line: string) => line.startsWith('$ ansible-playbook'))).toBe(false)
+  })
+
+  it("runs a deploy.sh written for CloudLab's container: /services and /tmp/.vault_pass.txt mapped to this server's, nothing written to those paths", async () => {
+    await vault.store(vaultPassword)
+    const sharedVaultFile = '/tmp/.vault_pass.txt'
+    const existedBefore = existsSync(sharedVaultFile)
+    const job = await lab.finished((await lab.call('POST', '/api/services/container/deploy')).body.job_id)
+    expect(job.status).toBe('completed')
+    const dir = join(services, 'container')
+    expect(job.output.slice(0, 3)).toEqual([
+      '--- Running deploy.sh for container ---',
+      "[Warning: deploy.sh uses /init_playbook, which exists only in CloudLab Manager's container]",
+      `[Container paths mapped: /tmp/.vault_pass.txt -> the job's own vault password file; /services -> ${services}]`,
+    ])
+    expect(job.output).toContain(`here=${dir} self=${dir}/deploy.sh dir=${dir}`)
+    expect(job.output).toContain(`services=${services}`)
+    expect(job.output).toContain('helper ran from container')
+    expect(job.output.some((line: string) => line.includes('"msg": "vaulted value is the-container-secret"'))).toBe(true)
+    expect(job.output).toContain('home vault file readable')
+    expect(job.output).toContain('no /init_playbook here')
+    expect(job.output.join('\n')).not.toContain(vaultPassword)
+    expect(readFileSync(join(dir, 'outputs', 'result.txt'), 'utf8')).toBe('the-container-secret')
+    // The password never went to the fixed shared path the container uses.
+    if (!existedBefore) expect(existsSync(sharedVaultFile)).toBe(false)
   })
 })

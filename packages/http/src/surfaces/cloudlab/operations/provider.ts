@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { VultrAccount, VultrInstance, VultrPlan } from '@provisio/adapters'
@@ -7,6 +7,7 @@ import { definePlugin, defineProvider, type ActionContext, type Engine, type Plu
 import { z } from 'zod'
 import type { CloudlabVault } from '../context'
 import { hostNameOf, InstanceCacheStore, inventoryOf, plansOf, type CachedAccount } from './instance-cache'
+import { keepingScriptName, mapContainerPaths } from './container-paths'
 import { InstanceFileError, startServiceInstances, type StepRunner } from './service-instances'
 
 export const CLOUDLAB_PROVIDER = 'cloudlab'
@@ -213,6 +214,29 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
     })
   }
 
+  /**
+   * `bash <script>` in the service folder. The folders are also in the environment
+   * (`SERVICES_DIR`, `SERVICE_DIR`), and a script that names the real backend's container paths
+   * runs with them mapped to this server's (container-paths.ts), saying so in its output.
+   */
+  const runScript = async (ctx: Context, input: z.output<typeof scriptInput>, vaultFile: string | undefined) => {
+    const script = join(input.dir, input.file)
+    const servicesDir = dirname(input.dir)
+    // ansible-playbook in the script reads the vault password file from the environment.
+    const env: Record<string, string> = {
+      SERVICES_DIR: servicesDir,
+      SERVICE_DIR: input.dir,
+      ...(vaultFile ? { ANSIBLE_VAULT_PASSWORD_FILE: vaultFile, VAULT_PASSWORD_FILE: vaultFile } : {}),
+    }
+    const common = { cwd: input.dir, env, inputs: input.inputs }
+    const original = await readFile(script, 'utf8').catch(() => undefined)
+    const mapped = original === undefined ? undefined : mapContainerPaths(original, { servicesDir, vaultFile })
+    for (const path of mapped?.missing ?? []) ctx.log(`[Warning: ${input.file} uses ${path}, which exists only in CloudLab Manager's container]`)
+    if (!mapped || mapped.mapped.length === 0) return step(engine, ctx, 'exec', 'run', { command: 'bash', args: [script], ...common })
+    ctx.log(`[Container paths mapped: ${mapped.mapped.join('; ')}]`)
+    return step(engine, ctx, 'exec', 'run', { script: keepingScriptName(mapped.text, script), ...common })
+  }
+
   return defineProvider({
     name: CLOUDLAB_PROVIDER,
     description: 'CloudLab Manager jobs: service scripts and playbooks, instance stops and inventory refreshes',
@@ -235,9 +259,7 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
               return runPlaybook(ctx, input.file, input.dir, vaultPassword)
             }
             ctx.log(`--- Running ${input.title} for ${input.service} ---`)
-            // ansible-playbook in the script reads the vault password file from the environment.
-            const env: Record<string, string> = vaultFile ? { ANSIBLE_VAULT_PASSWORD_FILE: vaultFile, VAULT_PASSWORD_FILE: vaultFile } : {}
-            return step(engine, ctx, 'exec', 'run', { command: 'bash', args: [join(input.dir, input.file)], cwd: input.dir, env, inputs: input.inputs })
+            return runScript(ctx, input, vaultFile)
           })
         },
       },
