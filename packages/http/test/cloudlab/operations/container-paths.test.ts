@@ -9,7 +9,7 @@ describe("cloudlab: the real backend's container paths in a script", () => {
       'cd /services/web && ls "/services/web/outputs"',
       'SRC=/app/cloudlab/services/web',
       'ansible-playbook x.yml --vault-password-file=/tmp/.vault_pass.txt',
-      "cat ~/.vault_pass.txt $HOME/.vault_pass.txt '${HOME}/.vault_pass.txt' /root/.vault_pass.txt",
+      `cat ~/.vault_pass.txt $HOME/.vault_pass.txt '\${HOME}/.vault_pass.txt' /root/.vault_pass.txt`,
       'echo $(ls /services)',
     ].join('\n')
     const mapped = mapContainerPaths(script, places)

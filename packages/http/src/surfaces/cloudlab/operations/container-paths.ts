@@ -20,7 +20,7 @@ const containerOnly = new Map([
   ['/outputs', /\/outputs/],
 ])
 
-const pathPattern = (path: RegExp) => new RegExp(before + `(?:${path.source})` + after, 'gm')
+const pathPattern = (path: RegExp) => new RegExp(`${before}(?:${path.source})${after}`, 'gm')
 
 export interface MappedScript {
   text: string
