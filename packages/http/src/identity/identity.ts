@@ -147,6 +147,7 @@ export function createIdentity(options: IdentityOptions): Identity {
     },
 
     async login(input) {
+      const lifetime = input?.accessTokenTtlSeconds === undefined ? undefined : positive(input.accessTokenTtlSeconds, 3600, 'accessTokenTtlSeconds')
       const username = typeof input?.username === 'string' ? input.username : ''
       const password = typeof input?.password === 'string' ? input.password : ''
       await lockout.assertOpen(username)
@@ -171,8 +172,7 @@ export function createIdentity(options: IdentityOptions): Identity {
       await lockout.reset(username)
       const user = await users.amend(found.id, { last_login: timestamp(), ...(mfaStep === undefined ? {} : { mfa_last_step: mfaStep }) })
       await roles.refresh()
-      const lifetime = input.accessTokenTtlSeconds
-      return issuePair(user, undefined, lifetime === undefined ? undefined : positive(lifetime, lifetime, 'accessTokenTtlSeconds'))
+      return issuePair(user, undefined, lifetime)
     },
 
     async refresh(refreshToken) {
