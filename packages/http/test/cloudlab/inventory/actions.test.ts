@@ -86,6 +86,25 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     }
   })
 
+  it("maps the real backend's container paths in an action's script, as for /api/services", async () => {
+    const object = await createApp('app-3')
+    await writeTree(app.servicesDir, {
+      'app-3/hello.sh': '#!/bin/bash\ncd /services/app-3 && echo "at $(basename $PWD) via $0"\necho "services=$SERVICES_DIR"\n',
+    })
+    const started = await app.api('POST', `/api/inventory/app/${object.id}/actions/hello`, { token: admin })
+    const job = await app.engine.jobs.wait(started.body.job_id)
+    const lines: string[] = []
+    for await (const { line } of app.engine.jobs.output(job.id)) lines.push(line)
+    expect(job.status).toBe('completed')
+    expect(lines).toEqual([
+      '--- Running hello (script) ---',
+      `[Container paths mapped: /services -> ${app.servicesDir}]`,
+      '$ bash <script>',
+      `at app-3 via ${app.servicesDir}/app-3/hello.sh`,
+      `services=${app.servicesDir}`,
+    ])
+  })
+
   it('runs type actions and dynamic scripts (scripts.yaml) with inputs as INPUT_* variables', async () => {
     const typeRun = await app.api('POST', '/api/inventory/database/actions/restart_all', { token: admin })
     const done = await app.engine.jobs.wait(typeRun.body.job_id)

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { isAbsolute, join, resolve, sep } from 'node:path'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { Engine, JobRecord } from '@provisio/engine'
 import { parse } from 'yaml'
 import type { Principal } from '../../../identity'
@@ -85,8 +85,8 @@ const execInputs = (inputs: ActionInputs | null | undefined) =>
 
 /**
  * The step an action runs inside the cloudlab provider's `inventory.action` job: `script` and
- * `dynamic_scripts` through the exec adapter (`bash <services>/<name>/<file>`, inputs as
- * `INPUT_<NAME>`), `playbook` through the ansible adapter with `vars_mapping` as extra vars,
+ * `dynamic_scripts` as a service script (`bash <services>/<name>/<file>`, inputs as
+ * `INPUT_<NAME>`, the vault password file and container paths as for /api/services), `playbook` through the ansible adapter with `vars_mapping` as extra vars,
  * `script_stop` as the operations part's stop of the service's instances.
  */
 async function stepFor(deps: ActionRunnerDeps, request: ActionRequest, service: string) {
@@ -96,14 +96,14 @@ async function stepFor(deps: ActionRunnerDeps, request: ActionRequest, service: 
   switch (action.type) {
     case 'script': {
       const path = scriptPath(folder, action.script ?? 'deploy.sh')
-      return { run: 'script' as const, input: { command: `bash ${path}`, cwd: folder, inputs: execInputs(request.inputs) } }
+      return { run: 'script' as const, input: { dir: folder, file: relative(folder, path), inputs: execInputs(request.inputs) } }
     }
     case 'dynamic_scripts': {
       const wanted = request.script ?? action.script_name ?? 'deploy'
       const entry = (await serviceScripts(folder)).find((script) => script.name === wanted)
       if (!entry) throw new ApiError(400, `Script '${wanted}' not found for service '${service}'`)
       const path = scriptPath(folder, entry.file)
-      return { run: 'script' as const, input: { command: `bash ${path}`, cwd: folder, inputs: execInputs(request.inputs) } }
+      return { run: 'script' as const, input: { dir: folder, file: relative(folder, path), inputs: execInputs(request.inputs) } }
     }
     case 'playbook': {
       if (!action.playbook) throw new ApiError(400, `Action '${action.name}' names no playbook`)

@@ -82,7 +82,7 @@ const inventoryActionInput = z.object({
   /** `--- Running <action> (<type>) ---`, the real backend's first line. */
   banner: z.string().min(1),
   step: z.discriminatedUnion('run', [
-    z.object({ run: z.literal('script'), input: z.record(z.string(), z.unknown()) }),
+    z.object({ run: z.literal('script'), input: z.object({ dir: z.string().min(1), file: z.string().min(1), inputs: scriptInput.shape.inputs }) }),
     z.object({ run: z.literal('playbook'), input: z.record(z.string(), z.unknown()) }),
     z.object({ run: z.literal('stop'), input: stopInput }),
   ]),
@@ -219,7 +219,7 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
    * (`SERVICES_DIR`, `SERVICE_DIR`), and a script that names the real backend's container paths
    * runs with them mapped to this server's (container-paths.ts), saying so in its output.
    */
-  const runScript = async (ctx: Context, input: z.output<typeof scriptInput>, vaultFile: string | undefined) => {
+  const runScript = async (ctx: Context, input: Pick<z.output<typeof scriptInput>, 'dir' | 'file' | 'inputs'>, vaultFile: string | undefined) => {
     const script = join(input.dir, input.file)
     const servicesDir = dirname(input.dir)
     // ansible-playbook in the script reads the vault password file from the environment.
@@ -270,7 +270,7 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
         async run(ctx, input) {
           ctx.log(input.banner)
           const { step: work } = input
-          if (work.run === 'script') return step(engine, ctx, 'exec', 'run', work.input)
+          if (work.run === 'script') return withVaultFile(runtime, (vaultFile) => runScript(ctx, work.input, vaultFile))
           // Its own steps write their failures; this one adds none.
           if (work.run === 'stop') return runStep(engine, ctx, CLOUDLAB_PROVIDER, 'instances.stop', work.input)
           // Read when the job runs, so that the vault password stays out of the job record.
