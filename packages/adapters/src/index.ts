@@ -4,7 +4,7 @@ export type { Redactor, RedactorOptions } from './utils/redact'
 
 // Vultr
 export { vultr, vultrProvider } from './vultr'
-export type { VultrConfig, VultrOptions, VultrInstance, VultrOs, VultrPlan, VultrRegion } from './vultr'
+export type { VultrAccount, VultrConfig, VultrOptions, VultrInstance, VultrOs, VultrPlan, VultrRegion } from './vultr'
 
 // UpCloud
 export { upcloud, upcloudProvider } from './upcloud'

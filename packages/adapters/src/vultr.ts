@@ -1,10 +1,11 @@
 import { defineProvider } from '@provisio/engine'
+import { accountGet } from './_vultr/account'
 import { osList, planList, regionList } from './_vultr/catalog'
 import { vultrConfigSchema, type VultrOptions } from './_vultr/config'
 import { instanceCreate, instanceDelete, instanceGet, instanceHalt, instanceList, instanceReboot, instanceStart, listInstances } from './_vultr/instances'
 
 export type { VultrConfig, VultrOptions } from './_vultr/config'
-export type { VultrInstance, VultrOs, VultrPlan, VultrRegion } from './_vultr/types'
+export type { VultrAccount, VultrInstance, VultrOs, VultrPlan, VultrRegion } from './_vultr/types'
 
 /** The Vultr provider (API v2) without configuration; `vultr(options)` configures it. */
 export const vultrProvider = defineProvider({
@@ -22,6 +23,7 @@ export const vultrProvider = defineProvider({
     'region.list': regionList,
     'plan.list': planList,
     'os.list': osList,
+    'account.get': accountGet,
   },
   resources: {
     list: (ctx) => listInstances(ctx.config, ctx.signal),
@@ -29,7 +31,7 @@ export const vultrProvider = defineProvider({
 })
 
 /**
- * Vultr instances, regions, plans and OS images.
+ * Vultr instances, regions, plans, OS images and the account (balance, pending charges).
  *
  * ```ts
  * const engine = createEngine({ providers: [vultr({ apiKey: process.env.VULTR_API_KEY! })] })

@@ -91,6 +91,21 @@ describe('vultr: catalogues', () => {
     expect(images).toContainEqual(expect.objectContaining({ id: 2136, name: 'Debian 12 x64 (bookworm)' }))
     expect(images).toContainEqual(expect.objectContaining({ id: 2284, name: 'Ubuntu 24.04 LTS x64' }))
   })
+
+  it('account.get reads the balance and the pending charges, with the key kept out of its log', async () => {
+    const stand = await standIn({ account: { balance: -120.5, pending_charges: 7.25 } })
+    const engine = await engineFor(stand)
+    const first = await run(engine, 'account.get', {})
+    expect(first.job.status).toBe('completed')
+    expect(first.job.result).toMatchObject({ name: 'Stand-in', balance: -120.5, pending_charges: 7.25 })
+    expect(first.output).toContain('account: balance -120.5, pending charges 7.25')
+    expect(first.output.join('\n')).not.toContain(apiKey)
+    // The charges grow as the month goes on: each read answers what the account says now.
+    stand.state.account.pending_charges = 9.75
+    expect((await run(engine, 'account.get', {})).job.result).toMatchObject({ pending_charges: 9.75 })
+    expect(stand.state.requests.filter((request) => request.path === '/v2/account').map((request) => request.method)).toEqual(['GET', 'GET'])
+    await expect(engine.jobs.submit({ provider: 'vultr', action: 'account.get', input: { extra: 1 } })).rejects.toThrow()
+  })
 })
 
 describe('vultr: instances', () => {

@@ -64,3 +64,16 @@ export interface VultrListMeta {
   total: number
   links: { next: string; prev: string }
 }
+
+/** The account as `GET /v2/account` returns it; amounts in US dollars. */
+export interface VultrAccount {
+  name: string
+  email: string
+  acls: string[]
+  /** Negative while the account is in credit. */
+  balance: number
+  /** Charges accrued this month and not yet invoiced. */
+  pending_charges: number
+  last_payment_date: string
+  last_payment_amount: number
+}

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import { BlockList, isIPv6 } from 'node:net'
 import type { ProviderStandIn } from '@provisio/engine/testing'
 import type { VultrOptions } from '../vultr'
-import type { VultrInstance } from '../_vultr/types'
+import type { VultrAccount, VultrInstance } from '../_vultr/types'
 import {
   BAD_JSON,
   createTimers,
@@ -44,6 +44,8 @@ export interface VultrStandInOptions {
    * Default: every permission, as for the account's owner.
    */
   acls?: string[]
+  /** What `GET /account` answers (merged over a stand-in account in credit by 0); `state.account` changes it later. */
+  account?: Partial<VultrAccount>
 }
 
 export interface VultrStandInState {
@@ -52,6 +54,7 @@ export interface VultrStandInState {
   requests: StandInRequest[]
   /** The `default_password` each create answered with, so tests can check it leaks nowhere. */
   defaultPasswords: Map<string, string>
+  account: VultrAccount
 }
 
 /** The API is under `apiUrl` (`url` + `/v2`, as at Vultr): the adapter's `baseUrl`, ansible's `api_endpoint`. */
@@ -107,7 +110,21 @@ export async function startVultrStandIn(options: VultrStandInOptions): Promise<V
   const powerDelayMs = options.powerDelayMs ?? 3_000
   const notFoundAfterCreateMs = options.notFoundAfterCreateMs ?? 0
   const rateLimit = options.rateLimitPerSecond ?? 30
-  const state: VultrStandInState = { instances: new Map(), requests: [], defaultPasswords: new Map() }
+  const state: VultrStandInState = {
+    instances: new Map(),
+    requests: [],
+    defaultPasswords: new Map(),
+    account: {
+      name: 'Stand-in',
+      email: 'standin@example.com',
+      acls: ['manage_users', 'subscriptions'],
+      balance: 0,
+      pending_charges: 0,
+      last_payment_date: '',
+      last_payment_amount: 0,
+      ...options.account,
+    },
+  }
   const visibleAt = new Map<string, number>()
   const userData = new Map<string, string>()
   const recentByKey = new Map<string, number[]>()
@@ -247,22 +264,7 @@ export async function startVultrStandIn(options: VultrStandInOptions): Promise<V
       return [200, paginate(type && type !== 'all' ? vultrPlans.filter((plan) => plan.type === type) : vultrPlans, 'plans', query)]
     }
     if (method === 'GET' && path === 1 && resource === 'ssh-keys') return [200, paginate([], 'ssh_keys', query)]
-    if (method === 'GET' && path === 1 && resource === 'account') {
-      return [
-        200,
-        {
-          account: {
-            name: 'Stand-in',
-            email: 'standin@example.com',
-            acls: ['manage_users', 'subscriptions'],
-            balance: 0,
-            pending_charges: 0,
-            last_payment_date: '',
-            last_payment_amount: 0,
-          },
-        },
-      ]
-    }
+    if (method === 'GET' && path === 1 && resource === 'account') return [200, { account: state.account }]
     if (resource !== 'instances') throw new ApiError(404, 'Not found.')
     // Vultr documents the 403 and the ACL names; which name each call needs is our reading of them.
     const needed = method === 'GET' ? ['subscriptions_view', 'subscriptions'] : path === 1 ? ['provisioning'] : ['subscriptions']

@@ -14,7 +14,13 @@ export interface AccessClaims {
 }
 
 export interface AccessTokens {
-  sign(input: { userId: string; username: string; roles: string[]; sessionEpoch: number }): Promise<{ token: string; jti: string; expiresAt: Date }>
+  sign(input: {
+    userId: string
+    username: string
+    roles: string[]
+    sessionEpoch: number
+    ttlSeconds?: number
+  }): Promise<{ token: string; jti: string; expiresAt: Date }>
   /** Checks the signature, issuer and expiry only; revocation and the user are the caller's business. */
   verify(token: string): Promise<AccessClaims>
 }
@@ -29,9 +35,9 @@ export function createAccessTokens(options: { key: () => Promise<Uint8Array>; is
   const verified = new Map<string, AccessClaims>()
   const VERIFIED_MAX = 10_000
   return {
-    async sign({ userId, username, roles, sessionEpoch }) {
+    async sign({ userId, username, roles, sessionEpoch, ttlSeconds: lifetime = ttlSeconds }) {
       const issuedAt = Math.floor(now() / 1000)
-      const expiresAt = issuedAt + ttlSeconds
+      const expiresAt = issuedAt + lifetime
       const jti = randomUUID()
       const token = await new SignJWT({ roles, name: username, sev: sessionEpoch })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

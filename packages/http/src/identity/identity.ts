@@ -55,12 +55,12 @@ export function createIdentity(options: IdentityOptions): Identity {
   const exclusive = storageMutex(storage)
   const timestamp = () => new Date(now()).toISOString()
 
-  function signAccess(user: StoredUser) {
-    return accessTokens.sign({ userId: user.id, username: user.username, roles: user.roles, sessionEpoch: user.session_epoch })
+  function signAccess(user: StoredUser, ttlSeconds?: number) {
+    return accessTokens.sign({ userId: user.id, username: user.username, roles: user.roles, sessionEpoch: user.session_epoch, ttlSeconds })
   }
 
-  async function issuePair(user: StoredUser, familyId?: string): Promise<TokenPair> {
-    const access = await signAccess(user)
+  async function issuePair(user: StoredUser, familyId?: string, accessTtlSeconds?: number): Promise<TokenPair> {
+    const access = await signAccess(user, accessTtlSeconds)
     const refresh = await sessions.issue({ userId: user.id, sessionEpoch: user.session_epoch, familyId })
     return {
       accessToken: access.token,
@@ -82,7 +82,9 @@ export function createIdentity(options: IdentityOptions): Identity {
     const claims = await accessTokens.verify(token)
     const [revoked, user] = await Promise.all([sessions.isAccessTokenRevoked(claims.jti), users.getCached(claims.sub), roles.refresh()])
     if (revoked) throw new AuthError('revoked', 'Token revoked')
-    assertActive(user, claims.sev)
+    // Read only when the epochs differ: a password change moved it on, unless it kept this session.
+    const epoch = user && user.session_epoch !== claims.sev ? ((await sessions.keptEpochOf(claims.jti)) ?? claims.sev) : claims.sev
+    assertActive(user, epoch)
     return { claims, user }
   }
 
@@ -126,7 +128,15 @@ export function createIdentity(options: IdentityOptions): Identity {
         const { items, total } = await users.list(query)
         return { items: items.map(toPublicUser), total }
       },
-      update: async (id, patch) => toPublicUser(await users.update(id, patch ?? {})),
+      update: async (id, patch, options) => {
+        const keep = patch?.password !== undefined ? options?.keep : undefined
+        // Kept before the epoch moves on, so the session never sees itself ended.
+        if (keep) {
+          const current = await userOrThrow(id)
+          await sessions.keepAccessToken(keep.tokenId, current.session_epoch + 1, keep.expiresAt)
+        }
+        return toPublicUser(await users.update(id, patch ?? {}))
+      },
       delete: (id) => users.delete(id),
       count: () => users.count(),
     },
@@ -140,6 +150,7 @@ export function createIdentity(options: IdentityOptions): Identity {
     },
 
     async login(input) {
+      const lifetime = input?.accessTokenTtlSeconds === undefined ? undefined : positive(input.accessTokenTtlSeconds, 3600, 'accessTokenTtlSeconds')
       const username = typeof input?.username === 'string' ? input.username : ''
       const password = typeof input?.password === 'string' ? input.password : ''
       await lockout.assertOpen(username)
@@ -164,7 +175,7 @@ export function createIdentity(options: IdentityOptions): Identity {
       await lockout.reset(username)
       const user = await users.amend(found.id, { last_login: timestamp(), ...(mfaStep === undefined ? {} : { mfa_last_step: mfaStep }) })
       await roles.refresh()
-      return issuePair(user)
+      return issuePair(user, undefined, lifetime)
     },
 
     async refresh(refreshToken) {

@@ -18,6 +18,8 @@ export const identityKeys = {
   refreshFamily: (id: string) => `identity:refresh-families:${id}`,
   revocations: 'identity:revoked',
   revocation: (jti: string) => `identity:revoked:${jti}`,
+  keptSessions: 'identity:kept',
+  keptSession: (jti: string) => `identity:kept:${jti}`,
   lockouts: 'identity:lockout',
   // Hashed so that any string a caller types as a username makes a safe, fixed-length key.
   lockout: (username: string) => `identity:lockout:${sha256(username.toLowerCase())}`,

@@ -25,6 +25,11 @@ interface Expiring {
   expiresAt: number
 }
 
+/** An access token that outlives a password change: valid under `sessionEpoch` too. */
+interface KeptRecord extends Expiring {
+  sessionEpoch: number
+}
+
 export interface Sessions {
   issue(input: { userId: string; sessionEpoch: number; familyId?: string }): Promise<{ token: string; expiresAt: Date }>
   /**
@@ -40,6 +45,10 @@ export interface Sessions {
   revokeFamilyOf(token: string, userId: string): Promise<void>
   revokeAccessToken(jti: string, expiresAt: Date): Promise<void>
   isAccessTokenRevoked(jti: string): Promise<boolean>
+  /** Lets the access token go on under a later session epoch (the session that changed the password). */
+  keepAccessToken(jti: string, sessionEpoch: number, expiresAt: Date): Promise<void>
+  /** The later session epoch the access token was kept for, if any. */
+  keptEpochOf(jti: string): Promise<number | undefined>
   prune(): Promise<number>
 }
 
@@ -111,9 +120,18 @@ export function createSessions(options: { storage: Storage; ttlSeconds: number; 
       return storage.hasItem(identityKeys.revocation(jti))
     },
 
+    async keepAccessToken(jti, sessionEpoch, expiresAt) {
+      const record: KeptRecord = { sessionEpoch, expiresAt: expiresAt.getTime() }
+      await storage.setItem(identityKeys.keptSession(jti), record, ttlOf(record.expiresAt))
+    },
+
+    async keptEpochOf(jti) {
+      return (await storage.getItem<KeptRecord>(identityKeys.keptSession(jti)))?.sessionEpoch
+    },
+
     async prune() {
       let removed = 0
-      for (const base of [identityKeys.revocations, identityKeys.refreshTokens, identityKeys.refreshFamilies]) {
+      for (const base of [identityKeys.revocations, identityKeys.keptSessions, identityKeys.refreshTokens, identityKeys.refreshFamilies]) {
         for (const key of await storage.getKeys(base)) {
           const record = await storage.getItem<Expiring>(key)
           if (!record || typeof record.expiresAt !== 'number' || record.expiresAt <= now()) {

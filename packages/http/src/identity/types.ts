@@ -104,8 +104,11 @@ export interface Identity {
     get(id: string): Promise<User | undefined>
     getByUsername(username: string): Promise<User | undefined>
     list(query?: UserQuery): Promise<{ items: User[]; total: number }>
-    /** A new password ends every session of the user (their tokens stop working). */
-    update(id: string, patch: UserPatch): Promise<User>
+    /**
+     * A new password ends every session of the user (their tokens stop working), except the one
+     * named in `keep`: the session that changed its own password goes on.
+     */
+    update(id: string, patch: UserPatch, options?: { keep?: Pick<Principal, 'tokenId' | 'expiresAt'> }): Promise<User>
     delete(id: string): Promise<void>
     count(): Promise<number>
   }
@@ -117,7 +120,8 @@ export interface Identity {
     /** Refused for built-in roles and for roles still held by a user. */
     delete(name: string): Promise<void>
   }
-  login(input: { username: string; password: string; mfaCode?: string; ip?: string }): Promise<TokenPair>
+  /** `accessTokenTtlSeconds` gives this login's access token a surface's own lifetime (CloudLab's 24 h); default the identity's. */
+  login(input: { username: string; password: string; mfaCode?: string; ip?: string; accessTokenTtlSeconds?: number }): Promise<TokenPair>
   /** Rotates a refresh token: the old one stops working; presenting a used one again revokes its whole family (reuse detection) and throws AuthError('reused'). */
   refresh(refreshToken: string): Promise<TokenPair>
   /** Control-center's documented `POST /auth/refresh {"token": <current access token>}`: a still-valid access token is exchanged for a new one and revoked. */

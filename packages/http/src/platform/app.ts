@@ -273,7 +273,7 @@ export function createSurfaceApp(surface: SurfaceDefinition, services: PlatformS
         stateOf(event).headers,
         bucket === false ? await services.rateLimits.peek('general', key) : await services.rateLimits.consume(bucket, key),
       )
-      if (auth.error) throw auth.error
+      if (auth.error) throw socket.authRefusalStatus ? new ApiError(socket.authRefusalStatus, toSurfaceError(auth.error).message) : auth.error
       return trackPeers(await socket.hooks(event, principal), services.peers)
     })
     // A plain request to a WebSocket route gets its 426 in the surface's error shape.

@@ -86,6 +86,8 @@ export interface WebSocketRoute {
   rateLimit?: RateLimitBucket | false
   /** The hooks check the surface's own `credential` in its query parameter (documented so; the hooks refuse). */
   credential?: boolean
+  /** The status a missing or bad token refuses the handshake with, when the real server's is not 401 (CloudLab's uvicorn answers 403). */
+  authRefusalStatus?: number
   hooks: (event: H3Event, principal: Principal | undefined) => Partial<Hooks> | Promise<Partial<Hooks>>
 }
 

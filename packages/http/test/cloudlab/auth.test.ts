@@ -153,21 +153,41 @@ describe('cloudlab first run and auth', () => {
     expect(short.status).toBe(422)
     expect(short.body.detail[0].msg).toBe('Value error, New password must be at least 8 characters')
 
+    const otherSession = await app.login('changer', user.password)
     const changed = await app.api('POST', '/api/auth/change-password', {
       token: user.token,
       body: { current_password: user.password, new_password: 'new-password-1' },
     })
-    expect(changed.status).toBe(200)
-    expect(changed.body.status).toBe('ok')
+    expect(changed).toMatchObject({ status: 200, body: { status: 'ok' } })
+    // The UI keeps the token it has: the session that changed the password goes on, the others end.
+    expect((await app.api('GET', '/api/auth/me', { token: user.token })).body.username).toBe('changer')
+    expect(await app.api('GET', '/api/auth/me', { token: otherSession })).toMatchObject({ status: 401, body: { detail: expect.any(String) } })
     const login = await app.api('POST', '/api/auth/login', { token: null, body: { username: 'changer', password: 'new-password-1' } })
     expect(login.status).toBe(200)
 
     const aliased = await app.api('POST', '/api/users/password', {
-      token: changed.body.access_token,
+      token: user.token,
       body: { current_password: 'new-password-1', new_password: 'newer-password-2' },
     })
     expect(aliased.status).toBe(200)
+    expect((await app.api('GET', '/api/auth/me', { token: user.token })).status).toBe(200)
+    expect((await app.api('GET', '/api/auth/me', { token: login.body.access_token })).status).toBe(401)
     expect((await app.api('POST', '/api/auth/login', { token: null, body: { username: 'changer', password: 'newer-password-2' } })).status).toBe(200)
+  })
+
+  it("tokens carry CloudLab's 24 h lifetime (the platform's own tokens keep theirs)", async () => {
+    const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'))
+    const claims = claimsOf(await app.login('admin', adminPassword))
+    expect(claims.exp - claims.iat).toBe(24 * 60 * 60)
+    const platform = await fetch(`${app.controlCenterBase}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: adminPassword }),
+    })
+    const platformToken = JSON.stringify(await platform.json()).match(/"(eyJ[\w-]+\.[\w-]+\.[\w-]+)"/)?.[1]
+    expect(platformToken).toBeDefined()
+    const platformClaims = claimsOf(platformToken!)
+    expect(platformClaims.exp - platformClaims.iat).toBe(60 * 60)
   })
 
   it('SSH keys: a generated ed25519 pair that ssh-keygen reads, shown in the key list, then deleted', async () => {

@@ -151,6 +151,32 @@ describe('identity: tokens', () => {
     await expect(identity.verify(fresh.accessToken)).resolves.toBeDefined()
   })
 
+  it('keeps the session named in keep when the password changes, until its own expiry; the others end', async () => {
+    const { identity, user, clock, storage } = await withUser({ accessTokenTtlSeconds: 60 })
+    const changer = await identity.login({ username: 'olga', password: 'password1' })
+    const other = await identity.login({ username: 'olga', password: 'password1' })
+    await identity.users.update(user.id, { password: 'a-new-password' }, { keep: await identity.verify(changer.accessToken) })
+    await expect(identity.verify(changer.accessToken)).resolves.toMatchObject({ userId: user.id })
+    await expect(identity.verify(other.accessToken)).rejects.toMatchObject({ code: 'revoked' })
+    // A second change from the same session keeps it again.
+    await identity.users.update(user.id, { password: 'a-newer-password' }, { keep: await identity.verify(changer.accessToken) })
+    await expect(identity.verify(changer.accessToken)).resolves.toBeDefined()
+    clock.advance(61)
+    await expect(identity.verify(changer.accessToken)).rejects.toMatchObject({ code: 'expired' })
+    expect(await identity.prune()).toBeGreaterThanOrEqual(1)
+    expect(await storage.getKeys('identity:kept')).toEqual([])
+  })
+
+  it("gives one login a surface's own access lifetime", async () => {
+    const { identity, clock } = await withUser({ accessTokenTtlSeconds: 60 })
+    const day = await identity.login({ username: 'olga', password: 'password1', accessTokenTtlSeconds: 86_400 })
+    expect(decodeJwt(day.accessToken)).toMatchObject({ exp: clock.now() / 1000 + 86_400 })
+    expect(day.expiresAt).toBe(new Date(clock.now() + 86_400_000).toISOString())
+    clock.advance(3600)
+    await expect(identity.verify(day.accessToken)).resolves.toBeDefined()
+    await expect(identity.login({ username: 'olga', password: 'password1', accessTokenTtlSeconds: 0 })).rejects.toThrow(RangeError)
+  })
+
   it('reads role changes from the user, not from the token', async () => {
     const { identity, user } = await withUser()
     const { accessToken } = await identity.login({ username: 'olga', password: 'password1' })

@@ -3,7 +3,7 @@ import { startVultrStandIn, type VultrStandIn } from '@provisio/adapters/testing
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeWithTool } from '../../../../../test/helpers/system-tools'
 import { typeFiles } from './fixtures'
-import { runSocket, startInventory, writeTree, wsUrl, type InventoryServer } from './start'
+import { refusedSocket, runSocket, startInventory, writeTree, wsUrl, type InventoryServer } from './start'
 
 const outputOf = (messages: { type: string; data?: string }[]) => messages.filter((message) => message.type === 'output').map((message) => message.data)
 
@@ -34,12 +34,21 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     const run = await runSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?job=${started.body.job_id}&token=${eddie.token}`))
     expect(run.code).toBe(1000)
     expect(run.messages[0]).toEqual({ type: 'job', job_id: started.body.job_id, status: 'running' })
-    expect(outputOf(run.messages)).toEqual([`$ bash ${app.servicesDir}/app/hello.sh`, 'hello from app', 'greeting=hi there', 'line 1', 'line 2', 'line 3'])
+    expect(outputOf(run.messages)).toEqual([
+      '--- Running hello (script) ---',
+      `$ bash ${app.servicesDir}/app/hello.sh`,
+      'hello from app',
+      'greeting=hi there',
+      'line 1',
+      'line 2',
+      'line 3',
+    ])
     expect(run.messages.at(-1)).toEqual({ type: 'status', job_id: started.body.job_id, status: 'completed' })
 
     const job = await app.engine.jobs.get(started.body.job_id)
     expect(job).toMatchObject({
-      provider: 'exec',
+      provider: 'cloudlab',
+      action: 'inventory.action',
       status: 'completed',
       labels: {
         surface: 'cloudlab',
@@ -58,15 +67,42 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     const object = await createApp('app-2')
     await writeTree(app.servicesDir, { 'app-2/fail.sh': 'echo "about to fail"\nexit 3\n' })
     // eddie's role does not grant `fail`: refused before anything runs.
-    const refused = await runSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?action=fail&token=${eddie.token}`))
-    expect(refused).toMatchObject({ code: 4001, reason: 'Permission denied', messages: [] })
+    const refused = await refusedSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?action=fail&token=${eddie.token}`))
+    expect(refused).toEqual({ opened: false, status: 403, body: { detail: 'Permission denied' } })
     const run = await runSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?action=fail&token=${admin}`))
-    expect(outputOf(run.messages)).toEqual([`$ bash ${app.servicesDir}/app-2/fail.sh`, 'about to fail', '[EXIT CODE: 3]'])
+    expect(outputOf(run.messages)).toEqual(['--- Running fail (script) ---', `$ bash ${app.servicesDir}/app-2/fail.sh`, 'about to fail', '[EXIT CODE: 3]'])
     expect(run.messages.at(-1)).toMatchObject({ type: 'status', status: 'failed' })
     expect((await app.api('POST', `/api/inventory/app/${object.id}/actions/fail`, { token: eddie.token })).status).toBe(403)
-    expect((await runSocket(wsUrl(app.base, `/api/inventory/ws/99999/action?action=hello&token=${admin}`))).code).toBe(4004)
-    expect((await runSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?job=nope&token=${admin}`))).code).toBe(4004)
-    expect((await runSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?action=hello`))).code).toBe(401)
+    // Refused before the upgrade, as CloudLab's closes before accept reach a client: 403, never open.
+    const refusals = [
+      [`/api/inventory/ws/99999/action?action=hello&token=${admin}`, 'Object not found'],
+      [`/api/inventory/ws/${object.id}/action?job=nope&token=${admin}`, 'Job not found'],
+      [`/api/inventory/ws/${object.id}/action?action=nothing-like-it&token=${admin}`, "Action 'nothing-like-it' not found"],
+      [`/api/inventory/ws/${object.id}/action?action=hello`, 'Not authenticated'],
+      [`/api/inventory/ws/${object.id}/action?action=hello&token=${admin}x`, 'Invalid token'],
+    ]
+    for (const [path, detail] of refusals) {
+      expect(await refusedSocket(wsUrl(app.base, path!))).toEqual({ opened: false, status: 403, body: { detail } })
+    }
+  })
+
+  it("maps the real backend's container paths in an action's script, as for /api/services", async () => {
+    const object = await createApp('app-3')
+    await writeTree(app.servicesDir, {
+      'app-3/hello.sh': '#!/bin/bash\ncd /services/app-3 && echo "at $(basename $PWD) via $0"\necho "services=$SERVICES_DIR"\n',
+    })
+    const started = await app.api('POST', `/api/inventory/app/${object.id}/actions/hello`, { token: admin })
+    const job = await app.engine.jobs.wait(started.body.job_id)
+    const lines: string[] = []
+    for await (const { line } of app.engine.jobs.output(job.id)) lines.push(line)
+    expect(job.status).toBe('completed')
+    expect(lines).toEqual([
+      '--- Running hello (script) ---',
+      `[Container paths mapped: /services -> ${app.servicesDir}]`,
+      '$ bash <script>',
+      `at app-3 via ${app.servicesDir}/app-3/hello.sh`,
+      `services=${app.servicesDir}`,
+    ])
   })
 
   it('runs type actions and dynamic scripts (scripts.yaml) with inputs as INPUT_* variables', async () => {
@@ -75,7 +111,7 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     expect(done.status).toBe('completed')
     const lines: string[] = []
     for await (const { line } of app.engine.jobs.output(done.id)) lines.push(line)
-    expect(lines).toEqual([`$ bash ${app.servicesDir}/database/restart.sh`, 'restarting all databases'])
+    expect(lines).toEqual(['--- Running restart_all (script) ---', `$ bash ${app.servicesDir}/database/restart.sh`, 'restarting all databases'])
 
     // The service type was filled from the services folder when the server started.
     const services = (await app.api('GET', '/api/inventory/service', { token: admin })).body.objects
@@ -88,6 +124,7 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     const finished = await app.engine.jobs.wait(scripted.body.job_id)
     const output: string[] = []
     for await (const { line } of app.engine.jobs.output(finished.id)) output.push(line)
+    expect(output[0]).toBe('--- Running run_script (dynamic_scripts) ---')
     expect(output).toContain('greeting=a,b')
     expect(await app.api('POST', `/api/inventory/service/${service.id}/actions/run_script`, { token: admin, body: { script: 'nope' } })).toEqual({
       status: 400,
@@ -147,6 +184,9 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     const stop = await app.api('POST', `/api/inventory/service/${service.id}/actions/stop`, { token: admin })
     expect(stop.status).toBe(200)
     expect((await app.engine.jobs.wait(stop.body.job_id)).status).toBe('completed')
+    const stopLines: string[] = []
+    for await (const { line } of app.engine.jobs.output(stop.body.job_id)) stopLines.push(line)
+    expect(stopLines.slice(0, 2)).toEqual(['--- Running stop (script_stop) ---', '--- Generating inventory ---'])
     const left = await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.list', input: {} })).id)
     expect((left.result as { label: string }[]).map((instance) => instance.label)).toEqual(['other-1'])
     const other = (left.result as { id: string }[])[0]
@@ -233,6 +273,7 @@ actions:
     const object = (await app.api('POST', '/api/inventory/database', { token: app.adminToken, body: { data: { name: 'orders' } } })).body
     const run = await runSocket(wsUrl(app.base, `/api/inventory/ws/${object.id}/action?action=backup&token=${app.adminToken}`), { timeoutMs: 60_000 })
     expect(run.messages.at(-1)).toMatchObject({ type: 'status', status: 'completed' })
+    expect(outputOf(run.messages)[0]).toBe('--- Running backup (playbook) ---')
     expect(outputOf(run.messages).join('\n')).toContain('backing up orders')
   }, 60_000)
 })

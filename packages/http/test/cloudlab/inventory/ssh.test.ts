@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { describeWithTool } from '../../../../../test/helpers/system-tools'
-import { runSocket, startInventory, writeTree, wsUrl, type InventoryServer } from './start'
+import { refusedSocket, runSocket, startInventory, writeTree, wsUrl, type InventoryServer } from './start'
 import { startSshd, type Sshd } from './sshd'
 
 interface Terminal {
@@ -94,20 +94,28 @@ describeWithTool('sshd')('cloudlab inventory: SSH terminal over WebSocket to a r
       expect(screen(terminal.messages)).toContain('via=2')
     }
     // /api/instances/ssh needs instances.ssh, which sam's role does not give.
-    expect(await runSocket(wsUrl(app.base, `/api/instances/ssh/box-1?token=${sshOnly}`))).toMatchObject({ code: 4001, reason: 'Permission denied: SSH access' })
+    expect(await refusedSocket(wsUrl(app.base, `/api/instances/ssh/box-1?token=${sshOnly}`))).toEqual({
+      opened: false,
+      status: 403,
+      body: { detail: 'Permission denied: SSH access' },
+    })
     const admin = await useTerminal(wsUrl(app.base, `/api/instances/ssh/box-1?token=${app.adminToken}`), 'exit\n')
     expect(admin.messages[0]).toMatchObject({ type: 'connected' })
     expect((await app.audit.query({ action: 'instance.ssh' })).items[0]).toMatchObject({ username: 'admin', resource: 'instances/box-1' })
   })
 
-  it("refuses with CloudLab's close codes, and reports hosts without credentials and failed logins", async () => {
-    expect(await runSocket(wsUrl(app.base, `/api/inventory/server/ssh/box-1?token=${viewer}`))).toMatchObject({ code: 4001, messages: [] })
-    expect(await runSocket(wsUrl(app.base, `/api/inventory/server/ssh/box-1?token=${app.adminToken}&user=${encodeURIComponent('no good!')}`))).toMatchObject({
-      code: 4002,
-      reason: 'Invalid username format',
-    })
-    expect(await runSocket(wsUrl(app.base, `/api/inventory/server/99999/ssh?token=${app.adminToken}`))).toMatchObject({ code: 4004 })
-    expect((await runSocket(wsUrl(app.base, '/api/inventory/server/ssh/box-1'))).code).toBe(401)
+  it('refuses the handshake with 403 where CloudLab closes before accept (4001, 4002, 4004), and reports hosts without credentials and failed logins', async () => {
+    const refusals = [
+      [`/api/inventory/server/ssh/box-1?token=${viewer}`, 'Permission denied: SSH access'],
+      [`/api/inventory/server/ssh/box-1?token=${app.adminToken}&user=${encodeURIComponent('no good!')}`, 'Invalid username format'],
+      [`/api/inventory/server/99999/ssh?token=${app.adminToken}`, 'Object not found'],
+      ['/api/inventory/server/ssh/box-1', 'Not authenticated'],
+      ['/api/inventory/server/ssh/box-1?token=not-a-jwt', 'Invalid token'],
+      ['/api/instances/ssh/box-1?token=not-a-jwt', 'Invalid token'],
+    ]
+    for (const [path, detail] of refusals) {
+      expect(await refusedSocket(wsUrl(app.base, path!))).toEqual({ opened: false, status: 403, body: { detail } })
+    }
     expect(await runSocket(wsUrl(app.base, `/api/inventory/server/ssh/elsewhere?token=${app.adminToken}`))).toMatchObject({
       code: 1008,
       messages: [{ type: 'error', message: 'No SSH credentials found for elsewhere' }],

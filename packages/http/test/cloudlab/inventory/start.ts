@@ -158,4 +158,29 @@ export function runSocket(url: string, options: { send?: (socket: WebSocket, mes
   })
 }
 
+export interface Refusal {
+  /** Set when the server accepted the socket (a refusal test then fails on it). */
+  opened: boolean
+  status: number
+  body: any
+}
+
+/** Connects expecting the handshake to be refused: the HTTP answer the server gave instead of 101. */
+export function refusedSocket(url: string): Promise<Refusal> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url)
+    socket.on('open', () => {
+      socket.terminate()
+      resolve({ opened: true, status: 101, body: undefined })
+    })
+    socket.on('unexpected-response', (_request, response) => {
+      let text = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => (text += chunk))
+      response.on('end', () => resolve({ opened: false, status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }))
+    })
+    socket.on('error', reject)
+  })
+}
+
 export const wsUrl = (base: string, path: string) => base.replace(/^http/, 'ws') + path

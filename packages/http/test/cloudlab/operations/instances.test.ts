@@ -117,10 +117,15 @@ describe('cloudlab instances and costs over the Vultr stand-in', () => {
     ])
     expect(byRegion.by_region).toEqual({ ewr: 15, ams: 10, fra: 10 })
 
+    // The account's figures come from the Vultr account (GET /v2/account), read by the refresh.
+    lab.vultr.state.account.balance = -42.5
+    lab.vultr.state.account.pending_charges = 13.37
     const refreshed = await lab.call('POST', '/api/costs/refresh')
     const job = await lab.finished(refreshed.body.job_id)
     expect(job).toMatchObject({ service: 'costs', action: 'refresh', status: 'completed' })
     expect(job.output[0]).toBe('--- Fetching cost data from Vultr ---')
+    expect(job.output).toContain('[Account balance cached]')
+    expect((await lab.call('GET', '/api/costs')).body.account).toEqual({ pending_charges: 13.37, balance: -42.5 })
   })
 
   it('checks the instance and cost permissions on every route', async () => {

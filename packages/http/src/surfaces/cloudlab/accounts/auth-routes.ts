@@ -17,9 +17,12 @@ import {
 
 const tags = ['auth']
 
+/** CloudLab's JWTs last 24 h (reference §8), the platform's 1 h: the UI keeps its token and has no refresh. */
+const cloudlabTokenLifetimeSeconds = 24 * 60 * 60
+
 /** Signs in after a password was set here (setup, invite, reset), so the answer carries a token. */
 async function signIn(kit: AccountsKit, ctx: RouteContext, username: string, password: string) {
-  const pair = await kit.identity.login({ username, password, ip: ctx.ip })
+  const pair = await kit.identity.login({ username, password, ip: ctx.ip, accessTokenTtlSeconds: cloudlabTokenLifetimeSeconds })
   ctx.audit.resource ??= `users/${pair.user.id}`
   ctx.audit.userId = pair.user.id
   ctx.audit.username = pair.user.username
@@ -56,13 +59,16 @@ export async function updateProfile(kit: AccountsKit, userId: string, body: { di
   return kit.directory.userView(await kit.directory.user(userId))
 }
 
-/** Changing the password ends the user's other sessions; the answer carries a token for this one. */
+/**
+ * The session that changes the password goes on (the UI keeps its token); the user's other
+ * sessions end, where the real backend's JWTs all live on: someone who changes a password because
+ * it leaked wants the other holder out.
+ */
 export async function changePassword(kit: AccountsKit, ctx: RouteContext, body: { current_password: string; new_password: string }) {
   const principal = ctx.principal!
   if (!(await kit.identity.checkPassword(principal.userId, body.current_password))) throw new ApiError(400, 'Current password is incorrect')
-  await kit.identity.users.update(principal.userId, { password: body.new_password })
-  const pair = await kit.identity.login({ username: principal.username, password: body.new_password, ip: ctx.ip })
-  return { status: 'ok', access_token: pair.accessToken, token_type: 'bearer' }
+  await kit.identity.users.update(principal.userId, { password: body.new_password }, { keep: principal })
+  return { status: 'ok' }
 }
 
 export function authRoutes(kit: AccountsKit): RouteDefinition[] {

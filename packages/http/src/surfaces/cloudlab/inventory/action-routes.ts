@@ -10,7 +10,7 @@ const tags = ['inventory']
 /** Actions of an object or of a whole type, each run as an engine job. */
 export function actionRoutes(deps: InventoryDeps): RouteDefinition[] {
   const { context, store, access } = deps
-  const runner = { engine: context.deps.engine, servicesDir: context.servicesDir, vault: context.vault }
+  const runner = { engine: context.deps.engine, servicesDir: context.servicesDir }
 
   return [
     defineRoute({

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { isAbsolute, join, resolve, sep } from 'node:path'
-import type { Engine, JobRecord, JobSubmission } from '@provisio/engine'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
+import type { Engine, JobRecord } from '@provisio/engine'
 import { parse } from 'yaml'
 import type { Principal } from '../../../identity'
 import { ApiError } from '../../../platform/errors'
-import type { CloudlabVault } from '../context'
 import { cloudlabJobLabel } from '../operations/jobs'
 import { CLOUDLAB_PROVIDER } from '../operations/provider'
 import { ServiceCatalog } from '../operations/services'
@@ -27,7 +26,6 @@ export interface ActionRequest {
 export interface ActionRunnerDeps {
   engine: Engine
   servicesDir: string
-  vault: CloudlabVault
 }
 
 /** Action types the web UI handles itself: it opens the terminal over the SSH WebSocket. */
@@ -86,39 +84,38 @@ const execInputs = (inputs: ActionInputs | null | undefined) =>
   Object.fromEntries(Object.entries(inputs ?? {}).map(([name, value]) => [name, Array.isArray(value) ? value.map(String) : value]))
 
 /**
- * What an action runs, as an engine job: `script` and `dynamic_scripts` through the exec
- * adapter (`bash <services>/<name>/<file>`, inputs as `INPUT_<NAME>`), `playbook` through the
- * ansible adapter with `vars_mapping` as extra vars and the vault password of setup, `script_stop`
- * as the operations part's stop of the service's instances.
+ * The step an action runs inside the cloudlab provider's `inventory.action` job: `script` and
+ * `dynamic_scripts` as a service script (`bash <services>/<name>/<file>`, inputs as
+ * `INPUT_<NAME>`, the vault password file and container paths as for /api/services), `playbook` through the ansible adapter with `vars_mapping` as extra vars,
+ * `script_stop` as the operations part's stop of the service's instances.
  */
-async function submissionFor(deps: ActionRunnerDeps, request: ActionRequest, service: string): Promise<Omit<JobSubmission, 'labels'>> {
+async function stepFor(deps: ActionRunnerDeps, request: ActionRequest, service: string) {
   const { action, object } = request
   const data = object?.data ?? {}
   const folder = serviceFolder(deps.servicesDir, service)
   switch (action.type) {
     case 'script': {
       const path = scriptPath(folder, action.script ?? 'deploy.sh')
-      return { provider: 'exec', action: 'run', input: { command: `bash ${path}`, cwd: folder, inputs: execInputs(request.inputs) } }
+      return { run: 'script' as const, input: { dir: folder, file: relative(folder, path), inputs: execInputs(request.inputs) } }
     }
     case 'dynamic_scripts': {
       const wanted = request.script ?? action.script_name ?? 'deploy'
       const entry = (await serviceScripts(folder)).find((script) => script.name === wanted)
       if (!entry) throw new ApiError(400, `Script '${wanted}' not found for service '${service}'`)
       const path = scriptPath(folder, entry.file)
-      return { provider: 'exec', action: 'run', input: { command: `bash ${path}`, cwd: folder, inputs: execInputs(request.inputs) } }
+      return { run: 'script' as const, input: { dir: folder, file: relative(folder, path), inputs: execInputs(request.inputs) } }
     }
     case 'playbook': {
       if (!action.playbook) throw new ApiError(400, `Action '${action.name}' names no playbook`)
       const playbook = isAbsolute(action.playbook) ? action.playbook : scriptPath(folder, action.playbook)
       const extraVars = Object.fromEntries(Object.entries(action.vars_mapping ?? {}).map(([name, template]) => [name, fillTemplate(template, data)]))
-      const vaultPassword = await deps.vault.password()
-      return { provider: 'ansible', action: 'playbook.run', input: { playbook, cwd: folder, extraVars, ...(vaultPassword ? { vaultPassword } : {}) } }
+      return { run: 'playbook' as const, input: { playbook, cwd: folder, extraVars } }
     }
     case 'script_stop': {
       // The operations part's stop: the service's Vultr instances, by tag and by instance.yaml's labels.
       const name = typeof data.name === 'string' ? data.name : service
       const labels = await new ServiceCatalog(deps.servicesDir).instanceLabels(name)
-      return { provider: CLOUDLAB_PROVIDER, action: 'instances.stop', input: { scope: 'service', service: name, labels } }
+      return { run: 'stop' as const, input: { scope: 'service' as const, service: name, labels } }
     }
     default:
       if (isTerminalAction(action)) {
@@ -145,6 +142,11 @@ function actionLabels(request: ActionRequest, service: string): Record<string, s
 export async function runAction(deps: ActionRunnerDeps, request: ActionRequest): Promise<JobRecord> {
   const name = request.object?.data.name
   const service = typeof name === 'string' && name !== '' ? name : request.type.slug
-  const submission = await submissionFor(deps, request, service)
-  return deps.engine.jobs.submit({ ...submission, labels: actionLabels(request, service) })
+  const step = await stepFor(deps, request, service)
+  return deps.engine.jobs.submit({
+    provider: CLOUDLAB_PROVIDER,
+    action: 'inventory.action',
+    input: { banner: `--- Running ${request.action.name} (${request.action.type}) ---`, step },
+    labels: actionLabels(request, service),
+  })
 }

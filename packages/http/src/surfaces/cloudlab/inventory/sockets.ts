@@ -1,10 +1,11 @@
 import { cloudlabJobLabel } from '../operations/jobs'
 import type { JobRecord, JobStatus } from '@provisio/engine'
-import type { Hooks, Peer } from 'crossws'
+import type { Hooks } from 'crossws'
 import type { H3Event } from 'h3'
 import type { Principal } from '../../../identity'
 import { followJob, liveSocketHooks, type JobStreamMessage } from '../../../live'
 import { toSurfaceError } from '../../../platform/engine-errors'
+import { ApiError } from '../../../platform/errors'
 import { fastapiStyle } from '../../../platform/error-styles'
 import type { WebSocketRoute } from '../../../platform/types'
 import { isTerminalAction, runAction } from './actions'
@@ -12,11 +13,12 @@ import { auditInventory, type InventoryDeps } from './deps'
 import { findSshCredentials } from './ssh-credentials'
 import { sshTerminalHooks } from './ssh-terminal'
 
-/** CloudLab's close codes for a socket refused before it is used (reference §7). */
-const closeCodes = { unauthorized: 4001, badUser: 4002, notFound: 4004, refused: 1008 } as const
-
-/** A socket that opens only to say why it closes, so the client sees CloudLab's code and reason. */
-const refused = (code: number, reason: string): Partial<Hooks> => ({ open: (peer: Peer) => peer.close(code, reason.slice(0, 120)) })
+/**
+ * CloudLab closes these sockets before `accept()` (4001 bad token or permission, 4002 bad login
+ * name, 4004 unknown object or host; reference §7), which uvicorn answers as an HTTP 403 refusing
+ * the handshake: the same here, before the upgrade, with the reason as `{"detail"}`.
+ */
+const refused = (reason: string) => new ApiError(403, reason)
 
 /** CloudLab's three job states. */
 const cloudlabStatus = (status: JobStatus) => (status === 'completed' ? 'completed' : status === 'failed' || status === 'cancelled' ? 'failed' : 'running')
@@ -38,7 +40,7 @@ const sshUser = /^[a-zA-Z0-9._-]{1,32}$/
 export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
   const { context, store, access } = deps
   const { engine, identity } = context.deps
-  const runner = { engine, servicesDir: context.servicesDir, vault: context.vault }
+  const runner = { engine, servicesDir: context.servicesDir }
 
   /** A terminal to `hostname`, once the login name and the permission are checked. */
   async function terminal(
@@ -49,9 +51,9 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
     resource: string,
     auditAction = 'inventory.server.ssh',
   ): Promise<Partial<Hooks>> {
-    if (!allowed) return refused(closeCodes.unauthorized, 'Permission denied: SSH access')
+    if (!allowed) throw refused('Permission denied: SSH access')
     const user = event.url.searchParams.get('user') || undefined
-    if (user !== undefined && !sshUser.test(user)) return refused(closeCodes.badUser, 'Invalid username format')
+    if (user !== undefined && !sshUser.test(user)) throw refused('Invalid username format')
     await auditInventory(deps, { principal, action: auditAction, resource, details: user ? { ssh_user: user } : {}, event })
     return sshTerminalHooks({ hostname, user, credentials: () => findSshCredentials(context.servicesDir, hostname) })
   }
@@ -75,29 +77,29 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
       path: '/api/inventory/ws/:id/action',
       summary:
         "An object's action over a WebSocket: `?job=<id>` follows a job the action route started; `?action=<name>` runs the action and streams its output ({type:'job'}, {type:'output',data}, {type:'status'}); the ssh action (the default) opens the host's terminal",
+      authRefusalStatus: 403,
       async hooks(event, principal) {
         const id = objectId(event)
         const object = id === undefined ? undefined : await store.getObject(id)
         const type = object && (await deps.types.get(object.type))
-        if (!object || !type) return refused(closeCodes.notFound, 'Object not found')
+        if (!object || !type) throw refused('Object not found')
         const jobId = event.url.searchParams.get('job')
         if (jobId) {
           const job = await engine.jobs.get(jobId).catch(() => undefined)
-          if (!job || job.labels.object_id !== String(object.id)) return refused(closeCodes.notFound, 'Job not found')
-          if (!(await access.object(principal!, object, job.labels[cloudlabJobLabel.action] ?? 'view')))
-            return refused(closeCodes.unauthorized, 'Permission denied')
+          if (!job || job.labels.object_id !== String(object.id)) throw refused('Job not found')
+          if (!(await access.object(principal!, object, job.labels[cloudlabJobLabel.action] ?? 'view'))) throw refused('Permission denied')
           return following(job)
         }
         const name = event.url.searchParams.get('action') || 'ssh'
         const action = type.actions.find((candidate) => candidate.name === name)
         if (name === 'ssh' || (action && isTerminalAction(action))) {
           const hostname = typeof object.data.hostname === 'string' ? object.data.hostname : ''
-          if (!hostname) return refused(closeCodes.notFound, 'No hostname for this object')
+          if (!hostname) throw refused('No hostname for this object')
           const allowed = sshAllowed(principal!) || (await access.object(principal!, object, name))
           return terminal(event, principal!, hostname, allowed, `inventory/${type.slug}/${object.id}`)
         }
-        if (!action) return refused(closeCodes.notFound, `Action '${name}' not found`)
-        if (!(await access.object(principal!, object, name))) return refused(closeCodes.unauthorized, 'Permission denied')
+        if (!action) throw refused(`Action '${name}' not found`)
+        if (!(await access.object(principal!, object, name))) throw refused('Permission denied')
         try {
           const job = await runAction(runner, { type, action, object, principal: principal!, script: event.url.searchParams.get('script') })
           await auditInventory(deps, {
@@ -109,7 +111,8 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
           })
           return following(job)
         } catch (error) {
-          return refused(closeCodes.refused, toSurfaceError(error, fastapiStyle).message)
+          // Refused like the rest, with the engine's own status (a script that is not there is 404).
+          throw toSurfaceError(error, fastapiStyle)
         }
       },
     },
@@ -117,18 +120,20 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
       path: '/api/inventory/server/:id/ssh',
       summary:
         "SSH terminal to a server object's `data.hostname` (instances.ssh or inventory.server.ssh); messages connected/output/error out, input/resize in",
+      authRefusalStatus: 403,
       async hooks(event, principal) {
         const id = objectId(event)
         const object = id === undefined ? undefined : await store.getObject(id)
-        if (!object) return refused(closeCodes.notFound, 'Object not found')
+        if (!object) throw refused('Object not found')
         const hostname = typeof object.data.hostname === 'string' ? object.data.hostname : ''
-        if (!hostname) return refused(closeCodes.notFound, 'No hostname for this object')
+        if (!hostname) throw refused('No hostname for this object')
         return terminal(event, principal!, hostname, sshAllowed(principal!), `inventory/server/${hostname}`)
       },
     },
     {
       path: '/api/inventory/server/ssh/:hostname',
       summary: "SSH terminal to a host named in a service's outputs/temp_inventory.yaml (instances.ssh or inventory.server.ssh)",
+      authRefusalStatus: 403,
       async hooks(event, principal) {
         const hostname = decodeURIComponent(event.context.params?.hostname ?? '')
         return terminal(event, principal!, hostname, sshAllowed(principal!), `inventory/server/${hostname}`)
@@ -137,6 +142,7 @@ export function inventorySockets(deps: InventoryDeps): WebSocketRoute[] {
     {
       path: '/api/instances/ssh/:hostname',
       summary: 'SSH terminal to an instance (instances.ssh), as /api/inventory/server/ssh/{hostname}',
+      authRefusalStatus: 403,
       async hooks(event, principal) {
         const hostname = decodeURIComponent(event.context.params?.hostname ?? '')
         return terminal(event, principal!, hostname, identity.can(principal!, 'instances.ssh'), `instances/${hostname}`, 'instance.ssh')

@@ -14,7 +14,7 @@ export interface CostLine {
 
 export interface CostReport {
   generated_at: null
-  /** The account's figures are not part of the inventory; the real backend's computed report has zeros too. */
+  /** The Vultr account's figures as the last refresh read them; zeros before one (or when the key cannot read the account). */
   account: { pending_charges: number; balance: number }
   total_monthly_cost: number
   instances: CostLine[]
@@ -48,7 +48,7 @@ export function costReport(cache: InstanceCache | undefined): CostReport {
   })
   return {
     generated_at: null,
-    account: { pending_charges: 0, balance: 0 },
+    account: { pending_charges: cache?.account?.pending_charges ?? 0, balance: cache?.account?.balance ?? 0 },
     total_monthly_cost: cents(instances.reduce((sum, line) => sum + line.monthly_cost, 0)),
     instances,
     source: 'computed',

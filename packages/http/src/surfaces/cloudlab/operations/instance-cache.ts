@@ -24,10 +24,18 @@ export interface InstanceInventory {
   all: { hosts: Record<string, CachedHost>; children: Record<string, unknown> }
 }
 
+/** The Vultr account's figures (`GET /v2/account`), in US dollars; the balance is negative while in credit. */
+export interface CachedAccount {
+  balance: number
+  pending_charges: number
+}
+
 export interface InstanceCache {
   inventory: InstanceInventory
   plans: CachedPlan[]
   cachedAt: string
+  /** Absent when the key could not read the account. */
+  account?: CachedAccount
 }
 
 const KEY = 'instances'

@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs'
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { VultrInstance, VultrPlan } from '@provisio/adapters'
+import { dirname, join } from 'node:path'
+import type { VultrAccount, VultrInstance, VultrPlan } from '@provisio/adapters'
 import { definePlugin, defineProvider, type ActionContext, type Engine, type Plugin } from '@provisio/engine'
 import { z } from 'zod'
 import type { CloudlabVault } from '../context'
-import { hostNameOf, InstanceCacheStore, inventoryOf, plansOf } from './instance-cache'
+import { hostNameOf, InstanceCacheStore, inventoryOf, plansOf, type CachedAccount } from './instance-cache'
+import { keepingScriptName, mapContainerPaths } from './container-paths'
+import { InstanceFileError, startServiceInstances, type StepRunner } from './service-instances'
 
 export const CLOUDLAB_PROVIDER = 'cloudlab'
 
@@ -75,6 +77,17 @@ const stopInput = z.discriminatedUnion('scope', [
 
 const refreshInput = z.object({ banner: z.string().min(1) })
 
+/** An inventory action: CloudLab's banner line, then one step (a script, a playbook, or a stop of the service's instances). */
+const inventoryActionInput = z.object({
+  /** `--- Running <action> (<type>) ---`, the real backend's first line. */
+  banner: z.string().min(1),
+  step: z.discriminatedUnion('run', [
+    z.object({ run: z.literal('script'), input: z.object({ dir: z.string().min(1), file: z.string().min(1), inputs: scriptInput.shape.inputs }) }),
+    z.object({ run: z.literal('playbook'), input: z.record(z.string(), z.unknown()) }),
+    z.object({ run: z.literal('stop'), input: stopInput }),
+  ]),
+})
+
 type Context = ActionContext<unknown>
 
 /** A step's failure, already written to the job's output. */
@@ -93,20 +106,41 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * backend's last lines, `[EXIT CODE: n]` (the exec adapter writes that one) or `[ERROR: msg]`.
  */
 async function step<T>(engine: Engine, ctx: Context, provider: string, action: string, input: unknown): Promise<T> {
-  const registered = engine.providers.get(provider)
-  const definition = registered?.provider.actions[action]
-  if (!registered || !definition) {
-    ctx.log(`[ERROR: the ${provider} provider is not configured on this server]`)
-    throw new StepFailed(`the ${provider} provider is not configured on this server`)
-  }
   try {
-    return (await definition.run({ ...ctx, config: registered.config, storage: registered.storage }, definition.input.parse(input))) as T
+    return await runStep<T>(engine, ctx, provider, action, input)
   } catch (error) {
+    if (error instanceof StepFailed) {
+      ctx.log(`[ERROR: ${messageOf(error)}]`)
+      throw error
+    }
     const code = (error as { code?: string }).code
     const exitCode = (error as { exitCode?: number }).exitCode
     if (provider === 'exec' && (code === 'exit_code' || code === 'aborted')) throw error
     ctx.log(exitCode !== undefined ? `[EXIT CODE: ${exitCode}]` : `[ERROR: ${messageOf(error)}]`)
     throw error
+  }
+}
+
+/** Another provider's action run inside this job, writing nothing of its own. */
+async function runStep<T>(engine: Engine, ctx: Context, provider: string, action: string, input: unknown): Promise<T> {
+  const registered = engine.providers.get(provider)
+  const definition = registered?.provider.actions[action]
+  if (!registered || !definition) throw new StepFailed(`the ${provider} provider is not configured on this server`)
+  return (await definition.run({ ...ctx, config: registered.config, storage: registered.storage }, definition.input.parse(input))) as T
+}
+
+/**
+ * The account's balance and pending charges for the costs page. A key without billing rights
+ * (or a Vultr stand-in without the route) still refreshes the instances: the figures are left out.
+ */
+async function readAccount(engine: Engine, ctx: Context): Promise<CachedAccount | undefined> {
+  try {
+    const account = await runStep<VultrAccount>(engine, ctx, 'vultr', 'account.get', {})
+    ctx.log('[Account balance cached]')
+    return { balance: account.balance, pending_charges: account.pending_charges }
+  } catch (error) {
+    ctx.log(`[Warning: account balance not read: ${messageOf(error)}]`)
+    return undefined
   }
 }
 
@@ -146,29 +180,103 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
     }
   }
 
+  /** The Vultr instances, plan prices and account figures into the cache that /api/instances and /api/costs answer from. */
+  const cacheInventory = async (ctx: Context) => {
+    const instances = await step<VultrInstance[]>(engine, ctx, 'vultr', 'instance.list', {})
+    const plans = await step<VultrPlan[]>(engine, ctx, 'vultr', 'plan.list', {})
+    const account = await readAccount(engine, ctx)
+    const cachedAt = new Date().toISOString()
+    await cacheOf(ctx).write({ inventory: inventoryOf(instances), plans: plansOf(plans), cachedAt, ...(account ? { account } : {}) })
+    ctx.log('[Plan pricing cached]')
+    ctx.log('[Inventory cached successfully]')
+    ctx.emit(INSTANCES_CACHED, { cachedAt })
+    return { hosts: instances.length, cachedAt }
+  }
+
+  /** Seed 000's deploy starts the instances of `instance.yaml` first; the cache then shows them. */
+  const startInstances = async (ctx: Context, service: string, dir: string) => {
+    ctx.log(`--- Starting instances for ${service} ---`)
+    const run: StepRunner = (provider, action, input) => step(engine, ctx, provider, action, input)
+    const started = await startServiceInstances(run, (line) => ctx.log(line), dir).catch((error: unknown) => {
+      if (error instanceof InstanceFileError) ctx.log(`[ERROR: ${messageOf(error)}]`)
+      throw error
+    })
+    if (started.length > 0) await cacheInventory(ctx)
+  }
+
+  const runPlaybook = (ctx: Context, playbook: string, dir: string, vaultPassword: string | undefined) => {
+    const inventory = join(dir, 'outputs', 'temp_inventory.yaml')
+    return step(engine, ctx, 'ansible', 'playbook.run', {
+      playbook,
+      cwd: dir,
+      ...(existsSync(inventory) ? { inventory } : {}),
+      ...(vaultPassword ? { vaultPassword } : {}),
+    })
+  }
+
+  /**
+   * `bash <script>` in the service folder. The folders are also in the environment
+   * (`SERVICES_DIR`, `SERVICE_DIR`), and a script that names the real backend's container paths
+   * runs with them mapped to this server's (container-paths.ts), saying so in its output.
+   */
+  const runScript = async (ctx: Context, input: Pick<z.output<typeof scriptInput>, 'dir' | 'file' | 'inputs'>, vaultFile: string | undefined) => {
+    const script = join(input.dir, input.file)
+    const servicesDir = dirname(input.dir)
+    // ansible-playbook in the script reads the vault password file from the environment.
+    const env: Record<string, string> = {
+      SERVICES_DIR: servicesDir,
+      SERVICE_DIR: input.dir,
+      ...(vaultFile ? { ANSIBLE_VAULT_PASSWORD_FILE: vaultFile, VAULT_PASSWORD_FILE: vaultFile } : {}),
+    }
+    const common = { cwd: input.dir, env, inputs: input.inputs }
+    const original = await readFile(script, 'utf8').catch(() => undefined)
+    const mapped = original === undefined ? undefined : mapContainerPaths(original, { servicesDir, vaultFile })
+    for (const path of mapped?.missing ?? []) ctx.log(`[Warning: ${input.file} uses ${path}, which exists only in CloudLab Manager's container]`)
+    if (!mapped || mapped.mapped.length === 0) return step(engine, ctx, 'exec', 'run', { command: 'bash', args: [script], ...common })
+    ctx.log(`[Container paths mapped: ${mapped.mapped.join('; ')}]`)
+    return step(engine, ctx, 'exec', 'run', { script: keepingScriptName(mapped.text, script), ...common })
+  }
+
   return defineProvider({
     name: CLOUDLAB_PROVIDER,
     description: 'CloudLab Manager jobs: service scripts and playbooks, instance stops and inventory refreshes',
     actions: {
       'service.run': {
-        description: "Runs a service's deploy.sh, a scripts.yaml script (inputs as INPUT_<NAME>) or seed 000's main.yaml",
+        description:
+          "Runs a service's deploy.sh, a scripts.yaml script (inputs as INPUT_<NAME>), or seed 000's deploy: instance.yaml's instances on Vultr, then main.yaml against them",
         input: scriptInput,
         async run(ctx, input) {
-          ctx.log(`--- Running ${input.title} for ${input.service} ---`)
+          if (input.kind === 'playbook') await startInstances(ctx, input.service, input.dir)
           return withVaultFile(runtime, async (vaultFile, vaultPassword) => {
             if (input.kind === 'playbook') {
-              const inventory = join(input.dir, 'outputs', 'temp_inventory.yaml')
-              return step(engine, ctx, 'ansible', 'playbook.run', {
-                playbook: input.file,
-                cwd: input.dir,
-                ...(existsSync(inventory) ? { inventory } : {}),
-                ...(vaultPassword ? { vaultPassword } : {}),
-              })
+              // Seed 000's last steps: docker-base/main.yaml (when the services folder has it), then the service's own.
+              const base = join(dirname(input.dir), 'docker-base', 'main.yaml')
+              if (input.service !== 'docker-base' && existsSync(base)) {
+                ctx.log(`--- Running docker-base/main.yaml for ${input.service} ---`)
+                await runPlaybook(ctx, base, input.dir, vaultPassword)
+              }
+              ctx.log(`--- Running ${input.title} for ${input.service} ---`)
+              return runPlaybook(ctx, input.file, input.dir, vaultPassword)
             }
-            // ansible-playbook in the script reads the vault password file from the environment.
-            const env: Record<string, string> = vaultFile ? { ANSIBLE_VAULT_PASSWORD_FILE: vaultFile, VAULT_PASSWORD_FILE: vaultFile } : {}
-            return step(engine, ctx, 'exec', 'run', { command: 'bash', args: [join(input.dir, input.file)], cwd: input.dir, env, inputs: input.inputs })
+            ctx.log(`--- Running ${input.title} for ${input.service} ---`)
+            return runScript(ctx, input, vaultFile)
           })
+        },
+      },
+      'inventory.action': {
+        description:
+          "Runs an inventory type's action: its script (exec), playbook (ansible, with the vault password of setup) or stop of the service's instances",
+        input: inventoryActionInput,
+        async run(ctx, input) {
+          ctx.log(input.banner)
+          const { step: work } = input
+          if (work.run === 'script') return withVaultFile(runtime, (vaultFile) => runScript(ctx, work.input, vaultFile))
+          // Its own steps write their failures; this one adds none.
+          if (work.run === 'stop') return runStep(engine, ctx, CLOUDLAB_PROVIDER, 'instances.stop', work.input)
+          // Read when the job runs, so that the vault password stays out of the job record.
+          return withVaultFile(runtime, (_file, vaultPassword) =>
+            step(engine, ctx, 'ansible', 'playbook.run', { ...work.input, ...(vaultPassword ? { vaultPassword } : {}) }),
+          )
         },
       },
       'instances.stop': {
@@ -204,14 +312,7 @@ function cloudlabProvider(engine: Engine, runtime: ProviderRuntime) {
         input: refreshInput,
         async run(ctx, input) {
           ctx.log(input.banner)
-          const instances = await step<VultrInstance[]>(engine, ctx, 'vultr', 'instance.list', {})
-          const plans = await step<VultrPlan[]>(engine, ctx, 'vultr', 'plan.list', {})
-          const cachedAt = new Date().toISOString()
-          await cacheOf(ctx).write({ inventory: inventoryOf(instances), plans: plansOf(plans), cachedAt })
-          ctx.log('[Plan pricing cached]')
-          ctx.log('[Inventory cached successfully]')
-          ctx.emit(INSTANCES_CACHED, { cachedAt })
-          return { hosts: instances.length, cachedAt }
+          return cacheInventory(ctx)
         },
       },
     },

@@ -84,7 +84,7 @@ export function serviceRoutes(catalog: ServiceCatalog, jobs: CloudlabJobs): Rout
     defineRoute({
       method: 'POST',
       path: '/api/services/:name/deploy',
-      summary: 'Starts a deploy job: bash deploy.sh (or seed 000 main.yaml through ansible-playbook)',
+      summary: "Starts a deploy job: bash deploy.sh (or seed 000's: instance.yaml's Vultr instances, then main.yaml through ansible-playbook)",
       tags,
       permission: 'services.deploy',
       audit: 'service.deploy',
