@@ -51,6 +51,9 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     expect(database.fields[0]).toEqual({ name: 'name', type: 'string', required: true, unique: true, searchable: true })
     expect(database.actions[0]).toMatchObject({ name: 'backup', type: 'playbook', vars_mapping: { db_name: '{{ name }}' }, confirm: 'Start a backup?' })
     expect((await app.api('GET', '/api/inventory/types/database', { token: nora.token })).body).toEqual(database)
+    // Their inventory page takes a `null` sync for an object and fails on `sync.source`: no key at all.
+    expect(body.types[0]).not.toHaveProperty('sync')
+    expect((await app.api('GET', '/api/inventory/types/app', { token: nora.token })).body).not.toHaveProperty('sync')
     expect(await app.api('GET', '/api/inventory/types/broken', { token: nora.token })).toEqual({
       status: 404,
       body: { detail: "Inventory type 'broken' not found" },
