@@ -43,7 +43,7 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
   afterAll(() => app?.close())
 
   it("lists the folder's types in file order, then the built-in ones; files with errors are skipped", async () => {
-    const { status, body } = await app.api('GET', '/api/inventory/types', { token: nora.token })
+    const { status, body } = await app.api('GET', '/api/inventory/types', { token: admin })
     expect(status).toBe(200)
     expect(body.types.map((type: { slug: string }) => type.slug)).toEqual(['app', 'database', 'server', 'service', 'user', 'deployment'])
     const database = body.types[1]
@@ -59,6 +59,12 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
       body: { detail: "Inventory type 'broken' not found" },
     })
     expect((await app.api('GET', '/api/inventory/types')).status).toBe(401)
+  })
+
+  it('lists only the types a user may view (their dashboard counts every listed type)', async () => {
+    expect((await app.api('GET', '/api/inventory/types', { token: nora.token })).body).toEqual({ types: [] })
+    const { body } = await app.api('GET', '/api/inventory/types', { token: vera.token })
+    expect(body.types.map((type: { slug: string }) => type.slug)).toEqual(['app'])
   })
 
   it('documents its routes in the OpenAPI document', async () => {
