@@ -196,6 +196,8 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     expect(await app.api('POST', '/api/inventory/server/sync', { token: admin })).toEqual({ status: 200, body: { ok: true, synced: 2, removed: 0 } })
     const servers = (await app.api('GET', '/api/inventory/server', { token: admin })).body.objects
     expect(servers.map((object: { data: { hostname: string } }) => object.data.hostname).sort()).toEqual(['web-1', 'web-2'])
+    // A server goes by its hostname (its type's first required field) in their UI's lists.
+    expect(servers.map((object: { name: string }) => object.name).sort()).toEqual(['web-1', 'web-2'])
     expect(servers[0].data).toMatchObject({ region: 'ams', plan: 'vc2-1c-1gb', vultr_tags: ['web'], ip_address: expect.stringMatching(/^203\.0\.113\./) })
     const gone = servers.find((object: { data: { hostname: string } }) => object.data.hostname === 'web-1')
     await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.delete', input: { id: gone.data.vultr_id } })).id)

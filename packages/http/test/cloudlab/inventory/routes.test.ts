@@ -119,6 +119,12 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     expect(all.status).toBe(200)
     expect(all.body.objects.map((object: { id: number }) => object.id)).toEqual([beta.id, alpha.id])
     expect(all.body).toMatchObject({ total: 2, page: 1, per_page: 100 })
+    // Their UI's lists link each object by a top-level `name` (the real backend sends none).
+    expect(all.body.objects.map((object: { type_slug: string; name: string }) => [object.type_slug, object.name])).toEqual([
+      ['app', 'beta'],
+      ['app', 'alpha'],
+    ])
+    expect((await app.api('GET', `/api/inventory/app/${alpha.id}`, { token: vera.token })).body).toMatchObject({ type_slug: 'app', name: 'alpha' })
     const searched = await app.api('GET', '/api/inventory/app?search=ARCHER', { token: vera.token })
     expect(searched.body.objects.map((object: { id: number }) => object.id)).toEqual([alpha.id])
     const second = await app.api('GET', '/api/inventory/app?per_page=1&page=2', { token: vera.token })
