@@ -24,8 +24,7 @@ const inviteePassword = 'invitee-password-1'
 const files: Record<string, string> = {
   'services/slow-web/deploy.sh': 'echo "deploying slow-web"\nfor i in 1 2 3 4 5 6; do echo "step $i of 6"; sleep 1; done\necho "slow-web is up"\n',
   'services/greeter/deploy.sh': 'echo "deploying greeter"\n',
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script's parameter expansion
-  'services/greeter/greet.sh': 'echo "hello ${INPUT_NAME} in ${INPUT_REGION}"\nfor extra in $INPUT_EXTRAS; do echo "extra $extra"; done\nsleep 1\necho "greeted"\n',
+  'services/greeter/greet.sh': 'echo "hello $INPUT_NAME in $INPUT_REGION"\nfor extra in $INPUT_EXTRAS; do echo "extra $extra"; done\nsleep 1\necho "greeted"\n',
   'services/greeter/scripts.yaml': `scripts:
   - name: deploy
     label: Deploy
@@ -70,30 +69,36 @@ let currentFlow = 'start'
 /** Every 4xx/5xx answer, failed request, console error, page error and error toast on this page. */
 async function watch(page: Page, who: string) {
   page.on('response', (response) => {
-    if (response.status() >= 400) problems.push({ flow: currentFlow, what: `${who}: ${response.request().method()} ${new URL(response.url()).pathname} → ${response.status()}` })
+    if (response.status() >= 400)
+      problems.push({ flow: currentFlow, what: `${who}: ${response.request().method()} ${new URL(response.url()).pathname} → ${response.status()}` })
   })
   page.on('requestfailed', (request) => {
     // index.html loads Google Fonts; this machine has no internet.
-    if (new URL(request.url()).origin !== new URL(page.url()).origin) return notes.push(`${who}: ${request.url()} (another origin) ${request.failure()?.errorText}`)
+    if (new URL(request.url()).origin !== new URL(page.url()).origin)
+      return notes.push(`${who}: ${request.url()} (another origin) ${request.failure()?.errorText}`)
     // A navigation cancels the requests of the page it leaves.
-    if (request.failure()?.errorText === 'net::ERR_ABORTED') return notes.push(`${who}: ${request.method()} ${new URL(request.url()).pathname} cancelled by a navigation`)
+    if (request.failure()?.errorText === 'net::ERR_ABORTED')
+      return notes.push(`${who}: ${request.method()} ${new URL(request.url()).pathname} cancelled by a navigation`)
     problems.push({ flow: currentFlow, what: `${who}: ${request.method()} ${new URL(request.url()).pathname} failed (${request.failure()?.errorText})` })
   })
   page.on('console', (message) => {
-    if (message.type() === 'error' && !/ERR_NAME_NOT_RESOLVED/.test(message.text())) problems.push({ flow: currentFlow, what: `${who}: console error: ${message.text()} (${message.location().url})` })
+    if (message.type() === 'error' && !/ERR_NAME_NOT_RESOLVED/.test(message.text()))
+      problems.push({ flow: currentFlow, what: `${who}: console error: ${message.text()} (${message.location().url})` })
   })
   page.on('pageerror', (error) => problems.push({ flow: currentFlow, what: `${who}: page error: ${error.message}` }))
   await page.exposeBinding('reportErrorToast', (_source, text: string) => problems.push({ flow: currentFlow, what: `${who}: error toast: ${text}` }))
   // sonner renders each toast as an <li data-sonner-toast data-type=...>.
-  await page.addInitScript(() => {
-    const seen = new WeakSet<Element>()
-    new MutationObserver(() => {
-      for (const toast of document.querySelectorAll('[data-sonner-toast][data-type="error"]')) {
-        if (seen.has(toast)) continue
-        seen.add(toast)
-        ;(window as unknown as { reportErrorToast: (text: string) => void }).reportErrorToast(toast.textContent ?? '')
-      }
-    }).observe(document, { childList: true, subtree: true })
+  await page.addInitScript({
+    content: `{
+      const seen = new WeakSet()
+      new MutationObserver(() => {
+        for (const toast of document.querySelectorAll('[data-sonner-toast][data-type="error"]')) {
+          if (seen.has(toast)) continue
+          seen.add(toast)
+          window.reportErrorToast(toast.textContent ?? '')
+        }
+      }).observe(document, { childList: true, subtree: true })
+    }`,
   })
 }
 
@@ -116,6 +121,11 @@ function check(condition: boolean, message: string) {
 /** The card of a service on the services page. */
 function serviceCard(page: Page, name: string) {
   return page.locator('div.animate-card-in').filter({ has: page.getByRole('heading', { name, exact: true }) })
+}
+
+/** A type's card on the inventory hub. */
+function typeCard(page: Page, label: string) {
+  return page.locator('div.cursor-pointer').filter({ hasText: new RegExp(`^${label}\\d`) })
 }
 
 async function sidebarLabels(page: Page) {
@@ -157,7 +167,10 @@ async function main() {
     const [, base] = await waitForOutput(server, /cloudlab\s+(http:\/\/127\.0\.0\.1:\d+)/, 60_000)
     await waitForOutput(server, /CloudLab Manager UI at/, 10_000)
     console.log(`serving ${uiDir} at ${base}`)
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    })
     const adminContext = await browser.newContext({ viewport: { width: 1400, height: 900 } })
     adminContext.setDefaultTimeout(10_000)
     const admin = await adminContext.newPage()
@@ -176,7 +189,8 @@ async function main() {
       // Their AuthGuard still holds the status it read before setup (react-query, 30 s fresh) and
       // sends the new admin back to /setup, whatever the server: a reload is what a person does.
       await admin.waitForURL(/\/(dashboard|setup)$/)
-      if (admin.url().endsWith('/setup')) notes.push('after setup their UI goes back to /setup from its cached /api/auth/status (their UI, any server): reloaded')
+      if (admin.url().endsWith('/setup'))
+        notes.push('after setup their UI goes back to /setup from its cached /api/auth/status (their UI, any server): reloaded')
       await admin.goto(`${base}/dashboard`)
       await admin.waitForURL(/\/dashboard$/)
       await admin.waitForLoadState('networkidle')
@@ -211,7 +225,10 @@ async function main() {
       await admin.getByText('step 2 of 6').waitFor({ timeout: 15_000 })
       check(!(await admin.getByText('slow-web is up').isVisible()), 'the output was complete at once, not live')
       await admin.getByText('slow-web is up').waitFor({ timeout: 20_000 })
-      await admin.getByText(/completed/i).first().waitFor({ timeout: 10_000 })
+      await admin
+        .getByText(/completed/i)
+        .first()
+        .waitFor({ timeout: 10_000 })
       const header = await admin.locator('p').filter({ hasText: 'Started' }).first().textContent()
       check(/by admin/.test(header ?? ''), `job header: ${header}`)
     })
@@ -226,7 +243,11 @@ async function main() {
       const dialog = admin.getByRole('dialog')
       await dialog.waitFor()
       await dialog.locator('input').first().fill('Ada')
-      await dialog.getByRole('button', { name: 'Add' }).or(dialog.getByRole('button', { name: /add/i })).first().click()
+      await dialog
+        .getByRole('button', { name: 'Add' })
+        .or(dialog.getByRole('button', { name: /add/i }))
+        .first()
+        .click()
       await dialog.locator('input').nth(1).fill('one')
       await dialog.getByRole('button', { name: 'Run' }).click()
       await admin.waitForURL(/\/jobs\/[\w-]+$/)
@@ -256,7 +277,11 @@ async function main() {
       await admin.waitForURL(/\/roles\/\d+$/)
       for (const [category, label] of invitedPermissions) {
         const group = admin.locator('div.mb-6').filter({ has: admin.locator('span', { hasText: new RegExp(`^${category.replace('.', '\\.')}$`) }) })
-        await group.locator('label').filter({ hasText: new RegExp(`^${label}$`) }).getByRole('checkbox').click()
+        await group
+          .locator('label')
+          .filter({ hasText: new RegExp(`^${label}$`) })
+          .getByRole('checkbox')
+          .click()
       }
       await admin.getByRole('button', { name: 'Save' }).click()
       await admin.locator('[data-sonner-toast]').filter({ hasText: 'Role updated' }).waitFor()
@@ -282,7 +307,10 @@ async function main() {
     })
 
     await flow('users search', [admin], async () => {
-      await admin.getByPlaceholder(/search/i).first().fill('invit')
+      await admin
+        .getByPlaceholder(/search/i)
+        .first()
+        .fill('invit')
       await admin.locator('tbody tr').filter({ hasText: 'invitee' }).waitFor()
       const rows = await admin.locator('tbody tr').count()
       check(rows === 1, `rows after search: ${rows}`)
@@ -309,35 +337,56 @@ async function main() {
     await flow('browse instances, inventory types and objects', [admin], async () => {
       await admin.locator('aside a[href="/inventory"]').click()
       await admin.waitForURL(/\/inventory$/)
-      await admin.getByText('Databases').first().click()
+      await typeCard(admin, 'Databases').click()
       await admin.waitForURL(/\/inventory\/database$/)
       await admin.getByRole('button', { name: 'Create' }).first().click()
       await admin.waitForURL(/\/inventory\/database\/new$/)
       // Their form always has a "Name" of its own (sent beside `data`, which the backend reads), then the type's fields.
       await admin.locator('form input').nth(0).fill('orders-db')
       await admin.locator('form input').nth(1).fill('orders-db')
-      await admin.getByRole('button', { name: /create|save/i }).last().click()
+      await admin
+        .getByRole('button', { name: /create|save/i })
+        .last()
+        .click()
       await admin.waitForURL(/\/inventory\/database\/\d+$/)
-      await admin.getByText('orders-db').first().waitFor()
-      await admin.goto(`${base}/inventory/database`)
-      await admin.locator('tbody tr').filter({ hasText: 'orders-db' }).waitFor()
-
-      await admin.goto(`${base}/inventory/server`)
-      await admin.getByRole('button', { name: 'Refresh' }).click()
-      await admin.locator('[data-sonner-toast]').filter({ hasText: /refreshed/i }).waitFor({ timeout: 30_000 })
-      await admin.goto(`${base}/inventory/service`)
-      await admin.locator('tbody tr').filter({ hasText: 'greeter' }).waitFor()
-      await admin.locator('tbody tr').filter({ hasText: 'greeter' }).click()
-      await admin.waitForURL(/\/inventory\/service\/\d+$/)
+      await admin.getByRole('heading', { name: 'orders-db' }).waitFor()
+      await admin.locator('aside a[href="/inventory"]').click()
+      await typeCard(admin, 'Databases').click()
+      // The list links each object by its name.
+      await admin.getByRole('button', { name: 'orders-db', exact: true }).click()
+      await admin.waitForURL(/\/inventory\/database\/\d+$/)
       await admin.waitForLoadState('networkidle')
-      await admin.goto(`${base}/inventory/tags`)
+
+      // Instances: the server type syncs from the Vultr inventory (a refresh job, polled).
+      await admin.locator('aside a[href="/inventory"]').click()
+      await typeCard(admin, 'Servers').click()
+      await admin.waitForURL(/\/inventory\/server$/)
+      await admin.getByRole('button', { name: 'Refresh' }).click()
+      await admin
+        .locator('[data-sonner-toast]')
+        .filter({ hasText: /refreshed/i })
+        .waitFor({ timeout: 30_000 })
+
+      await admin.locator('aside a[href="/inventory"]').click()
+      await typeCard(admin, 'Services').click()
+      await admin.waitForURL(/\/inventory\/service$/)
+      await admin.getByRole('button', { name: 'greeter', exact: true }).click()
+      await admin.waitForURL(/\/inventory\/service\/\d+$/)
+      await admin.getByRole('heading', { name: 'greeter' }).waitFor()
+      await admin.waitForLoadState('networkidle')
+      await admin.locator('aside a[href="/inventory"]').click()
+      await admin.getByRole('button', { name: /tags/i }).first().click()
+      await admin.waitForURL(/\/inventory\/tags$/)
       await admin.waitForLoadState('networkidle')
     })
 
     await flow('audit log and profile', [admin], async () => {
       await admin.locator('aside a[href="/audit"]').click()
       await admin.waitForURL(/\/audit$/)
-      await admin.getByText(/user\.invite|invite/i).first().waitFor()
+      await admin
+        .getByText(/user\.invite|invite/i)
+        .first()
+        .waitFor()
       await admin.goto(`${base}/profile`)
       await admin.waitForLoadState('networkidle')
       await admin.goto(`${base}/costs`)
@@ -350,7 +399,7 @@ async function main() {
         await page.locator('header button').filter({ hasText: who }).click()
         await page.getByRole('menuitem', { name: 'Logout' }).click()
         await page.waitForURL(/\/login$/)
-        const stored = await page.evaluate(() => localStorage.getItem('cloudlab-auth') ?? '')
+        const stored = ((await page.evaluate("localStorage.getItem('cloudlab-auth')")) as string | null) ?? ''
         check(stored.includes('"token":null'), `stored after logout: ${stored}`)
       }
     })
@@ -364,7 +413,9 @@ async function main() {
   }
 
   for (const result of results) console.log(`${result.ok ? 'PASS' : 'FAIL'} ${result.flow}${result.error ? `: ${result.error}` : ''}`)
-  console.log(problems.length ? `failed requests, console errors and error toasts (${problems.length}):` : 'failed requests, console errors and error toasts: none')
+  console.log(
+    problems.length ? `failed requests, console errors and error toasts (${problems.length}):` : 'failed requests, console errors and error toasts: none',
+  )
   for (const problem of problems) console.log(`  [${problem.flow}] ${problem.what}`)
   for (const note of new Set(notes)) console.log(`note: ${note}`)
   process.exitCode = results.every((result) => result.ok) && problems.length === 0 ? 0 : 1
