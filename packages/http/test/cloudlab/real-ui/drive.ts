@@ -334,6 +334,19 @@ async function main() {
       check(JSON.stringify(menu) === JSON.stringify(['Dashboard', 'Services', 'Inventory', 'Jobs']), `invitee menu: ${menu.join(', ')}`)
     })
 
+    await flow('the invitee deploys and sees only its own jobs', [invitee], async () => {
+      await invitee.locator('aside a[href="/services"]').click()
+      await serviceCard(invitee, 'greeter').locator('button.rounded-l-none').click()
+      await invitee.waitForURL(/\/jobs\/[\w-]+$/)
+      await invitee.getByText('deploying greeter').waitFor({ timeout: 15_000 })
+      const header = await invitee.locator('p').filter({ hasText: 'Started' }).first().textContent()
+      check(/by invitee/.test(header ?? ''), `job header: ${header}`)
+      await invitee.locator('aside a[href="/jobs"]').click()
+      await invitee.locator('tbody tr').filter({ hasText: 'greeter' }).first().waitFor()
+      const rows = await invitee.locator('tbody tr').allTextContents()
+      check(rows.length === 1 && !rows.some((row) => row.includes('slow-web')), `invitee's jobs: ${rows.join(' / ')}`)
+    })
+
     await flow('browse instances, inventory types and objects', [admin], async () => {
       await admin.locator('aside a[href="/inventory"]').click()
       await admin.waitForURL(/\/inventory$/)
