@@ -209,6 +209,10 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.delete', input: { id: last.data.vultr_id } })).id)
     expect((await app.api('POST', '/api/instances/refresh', { token: admin })).status).toBe(200)
     await expect.poll(async () => (await app.api('GET', '/api/inventory/server', { token: admin })).body.total).toBe(0)
+    // The syncs' own Vultr listings are no cloudlab jobs: the jobs list (and the UI's dashboard) shows the refresh, not them.
+    const jobs = (await app.api('GET', '/api/jobs', { token: admin })).body.jobs as { service: string; action: string }[]
+    expect(jobs.filter((job) => job.action === 'instance.list' || job.service === '')).toEqual([])
+    expect(jobs).toContainEqual(expect.objectContaining({ service: 'inventory', action: 'refresh' }))
   })
 })
 
