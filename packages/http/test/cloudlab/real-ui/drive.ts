@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startCli, waitForOutput } from '../../cli-process'
+import { startSshd } from '../inventory/sshd'
 import { startSmtp } from '../smtp'
 
 const uiDir = process.env.CLOUDLAB_UI_DIR
@@ -142,6 +143,14 @@ async function main() {
     await writeFile(join(root, path), content)
   }
   const smtp = await startSmtp()
+  // A host for the terminal, found the way CloudLab finds it: a service's outputs/temp_inventory.yaml.
+  await mkdir(join(root, 'sshd'))
+  const sshd = await startSshd(join(root, 'sshd'))
+  await mkdir(join(root, 'services/slow-web/outputs'))
+  await writeFile(
+    join(root, 'services/slow-web/outputs/temp_inventory.yaml'),
+    `all:\n  hosts:\n    lab-box:\n      ansible_host: 127.0.0.1\n      ansible_port: ${sshd.port}\n      ansible_user: ${sshd.user}\n      ansible_ssh_private_key_file: ${sshd.clientKey}\n`,
+  )
   await writeFile(join(root, 'provisio.yaml'), `cloudlab:\n  smtp:\n    host: 127.0.0.1\n    port: ${smtp.port}\n    from: cloudlab@example.com\n`)
   const server = startCli(
     [
@@ -379,6 +388,10 @@ async function main() {
         .locator('[data-sonner-toast]')
         .filter({ hasText: /refreshed/i })
         .waitFor({ timeout: 30_000 })
+      await admin.locator('aside a[href="/jobs"]').click()
+      await admin.locator('tbody tr').filter({ hasText: 'refresh' }).first().waitFor()
+      const jobs = await admin.locator('tbody tr').allTextContents()
+      check(!jobs.some((row) => row.includes('instance.list')), `a job without a service in the list: ${jobs.join(' / ')}`)
 
       await admin.locator('aside a[href="/inventory"]').click()
       await typeCard(admin, 'Services').click()
@@ -391,6 +404,17 @@ async function main() {
       await admin.getByRole('button', { name: /tags/i }).first().click()
       await admin.waitForURL(/\/inventory\/tags$/)
       await admin.waitForLoadState('networkidle')
+    })
+
+    await flow('SSH terminal', [admin], async () => {
+      await admin.goto(`${base}/ssh/lab-box/127.0.0.1`)
+      const screen = admin.locator('.xterm-rows')
+      await screen.getByText('Connected.').waitFor()
+      await admin.locator('.xterm').click()
+      await admin.keyboard.type('echo terminal-$((40+2))\n')
+      await screen.getByText('terminal-42').last().waitFor()
+      await admin.locator('aside a[href="/dashboard"]').click()
+      await admin.waitForURL(/\/dashboard$/)
     })
 
     await flow('audit log and profile', [admin], async () => {
@@ -422,6 +446,7 @@ async function main() {
     server.child.kill('SIGTERM')
     await server.exited
     await smtp.close()
+    await sshd.stop()
     await rm(root, { recursive: true, force: true })
   }
 
