@@ -133,6 +133,16 @@ async function sidebarLabels(page: Page) {
   return (await page.locator('aside a').allTextContents()).map((text) => text.trim()).filter(Boolean)
 }
 
+/** The sidebar once it shows `expected` (it renders the user's permissions when /me answers), or after 10 s. */
+async function menuOnceSettled(page: Page, expected: string[]) {
+  const until = Date.now() + 10_000
+  for (;;) {
+    const menu = await sidebarLabels(page)
+    if (JSON.stringify(menu) === JSON.stringify(expected) || Date.now() > until) return menu
+    await page.waitForTimeout(100)
+  }
+}
+
 async function main() {
   if (!uiDir) throw new Error('set CLOUDLAB_UI_DIR to a build of CloudLab Manager frontend/ (its vite dist)')
   await stat(join(uiDir, 'index.html'))
@@ -214,8 +224,9 @@ async function main() {
       await admin.click('button[type=submit]')
       await admin.waitForURL(/\/dashboard$/)
       await admin.waitForLoadState('networkidle')
-      const menu = await sidebarLabels(admin)
-      check(menu.includes('Services') && menu.includes('Users'), `admin menu: ${menu.join(', ')}`)
+      const full = ['Dashboard', 'Services', 'Inventory', 'Jobs', 'Costs', 'Users', 'Roles', 'Audit Log']
+      const menu = await menuOnceSettled(admin, full)
+      check(JSON.stringify(menu) === JSON.stringify(full), `admin menu: ${menu.join(', ')}`)
     })
 
     await flow('services', [admin], async () => {
@@ -339,7 +350,7 @@ async function main() {
       await invitee.click('button[type=submit]')
       await invitee.waitForURL(/\/dashboard$/)
       await invitee.waitForLoadState('networkidle')
-      const menu = await sidebarLabels(invitee)
+      const menu = await menuOnceSettled(invitee, ['Dashboard', 'Services', 'Inventory', 'Jobs'])
       check(JSON.stringify(menu) === JSON.stringify(['Dashboard', 'Services', 'Inventory', 'Jobs']), `invitee menu: ${menu.join(', ')}`)
     })
 
