@@ -31,12 +31,13 @@ export function isApiPath(path: string): boolean {
 
 /**
  * Serves a built CloudLab Manager frontend (vite's `dist`) at `/`: its files as they are, and
- * `index.html` for every other path without a file extension, so that the React router's client
- * routes (`/accept-invite/<token>`, `/jobs/<id>`) load the app.
+ * `index.html` for every other path outside `assets/`, so that the React router's client routes
+ * (`/accept-invite/<token>`, `/jobs/<id>`) load the app.
  */
 export function uiFallback(dir: string): (event: H3Event) => Promise<Response | undefined> {
   const root = resolve(dir)
   const index = join(root, 'index.html')
+  const assets = join(root, 'assets') + sep
   if (!existsSync(index))
     throw new Error(
       `[provisio] [cloudlab] ${root} is not a built CloudLab Manager frontend: index.html is missing (run \`npm run build\` in its frontend/ and pass dist/)`,
@@ -62,10 +63,12 @@ export function uiFallback(dir: string): (event: H3Event) => Promise<Response | 
     if (file !== root && !file.startsWith(root + sep)) return undefined
     if (file !== root && (await stat(file).catch(() => undefined))?.isFile()) {
       // vite names built assets by their hash: they never change under one name.
-      return send(file, file.startsWith(join(root, 'assets') + sep) ? 'public, max-age=31536000, immutable' : 'no-cache')
+      return send(file, file.startsWith(assets) ? 'public, max-age=31536000, immutable' : 'no-cache')
     }
-    // A missing asset stays a 404; any other path is a client route of the app.
-    if (extname(decoded) !== '') return undefined
+    // A missing built asset stays a 404 (a stale hashed name shows). Any other path is the page, as
+    // the real backend's catch-all answers: the browser's own /favicon.ico request (their build has
+    // no icon) then gets no 404 in the console.
+    if (file.startsWith(assets)) return undefined
     return send(index, 'no-cache')
   }
 }

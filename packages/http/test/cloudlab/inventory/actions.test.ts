@@ -236,6 +236,8 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     expect(await app.api('POST', '/api/inventory/server/sync', { token: admin })).toEqual({ status: 200, body: { ok: true, synced: 2, removed: 0 } })
     const servers = (await app.api('GET', '/api/inventory/server', { token: admin })).body.objects
     expect(servers.map((object: { data: { hostname: string } }) => object.data.hostname).sort()).toEqual(['web-1', 'web-2'])
+    // A server goes by its hostname (its type's first required field) in their UI's lists.
+    expect(servers.map((object: { name: string }) => object.name).sort()).toEqual(['web-1', 'web-2'])
     expect(servers[0].data).toMatchObject({ region: 'ams', plan: 'vc2-1c-1gb', vultr_tags: ['web'], ip_address: expect.stringMatching(/^203\.0\.113\./) })
     const gone = servers.find((object: { data: { hostname: string } }) => object.data.hostname === 'web-1')
     await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.delete', input: { id: gone.data.vultr_id } })).id)
@@ -247,6 +249,10 @@ describe('cloudlab inventory: actions as engine jobs, live output, sync', () => 
     await app.engine.jobs.wait((await app.engine.jobs.submit({ provider: 'vultr', action: 'instance.delete', input: { id: last.data.vultr_id } })).id)
     expect((await app.api('POST', '/api/instances/refresh', { token: admin })).status).toBe(200)
     await expect.poll(async () => (await app.api('GET', '/api/inventory/server', { token: admin })).body.total).toBe(0)
+    // The syncs' own Vultr listings are no cloudlab jobs: the jobs list (and the UI's dashboard) shows the refresh, not them.
+    const jobs = (await app.api('GET', '/api/jobs', { token: admin })).body.jobs as { service: string; action: string }[]
+    expect(jobs.filter((job) => job.action === 'instance.list' || job.service === '')).toEqual([])
+    expect(jobs).toContainEqual(expect.objectContaining({ service: 'inventory', action: 'refresh' }))
   })
 })
 

@@ -43,7 +43,7 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
   afterAll(() => app?.close())
 
   it("lists the folder's types in file order, then the built-in ones; files with errors are skipped", async () => {
-    const { status, body } = await app.api('GET', '/api/inventory/types', { token: nora.token })
+    const { status, body } = await app.api('GET', '/api/inventory/types', { token: admin })
     expect(status).toBe(200)
     expect(body.types.map((type: { slug: string }) => type.slug)).toEqual(['app', 'database', 'server', 'service', 'user', 'deployment'])
     const database = body.types[1]
@@ -51,11 +51,20 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     expect(database.fields[0]).toEqual({ name: 'name', type: 'string', required: true, unique: true, searchable: true })
     expect(database.actions[0]).toMatchObject({ name: 'backup', type: 'playbook', vars_mapping: { db_name: '{{ name }}' }, confirm: 'Start a backup?' })
     expect((await app.api('GET', '/api/inventory/types/database', { token: nora.token })).body).toEqual(database)
+    // Their inventory page takes a `null` sync for an object and fails on `sync.source`: no key at all.
+    expect(body.types[0]).not.toHaveProperty('sync')
+    expect((await app.api('GET', '/api/inventory/types/app', { token: nora.token })).body).not.toHaveProperty('sync')
     expect(await app.api('GET', '/api/inventory/types/broken', { token: nora.token })).toEqual({
       status: 404,
       body: { detail: "Inventory type 'broken' not found" },
     })
     expect((await app.api('GET', '/api/inventory/types')).status).toBe(401)
+  })
+
+  it('lists only the types a user may view (their dashboard counts every listed type)', async () => {
+    expect((await app.api('GET', '/api/inventory/types', { token: nora.token })).body).toEqual({ types: [] })
+    const { body } = await app.api('GET', '/api/inventory/types', { token: vera.token })
+    expect(body.types.map((type: { slug: string }) => type.slug)).toEqual(['app'])
   })
 
   it('documents its routes in the OpenAPI document', async () => {
@@ -110,6 +119,12 @@ describe('cloudlab inventory: types, objects, tags, ACLs', () => {
     expect(all.status).toBe(200)
     expect(all.body.objects.map((object: { id: number }) => object.id)).toEqual([beta.id, alpha.id])
     expect(all.body).toMatchObject({ total: 2, page: 1, per_page: 100 })
+    // Their UI's lists link each object by a top-level `name` (the real backend sends none).
+    expect(all.body.objects.map((object: { type_slug: string; name: string }) => [object.type_slug, object.name])).toEqual([
+      ['app', 'beta'],
+      ['app', 'alpha'],
+    ])
+    expect((await app.api('GET', `/api/inventory/app/${alpha.id}`, { token: vera.token })).body).toMatchObject({ type_slug: 'app', name: 'alpha' })
     const searched = await app.api('GET', '/api/inventory/app?search=ARCHER', { token: vera.token })
     expect(searched.body.objects.map((object: { id: number }) => object.id)).toEqual([alpha.id])
     const second = await app.api('GET', '/api/inventory/app?per_page=1&page=2', { token: vera.token })

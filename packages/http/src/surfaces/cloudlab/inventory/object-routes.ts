@@ -21,7 +21,7 @@ export function objectRoutes(deps: InventoryDeps): RouteDefinition[] {
 
   async function view(object: InventoryObject) {
     const all = new Map((await store.listTags()).map((tag) => [tag.id, tag]))
-    return objectView(object, await typeId(object.type), all)
+    return objectView(object, await typeOrThrow(deps.types, object.type), await typeId(object.type), all)
   }
 
   /** The object of the path, 404 before 403 as in CloudLab; `permission` checked in the reference's order. */
@@ -73,7 +73,7 @@ export function objectRoutes(deps: InventoryDeps): RouteDefinition[] {
         for (const object of found.items) if (await access.object(principal!, object, 'view')) visible.push(object)
         const all = new Map((await store.listTags()).map((tag) => [tag.id, tag]))
         const id = await typeId(type.slug)
-        return { objects: visible.map((object) => objectView(object, id, all)), total: found.total, page: query.page, per_page: query.per_page }
+        return { objects: visible.map((object) => objectView(object, type, id, all)), total: found.total, page: query.page, per_page: query.per_page }
       },
     }),
     defineRoute({

@@ -68,11 +68,24 @@ export async function findObjects(
 
 export const tagView = (tag: InventoryTag) => ({ id: tag.id, name: tag.name, color: tag.color })
 
-/** O of the reference: `{id,type_id,data,tags,created_by,created_at,updated_at}`. */
-export function objectView(object: InventoryObject, typeId: number, tags: ReadonlyMap<number, InventoryTag>) {
+/** The name an object goes by: its `name` field, else its type's first required field (a server's hostname). */
+function displayName(type: InventoryTypeConfig, data: Record<string, unknown>): string {
+  const field = type.fields.find((candidate) => candidate.name === 'name') ?? type.fields.find((candidate) => candidate.required)
+  const value = field ? data[field.name] : undefined
+  return value === undefined || value === null ? '' : String(value)
+}
+
+/**
+ * O of the reference: `{id,type_id,data,tags,created_by,created_at,updated_at}`, plus the
+ * `type_slug` and `name` their UI's object type declares: its lists link each object by `name`,
+ * which the real backend never sends (the links there are empty).
+ */
+export function objectView(object: InventoryObject, type: InventoryTypeConfig, typeId: number, tags: ReadonlyMap<number, InventoryTag>) {
   return {
     id: object.id,
     type_id: typeId,
+    type_slug: type.slug,
+    name: displayName(type, object.data),
     data: object.data,
     tags: object.tag_ids.flatMap((id) => {
       const tag = tags.get(id)

@@ -45,14 +45,13 @@ const isFile = (path: string) =>
     () => false,
   )
 
-/** `vultr_inventory`: every instance, listed through the engine's vultr adapter. */
+/**
+ * `vultr_inventory`: every instance, listed through the engine's vultr adapter. The listing is an
+ * engine job of its own but no cloudlab job: the real backend syncs in-process, so its jobs list
+ * (and the UI's dashboard) shows the refresh that asked for it, never a job without a service.
+ */
 const vultrInventory: SyncAdapter = async ({ engine }) => {
-  const job = await engine.jobs.submit({
-    provider: 'vultr',
-    action: 'instance.list',
-    input: {},
-    labels: { surface: 'cloudlab', service: 'inventory', action: 'sync' },
-  })
+  const job = await engine.jobs.submit({ provider: 'vultr', action: 'instance.list', input: {} })
   const done = await engine.jobs.wait(job.id)
   if (done.status !== 'completed') throw new ApiError(502, `Vultr sync failed: ${done.error?.message ?? done.status}`)
   const instances = (done.result ?? []) as ListedInstance[]

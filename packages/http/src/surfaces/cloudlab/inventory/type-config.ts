@@ -56,7 +56,11 @@ export function syncSource(type: InventoryTypeConfig): string | undefined {
   return typeof value === 'string' ? value : value.source
 }
 
-/** What `GET /api/inventory/types` shows of a type. */
+/**
+ * What `GET /api/inventory/types` shows of a type. A type without sync has no `sync` key, where
+ * the real backend says `null`: their inventory page reads `typeof sync === 'object' ? sync.source`
+ * and stops rendering on `null`.
+ */
 export function describeType(type: InventoryTypeConfig) {
   return {
     slug: type.slug,
@@ -65,6 +69,6 @@ export function describeType(type: InventoryTypeConfig) {
     description: type.description,
     fields: type.fields,
     actions: type.actions,
-    sync: type.sync ?? null,
+    ...(type.sync ? { sync: type.sync } : {}),
   }
 }

@@ -15,9 +15,13 @@ export function typeRoutes(deps: InventoryDeps): RouteDefinition[] {
     defineRoute({
       method: 'GET',
       path: '/api/inventory/types',
-      summary: 'List inventory types with their fields, actions and sync source',
+      summary: 'List the inventory types the user may view, with their fields, actions and sync source',
       tags,
-      handler: async () => ({ types: (await deps.types.list()).map(describeType) }),
+      // The real backend lists every type; its UI then counts each one on the dashboard, and a
+      // type the user may not view answers those counts with 403s.
+      handler: async ({ principal }) => ({
+        types: (await deps.types.list()).filter((type) => deps.access.type(principal!, type.slug, 'view')).map(describeType),
+      }),
     }),
     defineRoute({
       method: 'GET',
