@@ -45,6 +45,17 @@ describeWithTool('redis-server')('three engines on one Redis, dispatched by Bull
     expect(counts.active + counts.waiting).toBe(0)
   }, 60_000)
 
+  it('notifies of each job once in the cluster (by the node that ran it), while every node hears every job end', async () => {
+    const ids = await nodes[1].ask<string[]>({ type: 'submit', jobs: Array.from({ length: 30 }, () => ({ provider: 'cluster', action: 'noop' })) })
+    await nodes[1].ask({ type: 'wait', ids })
+    // Relayed events reach the other nodes a moment after the end is stored.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const seen = await Promise.all(nodes.map((node) => node.ask<{ notified: string[]; heardEnd: string[] }>({ type: 'notified' })))
+    const notified = seen.flatMap(({ notified }) => notified.filter((id) => ids.includes(id)))
+    expect(notified.sort()).toEqual([...ids].sort())
+    for (const { heardEnd } of seen) expect(ids.every((id) => heardEnd.includes(id))).toBe(true)
+  }, 30_000)
+
   it('holds a concurrency key across the cluster: never more than its limit running at once', async () => {
     const submissions = nodes.map((node) =>
       node.ask<string[]>({

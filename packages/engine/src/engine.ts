@@ -79,6 +79,15 @@ export class Engine extends EventEmitter<EngineEventMap> {
   readonly jobs: JobsApi
   /** The dispatcher given in the options (its node id, and whatever it tells of the cluster). */
   readonly dispatcher?: JobDispatcher
+  /**
+   * True while the engine emits an event that another node published (a
+   * dispatcher relays every node's events to every node, so live followers
+   * anywhere see every job). A listener whose effect must happen once in the
+   * cluster (a notification, a counter, a sync) returns early while it is true.
+   */
+  get relaying(): boolean {
+    return this.dispatcher?.relaying ?? false
+  }
   /** Workflows: batches of operations over a dependency DAG (see docs/workflows.md). */
   readonly workflows: WorkflowService['workflows']
   readonly checkpoints: WorkflowService['checkpoints']

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createEngine, defineProvider, type JobSubmission } from '@provisio/engine'
 import { bullmqDispatcher } from '@provisio/engine/bullmq'
+import { watchNotifications } from '@provisio/plugins'
 import Redis from 'ioredis'
 import { createStorage } from 'unstorage'
 import redisDriver from 'unstorage/drivers/redis'
@@ -79,6 +80,15 @@ const engine = createEngine({
   leaseMs: Number(process.env.LEASE_MS ?? 2000),
   dispatcher: bullmqDispatcher({ connection: url, prefix: base, nodeId: node }),
 })
+/** The ids of the jobs this node's notifier told of, and of those every job-status listener heard end. */
+const notified: string[] = []
+const heardEnd: string[] = []
+watchNotifications(engine, (notification) => {
+  if (notification.event.startsWith('task.')) notified.push((notification.data as { task_id: string }).task_id)
+})
+engine.on('job:status', ({ id, status }) => {
+  if (status === 'completed') heardEnd.push(id)
+})
 engine.on('engine:error', ({ error, context }) => {
   if (process.env.SHOW_ERRORS) console.error(`[${node}] ${context}: ${error.message}`)
 })
@@ -105,6 +115,8 @@ async function handle(request: NodeRequest): Promise<unknown> {
       const counts = await (engine.dispatcher as ReturnType<typeof bullmqDispatcher>).counts()
       return counts
     }
+    case 'notified':
+      return { notified, heardEnd }
     case 'stop':
       await engine.stop()
       await storage.dispose()

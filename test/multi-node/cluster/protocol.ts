@@ -5,6 +5,7 @@ export type NodeRequest = { seq: number } & (
   | { type: 'get'; ids: string[] }
   | { type: 'output'; id: string; from?: number }
   | { type: 'counts' }
+  | { type: 'notified' }
   | { type: 'stop' }
 )
 

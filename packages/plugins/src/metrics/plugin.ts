@@ -38,7 +38,9 @@ export function collectEngineMetrics(engine: Engine, options: { registry: Regist
     buckets: options.buckets ?? defaultDurationBuckets,
   })
 
+  // Each node counts what it ran: the cluster's figures are the sum over its nodes.
   const onJobStatus: EngineEvents['job:status'] = ({ status, job }) => {
+    if (engine.relaying) return
     if (status === 'retrying') collectors.taskRetries.inc({ provider: job.provider, action: job.action })
     if (!finalJobStatuses.has(status)) return
     collectors.tasksTotal.inc({ status })
@@ -47,11 +49,14 @@ export function collectEngineMetrics(engine: Engine, options: { registry: Regist
     if (job.startedAt && job.durationMs !== undefined) collectors.taskDuration.observe(job.durationMs / 1000)
   }
   const onWorkflowStatus: EngineEvents['workflow:status'] = ({ status, workflow }) => {
+    if (engine.relaying) return
     if (!finalWorkflowStatuses.has(status)) return
     collectors.workflowsTotal.inc({ status })
     if (workflow.durationMs !== undefined) collectors.workflowDuration.observe(workflow.durationMs / 1000)
   }
-  const onRollback: EngineEvents['rollback:completed'] = ({ rollback }) => collectors.rollbacksTotal.inc({ success: String(rollback.success) })
+  const onRollback: EngineEvents['rollback:completed'] = ({ rollback }) => {
+    if (!engine.relaying) collectors.rollbacksTotal.inc({ success: String(rollback.success) })
+  }
 
   engine.on('job:status', onJobStatus)
   engine.on('workflow:status', onWorkflowStatus)

@@ -32,13 +32,18 @@ const batchEvents: Partial<Record<WorkflowStatusEvent['status'], BatchNotificati
 export function watchNotifications(engine: Engine, notify: (notification: Notification) => void, options: WatchNotificationsOptions = {}): () => void {
   const tail = new OutputTail(options.outputLines ?? 20)
 
-  const onOutput: EngineEvents['job:output'] = ({ id, line }) => tail.push(id, line)
+  // Each node notifies of the jobs and workflows it ran, so the cluster sends each notification once.
+  const onOutput: EngineEvents['job:output'] = ({ id, line }) => {
+    if (!engine.relaying) tail.push(id, line)
+  }
   const onJobStatus: EngineEvents['job:status'] = ({ id, status, job }) => {
+    if (engine.relaying) return
     const event = taskEvents[status]
     if (!event) return
     notify({ event, timestamp: new Date().toISOString(), data: taskData(job, tail.take(id)) } as Notification)
   }
   const onWorkflowStatus: EngineEvents['workflow:status'] = (change) => {
+    if (engine.relaying) return
     // A workflow that runs again after a retry starts again too.
     const event = change.status === 'running' && change.previous !== 'running' ? 'batch.started' : batchEvents[change.status]
     if (!event) return

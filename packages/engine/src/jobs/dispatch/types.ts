@@ -40,6 +40,8 @@ export interface JobDispatcher {
   start(node: DispatchNode): Promise<void>
   /** Hands a stored, queued job to the cluster; resolves once it is acknowledged (dispatched once, whatever the retries). */
   dispatch(job: { id: string; concurrencyKey?: string }): Promise<void>
+  /** True while this node re-emits events another node published (see `engine.relaying`). */
+  readonly relaying?: boolean
   /** Asks whichever node holds `id` to cancel it. */
   requestCancel(id: string, reason?: string): void
   /** Stops taking jobs; resolves once every job this node ran has been settled with the dispatcher. */

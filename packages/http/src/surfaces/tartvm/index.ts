@@ -58,7 +58,8 @@ export function tartvmSurface(deps: SurfaceDeps, options: TartvmOptions = {}): S
 
   // Whatever a tart job changed (by this surface or the orchestrator's), the inventory shows it.
   const onJobStatus = ({ job }: { job: JobRecord }) => {
-    if (job.provider !== 'tart' || !finalJobStatuses.has(job.status)) return
+    // A tart job run by another node changed that node's machine, not this one's.
+    if (job.provider !== 'tart' || !finalJobStatuses.has(job.status) || engine.relaying) return
     const name = (job.input as { name?: unknown } | undefined)?.name
     inventory.changed(typeof name === 'string' ? name : undefined)
   }

@@ -101,6 +101,10 @@ export class BullmqDispatcher implements JobDispatcher {
     })
   }
 
+  get relaying(): boolean {
+    return this.relay?.replaying ?? false
+  }
+
   requestCancel(id: string, reason?: string): void {
     this.relay?.requestCancel(id, reason)
   }

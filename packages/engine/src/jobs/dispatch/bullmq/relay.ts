@@ -33,7 +33,7 @@ interface Message {
 export class EventRelay {
   private batch: Relayed[] = []
   /** Set while this node re-emits what a peer published, so that it is not published again. */
-  private replaying = false
+  replaying = false
   private readonly listeners = new Map<EngineEventName, (payload: unknown) => void>()
 
   constructor(

@@ -30,7 +30,8 @@ export function startAutoSync(deps: SyncDeps, types: TypeRegistry): () => void {
     // Matched on CloudLab's job fields alone (`service`, `action`, reference §6), whichever part labelled the job.
     const service = job.labels[cloudlabJobLabel.service]
     const action = job.labels[cloudlabJobLabel.action]
-    if (job.status !== 'completed' || service === undefined) return
+    // The node that ran the job syncs, once for the cluster.
+    if (job.status !== 'completed' || service === undefined || deps.engine.relaying) return
     if (service === 'inventory' && action === 'refresh') void syncSources((name) => name === 'vultr_inventory')
     else if (action === 'deploy') void syncSources((name) => name === 'deployment_sync')
   }
