@@ -1,5 +1,8 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Redis from 'ioredis'
 
@@ -12,36 +15,66 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-/** A real redis-server on a free loopback port, without persistence; `stop()` kills it. */
-export async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
+export interface RedisServer {
+  url: string
+  /** Kills the server with SIGKILL, waits `downMs`, and starts it again on the same port. */
+  restart: (downMs: number) => Promise<void>
+  stop: () => Promise<void>
+}
+
+/**
+ * A real redis-server on a free loopback port; `stop()` kills it. Without
+ * persistence unless `durable`: then it writes every command to its
+ * append-only file before answering (`appendfsync always`), so a restart, even
+ * after SIGKILL, keeps everything it acknowledged.
+ */
+export async function startRedis(options: { durable?: boolean } = {}): Promise<RedisServer> {
   const port = await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  const spawned = await new Promise<Error | undefined>((resolve) => {
-    child.once('error', resolve)
-    child.once('spawn', () => resolve(undefined))
-  })
-  if (spawned) throw new Error(`redis-server could not start (${spawned.message}): install it with apt-get install -y redis-server`)
   const url = `redis://127.0.0.1:${port}`
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  // Refused connections while the server starts are expected; the loop below retries them.
-  client.on('error', () => {})
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await client.connect()
-      await client.ping()
-      break
-    } catch (error) {
-      if (attempt > 100) throw error
-      client.disconnect()
-      await sleep(50)
+  const dir = options.durable ? mkdtempSync(join(tmpdir(), 'provisio-redis-')) : undefined
+  const persistence = dir ? ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'] : ['--save', '', '--appendonly', 'no']
+  let child: ChildProcess
+  const launch = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...persistence], { stdio: 'ignore' })
+    const spawned = await new Promise<Error | undefined>((resolve) => {
+      child.once('error', resolve)
+      child.once('spawn', () => resolve(undefined))
+    })
+    if (spawned) throw new Error(`redis-server could not start (${spawned.message}): install it with apt-get install -y redis-server`)
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    // Refused connections while the server starts are expected; the loop below retries them.
+    client.on('error', () => {})
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.connect()
+        // Answers once the append-only file (if any) is loaded.
+        await client.ping()
+        break
+      } catch (error) {
+        if (attempt > 200) throw error
+        client.disconnect()
+        await sleep(25)
+      }
     }
+    client.disconnect()
   }
-  client.disconnect()
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGKILL')
+    await exited
+  }
+  await launch()
   return {
     url,
+    restart: async (downMs) => {
+      await kill()
+      await sleep(downMs)
+      await launch()
+    },
     stop: async () => {
-      child.kill('SIGKILL')
-      await new Promise((resolve) => child.once('exit', resolve))
+      await kill()
+      if (dir) rmSync(dir, { recursive: true, force: true })
     },
   }
 }

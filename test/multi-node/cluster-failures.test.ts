@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobRecord, OutputLine } from '@provisio/engine'
 import { describeWithTool } from '../helpers/system-tools'
 import { startNode, type ClusterNode } from './cluster/harness'
-import { startDurableRedis } from './cluster/redis'
+import { startRedis } from '../helpers/redis'
 
 type Ran = { node: string }
 
 const LEASE_MS = 1000
 
 describeWithTool('redis-server')('a cluster that loses a node, then its Redis', () => {
-  let redis: Awaited<ReturnType<typeof startDurableRedis>>
+  let redis: Awaited<ReturnType<typeof startRedis>>
   let client: Redis
   const started: ClusterNode[] = []
   const base = `failures-${process.pid}`
@@ -21,7 +21,7 @@ describeWithTool('redis-server')('a cluster that loses a node, then its Redis', 
   }
 
   beforeAll(async () => {
-    redis = await startDurableRedis()
+    redis = await startRedis({ durable: true })
     client = new Redis(redis.url, { maxRetriesPerRequest: null })
     client.on('error', () => {})
   })

@@ -1,12 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { pathToFileURL } from 'node:url'
 import Redis from 'ioredis'
+import WebSocket from 'ws'
 import { createStorage } from 'unstorage'
 import redisDriver from 'unstorage/drivers/redis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -17,75 +15,22 @@ import { createLockout } from '../../packages/http/src/identity/lockout'
 import { createRateLimits } from '../../packages/http/src/middleware/rate-limit'
 import { createSessions } from '../../packages/http/src/identity/sessions'
 import { freePort, startRedis } from '../helpers/redis'
+import { startServeNode, type ServeNode } from '../helpers/serve-node'
 import { describeWithTool } from '../helpers/system-tools'
 
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
-const cli = new URL('../../packages/http/src/cli.ts', import.meta.url).pathname
 const adminPassword = 'correct horse battery'
 
-interface Node {
-  id: string
-  child: ChildProcess
-  /** Base URL of each served surface, as the node printed them. */
-  urls: Record<string, string>
-  stop: () => Promise<void>
-}
+type Node = ServeNode
 
-/** A `provisio serve` process on Redis; every surface it serves on a port the system picks. */
-async function startNode(id: string, redisUrl: string, configFile: string, env: Record<string, string> = {}): Promise<Node> {
-  const dataDir = mkdtempSync(join(tmpdir(), `provisio-${id}-`))
-  const child = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import',
-      tsx,
-      cli,
-      'serve',
-      '--config',
-      configFile,
-      '--storage',
-      'redis',
-      '--redis-url',
-      redisUrl,
-      '--surfaces',
-      'control-center,orchestrator',
-      '--control-center-port',
-      '0',
-      '--orchestrator-port',
-      '0',
-      '--trust-proxy',
-      '1',
-      '--data-dir',
-      dataDir,
-    ],
-    {
-      env: { ...process.env, PROVISIO_NODE_ID: id, PROVISIO_HEARTBEAT_MS: '300', PROVISIO_RATE_LIMIT_AUTH: '4', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  const urls: Record<string, string> = {}
-  for (let waited = 0; Object.keys(urls).length < 2; waited += 100) {
-    if (child.exitCode !== null) throw new Error(`node ${id} exited: ${output}`)
-    if (waited > 60_000) throw new Error(`node ${id} did not start: ${output}`)
-    for (const [, name, url] of output.matchAll(/^(\S+)\s+(http:\/\/\S+)\s+\(docs/gm)) urls[name] = url
-    await sleep(100)
-  }
-  return {
+/** A node with the surfaces these tests use, one proxy hop trusted, quick heartbeats and a small login budget. */
+function startNode(id: string, redisUrl: string, configFile: string, env: Record<string, string> = {}): Promise<Node> {
+  return startServeNode({
     id,
-    child,
-    urls,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-        await new Promise((resolve) => child.once('exit', resolve))
-      }
-      rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
+    redisUrl,
+    surfaces: ['control-center', 'orchestrator'],
+    args: ['--config', configFile, '--trust-proxy', '1'],
+    env: { PROVISIO_HEARTBEAT_MS: '300', PROVISIO_RATE_LIMIT_AUTH: '4', ...env },
+  })
 }
 
 const json = { 'content-type': 'application/json' }
@@ -199,6 +144,38 @@ describeWithTool('redis-server')('several provisio serve nodes on one redis', ()
     const second = await tokenOf(renewed)
     expect((await fetch(`${b.urls['control-center']}/users`, { headers: { authorization: `Bearer ${first}` } })).status).toBe(401)
     expect((await fetch(`${b.urls['control-center']}/users`, { headers: { authorization: `Bearer ${second}` } })).status).toBe(200)
+  })
+
+  it('runs a task submitted on one node once, lists it on the other, and streams it there to a late WebSocket client', async () => {
+    const auth = { ...json, authorization: `Bearer ${adminToken}` }
+    const script = 'for n in $(seq 0 29); do echo "line $n"; sleep 0.05; done'
+    const submitted = await fetch(`${a.urls.orchestrator}/tasks`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ provider: 'exec', action: 'run', input: { command: 'bash', args: ['-c', script] } }),
+    })
+    expect(submitted.status).toBe(201)
+    const id = ((await submitted.json()) as { data: string }).data
+    // Some of the output is out before the client connects to the other node.
+    await sleep(500)
+    const frames = await new Promise<Array<{ type: string; data: { seq?: number; line?: string; status?: string } }>>((resolve, reject) => {
+      const socket = new WebSocket(`${b.urls.orchestrator.replace('http', 'ws')}/ws/tasks/${id}?token=${adminToken}`)
+      const received: Array<{ type: string; data: { seq?: number; line?: string; status?: string } }> = []
+      socket.on('message', (data) => received.push(JSON.parse(String(data))))
+      socket.on('close', () => resolve(received))
+      socket.on('error', reject)
+    })
+    const lines = frames.filter((frame) => frame.type === 'output')
+    // Every line once, in order (the exec adapter's first line shows the command).
+    expect(lines.map((frame) => frame.data.seq)).toEqual([...Array(lines.length).keys()])
+    expect(lines.map((frame) => frame.data.line).filter((line) => line?.startsWith('line '))).toEqual(Array.from({ length: 30 }, (_, n) => `line ${n}`))
+    expect(frames.at(-1)).toMatchObject({ type: 'end', data: { status: 'Completed' } })
+
+    const listed = (await (await fetch(`${b.urls.orchestrator}/tasks?limit=100`, { headers: auth })).json()) as { data: Array<{ id: string }> }
+    expect(listed.data.map((task) => task.id)).toContain(id)
+    const detail = await fetch(`${b.urls.orchestrator}/tasks/${id}`, { headers: auth })
+    expect(detail.status).toBe(200)
+    expect(await detail.json()).toMatchObject({ data: { id, status: 'Completed' } })
   })
 
   it('sends a delivery a stopped node left pending exactly once, from whichever node sweeps first', async () => {

@@ -1,19 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { createStorage } from 'unstorage'
 import redisDriver from 'unstorage/drivers/redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createEngine, defineProvider } from '@provisio/engine'
-import { freePort, startRedis } from '../helpers/redis'
+import { startRedis } from '../helpers/redis'
+import { startServeNode } from '../helpers/serve-node'
 import { describeWithTool } from '../helpers/system-tools'
-
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
-const cli = new URL('../../packages/http/src/cli.ts', import.meta.url).pathname
 
 const echo = defineProvider({
   name: 'echo',
@@ -68,65 +60,16 @@ describeWithTool('redis-server')('on a real redis-server', () => {
     })
   })
 
-  interface Node {
-    child: ChildProcess
-    url: string
-    stop: () => Promise<void>
-  }
-
-  async function startNode(redisUrl: string, env: Record<string, string> = {}): Promise<Node> {
-    const port = await freePort()
-    const dataDir = mkdtempSync(join(tmpdir(), 'provisio-node-'))
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=source',
-        '--import',
-        tsx,
-        cli,
-        'serve',
-        '--storage',
-        'redis',
-        '--redis-url',
-        redisUrl,
-        '--surfaces',
-        'control-center',
-        '--control-center-port',
-        String(port),
-        '--data-dir',
-        dataDir,
-      ],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    let output = ''
-    child.stdout!.on('data', (chunk) => (output += chunk))
-    child.stderr!.on('data', (chunk) => (output += chunk))
-    const url = `http://127.0.0.1:${port}`
-    for (let waited = 0; ; waited += 100) {
-      if (child.exitCode !== null) throw new Error(`the node exited: ${output}`)
-      const ok = await fetch(`${url}/health`).then(
-        (response) => response.ok,
-        () => false,
-      )
-      if (ok) break
-      if (waited > 30_000) throw new Error(`the node did not start: ${output}`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
-    return {
-      child,
-      url,
-      stop: async () => {
-        child.kill('SIGTERM')
-        await new Promise((resolve) => child.once('exit', resolve))
-        rmSync(dataDir, { recursive: true, force: true })
-      },
-    }
+  /** A node serving the control-center surface; `url` is its base URL. */
+  async function startNode(id: string, redisUrl: string, env: Record<string, string> = {}) {
+    const node = await startServeNode({ id, redisUrl, surfaces: ['control-center'], env })
+    return { ...node, url: node.urls['control-center'] }
   }
 
   describe('two server nodes on one redis', () => {
     it('share users, sign-in and revocation', async () => {
-      const a = await startNode(redis.url, { PROVISIO_ADMIN_PASSWORD: 'correct horse battery' })
-      const b = await startNode(redis.url)
+      const a = await startNode('node-a', redis.url, { PROVISIO_ADMIN_PASSWORD: 'correct horse battery' })
+      const b = await startNode('node-b', redis.url)
       try {
         const login = await fetch(`${a.url}/auth/login`, {
           method: 'POST',
