@@ -20,7 +20,7 @@ export function lmdbClaims(root: RootDatabase, kind: ClaimKind = 'jobs'): Claims
   const key = (id: string) => `${kind}:${id}`
   return {
     acquire: (id, owner, leaseMs) =>
-      leases.transaction(() => {
+      decidedIn(leases, () => {
         const lease = leases.get(key(id))
         const now = Date.now()
         if (lease && lease.owner !== owner && lease.expiresAt > now && !isDeadLocalOwner(lease.owner)) return false
@@ -39,4 +39,24 @@ export function lmdbClaims(root: RootDatabase, kind: ClaimKind = 'jobs'): Claims
       })
     },
   }
+}
+
+/**
+ * Runs `decide` in a write transaction and answers as soon as it has run, not
+ * once the transaction is flushed: LMDB's one writer orders it before every
+ * later write of every process, so no other claim can be decided against it,
+ * and a crash before the flush loses the claim together with everything the
+ * worker wrote after it (the job is then found pending, and claimed anew). A
+ * commit that fails is reported by the writes that follow it.
+ */
+function decidedIn<T>(leases: Database<Lease, string>, decide: () => T): Promise<T> {
+  return new Promise((resolve, reject) => {
+    leases
+      .transaction(() => {
+        const result = decide()
+        resolve(result)
+        return result
+      })
+      .catch(reject)
+  })
 }
