@@ -14,8 +14,8 @@ export type Exclusive = <T>(name: string, critical: () => Promise<T>) => Promise
 
 /**
  * A lock for short read-modify-writes of one record by several nodes: on Redis the engine's claim
- * (`SET NX PX`, released by its owner), polled until free; any other store belongs to one process,
- * where the caller's own turn-taking is enough and `critical` runs at once.
+ * (`SET NX PX`, released by its owner), polled until free; any other store is one server's alone
+ * (the server opens its fs store exclusively), where the caller's own turn-taking is enough and `critical` runs at once.
  */
 export function storageMutex(storage: Storage, options: StorageMutexOptions = {}): Exclusive {
   if (storage.getMount('').driver.name !== 'redis') return (_name, critical) => critical()

@@ -12,8 +12,8 @@ const lastRunByDriver = new WeakMap<Driver, Map<string, number>>()
 /**
  * Whether this process takes period `index` of `name`. On Redis a claim (`SET NX PX`, the
  * engine's job claims) that lapses with the period, so of all nodes only the first to ask gets
- * it; any other store belongs to one process (the fs store locks its data directory), where
- * remembering the last period is enough.
+ * it; any other store is one server's alone (the server opens its fs store exclusively),
+ * where remembering the last period is enough.
  */
 function periodTaker(storage: Storage): (name: string, index: number, periodMs: number) => Promise<boolean> {
   const { driver } = storage.getMount('')

@@ -157,6 +157,7 @@ export class BullmqDispatcher implements JobDispatcher {
     // BullMQ's workers block on Redis and must never give up a command: no retry limit.
     const client =
       typeof connection === 'string' ? new Redis(connection, { maxRetriesPerRequest: null }) : new Redis({ ...connection, maxRetriesPerRequest: null })
+    // ioredis reconnects by itself; what a lost connection breaks is reported by the queue's and worker's error events.
     client.on('error', () => {})
     this.connections.push(client)
     return client
