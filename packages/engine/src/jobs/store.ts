@@ -39,7 +39,9 @@ export const MAX_PAGE_LIMIT = 1000
  * Write order keeps the indexes repairable after a crash: a new job's index
  * entries are written before its record (a dangling entry is skipped and
  * removed), and on a status change the record is written first, then the new
- * status entry, then the old one removed (a stale entry is fixed by `repair`).
+ * status entry, then the old one removed, all issued in one turn (one
+ * transaction on the fs store; in that order elsewhere), so that a stale entry
+ * left by a crash is fixed by `repair` when the job is taken over.
  */
 export class JobStore {
   constructor(private readonly storage: Storage) {}
@@ -54,11 +56,13 @@ export class JobStore {
   }
 
   async save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<void> {
-    await this.storage.setItem(recordKey(job.id), job as never)
-    if (previousStatus !== undefined && previousStatus !== job.status) {
-      await this.storage.setItem(statusEntry(job.status, job.provider, job.id), '')
-      await this.storage.removeItem(statusEntry(previousStatus, job.provider, job.id))
-    }
+    const writes = [this.storage.setItem(recordKey(job.id), job as never)]
+    if (previousStatus !== undefined && previousStatus !== job.status)
+      writes.push(
+        this.storage.setItem(statusEntry(job.status, job.provider, job.id), ''),
+        this.storage.removeItem(statusEntry(previousStatus, job.provider, job.id)),
+      )
+    await Promise.all(writes)
   }
 
   get(id: string): Promise<StoredJob | null> {

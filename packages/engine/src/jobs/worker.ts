@@ -78,6 +78,7 @@ const LOAD_BATCH = 64
 
 /** The statuses of jobs whose worker holds a claim (pending jobs are claimed when a slot takes them). */
 const CLAIMED_STATUSES = ['running', 'retrying'] as const
+const isClaimedStatus = (status: JobStatus) => (CLAIMED_STATUSES as readonly JobStatus[]).includes(status)
 
 /** Runs jobs in this process: p-queue slots (the scheduler), one job machine per job, claims through the storage. */
 export class LocalWorker implements JobWorker {
@@ -118,7 +119,12 @@ export class LocalWorker implements JobWorker {
     const pending = (await store.idsWithStatus('pending')).sort()
     for (let at = 0; at < pending.length; at += LOAD_BATCH) {
       const batch = await Promise.all(pending.slice(at, at + LOAD_BATCH).map((id) => (this.active.has(id) ? null : store.get(id))))
-      for (const stored of batch) if (stored) await this.take(stored, 'pending', false)
+      for (const stored of batch) {
+        if (stored?.status === 'pending') await this.take(stored, 'pending', false)
+        // Indexed as queued but stored as started: its worker died between the two writes (a
+        // store that cannot write both at once), so it is taken over as a started job.
+        else if (stored && isClaimedStatus(stored.status)) await this.adopt(stored.id, 'pending')
+      }
     }
     this.sweepTimer = setInterval(() => void this.sweep(), this.options.leaseMs).unref()
   }
@@ -268,10 +274,10 @@ export class LocalWorker implements JobWorker {
    * Takes over a running or retrying job no worker here holds, if its claim
    * can be had: a live peer holds it, or its worker died and the lease lapsed.
    */
-  private async adopt(id: string, status: (typeof CLAIMED_STATUSES)[number]): Promise<void> {
+  private async adopt(id: string, indexedStatus: JobStatus): Promise<void> {
     if (this.active.has(id) || !this.running || !(await this.claims.acquire(id))) return
     const stored = await this.options.store.get(id)
-    if (stored) await this.take(stored, status, true)
+    if (stored) await this.take(stored, indexedStatus, true)
     else await this.release(id)
   }
 
