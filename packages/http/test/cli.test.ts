@@ -5,6 +5,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { root, startCli, waitForOutput, type CliRun } from './cli-process'
 
+/** Every surface `serve` starts by default, each on a port the system picks. */
+const everySurfaceOnPortZero = ['control-center', 'orchestrator', 'provisioning', 'tartvm', 'cloudlab'].flatMap((surface) => [`--${surface}-port`, '0'])
+
 describe('provisio CLI (child process)', () => {
   let dir: string
   beforeAll(async () => {
@@ -14,25 +17,7 @@ describe('provisio CLI (child process)', () => {
 
   it('serve --sandbox prints the surface URL, answers /health in sandbox mode, creates a 0600 key, and stops on SIGTERM', async () => {
     const dataDir = join(dir, 'serve')
-    const run = startCli(
-      [
-        'serve',
-        '--sandbox',
-        '--data-dir',
-        dataDir,
-        '--control-center-port',
-        '0',
-        '--orchestrator-port',
-        '0',
-        '--provisioning-port',
-        '0',
-        '--tartvm-port',
-        '0',
-        '--cloudlab-port',
-        '0',
-      ],
-      { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } },
-    )
+    const run = startCli(['serve', '--sandbox', '--data-dir', dataDir, ...everySurfaceOnPortZero], { env: { PROVISIO_ADMIN_PASSWORD: 'first-admin-password' } })
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).toMatch(/Sandbox mode \(--sandbox\)/)
@@ -101,21 +86,7 @@ describe('provisio CLI (child process)', () => {
     expect(add.output()).toMatch(/Created user "root"/)
     const keyBefore = await stat(join(dataDir, 'jwt-signing.key'))
 
-    const run = startCli([
-      'serve',
-      '--data-dir',
-      dataDir,
-      '--control-center-port',
-      '0',
-      '--orchestrator-port',
-      '0',
-      '--provisioning-port',
-      '0',
-      '--tartvm-port',
-      '0',
-      '--cloudlab-port',
-      '0',
-    ])
+    const run = startCli(['serve', '--data-dir', dataDir, ...everySurfaceOnPortZero])
     try {
       const [, url] = await waitForOutput(run, /control-center\s+(http:\/\/127\.0\.0\.1:\d+)/)
       expect(run.output()).not.toMatch(/No users yet/)
