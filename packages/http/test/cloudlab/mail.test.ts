@@ -4,7 +4,7 @@ import { startSmtp, type SmtpCapture } from './smtp'
 
 /** The token of the first `<base>/<route>/<token>` link in a mail. */
 function linkToken(text: string, base: string, route: string): string {
-  const match = new RegExp(`${base.replaceAll('.', '\\.')}/${route}/([\\w-]{64})\\b`).exec(text)
+  const match = new RegExp(`${base.replaceAll('.', '\\.')}/${route}/([\\w-]{64})(?![\\w-])`).exec(text)
   if (!match) throw new Error(`no ${route} link in: ${text}`)
   return match[1]
 }
