@@ -37,6 +37,8 @@ export interface LiveJob {
   dirty: boolean
   /** Queued for a write or being written. */
   writing: boolean
+  /** Being written (its write loop runs). */
+  persisting: boolean
   /** Called once the job has no write pending; created only for those who wait. */
   written?: (() => void)[]
   clearTimeout?: () => void
@@ -71,6 +73,7 @@ export function liveJob({ record, machine, input, action, registered }: QueuedJo
     indexedStatus,
     dirty: false,
     writing: false,
+    persisting: false,
     written: undefined,
     clearTimeout: undefined,
     abortRun: undefined,

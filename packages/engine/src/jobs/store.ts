@@ -46,13 +46,13 @@ export const MAX_PAGE_LIMIT = 1000
 export class JobStore {
   constructor(private readonly storage: Storage) {}
 
+  /** Issued in one turn, index entries first: one transaction on the fs store, in that order elsewhere. */
   async create(job: StoredJob, fullInput?: unknown): Promise<void> {
-    // One batch for the index entries (one append on fsStorage).
-    const entries = [{ key: statusEntry(job.status, job.provider, job.id), value: '' }]
-    for (const key in job.labels) entries.push({ key: `${labelIndex(key, job.labels[key])}:${job.id}`, value: '' })
-    await this.storage.setItems(entries)
-    if (fullInput !== undefined) await this.storage.setItem(inputKey(job.id), fullInput as never)
-    await this.storage.setItem(recordKey(job.id), job as never)
+    const writes = [this.storage.setItem(statusEntry(job.status, job.provider, job.id), '')]
+    for (const key in job.labels) writes.push(this.storage.setItem(`${labelIndex(key, job.labels[key])}:${job.id}`, ''))
+    if (fullInput !== undefined) writes.push(this.storage.setItem(inputKey(job.id), fullInput as never))
+    writes.push(this.storage.setItem(recordKey(job.id), job as never))
+    await Promise.all(writes)
   }
 
   async save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<void> {

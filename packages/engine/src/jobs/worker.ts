@@ -457,8 +457,7 @@ export class LocalWorker implements JobWorker {
     if (!job.output || job.output.closed) return
     try {
       await job.output.close()
-      this.writes.markDirty(job)
-      await this.writes.persisted(job)
+      await this.writes.persistNow(job)
     } catch (error) {
       this.options.onError(error, `storing output of job ${job.record.id}`)
     }
@@ -581,8 +580,7 @@ export class LocalWorker implements JobWorker {
     try {
       // An action still running may log as it lets go: its output is closed once it returns (`storeLateOutput`).
       if (job.output) await (this.actionsRunning.has(job) ? job.output.flush() : job.output.close())
-      this.writes.markDirty(job)
-      await this.writes.persisted(job)
+      await this.writes.persistNow(job)
       if (job.action.redact) await this.options.store.removeFullInput(id)
     } catch (error) {
       this.options.onError(error, `finishing job ${id}`)
