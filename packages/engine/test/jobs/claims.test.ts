@@ -1,7 +1,7 @@
 import { open, type RootDatabase } from 'lmdb'
 import { createStorage, defineDriver } from 'unstorage'
 import { describe, expect, it } from 'vitest'
-import { memoryStorage } from '../../src'
+import { fsStorage, memoryStorage } from '../../src'
 import { claimsFor } from '../../src/jobs/claims'
 import { lmdbClaims } from '../../src/jobs/claims/lmdb'
 import { memoryClaims } from '../../src/jobs/claims/memory'
@@ -49,6 +49,12 @@ describe('claims: two engines on one storage', () => {
   it('runs each of 1,000 jobs once with two engines on one memory storage', async () => {
     const storage = memoryStorage()
     await expectEachJobRunOnce(() => storage, 1000)
+  })
+
+  it('runs each of 1,000 jobs once with two engines on one fs store opened alone (claims in memory)', async () => {
+    const storage = fsStorage({ base: tempDir('provisio-fs-alone-') })
+    await expectEachJobRunOnce(() => storage, 1000)
+    await storage.dispose()
   })
 
   it('runs each of 1,000 jobs once with two engines on one LMDB environment, each with its own storage', async () => {

@@ -1,4 +1,5 @@
 import type { Driver, Storage } from 'unstorage'
+import type { LmdbDriverOptions } from '../../storage/lmdb'
 import { lmdbClaims } from './lmdb'
 import { memoryClaims } from './memory'
 import { redisClaims } from './redis'
@@ -30,6 +31,12 @@ export function claimsFor(storage: Storage, kind: ClaimKind = 'jobs'): Claims {
   return claims
 }
 
+/** The fs store's driver opened without `shared`: its lock keeps every other process out. */
+function openedAlone(driver: Driver): boolean {
+  const options = driver.options as LmdbDriverOptions | undefined
+  return options?.base !== undefined && !options.shared
+}
+
 function createClaims(driver: Driver, storage: Storage, kind: ClaimKind): Claims {
   switch (driver.name) {
     case 'memory':
@@ -39,7 +46,9 @@ function createClaims(driver: Driver, storage: Storage, kind: ClaimKind): Claims
       return redisClaims(driver.getInstance!(), base ? `${base}:` : '', kind)
     }
     case 'lmdb':
-      return lmdbClaims(driver.getInstance!(), kind)
+      // A store this process opened alone (the fs store's default) has no other process to
+      // claim against: its claims live in memory, and a claim costs no LMDB commit.
+      return openedAlone(driver) ? memoryClaims() : lmdbClaims(driver.getInstance!(), kind)
     default:
       return storageClaims(storage, kind)
   }
