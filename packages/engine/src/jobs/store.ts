@@ -47,22 +47,21 @@ export class JobStore {
   constructor(private readonly storage: Storage) {}
 
   /** Issued in one turn, index entries first: one transaction on the fs store, in that order elsewhere. */
-  async create(job: StoredJob, fullInput?: unknown): Promise<void> {
+  create(job: StoredJob, fullInput?: unknown): Promise<unknown> {
     const writes = [this.storage.setItem(statusEntry(job.status, job.provider, job.id), '')]
     for (const key in job.labels) writes.push(this.storage.setItem(`${labelIndex(key, job.labels[key])}:${job.id}`, ''))
     if (fullInput !== undefined) writes.push(this.storage.setItem(inputKey(job.id), fullInput as never))
     writes.push(this.storage.setItem(recordKey(job.id), job as never))
-    await Promise.all(writes)
+    return Promise.all(writes)
   }
 
-  async save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<void> {
-    const writes = [this.storage.setItem(recordKey(job.id), job as never)]
-    if (previousStatus !== undefined && previousStatus !== job.status)
-      writes.push(
-        this.storage.setItem(statusEntry(job.status, job.provider, job.id), ''),
-        this.storage.removeItem(statusEntry(previousStatus, job.provider, job.id)),
-      )
-    await Promise.all(writes)
+  save(job: StoredJob, previousStatus: JobStatus | undefined): Promise<unknown> {
+    if (previousStatus === undefined || previousStatus === job.status) return this.storage.setItem(recordKey(job.id), job as never)
+    return Promise.all([
+      this.storage.setItem(recordKey(job.id), job as never),
+      this.storage.setItem(statusEntry(job.status, job.provider, job.id), ''),
+      this.storage.removeItem(statusEntry(previousStatus, job.provider, job.id)),
+    ])
   }
 
   get(id: string): Promise<StoredJob | null> {
