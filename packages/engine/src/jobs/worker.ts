@@ -73,6 +73,9 @@ const SLOT_GRACE_MS = 2000
 /** What a slot returns for a job that no longer needs it (cancelled, taken elsewhere, or the worker stopped). */
 const NOTHING_TO_RUN = Promise.resolve()
 
+/** Jobs a worker starts in one turn of the event loop before it lets the loop go on. */
+const JOBS_PER_TURN = 64
+
 /** Queued jobs read from storage at once when a worker starts. */
 const LOAD_BATCH = 64
 
@@ -93,6 +96,9 @@ export class LocalWorker implements JobWorker {
   private readonly initialSnapshot = jobMachine.resolveState({ value: 'pending', context: initialJobContext() })
   private sweepTimer?: NodeJS.Timeout
   private running = false
+  /** Jobs started in this turn of the event loop, and the promise of the next turn once they are too many. */
+  private startsThisTurn = 0
+  private turnEnded?: Promise<void>
   /** Settles the dispatched runs this node still holds when it stops: their jobs go to another node. */
   private readonly stopped = createDeferred<DispatchedRun>()
 
@@ -411,8 +417,28 @@ export class LocalWorker implements JobWorker {
   /** One run of a job inside a scheduler slot; returns when the slot is free again. */
   private runSlot(job: LiveJob): Promise<void> {
     if (!this.isRunnable(job)) return NOTHING_TO_RUN
+    const turnEnded = this.nextTurn()
+    if (turnEnded) return turnEnded.then(() => this.runSlot(job))
     if (this.claims.has(job.record.id)) return this.startRun(job)
     return this.claim(job).then((claimed) => (claimed && this.isRunnable(job) ? this.startRun(job) : undefined))
+  }
+
+  /**
+   * Quick jobs start one another without leaving the event loop's current turn: after
+   * `JOBS_PER_TURN` starts, the next waits for a new turn, so that I/O, timers and the
+   * storage's own callbacks (an fs store's commits) run during a burst, and the jobs that
+   * ended are stored and let go before the burst goes on.
+   */
+  private nextTurn(): Promise<void> | undefined {
+    if (++this.startsThisTurn <= JOBS_PER_TURN) return undefined
+    this.turnEnded ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.startsThisTurn = 0
+        this.turnEnded = undefined
+        resolve()
+      }),
+    )
+    return this.turnEnded
   }
 
   private startRun(job: LiveJob): Promise<void> {

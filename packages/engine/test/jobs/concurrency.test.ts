@@ -70,3 +70,22 @@ describe('jobs: concurrency', () => {
     expect((await engine.jobs.get(sameKey.id))?.waiting).toBeUndefined()
   })
 })
+
+describe('jobs: a burst of quick jobs', () => {
+  it('lets timers and I/O run while it goes on, and stores each job as it ends', async () => {
+    const engine = await startEngine({ concurrency: 8 })
+    let completed = 0
+    engine.on('job:status', ({ status }) => {
+      if (status === 'completed') completed++
+    })
+    let completedWhenTimerFired: number | undefined
+    setTimeout(() => (completedWhenTimerFired = completed), 0)
+    const jobs = await Promise.all(Array.from({ length: 2000 }, () => engine.jobs.submit({ provider: 'test', action: 'echo', input: {} })))
+    await Promise.all(jobs.map((job) => engine.jobs.wait(job.id)))
+    expect(completed).toBe(2000)
+    // Without a turn of the event loop between them, all 2,000 would end before the timer could fire.
+    expect(completedWhenTimerFired).toBeGreaterThan(0)
+    expect(completedWhenTimerFired).toBeLessThan(2000)
+    expect((await engine.jobs.list({ status: 'completed', limit: 1 })).total).toBe(2000)
+  })
+})
