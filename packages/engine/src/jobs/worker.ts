@@ -430,15 +430,14 @@ export class LocalWorker implements JobWorker {
    * ended are stored and let go before the burst goes on.
    */
   private nextTurn(): Promise<void> | undefined {
-    if (++this.startsThisTurn <= JOBS_PER_TURN) return undefined
-    this.turnEnded ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        this.startsThisTurn = 0
-        this.turnEnded = undefined
-        resolve()
-      }),
-    )
-    return this.turnEnded
+    if (this.startsThisTurn++ === 0)
+      this.turnEnded = new Promise<void>((resolve) =>
+        setImmediate(() => {
+          this.startsThisTurn = 0
+          resolve()
+        }),
+      )
+    return this.startsThisTurn > JOBS_PER_TURN ? this.turnEnded : undefined
   }
 
   private startRun(job: LiveJob): Promise<void> {
