@@ -13,5 +13,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Compiles the TypeScript entries tests start as child processes, once per run.
+    globalSetup: ['test/setup/spawned-entries.ts'],
   },
 })
