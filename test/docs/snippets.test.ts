@@ -1,22 +1,24 @@
 import { execFile } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
+import { bundleEntries } from '../helpers/bundle'
+import { tsProcessArgs } from '../helpers/ts-process'
 import { snippetsOf, type Snippet } from './snippets'
 
 // Every fenced block of README.md, packages/*/README.md and docs/**/*.md runs as written; the
 // convention is in README.md ("Runnable documentation").
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const tsc = join(root, 'node_modules/typescript/bin/tsc')
 // Inside node_modules, so `@provisio/*` and the dependencies resolve as from any file of the repository.
 const workDir = join(root, 'node_modules/.cache/doc-snippets')
+// Each runnable snippet compiled with the sources it imports, in one esbuild run (test/helpers/bundle.ts).
+const compiledDir = join(workDir, 'compiled')
 
 const languages: Record<string, 'ts' | 'sh' | 'json' | 'yaml'> = {
   ts: 'ts',
@@ -40,6 +42,7 @@ function snippetEnv(bin: string, dataDir: string): NodeJS.ProcessEnv {
 describe('documentation snippets', () => {
   let bin: string
   let typeErrors: string
+  let compileError = ''
   beforeAll(async () => {
     await rm(workDir, { recursive: true, force: true })
     await mkdir(workDir, { recursive: true })
@@ -47,6 +50,10 @@ describe('documentation snippets', () => {
     await writeFile(join(workDir, 'package.json'), '{ "type": "module" }\n')
     const typescript = snippets.filter((snippet) => languages[snippet.lang] === 'ts' && snippet.excerpt === undefined)
     for (const snippet of typescript) await writeFile(join(workDir, fileName(snippet)), snippet.code)
+    const runnable = typescript.filter((snippet) => snippet.noRun === undefined).map((snippet) => join(workDir, fileName(snippet)))
+    await bundleEntries(runnable, { outbase: workDir, outdir: compiledDir }).catch((error: Error) => {
+      compileError = error.message
+    })
     await writeFile(
       join(workDir, 'tsconfig.json'),
       JSON.stringify({ extends: join(root, 'tsconfig.json'), compilerOptions: { moduleDetection: 'force', noEmit: true }, include: ['*.ts'] }),
@@ -56,8 +63,8 @@ describe('documentation snippets', () => {
       (error: { stdout: string }) => error.stdout,
     )
     bin = await mkdtemp(join(tmpdir(), 'provisio-doc-bin-'))
-    const cli = join(root, 'packages/http/src/cli.ts')
-    await writeFile(join(bin, 'provisio'), `#!/bin/sh\nexec "${process.execPath}" --conditions=source --import "${tsx}" "${cli}" "$@"\n`)
+    const cli = tsProcessArgs(join(root, 'packages/http/src/cli.ts'))
+    await writeFile(join(bin, 'provisio'), `#!/bin/sh\nexec "${process.execPath}" ${cli.map((arg) => `"${arg}"`).join(' ')} "$@"\n`)
     await chmod(join(bin, 'provisio'), 0o755)
   }, 300_000)
   afterAll(() => rm(bin, { recursive: true, force: true }))
@@ -82,9 +89,10 @@ describe('documentation snippets', () => {
         const errors = typeErrors.split('\n').filter((line) => line.includes(fileName(snippet)))
         expect(errors, `type errors in ${snippet.where}`).toEqual([])
         if (snippet.noRun !== undefined) return
+        expect(compileError, `${snippet.where} was not compiled`).toBe('')
         const cwd = await mkdtemp(join(tmpdir(), 'provisio-doc-'))
         try {
-          const result = await run(process.execPath, ['--conditions=source', '--import', tsx, join(workDir, fileName(snippet))], {
+          const result = await run(process.execPath, ['--conditions=source', join(compiledDir, fileName(snippet).replace(/\.ts$/, '.mjs'))], {
             cwd,
             env: snippetEnv(bin, join(cwd, '.provisio')),
             timeout: 60_000,
