@@ -39,11 +39,32 @@ function snippetEnv(bin: string, dataDir: string): NodeJS.ProcessEnv {
   return { ...env, PATH: `${bin}:${process.env.PATH}`, PROVISIO_DATA_DIR: dataDir, NO_COLOR: '1' }
 }
 
+type Outcome = { code?: number; stdout: string; stderr: string }
+
+/** Runs a compiled ts snippet in an empty temporary directory. */
+async function runTypeScript(snippet: Snippet, bin: string): Promise<Outcome> {
+  const cwd = await mkdtemp(join(tmpdir(), 'provisio-doc-'))
+  try {
+    return await run(process.execPath, ['--conditions=source', join(compiledDir, fileName(snippet).replace(/\.ts$/, '.mjs'))], {
+      cwd,
+      env: snippetEnv(bin, join(cwd, '.provisio')),
+      timeout: 60_000,
+    }).catch((error: Outcome) => error)
+  } finally {
+    await rm(cwd, { recursive: true, force: true })
+  }
+}
+
 describe('documentation snippets', () => {
   let bin: string
-  let typeErrors: string
+  let typeErrors: Promise<string>
   let compileError = ''
-  beforeAll(async () => {
+  // The ts snippets run one after another from the start, while tsc checks them all beside: each test awaits its own.
+  const outcomes = new Map<Snippet, Promise<Outcome>>()
+  const titles = new Map<string, Snippet>()
+  // Vitest reads the first parameter as a fixture pattern; the suite, with each test's mode, is the second.
+  // biome-ignore lint/correctness/noEmptyPattern: no fixture is used
+  beforeAll(async ({}, suite) => {
     await rm(workDir, { recursive: true, force: true })
     await mkdir(workDir, { recursive: true })
     // Within node_modules the repository's `"type": "module"` does not reach: say it again.
@@ -58,7 +79,7 @@ describe('documentation snippets', () => {
       join(workDir, 'tsconfig.json'),
       JSON.stringify({ extends: join(root, 'tsconfig.json'), compilerOptions: { moduleDetection: 'force', noEmit: true }, include: ['*.ts'] }),
     )
-    typeErrors = await run(process.execPath, [tsc, '-p', join(workDir, 'tsconfig.json')], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).then(
+    typeErrors = run(process.execPath, [tsc, '-p', join(workDir, 'tsconfig.json')], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).then(
       () => '',
       (error: { stdout: string }) => error.stdout,
     )
@@ -66,8 +87,21 @@ describe('documentation snippets', () => {
     const cli = tsProcessArgs(join(root, 'packages/http/src/cli.ts'))
     await writeFile(join(bin, 'provisio'), `#!/bin/sh\nexec "${process.execPath}" ${cli.map((arg) => `"${arg}"`).join(' ')} "$@"\n`)
     await chmod(join(bin, 'provisio'), 0o755)
+    if (compileError) return
+    // Only the snippets whose tests run (`-t` selects some).
+    let previous: Promise<unknown> = Promise.resolve()
+    for (const task of suite.tasks) {
+      const snippet = titles.get(task.name)
+      if (!snippet || snippet.noRun !== undefined || task.mode === 'skip' || task.mode === 'todo') continue
+      const outcome = previous.then(() => runTypeScript(snippet, bin))
+      outcomes.set(snippet, outcome)
+      previous = outcome
+    }
   }, 300_000)
-  afterAll(() => rm(bin, { recursive: true, force: true }))
+  afterAll(async () => {
+    await Promise.allSettled([typeErrors, ...outcomes.values()])
+    await rm(bin, { recursive: true, force: true })
+  })
 
   it('each opt-out says why the block does not run', () => {
     const reasons = snippets.flatMap((snippet) =>
@@ -85,24 +119,16 @@ describe('documentation snippets', () => {
     if (kind === 'yaml') it(title, () => expect(() => parseYaml(snippet.code)).not.toThrow())
 
     if (kind === 'ts') {
+      titles.set(title, snippet)
       it(title, async () => {
-        const errors = typeErrors.split('\n').filter((line) => line.includes(fileName(snippet)))
+        const errors = (await typeErrors).split('\n').filter((line) => line.includes(fileName(snippet)))
         expect(errors, `type errors in ${snippet.where}`).toEqual([])
         if (snippet.noRun !== undefined) return
         expect(compileError, `${snippet.where} was not compiled`).toBe('')
-        const cwd = await mkdtemp(join(tmpdir(), 'provisio-doc-'))
-        try {
-          const result = await run(process.execPath, ['--conditions=source', join(compiledDir, fileName(snippet).replace(/\.ts$/, '.mjs'))], {
-            cwd,
-            env: snippetEnv(bin, join(cwd, '.provisio')),
-            timeout: 60_000,
-          }).catch((error: { code: number; stdout: string; stderr: string }) => error)
-          expect('code' in result ? result : { code: 0 }, `${snippet.where} failed:\n${'stderr' in result ? result.stderr : ''}`).toMatchObject({ code: 0 })
-          // A snippet that prints `undefined` shows a reader nothing: it asked for something that is not there.
-          expect(result.stdout.split('\n'), `${snippet.where} printed undefined`).not.toContain('undefined')
-        } finally {
-          await rm(cwd, { recursive: true, force: true })
-        }
+        const result = await outcomes.get(snippet)!
+        expect('code' in result ? result : { code: 0 }, `${snippet.where} failed:\n${result.stderr}`).toMatchObject({ code: 0 })
+        // A snippet that prints `undefined` shows a reader nothing: it asked for something that is not there.
+        expect(result.stdout.split('\n'), `${snippet.where} printed undefined`).not.toContain('undefined')
       }, 90_000)
     }
 
