@@ -29,10 +29,14 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await mkdir(join(root, 'node_modules/.cache'), { recursive: true })
   const outdir = await mkdtemp(join(root, 'node_modules/.cache/spawned-entries-'))
-  await bundleEntries(
-    spawnedEntries.map((entry) => join(root, entry)),
-    { outbase: root, outdir },
-  )
+  const compile = () =>
+    bundleEntries(
+      spawnedEntries.map((entry) => join(root, entry)),
+      { outbase: root, outdir },
+    )
+  await compile()
+  // In watch mode a rerun follows a change of the sources: the child processes must run the changed code.
+  project.onTestsRerun(compile)
   project.provide('spawnedEntriesDir', outdir)
   return () => rm(outdir, { recursive: true, force: true })
 }
