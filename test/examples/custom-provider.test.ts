@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
@@ -8,14 +9,10 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
 
 describe('examples/custom-provider.ts', () => {
   it('registers a DNS provider through a plugin, runs jobs and rolls one back', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      tsProcessArgs(fileURLToPath(new URL('../../examples/custom-provider.ts', import.meta.url))),
-      {
-        cwd: root,
-        timeout: 30_000,
-      },
-    )
+    const { stdout } = await promisify(execFile)(process.execPath, tsProcessArgs(join(root, 'examples/custom-provider.ts')), {
+      cwd: root,
+      timeout: 30_000,
+    })
     expect(stdout.trimEnd().split('\n')).toEqual([
       'record.create: completed',
       '  | created www.example.test A 203.0.113.10 (ttl 60)',
