@@ -13,5 +13,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker less than the CPUs: a single worker on CI's 2 cores. Most
+    // files spend their time waiting on child processes, sockets and timers, so two keep both cores busy.
+    maxWorkers: 2,
+    // Compiles the TypeScript entries tests start as child processes, once per run.
+    globalSetup: ['test/setup/spawned-entries.ts'],
   },
 })

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -76,8 +76,17 @@ describe('packed tarballs in a scratch project', () => {
     scratch = await mkdtemp(join(tmpdir(), 'provisio-consumer-'))
     const tarballs = join(scratch, 'tarballs')
     await mkdir(tarballs)
+    // Packed from a copy: prepack rewrites each package.json while it runs, and the tests running
+    // beside this one resolve the workspace packages through those manifests.
+    const checkout = join(scratch, 'checkout')
+    await cp(join(root, 'scripts'), join(checkout, 'scripts'), { recursive: true })
+    await cp(join(root, 'package.json'), join(checkout, 'package.json'))
+    for (const name of packages) {
+      const from = join(root, 'packages', name)
+      await cp(from, join(checkout, 'packages', name), { recursive: true, filter: (file) => !/\/(node_modules|test)(\/|$)/.test(file.slice(from.length)) })
+    }
     const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', tarballs, ...packages.flatMap((name) => ['-w', `packages/${name}`])], {
-      cwd: root,
+      cwd: checkout,
     })
     const packed = JSON.parse(stdout) as { name: string; filename: string }[]
     const modules = join(scratch, 'node_modules')

@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { tsProcessArgs } from '../helpers/ts-process'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
 describe('examples/custom-provider.ts', () => {
   it('registers a DNS provider through a plugin, runs jobs and rolls one back', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', 'examples/custom-provider.ts'], {
+    const { stdout } = await promisify(execFile)(process.execPath, tsProcessArgs(join(root, 'examples/custom-provider.ts')), {
       cwd: root,
       timeout: 30_000,
     })

@@ -2,12 +2,13 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { tsProcessArgs } from '../helpers/ts-process'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
 describe('examples/plugin.ts', () => {
   it('delivers signed webhooks to a real receiver, retries a 503 and serves metrics', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=source', '--import', 'tsx', 'examples/plugin.ts'], {
+    const { stdout } = await promisify(execFile)(process.execPath, tsProcessArgs(fileURLToPath(new URL('../../examples/plugin.ts', import.meta.url))), {
       cwd: root,
       timeout: 30_000,
     })

@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { tsProcessArgs } from '../helpers/ts-process'
 
 const run = promisify(execFile)
 
 describe('examples/workflow.ts', () => {
   it('runs a three-step deploy that fails and rolls back in reverse order', async () => {
-    const { stdout } = await run(process.execPath, ['--conditions=source', '--import', 'tsx', 'examples/workflow.ts'], {
+    const { stdout } = await run(process.execPath, tsProcessArgs(fileURLToPath(new URL('../../examples/workflow.ts', import.meta.url))), {
       cwd: new URL('../..', import.meta.url),
     })
     const lines = stdout.split('\n')

@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { pathToFileURL } from 'node:url'
+import { tsProcessArgs } from './ts-process'
 
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const cli = new URL('../../packages/http/src/cli.ts', import.meta.url).pathname
 
 export interface ServeNode {
@@ -35,10 +33,7 @@ export async function startServeNode(options: {
   const child = spawn(
     process.execPath,
     [
-      '--conditions=source',
-      '--import',
-      tsx,
-      cli,
+      ...tsProcessArgs(cli),
       'serve',
       '--storage',
       'redis',

@@ -10,6 +10,7 @@ import { claimsContract } from '../../packages/engine/test/jobs/claims-contract'
 import { redisClaims } from '../../packages/engine/src/jobs/claims/redis'
 import Redis from 'ioredis'
 import { startRedis } from '../helpers/redis'
+import { tsProcessArgs } from '../helpers/ts-process'
 import { describeWithTool } from '../helpers/system-tools'
 
 const child = new URL('../../packages/engine/test/fixtures/claims-child.ts', import.meta.url).pathname
@@ -45,7 +46,7 @@ describeWithTool('redis-server')('job claims on a real redis-server', () => {
     const survivor = createEngine({ storage: storageOn(base), providers: [restartProvider(50)], leaseMs })
     await survivor.start()
     try {
-      const worker = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', child, redis.url, base, String(leaseMs)], {
+      const worker = spawn(process.execPath, [...tsProcessArgs(child), redis.url, base, String(leaseMs)], {
         stdio: ['ignore', 'pipe', 'inherit'],
       })
       let ids: { slow: string; idempotent: string } | undefined

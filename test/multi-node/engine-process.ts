@@ -8,6 +8,7 @@ import { expect } from 'vitest'
 import { createEngine } from '@provisio/engine'
 import { takeoverProvider } from '../../packages/engine/test/fixtures/takeover-provider'
 import { tempDir } from '../../packages/engine/test/helpers'
+import { tsProcessArgs } from '../helpers/ts-process'
 
 const engineChild = new URL('../../packages/engine/test/fixtures/engine-child.ts', import.meta.url).pathname
 
@@ -19,7 +20,7 @@ export interface EngineProcess {
 
 /** Spawns an engine process (`packages/engine/test/fixtures/engine-child.ts`). */
 export function startEngineProcess(config: Record<string, unknown>): EngineProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', engineChild, JSON.stringify(config)], {
+  const child = spawn(process.execPath, [...tsProcessArgs(engineChild), JSON.stringify(config)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const lines: string[] = []

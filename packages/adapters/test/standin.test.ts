@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { execa, type ResultPromise } from 'execa'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startUpCloudStandIn, startVultrStandIn, type UpCloudStandInOptions, type VultrStandInOptions } from '@provisio/adapters/testing'
+import { tsProcessArgs } from '../../../test/helpers/ts-process'
 
 const cleanups: Array<() => Promise<unknown>> = []
 afterEach(async () => {
@@ -227,7 +228,7 @@ describe('stand-in: the provisio-standin command', () => {
   const cli = fileURLToPath(new URL('../src/testing/cli.ts', import.meta.url))
 
   function launch(args: string[]): { child: ResultPromise; firstLine: Promise<string> } {
-    const child = execa('node', ['--conditions=source', '--import', 'tsx', cli, ...args], { cwd: root, reject: false, buffer: false })
+    const child = execa('node', [...tsProcessArgs(cli), ...args], { cwd: root, reject: false, buffer: false })
     const firstLine = new Promise<string>((resolve, reject) => {
       let text = ''
       child.stdout!.on('data', (chunk: Buffer) => {
@@ -262,7 +263,7 @@ describe('stand-in: the provisio-standin command', () => {
   })
 
   it('exits 2 with usage for an unknown stand-in', async () => {
-    const result = await execa('node', ['--conditions=source', '--import', 'tsx', cli, 'aws'], { cwd: root, reject: false })
+    const result = await execa('node', [...tsProcessArgs(cli), 'aws'], { cwd: root, reject: false })
     expect(result.exitCode).toBe(2)
     expect(result.stderr).toContain('[provisio] [standin] unknown stand-in "aws"')
   })

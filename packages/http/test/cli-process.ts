@@ -1,12 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { tsProcessArgs } from '../../../test/helpers/ts-process'
 
 export const root = resolve(import.meta.dirname, '../../..')
 const cli = join(root, 'packages/http/src/cli.ts')
-// By URL, so that the CLI can run from any working directory (provisio.yaml lookup).
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 
 /** The environment of a user's shell (not CI, no cloud credentials, no tart on the PATH), plus what a test adds. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -25,7 +22,7 @@ export interface CliRun {
 }
 
 export function startCli(args: string[], options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {}): CliRun {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, cli, ...args], {
+  const child = spawn(process.execPath, [...tsProcessArgs(cli), ...args], {
     cwd: options.cwd ?? root,
     env: cleanEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],

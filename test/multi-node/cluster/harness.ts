@@ -1,9 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { pathToFileURL } from 'node:url'
+import { tsProcessArgs } from '../../helpers/ts-process'
 import type { NodeReply, NodeRequest } from './protocol'
 
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 const script = new URL('./node.ts', import.meta.url).pathname
 
 type Request = NodeRequest extends infer R ? (R extends NodeRequest ? Omit<R, 'seq'> : never) : never
@@ -20,7 +18,7 @@ export interface ClusterNode {
 }
 
 export async function startNode(name: string, env: { url: string; base: string; leaseMs?: number; concurrency?: number }): Promise<ClusterNode> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, script], {
+  const child = spawn(process.execPath, tsProcessArgs(script), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: {
       ...process.env,

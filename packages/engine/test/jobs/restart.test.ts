@@ -4,12 +4,13 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createEngine, fsStorage } from '../../src'
 import { restartProvider } from '../fixtures/restart-provider'
+import { tsProcessArgs } from '../../../../test/helpers/ts-process'
 import { tempDir } from '../helpers'
 
 describe('jobs: restart', () => {
   it('after a SIGKILL, keeps every acknowledged job; running jobs end interrupted or rerun, queued jobs run', async () => {
     const base = tempDir()
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, '..', 'fixtures', 'restart-child.ts'), base], {
+    const child = spawn(process.execPath, [...tsProcessArgs(join(import.meta.dirname, '..', 'fixtures', 'restart-child.ts')), base], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     const completed: Array<{ completed: string; n: number }> = []

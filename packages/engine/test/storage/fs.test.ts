@@ -5,9 +5,9 @@ import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
 import type { RootDatabase } from 'lmdb'
 import { checkFsStorage, createEngine, fsStorage, lmdbDriver } from '../../src'
+import { tsProcessArgs } from '../../../../test/helpers/ts-process'
 import { tempDir, testProvider } from '../helpers'
 
-const tsxArgs = ['--conditions=source', '--import', 'tsx']
 const dataFile = (base: string) => join(base, 'data.mdb')
 
 describe('storage: fsStorage', () => {
@@ -151,7 +151,7 @@ describe('storage: fsStorage', () => {
   it('never applies a torn record when the writer is killed mid-write', async () => {
     const base = tempDir()
     for (let round = 0; round < 2; round++) {
-      const child = spawn(process.execPath, [...tsxArgs, join(import.meta.dirname, '..', 'fixtures', 'write-loop.ts'), base], {
+      const child = spawn(process.execPath, [...tsProcessArgs(join(import.meta.dirname, '..', 'fixtures', 'write-loop.ts')), base], {
         stdio: ['ignore', 'pipe', 'inherit'],
       })
       await new Promise((resolve) => child.stdout.once('data', resolve))
@@ -172,7 +172,9 @@ describe('storage: fsStorage', () => {
 
   it('keeps every acknowledged write of a process killed in a tight write loop, and its lock is released by its death', async () => {
     const base = tempDir()
-    const child = spawn(process.execPath, [...tsxArgs, join(import.meta.dirname, 'fixtures', 'ack-loop.ts'), base], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [...tsProcessArgs(join(import.meta.dirname, 'fixtures', 'ack-loop.ts')), base], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     const exited = new Promise((resolve) => child.once('exit', resolve))
     const set = new Set<number>()
     const removed = new Set<number>()

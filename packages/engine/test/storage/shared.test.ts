@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkFsStorage, DataDirectoryLockedError, fsStorage, salvageFsStorage } from '../../src'
+import { tsProcessArgs } from '../../../../test/helpers/ts-process'
 import { tempDir, waitFor } from '../helpers'
 
 const writer = join(import.meta.dirname, 'fixtures', 'shared-writer.ts')
@@ -14,7 +15,7 @@ describe('storage: fsStorage opened shared by several processes', () => {
   const base = mkdtempSync(join(tmpdir(), 'provisio-shared-'))
   let child: ReturnType<typeof spawn>
   beforeAll(async () => {
-    child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', writer, base], { stdio: ['ignore', 'pipe', 'inherit'] })
+    child = spawn(process.execPath, [...tsProcessArgs(writer), base], { stdio: ['ignore', 'pipe', 'inherit'] })
     await new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', resolve))
   })
   afterAll(async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEngine, fsStorage } from '../../src'
+import { tsProcessArgs } from '../../../../test/helpers/ts-process'
 import { markerProvider } from './fixtures/marker'
 
 const child = fileURLToPath(new URL('./fixtures/restart-child.ts', import.meta.url))
@@ -26,7 +27,7 @@ describe('workflows: restart', () => {
     dir = mkdtempSync(join(tmpdir(), 'provisio-restart-'))
     const data = join(dir, 'data')
     const log = join(dir, 'runs.log')
-    const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', child, data, log], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    const proc = spawn(process.execPath, [...tsProcessArgs(child), data, log], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
     let stdout = ''
     proc.stdout.on('data', (chunk) => (stdout += chunk))
     const exited = new Promise((resolve) => proc.on('exit', (_code, signal) => resolve(signal)))

@@ -41,9 +41,11 @@ describe('provisio serve --surfaces cloudlab', () => {
     )
     const configured = startCli(['serve', '--surfaces', 'cloudlab', '--cloudlab-port', '0'], { cwd })
     try {
-      await waitForOutput(configured, /cloudlab: API at http:\/\/127\.0\.0\.1:\d+\/api \(no UI/, 40_000)
+      const [, url] = await waitForOutput(configured, /cloudlab: API at (http:\/\/127\.0\.0\.1:\d+)\/api \(no UI/, 40_000)
       await expect(stat(join(cwd, 'data', 'cloudlab', 'services'))).rejects.toThrow(/ENOENT/)
       await expect(stat(join(cwd, 'existing', 'inventory_types'))).rejects.toThrow(/ENOENT/)
+      // Answering means start-up has ended, its SIGTERM handler included.
+      expect((await fetch(`${url}/api/auth/status`)).status).toBe(200)
       configured.child.kill('SIGTERM')
       expect(await exitedWithin(configured)).toBe(0)
     } finally {

@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Storage } from 'unstorage'
 import { createAuditLog } from '../../src/audit'
@@ -11,16 +9,16 @@ import { createPolicyStore } from '../../src/policies'
 import { loadServeConfig } from '../../src/config/load'
 import { openIdentity } from '../../src/runtime/identity'
 import { createConfiguredStorage } from '../../src/runtime/storage'
+import { tsProcessArgs } from '../../../../test/helpers/ts-process'
 
 const root = resolve(import.meta.dirname, '../../../..')
 const cli = join(root, 'packages/http/src/cli.ts')
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href
 
 /** Runs the CLI to completion in a child process, without any PROVISIO_* variable of this one. */
 function provisio(args: string[], stdin = ''): Promise<{ code: number | null; output: string }> {
   const env = { ...process.env }
   for (const key of Object.keys(env)) if (/^(PROVISIO_|VITEST|TEST$|NODE_ENV$)/.test(key)) delete env[key]
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsx, cli, ...args], { cwd: root, env: { ...env, NO_COLOR: '1' } })
+  const child = spawn(process.execPath, [...tsProcessArgs(cli), ...args], { cwd: root, env: { ...env, NO_COLOR: '1' } })
   let output = ''
   child.stdout.on('data', (chunk) => (output += chunk))
   child.stderr.on('data', (chunk) => (output += chunk))

@@ -45,7 +45,10 @@ describe('provisio serve --surfaces tartvm', () => {
 
     const second = serve(args)
     try {
+      const [, url] = await waitForOutput(second, /tartvm\s+(http:\/\/127\.0\.0\.1:\d+)/, 40_000)
       await waitForOutput(second, new RegExp(`X-Local-Token ${token} \\(read from `), 40_000)
+      // The kept token opens the API; answering also means start-up has ended, SIGTERM handler included.
+      expect((await fetch(`${url}/api/vms`, { headers: { 'x-local-token': token } })).status).toBe(200)
       second.child.kill('SIGTERM')
       expect(await exitedWithin(second)).toBe(0)
     } finally {
