@@ -57,6 +57,18 @@ describe('provisio CLI (child process)', () => {
     }
   })
 
+  it('stops gracefully on a SIGTERM sent the moment it prints its first URL', async () => {
+    const run = startCli(['serve', '--data-dir', join(dir, 'prompt-stop'), '--surfaces', 'control-center', '--control-center-port', '0'])
+    try {
+      await waitForOutput(run, /control-center\s+http:\/\/127\.0\.0\.1:\d+/)
+      run.child.kill('SIGTERM')
+      expect(await run.exited).toBe(0)
+      expect(run.output()).toMatch(/SIGTERM: no longer accepting connections[\s\S]*Stopped/)
+    } finally {
+      run.child.kill('SIGKILL')
+    }
+  })
+
   it('without --sandbox, providers without credentials are unavailable and /health says how to configure them', async () => {
     const run = startCli(['serve', '--data-dir', join(dir, 'live'), '--surfaces', 'control-center', '--control-center-port', '0'])
     try {

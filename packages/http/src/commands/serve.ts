@@ -188,26 +188,7 @@ export const serveCommand = defineCommand({
       dataDir: config.dataDir,
       workspacesRoot,
     })
-    for (const surface of server.surfaces) console.log(`${surface.name.padEnd(15)} ${surface.url}  (docs ${surface.url}/docs)`)
-    if (webhookEndpoints.length) consola.info(`Webhooks: ${webhookEndpoints.map((endpoint) => endpoint.url).join(', ')}`)
-    if (served.tartvm) for (const line of tartvmBanner(server.url('tartvm'), served.tartvm, sandbox.statuses)) consola.info(line)
-    if (server.surfaces.some((surface) => surface.name === 'cloudlab')) {
-      const url = server.url('cloudlab')
-      consola.info(
-        config.cloudlab.ui
-          ? `cloudlab: CloudLab Manager UI at ${url}/`
-          : `cloudlab: API at ${url}/api (no UI: --cloudlab-ui <CloudLab Manager frontend/dist> serves it)`,
-      )
-    }
-    for (const provider of sandbox.statuses) {
-      if (provider.mode === 'sandbox')
-        consola.warn(
-          `SANDBOX MODE: ${provider.name} has no credentials and runs against a local stand-in at ${provider.endpoint}; nothing is created at ${provider.name}.`,
-        )
-      else if (provider.mode === 'unavailable') consola.warn(`${provider.name}: unavailable (${provider.reason})`)
-      else consola.info(`${provider.name}: live`)
-    }
-
+    // Installed before the lines that say the server is up: a signal sent on seeing them stops it gracefully.
     let stopping = false
     const shutdown = async (signal: string) => {
       if (stopping) {
@@ -230,6 +211,25 @@ export const serveCommand = defineCommand({
     }
     process.on('SIGINT', () => void shutdown('SIGINT'))
     process.on('SIGTERM', () => void shutdown('SIGTERM'))
+    for (const surface of server.surfaces) console.log(`${surface.name.padEnd(15)} ${surface.url}  (docs ${surface.url}/docs)`)
+    if (webhookEndpoints.length) consola.info(`Webhooks: ${webhookEndpoints.map((endpoint) => endpoint.url).join(', ')}`)
+    if (served.tartvm) for (const line of tartvmBanner(server.url('tartvm'), served.tartvm, sandbox.statuses)) consola.info(line)
+    if (server.surfaces.some((surface) => surface.name === 'cloudlab')) {
+      const url = server.url('cloudlab')
+      consola.info(
+        config.cloudlab.ui
+          ? `cloudlab: CloudLab Manager UI at ${url}/`
+          : `cloudlab: API at ${url}/api (no UI: --cloudlab-ui <CloudLab Manager frontend/dist> serves it)`,
+      )
+    }
+    for (const provider of sandbox.statuses) {
+      if (provider.mode === 'sandbox')
+        consola.warn(
+          `SANDBOX MODE: ${provider.name} has no credentials and runs against a local stand-in at ${provider.endpoint}; nothing is created at ${provider.name}.`,
+        )
+      else if (provider.mode === 'unavailable') consola.warn(`${provider.name}: unavailable (${provider.reason})`)
+      else consola.info(`${provider.name}: live`)
+    }
   },
 })
 
