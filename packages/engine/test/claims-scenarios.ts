@@ -4,16 +4,20 @@ import { expect } from 'vitest'
 import { z } from 'zod'
 import { createEngine, defineProvider, type Engine } from '../src'
 
-/** A provider that counts the runs of each job, per engine that ran it. */
-export function countingProvider(runs: Map<string, string[]>, engineName: string) {
+/**
+ * A provider that counts the runs of each job, per engine that ran it. Each run waits for
+ * `started` (both engines up): the engine that starts first cannot run every job before the
+ * other one looks, however the machine schedules the two.
+ */
+export function countingProvider(runs: Map<string, string[]>, engineName: string, started: Promise<unknown> = Promise.resolve()) {
   return defineProvider({
     name: 'count',
     actions: {
       run: {
         input: z.object({ n: z.number() }),
-        // A millisecond each: long enough that the second engine to start still finds work.
         run: async (ctx, input) => {
           runs.set(ctx.jobId, [...(runs.get(ctx.jobId) ?? []), engineName])
+          await started
           await sleep(1)
           return { n: input.n }
         },
@@ -49,11 +53,14 @@ export async function seedPendingJobs(storage: Storage, count: number): Promise<
 export async function expectEachJobRunOnce(storageOf: (n: number) => Storage, count: number, options: { leaseMs?: number } = {}): Promise<void> {
   const seeded = await seedPendingJobs(storageOf(0), count)
   const runs = new Map<string, string[]>()
+  let bothStarted!: () => void
+  const started = new Promise<void>((resolve) => (bothStarted = resolve))
   const engines: Engine[] = ['a', 'b'].map((name, n) =>
-    createEngine({ storage: storageOf(n + 1), providers: [countingProvider(runs, name)], concurrency: 8, ...options }),
+    createEngine({ storage: storageOf(n + 1), providers: [countingProvider(runs, name, started)], concurrency: 8, ...options }),
   )
   try {
     await Promise.all(engines.map((engine) => engine.start()))
+    bothStarted()
     const submitted = await Promise.all(
       engines.map((engine, e) =>
         Promise.all(Array.from({ length: count / 2 }, (_, n) => engine.jobs.submit({ provider: 'count', action: 'run', input: { n: count + e * count + n } }))),
