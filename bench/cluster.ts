@@ -37,7 +37,7 @@ async function bareBullmq(url: string, prefix: string): Promise<number> {
 }
 
 function startNode(url: string, base: string, concurrency: number): Promise<ChildProcess> {
-  const child = fork(new URL('./_cluster-node.ts', import.meta.url).pathname, {
+  const child = fork(new URL('./lib/cluster-node.ts', import.meta.url).pathname, {
     execArgv: ['--conditions=source', '--import', tsx],
     env: { ...process.env, REDIS_URL: url, CLUSTER_BASE: base, CONCURRENCY: String(concurrency) },
   })

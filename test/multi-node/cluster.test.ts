@@ -80,6 +80,29 @@ describeWithTool('redis-server')('three engines on one Redis, dispatched by Bull
     expect(new Set(spans.map((span) => span.node)).size).toBeGreaterThan(1)
   }, 30_000)
 
+  it('cancels from any node: a queued job is withdrawn and never runs, a running one is stopped by the node that runs it', async () => {
+    // The key allows 2 at once in the cluster: the third job waits, queued.
+    const ids = await nodes[0].ask<string[]>({
+      type: 'submit',
+      jobs: Array.from({ length: 3 }, () => ({ provider: 'cluster', action: 'sleep', input: { ms: 1500 }, concurrencyKey: 'shared' })),
+    })
+    let records: JobRecord[] = []
+    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 25))) {
+      records = await nodes[0].ask<JobRecord[]>({ type: 'get', ids })
+      if (records.filter((job) => job.status === 'running').length === 2) break
+    }
+    const running = records.filter((job) => job.status === 'running').map((job) => job.id)
+    const queued = records.find((job) => job.status === 'pending')!.id
+    expect(running).toHaveLength(2)
+    const [cancelledQueued] = await nodes[1].ask<JobRecord[]>({ type: 'cancel', ids: [queued] })
+    const [cancelledRunning] = await nodes[2].ask<JobRecord[]>({ type: 'cancel', ids: [running[0]] })
+    expect([cancelledQueued.status, cancelledRunning.status]).toEqual(['cancelled', 'cancelled'])
+    const ended = await nodes[0].ask<JobRecord[]>({ type: 'wait', ids })
+    expect(ended.map((job) => job.status)).toEqual(ids.map((id) => (id === running[1] ? 'completed' : 'cancelled')))
+    const runs = await client.lrange(`${base}:runs`, 0, -1)
+    expect(runs.filter((id) => ids.includes(id)).sort()).toEqual([...running].sort())
+  }, 30_000)
+
   it('streams a job that runs on one node to late followers on every node: in order, no gaps, no duplicates, then the end', async () => {
     const [id] = await nodes[0].ask<string[]>({ type: 'submit', jobs: [{ provider: 'cluster', action: 'lines', input: { count: 80, everyMs: 10 } }] })
     await new Promise((resolve) => setTimeout(resolve, 300))

@@ -106,6 +106,8 @@ async function handle(request: NodeRequest): Promise<unknown> {
       return Promise.all(request.ids.map((id) => engine.jobs.wait(id)))
     case 'get':
       return Promise.all(request.ids.map((id) => engine.jobs.get(id)))
+    case 'cancel':
+      return Promise.all(request.ids.map((id) => engine.jobs.cancel(id, 'cancelled by the test')))
     case 'output': {
       const lines = []
       for await (const line of engine.jobs.output(request.id, { from: request.from, follow: true })) lines.push(line)
