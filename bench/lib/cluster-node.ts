@@ -16,7 +16,7 @@ const bench = defineProvider({
   actions: { noop: { input: z.object({}), run: async () => null } },
 })
 
-const storage = createStorage({ driver: redisDriver({ url, base, enableAutoPipelining: process.env.AUTOPIPE !== '0' }) })
+const storage = createStorage({ driver: redisDriver({ url, base, enableAutoPipelining: true }) })
 const engine = createEngine({
   storage,
   providers: [bench],

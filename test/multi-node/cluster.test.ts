@@ -56,6 +56,25 @@ describeWithTool('redis-server')('three engines on one Redis, dispatched by Bull
     for (const { heardEnd } of seen) expect(ids.every((id) => heardEnd.includes(id))).toBe(true)
   }, 30_000)
 
+  it('relays a kind of event only to the nodes that listen to it', async () => {
+    const channel = (name: string) => `${base}:dispatch:events:${name}`
+    const subscribers = async (name: string) => ((await client.pubsub('NUMSUB', channel(name))) as [string, number])[1]
+    // Every node counts job ends; none listens to job:created.
+    expect(await subscribers('job:status')).toBe(3)
+    expect(await subscribers('job:created')).toBe(0)
+    await nodes[0].ask({ type: 'listenCreated' })
+    // The node subscribes as its first listener of the kind is added, then tells the others.
+    for (const until = Date.now() + 5000; (await subscribers('job:created')) === 0 && Date.now() < until; )
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(await subscribers('job:created')).toBe(1)
+    const ids = await nodes[1].ask<string[]>({ type: 'submit', jobs: Array.from({ length: 5 }, () => ({ provider: 'cluster', action: 'noop' })) })
+    await nodes[1].ask({ type: 'wait', ids })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const [listening, , silent] = await Promise.all(nodes.map((node) => node.ask<{ created: string[] }>({ type: 'notified' })))
+    expect(listening.created).toEqual(ids)
+    expect(silent.created).toEqual([])
+  }, 30_000)
+
   it('holds a concurrency key across the cluster: never more than its limit running at once', async () => {
     const submissions = nodes.map((node) =>
       node.ask<string[]>({

@@ -71,7 +71,7 @@ const cluster = defineProvider({
   },
 })
 
-const storage = createStorage({ driver: redisDriver({ url, base }) })
+const storage = createStorage({ driver: redisDriver({ url, base, enableAutoPipelining: true }) })
 const engine = createEngine({
   storage,
   providers: [cluster],
@@ -83,6 +83,8 @@ const engine = createEngine({
 /** The ids of the jobs this node's notifier told of, and of those every job-status listener heard end. */
 const notified: string[] = []
 const heardEnd: string[] = []
+/** The ids of the jobs a `job:created` listener heard, once the test asked for one (`listenCreated`). */
+const created: string[] = []
 watchNotifications(engine, (notification) => {
   if (notification.event.startsWith('task.')) notified.push((notification.data as { task_id: string }).task_id)
 })
@@ -107,7 +109,7 @@ async function handle(request: NodeRequest): Promise<unknown> {
     case 'get':
       return Promise.all(request.ids.map((id) => engine.jobs.get(id)))
     case 'cancel':
-      return Promise.all(request.ids.map((id) => engine.jobs.cancel(id, 'cancelled by the test')))
+      return Promise.all(request.ids.map((id) => engine.jobs.cancel(id)))
     case 'output': {
       const lines = []
       for await (const line of engine.jobs.output(request.id, { from: request.from, follow: true })) lines.push(line)
@@ -118,7 +120,10 @@ async function handle(request: NodeRequest): Promise<unknown> {
       return counts
     }
     case 'notified':
-      return { notified, heardEnd }
+      return { notified, heardEnd, created }
+    case 'listenCreated':
+      engine.on('job:created', ({ id }) => created.push(id))
+      return null
     case 'stop':
       await engine.stop()
       await storage.dispose()

@@ -7,6 +7,7 @@ export type NodeRequest = { seq: number } & (
   | { type: 'output'; id: string; from?: number }
   | { type: 'counts' }
   | { type: 'notified' }
+  | { type: 'listenCreated' }
   | { type: 'stop' }
 )
 
