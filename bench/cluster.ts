@@ -113,9 +113,13 @@ export async function benchCluster(): Promise<void> {
     for (const nodes of [1, 2, 3]) runs.push(await cluster(redis.url, nodes, client))
     const bareAfter = await bareBullmq(redis.url, 'bare-after', client)
     const reference = (bare.rate + bareAfter.rate) / 2
-    console.log(`bare BullMQ (1 worker, concurrency ${CONCURRENCY}, ${JOBS} no-op jobs): ${Math.round(bare.rate)} and ${Math.round(bareAfter.rate)} jobs/s, ${cpuOf(bare)}`)
+    console.log(
+      `bare BullMQ (1 worker, concurrency ${CONCURRENCY}, ${JOBS} no-op jobs): ${Math.round(bare.rate)} and ${Math.round(bareAfter.rate)} jobs/s, ${cpuOf(bare)}`,
+    )
     for (const [index, run] of runs.entries())
-      console.log(`engine, ${index + 1} node(s) on one Redis: ${Math.round(run.rate)} jobs/s (${Math.round((100 * run.rate) / reference)}% of bare BullMQ), ${cpuOf(run)}`)
+      console.log(
+        `engine, ${index + 1} node(s) on one Redis: ${Math.round(run.rate)} jobs/s (${Math.round((100 * run.rate) / reference)}% of bare BullMQ), ${cpuOf(run)}`,
+      )
   } finally {
     client.disconnect()
     await redis.stop()
