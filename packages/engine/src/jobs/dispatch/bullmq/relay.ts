@@ -31,9 +31,10 @@ interface Control {
  * Relays the engine's events between the nodes over Redis pub/sub, to the
  * nodes that listen only: each kind of event has its own channel, a node
  * subscribes to a kind's channel while it has listeners of that kind, and a
- * node publishes a kind while some other node listens to it (Redis answers a
- * publish with the number of subscribers that got it; a node that starts
- * listening says so on the control channel). So a node parses no event it
+ * node publishes a kind while some other node listens to it (it asks Redis at
+ * start which kinds have subscribers, a node that starts listening says so on
+ * the control channel, and Redis answers each publish with the number of
+ * subscribers that got it). So a node parses no event it
  * has no listener for, and a kind nobody listens to costs nothing, not even
  * its payload (the engine builds a payload only for an event with listeners).
  *
@@ -83,8 +84,9 @@ export class EventRelay {
     const { subscriber } = this.options
     subscriber.on('message', (channel: string, text: string) => this.receive(channel, text))
     await subscriber.subscribe(this.control)
-    // Until a publish shows otherwise, any node may listen to any kind.
-    for (const name of RELAYED) this.publish(name)
+    // The kinds other nodes listen to now; from here on, a node that starts listening says so.
+    const counts = (await this.options.publisher.pubsub('NUMSUB', ...RELAYED.map((name) => this.channelOf.get(name)!))) as Array<string | number>
+    for (const [index, name] of RELAYED.entries()) if (Number(counts[2 * index + 1]) > 0) this.publish(name)
     this.emitter.on('newListener', this.onNewListener)
     this.emitter.on('removeListener', this.onRemoveListener)
     await Promise.all(RELAYED.filter((name) => this.localListeners(name) > 0).map((name) => this.listen(name)))
