@@ -61,7 +61,7 @@ async function bareBullmq(url: string, prefix: string, client: Redis): Promise<M
 function startNode(url: string, base: string, concurrency: number): Promise<ChildProcess> {
   const child = fork(new URL('./lib/cluster-node.ts', import.meta.url).pathname, {
     execArgv: ['--conditions=source', '--import', tsx],
-    env: { ...process.env, REDIS_URL: url, CLUSTER_BASE: base, CONCURRENCY: String(concurrency) },
+    env: { ...process.env, REDIS_URL: url, CLUSTER_BASE: base, CONCURRENCY: String(concurrency), NODE_CONCURRENCY: String(CONCURRENCY) },
   })
   return new Promise((resolve, reject) => {
     child.once('message', () => resolve(child))

@@ -21,7 +21,7 @@ const engine = createEngine({
   storage,
   providers: [bench],
   concurrency: Number(process.env.CONCURRENCY),
-  dispatcher: bullmqDispatcher({ connection: url, prefix: base }),
+  dispatcher: bullmqDispatcher({ connection: url, prefix: base, concurrency: Number(process.env.NODE_CONCURRENCY) }),
 })
 
 /** Ids that completed, and the one waiting for the last of this node's jobs to be among them. */

@@ -86,16 +86,8 @@ describeWithTool('redis-server')('three engines on one Redis, dispatched by Bull
     const records = (await Promise.all(nodes.map((node, n) => node.ask<JobRecord[]>({ type: 'wait', ids: perNode[n] })))).flat()
     expect(records.every((job) => job.status === 'completed')).toBe(true)
     const spans = records.map((job) => job.result as Ran)
-    // The most runs that overlapped at one instant: the key allows 2 ('shared': 2), in the whole cluster.
-    const edges = spans.flatMap((span) => [
-      { at: span.startedAt, delta: 1 },
-      { at: span.endedAt, delta: -1 },
-    ])
-    edges.sort((x, y) => x.at - y.at || x.delta - y.delta)
-    let running = 0
-    let most = 0
-    for (const edge of edges) most = Math.max(most, (running += edge.delta))
-    expect(most).toBe(2)
+    // The key allows 2 ('shared': 2), in the whole cluster.
+    expect(mostAtOnce(spans)).toBe(2)
     expect(new Set(spans.map((span) => span.node)).size).toBeGreaterThan(1)
   }, 30_000)
 
@@ -122,6 +114,20 @@ describeWithTool('redis-server')('three engines on one Redis, dispatched by Bull
     expect(runs.filter((id) => ids.includes(id)).sort()).toEqual([...running].sort())
   }, 30_000)
 
+  it("runs no more jobs at once on a node than the dispatcher's `concurrency`, below the engine's", async () => {
+    const lone = await startNode('lone', { url: redis.url, base: `${base}-lone`, concurrency: 8, nodeConcurrency: 2 })
+    try {
+      const ids = await lone.ask<string[]>({
+        type: 'submit',
+        jobs: Array.from({ length: 6 }, () => ({ provider: 'cluster', action: 'sleep', input: { ms: 150 } })),
+      })
+      const spans = (await lone.ask<JobRecord[]>({ type: 'wait', ids })).map((job) => job.result as Ran)
+      expect(mostAtOnce(spans)).toBe(2)
+    } finally {
+      await lone.stop()
+    }
+  }, 30_000)
+
   it('streams a job that runs on one node to late followers on every node: in order, no gaps, no duplicates, then the end', async () => {
     const [id] = await nodes[0].ask<string[]>({ type: 'submit', jobs: [{ provider: 'cluster', action: 'lines', input: { count: 80, everyMs: 10 } }] })
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -135,3 +141,16 @@ describeWithTool('redis-server')('three engines on one Redis, dispatched by Bull
     }
   }, 30_000)
 })
+
+/** The most runs that overlapped at one instant. */
+function mostAtOnce(spans: Ran[]): number {
+  const edges = spans.flatMap((span) => [
+    { at: span.startedAt, delta: 1 },
+    { at: span.endedAt, delta: -1 },
+  ])
+  edges.sort((x, y) => x.at - y.at || x.delta - y.delta)
+  let running = 0
+  let most = 0
+  for (const edge of edges) most = Math.max(most, (running += edge.delta))
+  return most
+}

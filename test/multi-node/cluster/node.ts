@@ -78,7 +78,7 @@ const engine = createEngine({
   concurrency: Number(process.env.CONCURRENCY ?? 8),
   concurrencyKeys: { shared: 2 },
   leaseMs: Number(process.env.LEASE_MS ?? 2000),
-  dispatcher: bullmqDispatcher({ connection: url, prefix: base, nodeId: node }),
+  dispatcher: bullmqDispatcher({ connection: url, prefix: base, nodeId: node, concurrency: Number(process.env.NODE_CONCURRENCY) || undefined }),
 })
 /** The ids of the jobs this node's notifier told of, and of those every job-status listener heard end. */
 const notified: string[] = []

@@ -15,6 +15,13 @@ export interface BullmqDispatcherOptions {
   queueName?: string
   /** This node's name (BullMQ's worker name). Default `<host>/<pid>/<random>`. */
   nodeId?: string
+  /**
+   * Jobs this node runs at once (its BullMQ worker's concurrency). Default: the engine's
+   * `concurrency`, the limit for the whole cluster, so that a lone node can reach it. With several
+   * nodes, a share of it each costs less: workers that ask for more jobs than the cluster may run
+   * spend Redis calls on being refused.
+   */
+  concurrency?: number
 }
 
 /**
@@ -86,7 +93,7 @@ export class BullmqDispatcher implements JobDispatcher {
       connection: this.connect() as never,
       prefix: this.prefix,
       name: this.nodeId,
-      concurrency: node.concurrency,
+      concurrency: Math.min(this.options.concurrency ?? node.concurrency, node.concurrency),
       // A node that stops renewing its locks (it died) has its jobs moved back to wait
       // within about a lease and a half; what then happens to each is the job's own policy.
       lockDuration: node.leaseMs,
