@@ -56,6 +56,25 @@ describeWithTool('redis-server')('three engines on one Redis, dispatched by Bull
     for (const { heardEnd } of seen) expect(ids.every((id) => heardEnd.includes(id))).toBe(true)
   }, 30_000)
 
+  it('relays a kind of event only to the nodes that listen to it', async () => {
+    const channel = (name: string) => `${base}:dispatch:events:${name}`
+    const subscribers = async (name: string) => ((await client.pubsub('NUMSUB', channel(name))) as [string, number])[1]
+    // Every node counts job ends; none listens to job:created.
+    expect(await subscribers('job:status')).toBe(3)
+    expect(await subscribers('job:created')).toBe(0)
+    await nodes[0].ask({ type: 'listenCreated' })
+    // The node subscribes as its first listener of the kind is added, then tells the others.
+    for (const until = Date.now() + 5000; (await subscribers('job:created')) === 0 && Date.now() < until; )
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(await subscribers('job:created')).toBe(1)
+    const ids = await nodes[1].ask<string[]>({ type: 'submit', jobs: Array.from({ length: 5 }, () => ({ provider: 'cluster', action: 'noop' })) })
+    await nodes[1].ask({ type: 'wait', ids })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const [listening, , silent] = await Promise.all(nodes.map((node) => node.ask<{ created: string[] }>({ type: 'notified' })))
+    expect(listening.created).toEqual(ids)
+    expect(silent.created).toEqual([])
+  }, 30_000)
+
   it('holds a concurrency key across the cluster: never more than its limit running at once', async () => {
     const submissions = nodes.map((node) =>
       node.ask<string[]>({
@@ -67,17 +86,46 @@ describeWithTool('redis-server')('three engines on one Redis, dispatched by Bull
     const records = (await Promise.all(nodes.map((node, n) => node.ask<JobRecord[]>({ type: 'wait', ids: perNode[n] })))).flat()
     expect(records.every((job) => job.status === 'completed')).toBe(true)
     const spans = records.map((job) => job.result as Ran)
-    // The most runs that overlapped at one instant: the key allows 2 ('shared': 2), in the whole cluster.
-    const edges = spans.flatMap((span) => [
-      { at: span.startedAt, delta: 1 },
-      { at: span.endedAt, delta: -1 },
-    ])
-    edges.sort((x, y) => x.at - y.at || x.delta - y.delta)
-    let running = 0
-    let most = 0
-    for (const edge of edges) most = Math.max(most, (running += edge.delta))
-    expect(most).toBe(2)
+    // The key allows 2 ('shared': 2), in the whole cluster.
+    expect(mostAtOnce(spans)).toBe(2)
     expect(new Set(spans.map((span) => span.node)).size).toBeGreaterThan(1)
+  }, 30_000)
+
+  it('cancels from any node: a queued job is withdrawn and never runs, a running one is stopped by the node that runs it', async () => {
+    // The key allows 2 at once in the cluster: the third job waits, queued.
+    const ids = await nodes[0].ask<string[]>({
+      type: 'submit',
+      jobs: Array.from({ length: 3 }, () => ({ provider: 'cluster', action: 'sleep', input: { ms: 1500 }, concurrencyKey: 'shared' })),
+    })
+    let records: JobRecord[] = []
+    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 25))) {
+      records = await nodes[0].ask<JobRecord[]>({ type: 'get', ids })
+      if (records.filter((job) => job.status === 'running').length === 2) break
+    }
+    const running = records.filter((job) => job.status === 'running').map((job) => job.id)
+    const queued = records.find((job) => job.status === 'pending')!.id
+    expect(running).toHaveLength(2)
+    const [cancelledQueued] = await nodes[1].ask<JobRecord[]>({ type: 'cancel', ids: [queued] })
+    const [cancelledRunning] = await nodes[2].ask<JobRecord[]>({ type: 'cancel', ids: [running[0]] })
+    expect([cancelledQueued.status, cancelledRunning.status]).toEqual(['cancelled', 'cancelled'])
+    const ended = await nodes[0].ask<JobRecord[]>({ type: 'wait', ids })
+    expect(ended.map((job) => job.status)).toEqual(ids.map((id) => (id === running[1] ? 'completed' : 'cancelled')))
+    const runs = await client.lrange(`${base}:runs`, 0, -1)
+    expect(runs.filter((id) => ids.includes(id)).sort()).toEqual([...running].sort())
+  }, 30_000)
+
+  it("runs no more jobs at once on a node than the dispatcher's `concurrency`, below the engine's", async () => {
+    const lone = await startNode('lone', { url: redis.url, base: `${base}-lone`, concurrency: 8, nodeConcurrency: 2 })
+    try {
+      const ids = await lone.ask<string[]>({
+        type: 'submit',
+        jobs: Array.from({ length: 6 }, () => ({ provider: 'cluster', action: 'sleep', input: { ms: 150 } })),
+      })
+      const spans = (await lone.ask<JobRecord[]>({ type: 'wait', ids })).map((job) => job.result as Ran)
+      expect(mostAtOnce(spans)).toBe(2)
+    } finally {
+      await lone.stop()
+    }
   }, 30_000)
 
   it('streams a job that runs on one node to late followers on every node: in order, no gaps, no duplicates, then the end', async () => {
@@ -93,3 +141,16 @@ describeWithTool('redis-server')('three engines on one Redis, dispatched by Bull
     }
   }, 30_000)
 })
+
+/** The most runs that overlapped at one instant. */
+function mostAtOnce(spans: Ran[]): number {
+  const edges = spans.flatMap((span) => [
+    { at: span.startedAt, delta: 1 },
+    { at: span.endedAt, delta: -1 },
+  ])
+  edges.sort((x, y) => x.at - y.at || x.delta - y.delta)
+  let running = 0
+  let most = 0
+  for (const edge of edges) most = Math.max(most, (running += edge.delta))
+  return most
+}

@@ -17,7 +17,10 @@ export interface ClusterNode {
   kill(): Promise<void>
 }
 
-export async function startNode(name: string, env: { url: string; base: string; leaseMs?: number; concurrency?: number }): Promise<ClusterNode> {
+export async function startNode(
+  name: string,
+  env: { url: string; base: string; leaseMs?: number; concurrency?: number; nodeConcurrency?: number },
+): Promise<ClusterNode> {
   const child = spawn(process.execPath, tsProcessArgs(script), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: {
@@ -27,6 +30,7 @@ export async function startNode(name: string, env: { url: string; base: string; 
       NODE_NAME: name,
       LEASE_MS: String(env.leaseMs ?? 2000),
       CONCURRENCY: String(env.concurrency ?? 8),
+      NODE_CONCURRENCY: env.nodeConcurrency === undefined ? '' : String(env.nodeConcurrency),
     },
   })
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()

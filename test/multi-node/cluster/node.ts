@@ -71,18 +71,20 @@ const cluster = defineProvider({
   },
 })
 
-const storage = createStorage({ driver: redisDriver({ url, base }) })
+const storage = createStorage({ driver: redisDriver({ url, base, enableAutoPipelining: true }) })
 const engine = createEngine({
   storage,
   providers: [cluster],
   concurrency: Number(process.env.CONCURRENCY ?? 8),
   concurrencyKeys: { shared: 2 },
   leaseMs: Number(process.env.LEASE_MS ?? 2000),
-  dispatcher: bullmqDispatcher({ connection: url, prefix: base, nodeId: node }),
+  dispatcher: bullmqDispatcher({ connection: url, prefix: base, nodeId: node, concurrency: Number(process.env.NODE_CONCURRENCY) || undefined }),
 })
 /** The ids of the jobs this node's notifier told of, and of those every job-status listener heard end. */
 const notified: string[] = []
 const heardEnd: string[] = []
+/** The ids of the jobs a `job:created` listener heard, once the test asked for one (`listenCreated`). */
+const created: string[] = []
 watchNotifications(engine, (notification) => {
   if (notification.event.startsWith('task.')) notified.push((notification.data as { task_id: string }).task_id)
 })
@@ -106,6 +108,8 @@ async function handle(request: NodeRequest): Promise<unknown> {
       return Promise.all(request.ids.map((id) => engine.jobs.wait(id)))
     case 'get':
       return Promise.all(request.ids.map((id) => engine.jobs.get(id)))
+    case 'cancel':
+      return Promise.all(request.ids.map((id) => engine.jobs.cancel(id)))
     case 'output': {
       const lines = []
       for await (const line of engine.jobs.output(request.id, { from: request.from, follow: true })) lines.push(line)
@@ -116,7 +120,10 @@ async function handle(request: NodeRequest): Promise<unknown> {
       return counts
     }
     case 'notified':
-      return { notified, heardEnd }
+      return { notified, heardEnd, created }
+    case 'listenCreated':
+      engine.on('job:created', ({ id }) => created.push(id))
+      return null
     case 'stop':
       await engine.stop()
       await storage.dispose()

@@ -3,9 +3,11 @@ export type NodeRequest = { seq: number } & (
   | { type: 'submit'; jobs: Array<{ provider: string; action: string; input?: unknown; concurrencyKey?: string }> }
   | { type: 'wait'; ids: string[] }
   | { type: 'get'; ids: string[] }
+  | { type: 'cancel'; ids: string[] }
   | { type: 'output'; id: string; from?: number }
   | { type: 'counts' }
   | { type: 'notified' }
+  | { type: 'listenCreated' }
   | { type: 'stop' }
 )
 

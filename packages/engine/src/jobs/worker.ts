@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Storage } from 'unstorage'
 import { createDeferred } from '../_internal/deferred'
 import { isoTime } from '../_internal/time'
@@ -18,7 +19,7 @@ import { claimsFor, createOwner, type JobClaims } from './claims'
 import { HeldClaims } from './claims/held'
 import { liveJob, publicRecord, type LiveJob, type QueuedJob } from './live-job'
 import { OutputLog } from './output'
-import { jobRecord } from './record'
+import { jobRecord, storedJob } from './record'
 import { runAction } from './run-action'
 import type { Scheduler } from './scheduler'
 import type { JobStore, StoredJob } from './store'
@@ -75,6 +76,9 @@ const NOTHING_TO_RUN = Promise.resolve()
 
 /** Jobs a worker starts in one turn of the event loop before it lets the loop go on. */
 const JOBS_PER_TURN = 64
+
+/** How often a cancel of a job another node holds is asked again, until the job has ended. */
+const CANCEL_RETRY_MS = 100
 
 /** Queued jobs read from storage at once when a worker starts. */
 const LOAD_BATCH = 64
@@ -137,7 +141,7 @@ export class LocalWorker implements JobWorker {
 
   add(queued: QueuedJob): void | Promise<void> {
     const { dispatcher } = this.options
-    if (dispatcher) return dispatcher.dispatch(queued.record)
+    if (dispatcher) return dispatcher.dispatch(queued.record, storedJob(queued.record, 0, queued.machine))
     const job = liveJob(queued, queued.record.status)
     this.active.set(job.record.id, job)
     this.enqueue(job)
@@ -217,8 +221,16 @@ export class LocalWorker implements JobWorker {
     const { store, scheduler, events, leaseMs, onError } = this.options
     const { concurrency, concurrencyKeys } = scheduler.limits
     await dispatcher.start({
-      run: (id) => this.runDispatched(id),
-      cancel: (id, reason) => void this.cancel(id, reason),
+      run: (id, carried) => this.runDispatched(id, carried),
+      lost: (id) => {
+        // Only a job run under the dispatcher's lock is lost with it; a claimed one keeps its own lease.
+        if (!this.claims.isEntrusted(id)) return
+        void this.release(id)
+        this.lost(id)
+      },
+      cancel: (id, reason) => {
+        if (this.active.has(id)) void this.cancel(id, reason)
+      },
       events,
       store,
       concurrency,
@@ -233,16 +245,24 @@ export class LocalWorker implements JobWorker {
   }
 
   /**
-   * Runs a job the dispatcher gave this node: claimed first, then restored
-   * from storage as a job taken over from a dead worker is (a running job of
-   * a dead node is re-run if idempotent, else failed as interrupted).
+   * Runs a job the dispatcher gave this node. On its first delivery it comes
+   * with its queued record, under the dispatcher's lock (no node can hold it
+   * at the same time, and no cancel can have ended it: a queued job is
+   * cancelled only once withdrawn from the dispatcher). Otherwise it is
+   * claimed, then restored from storage as a job taken over from a dead
+   * worker is (a running job of a dead node is re-run if idempotent, else
+   * failed as interrupted).
    */
-  private async runDispatched(id: string): Promise<DispatchedRun> {
+  private async runDispatched(id: string, carried?: StoredJob): Promise<DispatchedRun> {
     if (!this.running) return 'released'
     const held = this.final(id)
     if (held) return Promise.race([held.then(() => 'done' as const), this.stopped.promise])
-    if (!(await this.claims.acquire(id))) return 'busy'
-    const stored = await this.options.store.get(id)
+    let stored: StoredJob | null = carried ?? null
+    if (carried) this.claims.entrust(id)
+    else {
+      if (!(await this.claims.acquire(id))) return 'busy'
+      stored = await this.options.store.get(id)
+    }
     if (!stored || finalJobStatuses.has(stored.status)) {
       await this.release(id)
       return 'done'
@@ -253,25 +273,33 @@ export class LocalWorker implements JobWorker {
   }
 
   /**
-   * Cancels a job this node does not hold: a queued one is cancelled here
-   * under its claim; one that runs elsewhere is cancelled by its node, and
-   * its end is read from storage.
+   * Cancels a job this node does not hold: a queued one is withdrawn from the
+   * dispatcher and cancelled here under its claim; one that a node holds is
+   * cancelled by that node, asked again until the stored job has ended (a
+   * node may hold a job a moment without running it: its key was full).
    */
   private async cancelElsewhere(id: string, reason?: string): Promise<JobRecord> {
-    if (await this.claims.acquire(id)) {
+    const dispatcher = this.options.dispatcher!
+    for (;;) {
+      if ((await dispatcher.withdraw(id)) && (await this.claims.acquire(id))) {
+        const stored = await this.options.store.get(id)
+        if (!stored) {
+          await this.release(id)
+          throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
+        }
+        if (finalJobStatuses.has(stored.status) || !(await this.hold(stored))) {
+          await this.release(id)
+          return jobRecord(stored)
+        }
+        return this.cancel(id, reason)!
+      }
+      dispatcher.requestCancel(id, reason)
+      await sleep(CANCEL_RETRY_MS)
+      if (this.active.has(id)) return this.cancel(id, reason)!
       const stored = await this.options.store.get(id)
-      if (!stored) {
-        await this.release(id)
-        throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
-      }
-      if (finalJobStatuses.has(stored.status) || !(await this.hold(stored))) {
-        await this.release(id)
-        return jobRecord(stored)
-      }
-      return this.cancel(id, reason)!
+      if (!stored) throw new NotFoundError(`[provisio] [engine] no job "${id}"`)
+      if (finalJobStatuses.has(stored.status)) return jobRecord(stored)
     }
-    this.options.dispatcher!.requestCancel(id, reason)
-    return followStored(this.options.store, id, (held) => this.final(held))
   }
 
   // ---- claims ---------------------------------------------------------------

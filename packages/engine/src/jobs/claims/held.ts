@@ -12,16 +12,27 @@ export interface HeldClaimsOptions {
 /** The claims one worker (of jobs) or one engine (of workflows) holds, renewed together every third of a lease while it holds any. */
 export class HeldClaims {
   private readonly held = new Set<string>()
+  /** Ids held under a lock another part keeps (a dispatcher's lock on the job): no lease here to renew or release. */
+  private readonly entrusted = new Set<string>()
   private renewTimer?: NodeJS.Timeout
 
   constructor(private readonly options: HeldClaimsOptions) {}
 
   has(id: string): boolean {
-    return this.held.has(id)
+    return this.held.has(id) || this.entrusted.has(id)
+  }
+
+  /** Holds `id` under a lock kept elsewhere: `has` is true until it is released. */
+  entrust(id: string): void {
+    this.entrusted.add(id)
+  }
+
+  isEntrusted(id: string): boolean {
+    return this.entrusted.has(id)
   }
 
   async acquire(id: string): Promise<boolean> {
-    if (this.held.has(id)) return true
+    if (this.has(id)) return true
     const { claims, owner, leaseMs } = this.options
     if (!(await claims.acquire(id, owner, leaseMs))) return false
     this.held.add(id)
@@ -30,7 +41,7 @@ export class HeldClaims {
   }
 
   async release(id: string): Promise<void> {
-    if (!this.held.delete(id)) return
+    if (this.entrusted.delete(id) || !this.held.delete(id)) return
     if (!this.held.size) this.stopRenewing()
     await this.options.claims.release(id, this.options.owner)
   }

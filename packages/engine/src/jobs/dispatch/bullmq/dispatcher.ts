@@ -1,6 +1,7 @@
 import { DelayedError, Queue, Worker, type Job } from 'bullmq'
 import Redis, { type RedisOptions } from 'ioredis'
 import { createOwner } from '../../claims'
+import type { StoredJob } from '../../store'
 import type { DispatchNode, JobDispatcher } from '../types'
 import { KeySlots } from './key-slots'
 import { EventRelay } from './relay'
@@ -14,11 +15,22 @@ export interface BullmqDispatcherOptions {
   queueName?: string
   /** This node's name (BullMQ's worker name). Default `<host>/<pid>/<random>`. */
   nodeId?: string
+  /**
+   * Jobs this node runs at once (its BullMQ worker's concurrency). Default: the engine's
+   * `concurrency`, the limit for the whole cluster, so that a lone node can reach it. With several
+   * nodes, a share of it each costs less: workers that ask for more jobs than the cluster may run
+   * spend Redis calls on being refused.
+   */
+  concurrency?: number
 }
 
-/** What BullMQ carries per job: the key is read before a slot is taken, without a storage read. */
+/**
+ * What BullMQ carries per job: the key is read before a slot is taken, and the queued record
+ * is run from on the job's first delivery, without a storage read.
+ */
 interface DispatchData {
   key?: string
+  record?: StoredJob
 }
 
 /** Waits before a job whose key is full is offered again: doubled per try, up to the cap. */
@@ -81,7 +93,7 @@ export class BullmqDispatcher implements JobDispatcher {
       connection: this.connect() as never,
       prefix: this.prefix,
       name: this.nodeId,
-      concurrency: node.concurrency,
+      concurrency: Math.min(this.options.concurrency ?? node.concurrency, node.concurrency),
       // A node that stops renewing its locks (it died) has its jobs moved back to wait
       // within about a lease and a half; what then happens to each is the job's own policy.
       lockDuration: node.leaseMs,
@@ -89,16 +101,28 @@ export class BullmqDispatcher implements JobDispatcher {
       maxStalledCount: Number.MAX_SAFE_INTEGER,
     })
     this.worker.on('error', (error) => node.onError(error, 'the BullMQ worker'))
+    this.worker.on('lockRenewalFailed', (ids) => {
+      for (const id of ids) node.lost(id)
+    })
   }
 
-  async dispatch(job: { id: string; concurrencyKey?: string }): Promise<void> {
-    await this.queue!.add('job', job.concurrencyKey === undefined ? {} : { key: job.concurrencyKey }, {
-      jobId: job.id,
-      removeOnComplete: true,
-      removeOnFail: true,
-      attempts: ERROR_ATTEMPTS,
-      backoff: { type: 'fixed', delay: 1000 },
-    })
+  async dispatch(job: { id: string; concurrencyKey?: string }, record?: StoredJob): Promise<void> {
+    await this.queue!.add(
+      'job',
+      { key: job.concurrencyKey, record },
+      {
+        jobId: job.id,
+        removeOnComplete: true,
+        removeOnFail: true,
+        attempts: ERROR_ATTEMPTS,
+        backoff: { type: 'fixed', delay: 1000 },
+      },
+    )
+  }
+
+  async withdraw(id: string): Promise<boolean> {
+    // BullMQ removes a job only while no worker holds its lock; one that already ended is gone too.
+    return (await this.queue!.remove(id)) === 1
   }
 
   get relaying(): boolean {
@@ -138,7 +162,9 @@ export class BullmqDispatcher implements JobDispatcher {
     const slot = key === undefined ? undefined : await this.slots!.acquire(key, id, node.concurrencyKeys[key] ?? 1)
     if (key !== undefined && !slot) return this.later(job, token, Math.min(KEY_RETRY_MAX_MS, KEY_RETRY_MS * 2 ** Math.min(6, job.attemptsStarted)))
     try {
-      const outcome = await node.run(id)
+      // Only the first delivery runs from the carried record: a job offered again (a stalled node's,
+      // or one put back) may have moved on in the storage.
+      const outcome = await node.run(id, job.attemptsStarted === 1 ? job.data.record : undefined)
       if (outcome === 'busy') return this.later(job, token, node.leaseMs / 4)
       if (outcome === 'released') return this.later(job, token, 0)
     } finally {
