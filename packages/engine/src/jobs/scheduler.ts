@@ -9,17 +9,28 @@ export interface SchedulerOptions {
 /** Shared by every job waiting for a global slot: most of a burst's queued jobs. */
 const waitingForConcurrency: JobWait = Object.freeze({ reason: 'concurrency' })
 
+type Task = () => Promise<void>
+
 /**
  * Admits jobs under a global limit plus a limit per concurrency key (1 unless
  * configured). A keyed job first takes a slot of its key's queue, then one of
  * the global queue, so jobs of one key keep their order while other keys pass.
+ *
+ * Jobs waiting for a global slot wait in a plain list, in order, and go to the
+ * global p-queue only as its slots free up: a p-queue task is a promise and
+ * several closures, and a backlog of a hundred thousand jobs should cost a
+ * list entry each, not that.
  */
 export class Scheduler {
   private readonly global: PQueue
   private readonly keyed = new Map<string, PQueue>()
+  private backlog: Array<Task | undefined> = []
+  /** Where the backlog's next task is: taken tasks are cleared, and the list is cut now and then. */
+  private next = 0
 
   constructor(private readonly options: SchedulerOptions) {
     this.global = new PQueue({ concurrency: options.concurrency })
+    this.global.on('next', () => this.feed())
   }
 
   /** Why a job submitted now would wait, or undefined when it would run at once. */
@@ -28,20 +39,20 @@ export class Scheduler {
       const queue = this.keyed.get(key)
       if (queue && queue.pending + queue.size >= this.limitOf(key)) return { reason: 'concurrencyKey', key }
     }
-    if (this.global.pending + this.global.size >= this.options.concurrency) return waitingForConcurrency
+    if (this.global.pending + this.global.size + this.backlogSize >= this.options.concurrency) return waitingForConcurrency
     return undefined
   }
 
   /** Queues `task`; `onAdmittedByKey` runs when the key's slot is taken and the job moves on to the global queue. */
-  schedule(task: () => Promise<void>, key: string | undefined, onAdmittedByKey?: () => void): void {
+  schedule(task: Task, key: string | undefined, onAdmittedByKey?: () => void): void {
     if (key === undefined) {
-      void this.global.add(task)
+      this.admit(task)
       return
     }
-    const queue = this.keyQueue(key)
-    void queue.add(() => {
+    void this.keyQueue(key).add(() => {
       onAdmittedByKey?.()
-      return this.global.add(task)
+      // The key's slot is held until the task has run.
+      return new Promise<void>((resolve) => this.admit(() => task().finally(resolve)))
     })
   }
 
@@ -50,19 +61,35 @@ export class Scheduler {
     return this.options
   }
 
-  get running(): number {
-    return this.global.pending
-  }
-
-  get queued(): number {
-    return this.global.size + [...this.keyed.values()].reduce((sum, queue) => sum + queue.size, 0)
-  }
-
   /** Forgets everything still queued (used by `engine.stop`; queued jobs stay pending in storage). */
   clear(): void {
+    this.backlog = []
+    this.next = 0
     this.global.clear()
     for (const queue of this.keyed.values()) queue.clear()
     this.keyed.clear()
+  }
+
+  private get backlogSize(): number {
+    return this.backlog.length - this.next
+  }
+
+  private admit(task: Task): void {
+    this.backlog.push(task)
+    this.feed()
+  }
+
+  /** Moves backlog tasks to the global queue while it has free slots. */
+  private feed(): void {
+    while (this.backlogSize > 0 && this.global.pending + this.global.size < this.options.concurrency) {
+      const task = this.backlog[this.next]!
+      this.backlog[this.next++] = undefined
+      void this.global.add(task)
+    }
+    if (this.next > 1024 && this.next * 2 > this.backlog.length) {
+      this.backlog.splice(0, this.next)
+      this.next = 0
+    }
   }
 
   private limitOf(key: string): number {

@@ -58,6 +58,20 @@ describe('jobs: concurrency', () => {
     expect(tracker.maxOf('account')).toBe(2)
   })
 
+  it('starts jobs waiting for a global slot in submission order, keyed or not', async () => {
+    const engine = await startEngine({ concurrency: 1 })
+    const started: string[] = []
+    engine.on('job:status', ({ id, status }) => {
+      if (status === 'running') started.push(id)
+    })
+    const first = await engine.jobs.submit({ provider: 'test', action: 'sleep', input: { ms: 50 } })
+    const queued = []
+    for (let n = 0; n < 6; n++)
+      queued.push(await engine.jobs.submit({ provider: 'test', action: 'echo', input: {}, ...(n % 2 ? { concurrencyKey: `key-${n}` } : {}) }))
+    await Promise.all(queued.map((job) => engine.jobs.wait(job.id)))
+    expect(started).toEqual([first.id, ...queued.map((job) => job.id)])
+  })
+
   it('shows why a queued job waits', async () => {
     const engine = await startEngine({ concurrency: 1 })
     const first = await engine.jobs.submit({ provider: 'test', action: 'sleep', input: { ms: 200 }, concurrencyKey: 'db' })
