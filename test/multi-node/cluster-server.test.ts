@@ -146,7 +146,7 @@ describeWithTool('redis-server')('several provisio serve nodes on one redis', ()
     expect((await fetch(`${b.urls['control-center']}/users`, { headers: { authorization: `Bearer ${second}` } })).status).toBe(200)
   })
 
-  it('runs a task submitted on one node once, lists it on the other, and streams it there to a late WebSocket client', async () => {
+  it('runs a task submitted on one node once, lists it on the other, and streams it on both to late WebSocket clients', async () => {
     const auth = { ...json, authorization: `Bearer ${adminToken}` }
     const script = 'for n in $(seq 0 29); do echo "line $n"; sleep 0.05; done'
     const submitted = await fetch(`${a.urls.orchestrator}/tasks`, {
@@ -156,20 +156,17 @@ describeWithTool('redis-server')('several provisio serve nodes on one redis', ()
     })
     expect(submitted.status).toBe(201)
     const id = ((await submitted.json()) as { data: string }).data
-    // Some of the output is out before the client connects to the other node.
+    // Some of the output is out before the clients connect. One client per node: whichever node
+    // runs the task, one of them follows it from the other node.
     await sleep(500)
-    const frames = await new Promise<Array<{ type: string; data: { seq?: number; line?: string; status?: string } }>>((resolve, reject) => {
-      const socket = new WebSocket(`${b.urls.orchestrator.replace('http', 'ws')}/ws/tasks/${id}?token=${adminToken}`)
-      const received: Array<{ type: string; data: { seq?: number; line?: string; status?: string } }> = []
-      socket.on('message', (data) => received.push(JSON.parse(String(data))))
-      socket.on('close', () => resolve(received))
-      socket.on('error', reject)
-    })
-    const lines = frames.filter((frame) => frame.type === 'output')
-    // Every line once, in order (the exec adapter's first line shows the command).
-    expect(lines.map((frame) => frame.data.seq)).toEqual([...Array(lines.length).keys()])
-    expect(lines.map((frame) => frame.data.line).filter((line) => line?.startsWith('line '))).toEqual(Array.from({ length: 30 }, (_, n) => `line ${n}`))
-    expect(frames.at(-1)).toMatchObject({ type: 'end', data: { status: 'Completed' } })
+    const streams = await Promise.all([a, b].map((node) => lateStream(`${node.urls.orchestrator.replace('http', 'ws')}/ws/tasks/${id}?token=${adminToken}`)))
+    for (const frames of streams) {
+      const lines = frames.filter((frame) => frame.type === 'output')
+      // Every line once, in order (the exec adapter's first line shows the command).
+      expect(lines.map((frame) => frame.data.seq)).toEqual([...Array(lines.length).keys()])
+      expect(lines.map((frame) => frame.data.line).filter((line) => line?.startsWith('line '))).toEqual(Array.from({ length: 30 }, (_, n) => `line ${n}`))
+      expect(frames.at(-1)).toMatchObject({ type: 'end', data: { status: 'Completed' } })
+    }
 
     const listed = (await (await fetch(`${b.urls.orchestrator}/tasks?limit=100`, { headers: auth })).json()) as { data: Array<{ id: string }> }
     expect(listed.data.map((task) => task.id)).toContain(id)
@@ -295,3 +292,16 @@ describeWithTool('redis-server')('periodic work and shared counters on one redis
     unreachable.disconnect()
   })
 })
+
+type TaskFrame = { type: string; data: { seq?: number; line?: string; status?: string } }
+
+/** Every frame a WebSocket client connected now to a task's stream receives, until the server closes it. */
+function lateStream(url: string): Promise<TaskFrame[]> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url)
+    const received: TaskFrame[] = []
+    socket.on('message', (data) => received.push(JSON.parse(String(data))))
+    socket.on('close', () => resolve(received))
+    socket.on('error', reject)
+  })
+}
