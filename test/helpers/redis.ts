@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Redis from 'ioredis'
+import { createStorage, type Storage } from 'unstorage'
+import redisDriver from 'unstorage/drivers/redis'
 
 /** A free loopback port (listened on, then released). */
 export async function freePort(): Promise<number> {
@@ -19,6 +21,9 @@ export interface RedisServer {
   url: string
   /** Kills the server with SIGKILL, waits `downMs`, and starts it again on the same port. */
   restart: (downMs: number) => Promise<void>
+  /** An unstorage storage on this server under `base`, with a connection of its own; disposed by `stop()`. */
+  storage: (base: string) => Storage
+  /** Disposes the storages made by `storage()`, then kills the server. */
   stop: () => Promise<void>
 }
 
@@ -65,6 +70,7 @@ export async function startRedis(options: { durable?: boolean } = {}): Promise<R
     await exited
   }
   await launch()
+  const storages: Storage[] = []
   return {
     url,
     restart: async (downMs) => {
@@ -72,7 +78,13 @@ export async function startRedis(options: { durable?: boolean } = {}): Promise<R
       await sleep(downMs)
       await launch()
     },
+    storage: (base) => {
+      const storage = createStorage({ driver: redisDriver({ url, base }) })
+      storages.push(storage)
+      return storage
+    },
     stop: async () => {
+      await Promise.all(storages.map((storage) => storage.dispose()))
       await kill()
       if (dir) rmSync(dir, { recursive: true, force: true })
     },

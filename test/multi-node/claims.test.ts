@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { createStorage } from 'unstorage'
-import redisDriver from 'unstorage/drivers/redis'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createEngine } from '@provisio/engine'
 import { expectEachJobRunOnce } from '../../packages/engine/test/claims-scenarios'
@@ -18,18 +16,11 @@ const child = new URL('../../packages/engine/test/fixtures/claims-child.ts', imp
 describeWithTool('redis-server')('job claims on a real redis-server', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>
   let client: Redis
-  const storages: ReturnType<typeof createStorage>[] = []
-  const storageOn = (base: string) => {
-    const storage = createStorage({ driver: redisDriver({ url: redis.url, base }) })
-    storages.push(storage)
-    return storage
-  }
   beforeAll(async () => {
     redis = await startRedis()
     client = new Redis(redis.url)
   })
   afterAll(async () => {
-    await Promise.all(storages.map((storage) => storage.dispose()))
     client?.disconnect()
     await redis?.stop()
   })
@@ -37,13 +28,13 @@ describeWithTool('redis-server')('job claims on a real redis-server', () => {
   claimsContract('redis', () => redisClaims(client, 'contract:'))
 
   it('runs each of 1,000 jobs once with two engines, each with its own connection to one redis', async () => {
-    await expectEachJobRunOnce(() => storageOn('twice'), 1000)
+    await expectEachJobRunOnce(() => redis.storage('twice'), 1000)
   })
 
   it('takes over the jobs of a worker killed with SIGKILL once their leases lapse: an idempotent job runs again, another ends interrupted', async () => {
     const base = 'killed'
     const leaseMs = 1000
-    const survivor = createEngine({ storage: storageOn(base), providers: [restartProvider(50)], leaseMs })
+    const survivor = createEngine({ storage: redis.storage(base), providers: [restartProvider(50)], leaseMs })
     await survivor.start()
     try {
       const worker = spawn(process.execPath, [...tsProcessArgs(child), redis.url, base, String(leaseMs)], {

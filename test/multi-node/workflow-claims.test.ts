@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createStorage, type Storage } from 'unstorage'
-import redisDriver from 'unstorage/drivers/redis'
+import type { Storage } from 'unstorage'
 import { createEngine, type Engine, memoryStorage } from '@provisio/engine'
 import { takeoverProvider } from '../../packages/engine/test/fixtures/takeover-provider'
 import { tempDir } from '../../packages/engine/test/helpers'
@@ -117,25 +116,18 @@ describe('workflow claims: cancelling through another engine', () => {
 
 describeWithTool('redis-server')('workflow claims on a real redis-server', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>
-  const storages: Storage[] = []
-  const storageOn = (base: string) => {
-    const storage = createStorage({ driver: redisDriver({ url: redis.url, base }) })
-    storages.push(storage)
-    return storage
-  }
   beforeAll(async () => {
     redis = await startRedis()
   })
   afterAll(async () => {
-    await Promise.all(storages.map((storage) => storage.dispose()))
     await redis?.stop()
   })
 
   it('resumes each unfinished workflow in one of two engines, each with its own connection to one redis', async () => {
-    await expectEachWorkflowDrivenOnce(() => storageOn('wf-twice'))
+    await expectEachWorkflowDrivenOnce(() => redis.storage('wf-twice'))
   })
 
   it('continues the workflow of an engine process killed with SIGKILL once its claim lapses, from its stored state', async () => {
-    await expectKilledWorkflowContinued({ kind: 'redis', url: redis.url, base: 'wf-killed' }, storageOn('wf-killed'))
+    await expectKilledWorkflowContinued({ kind: 'redis', url: redis.url, base: 'wf-killed' }, redis.storage('wf-killed'))
   })
 })
